@@ -1,0 +1,39 @@
+// A recording executor for unit tests: answers commands from a table, remembers what ran.
+import type { Command } from './command.ts'
+import type { Executor } from './executor.ts'
+import type { Result } from './result.ts'
+
+export interface FakeReply {
+  /** matched against the command's script (put commands: against `put <path>`) */
+  match: RegExp | string
+  exitCode?: number
+  stdout?: string
+  stderr?: string
+}
+
+export interface FakeExecutor extends Executor {
+  readonly ran: Command[]
+}
+
+/** An executor that never touches a host; unmatched commands succeed with empty output. */
+export function fakeExecutor(host: string, replies: FakeReply[] = []): FakeExecutor {
+  const ran: Command[] = []
+  return {
+    host,
+    ran,
+    async run(command: Command): Promise<Result> {
+      ran.push(command)
+      const text = command.kind === 'put' ? `put ${command.path}` : command.script
+      const reply = replies.find((r) => (typeof r.match === 'string' ? text.includes(r.match) : r.match.test(text)))
+      return {
+        host,
+        command: command.display,
+        exitCode: reply?.exitCode ?? 0,
+        stdout: reply?.stdout ?? '',
+        stderr: reply?.stderr ?? '',
+        durationMs: 0,
+      }
+    },
+    async close() {},
+  }
+}

@@ -1,0 +1,217 @@
+// Runs a playbook: each task across all hosts in parallel, then the next (Ansible's linear strategy).
+import type { Host, Inventory } from '../inventory/types.ts'
+import type { Command } from './command.ts'
+import { ConnectError, FactError } from './errors.ts'
+import type { EngineEvent, HostTally, Sink, TaskStatus } from './events.ts'
+import type { Executor } from './executor.ts'
+import { failureReason, type Result } from './result.ts'
+import type { Change, Fact, Playbook, Task, TaskContext } from './task.ts'
+
+export interface RunOptions {
+  playbook: Playbook
+  inventory: Inventory
+  /** hosts to run on, after --limit */
+  hosts: Host[]
+  connect(host: Host): Promise<Executor>
+  sink: Sink
+  check?: boolean
+  diff?: boolean
+  /** run only tasks carrying one of these tags (tasks tagged 'always' run too) */
+  tags?: string[]
+  /** wait between retries; tests pass a fake */
+  sleep?(ms: number): Promise<void>
+}
+
+export interface Recap {
+  hosts: Record<string, HostTally>
+  durationMs: number
+  /** number of remote commands sent, facts included */
+  roundTrips: number
+}
+
+interface HostState {
+  host: Host
+  executor?: Executor
+  facts: Map<string, Promise<Result>>
+  tally: HostTally
+  done: boolean
+  notified: Set<string>
+}
+
+type Outcome = { status: TaskStatus; message?: string; changes?: Change[] }
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Select the tasks that the --tags option asks for. */
+export function selectTasks(tasks: Task[], tags?: string[]): Task[] {
+  if (!tags?.length) return tasks
+  return tasks.filter((t) => t.tags?.includes('always') || t.tags?.some((tag) => tags.includes(tag)))
+}
+
+/** Run a playbook against hosts and report every step to the sink; resolves with the recap. */
+export async function runPlaybook(options: RunOptions): Promise<Recap> {
+  const started = performance.now()
+  const { sink, playbook } = options
+  const sleep = options.sleep ?? defaultSleep
+  let roundTrips = 0
+  const states = options.hosts.map<HostState>((host) => ({
+    host,
+    facts: new Map(),
+    tally: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false },
+    done: false,
+    notified: new Set(),
+  }))
+  const check = options.check ?? false
+  sink({ type: 'play:start', playbook: playbook.name, hosts: options.hosts.map((h) => h.name), check })
+
+  const emitEnd = (state: HostState, task: string, outcome: Outcome, ms: number) => {
+    const event: EngineEvent = {
+      type: 'task:end',
+      host: state.host.name,
+      task,
+      status: outcome.status,
+      message: outcome.message,
+      changes: outcome.changes?.map((c) => c.summary),
+      diffs: options.diff ? outcome.changes?.flatMap((c) => (c.diff ? [c.diff] : [])) : undefined,
+      durationMs: Math.round(ms),
+    }
+    sink(event)
+    if (outcome.status === 'unreachable') {
+      state.tally.unreachable = true
+      state.done = true
+    } else {
+      state.tally[outcome.status]++
+      if (outcome.status === 'failed') state.done = true
+    }
+  }
+
+  await Promise.all(
+    states.map(async (state) => {
+      const t0 = performance.now()
+      try {
+        state.executor = await options.connect(state.host)
+      } catch (error) {
+        emitEnd(state, 'connect', { status: 'unreachable', message: (error as Error).message }, performance.now() - t0)
+      }
+    }),
+  )
+
+  const exec = async (state: HostState, task: string, command: Command): Promise<Result> => {
+    roundTrips++
+    const result = await state.executor!.run(command)
+    sink({
+      type: 'cmd',
+      host: state.host.name,
+      task,
+      command: result.command,
+      exitCode: result.exitCode,
+      durationMs: result.durationMs,
+      stderr: result.exitCode === 0 ? undefined : result.stderr.slice(-2000),
+    })
+    return result
+  }
+
+  const gather = async (state: HostState, task: Task, ctx: TaskContext) => {
+    const facts = (task.facts?.(ctx) ?? {}) as Record<string, Fact<unknown>>
+    const entries = await Promise.all(
+      Object.entries(facts).map(async ([key, f]) => {
+        const cacheKey = f.command.kind === 'exec' ? f.command.script : `put:${f.command.path}`
+        let pending = state.facts.get(cacheKey)
+        if (!pending) {
+          roundTrips++
+          pending = state.executor!.run(f.command)
+          state.facts.set(cacheKey, pending)
+        }
+        const result = await pending
+        try {
+          return [key, f.parse(result)] as const
+        } catch (error) {
+          state.facts.delete(cacheKey)
+          if (error instanceof FactError) throw error
+          throw new FactError(state.host.name, f.name, (error as Error).message)
+        }
+      }),
+    )
+    return Object.fromEntries(entries)
+  }
+
+  const runOn = async (state: HostState, task: Task): Promise<Outcome> => {
+    const ctx: TaskContext = { host: state.host, inventory: options.inventory, hosts: options.hosts, check }
+    const skip = task.when?.(ctx)
+    if (skip === false || typeof skip === 'string')
+      return { status: 'skipped', message: typeof skip === 'string' ? skip : undefined }
+    const attempts = check ? 1 : (task.wait?.attempts ?? 1)
+    let applied = false
+    let lastChanges: Change[] = []
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const facts = await gather(state, task, ctx)
+      const plan = task.plan(facts as never, ctx)
+      if ('refuse' in plan) return { status: 'failed', message: plan.refuse }
+      if (plan.changes.length === 0)
+        return applied ? { status: 'changed', changes: lastChanges } : { status: 'ok', message: plan.reason }
+      if (check) return { status: 'changed', changes: plan.changes, message: 'would change' }
+      for (const c of plan.changes) {
+        for (const command of c.commands) {
+          const result = await exec(state, task.name, command)
+          state.facts.clear()
+          applied = true
+          if (result.exitCode !== 0) return { status: 'failed', message: `${c.summary}: ${failureReason(result)}`, changes: [c] }
+        }
+      }
+      lastChanges = applied ? plan.changes : lastChanges
+      if (!task.wait) return { status: applied ? 'changed' : 'ok', changes: plan.changes }
+      if (attempt < attempts) {
+        const message = task.wait.progress?.(facts as never) ?? plan.changes.map((c) => c.summary).join('; ')
+        sink({ type: 'progress', host: state.host.name, task: task.name, message: `${message} (try ${attempt}/${attempts})` })
+        state.facts.clear()
+        await sleep(task.wait.delayMs)
+      }
+    }
+    return { status: 'failed', message: `gave up after ${attempts} tries: ${lastChanges.map((c) => c.summary).join('; ') || 'state did not converge'}` }
+  }
+
+  const runTask = async (task: Task, handler = false) => {
+    const active = states.filter((s) => !s.done)
+    if (active.length === 0) return false
+    sink({ type: 'task:start', task: task.name, handler })
+    const targets = task.runOnce ? active.slice(0, 1) : active
+    await Promise.all(
+      targets.map(async (state) => {
+        const t0 = performance.now()
+        let outcome: Outcome
+        try {
+          outcome = await runOn(state, task)
+        } catch (error) {
+          outcome =
+            error instanceof ConnectError
+              ? { status: 'unreachable', message: error.message }
+              : { status: 'failed', message: (error as Error).message }
+        }
+        emitEnd(state, task.name, outcome, performance.now() - t0)
+        if (outcome.status === 'changed' && !check) task.notify?.forEach((n) => state.notified.add(n))
+      }),
+    )
+    return true
+  }
+
+  for (const task of selectTasks(playbook.tasks, options.tags)) await runTask(task)
+  for (const handler of playbook.handlers ?? []) {
+    const wanted = states.filter((s) => s.notified.has(handler.name) && !s.done)
+    if (wanted.length === 0) continue
+    const others = states.filter((s) => !wanted.includes(s) && !s.done)
+    others.forEach((s) => (s.done = true))
+    await runTask({ ...handler.task, name: handler.name }, true)
+    others.forEach((s) => (s.done = false))
+  }
+
+  await Promise.all(states.map((s) => s.executor?.close()))
+  const hosts = Object.fromEntries(states.map((s) => [s.host.name, s.tally]))
+  const durationMs = Math.round(performance.now() - started)
+  sink({ type: 'recap', hosts, durationMs })
+  return { hosts, durationMs, roundTrips }
+}
+
+/** True when no host failed or was unreachable: the CLI's exit code. */
+export function recapSucceeded(recap: Pick<Recap, 'hosts'>): boolean {
+  return Object.values(recap.hosts).every((t) => t.failed === 0 && !t.unreachable)
+}

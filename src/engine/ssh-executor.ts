@@ -1,0 +1,174 @@
+// The executor for real hosts: one SSH connection per host, reused for the whole run.
+import { readFile } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { NodeSSH } from 'node-ssh'
+import type { ClientChannel } from 'ssh2'
+import type { Host } from '../inventory/types.ts'
+import type { Command, ExecCommand } from './command.ts'
+import { putScript } from './command.ts'
+import { ConnectError } from './errors.ts'
+import type { Executor } from './executor.ts'
+import {
+  fingerprint,
+  hostPattern,
+  keyTypeOf,
+  knownKeyTypes,
+  pinHostKey,
+  readKnownHosts,
+  verifyHostKey,
+  type HostKeyVerdict,
+} from './known-hosts.ts'
+import { quote } from './quote.ts'
+import type { Result } from './result.ts'
+
+export interface SshOptions {
+  knownHostsFile: string
+  trustNewHostKeys: boolean
+  connectTimeoutMs?: number
+  keepaliveIntervalMs?: number
+}
+
+const defaultHostKeyOrder = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+]
+
+function hostKeyOrder(knownTypes: string[]): string[] {
+  const preferred = knownTypes.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]))
+  return [...new Set([...preferred, ...defaultHostKeyOrder])]
+}
+
+function describeConnectFailure(host: Host, error: Error & { code?: string; level?: string }): string {
+  const where = `${host.user}@${host.address}:${host.port}`
+  if (error.code === 'ECONNREFUSED') return `unreachable: connection refused by ${where} (is sshd running?)`
+  if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') return `unreachable: no route to ${where}`
+  if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return `unreachable: cannot resolve ${host.address}`
+  if (/Timed out/i.test(error.message)) return `unreachable: no SSH answer from ${where} in time`
+  if (error.level === 'client-authentication')
+    return `authentication failed for ${where}: check ansible_user and ansible_ssh_private_key_file`
+  return `unreachable: ${error.message} (${where})`
+}
+
+function hostKeyMessage(host: Host, name: string, verdict: HostKeyVerdict, presented: Buffer, file: string): string {
+  if (verdict.status === 'unknown')
+    return (
+      `host key not known: ${keyTypeOf(presented)} ${fingerprint(presented)} is not in ${file}. ` +
+      `Check it on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then add it with ` +
+      `ssh-keyscan -p ${host.port} ${host.address} >> ${file}, or re-run with --trust-new-host-keys to pin it.`
+    )
+  if (verdict.status === 'changed') {
+    const lines = verdict.expected.map((e) => `${file}:${e.line}`).join(', ')
+    return (
+      `HOST KEY CHANGED for ${name}: it presented ${keyTypeOf(presented)} ${fingerprint(presented)}, ` +
+      `which does not match ${lines}. This may be an attack, or the host was reinstalled. ` +
+      `Verify the fingerprint on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub); ` +
+      `only if it matches, remove the old entry with ssh-keygen -R '${name}' -f ${file}.`
+    )
+  }
+  return ''
+}
+
+/** Wrap a script for sudo when the connecting user is not root. */
+function becomeScript(host: Host, command: ExecCommand): { script: string; stdin?: string | Buffer } {
+  if (!host.become) return { script: command.script, stdin: command.stdin }
+  if (host.becomePassword) {
+    const input = Buffer.concat([Buffer.from(`${host.becomePassword.value}\n`), Buffer.from(command.stdin ?? '')])
+    return { script: `sudo -S -p '' -- sh -c ${quote(command.script)}`, stdin: input }
+  }
+  return { script: `sudo -n -- sh -c ${quote(command.script)}`, stdin: command.stdin }
+}
+
+/** Open a verified SSH connection to one host. */
+export async function connectSsh(host: Host, options: SshOptions): Promise<Executor> {
+  const entries = await readKnownHosts(options.knownHostsFile)
+  const name = hostPattern(host.address, host.port)
+  const seen: { verdict: HostKeyVerdict; key?: Buffer } = { verdict: { status: 'unknown' } }
+  const accepted = () => seen.verdict.status === 'known' || (seen.verdict.status === 'unknown' && options.trustNewHostKeys)
+  const ssh = new NodeSSH()
+  try {
+    await ssh.connect({
+      host: host.address,
+      port: host.port,
+      username: host.user,
+      privateKey: host.privateKeyFile ? await readFile(host.privateKeyFile, 'utf8') : undefined,
+      password: host.password?.value,
+      readyTimeout: options.connectTimeoutMs ?? 10_000,
+      keepaliveInterval: options.keepaliveIntervalMs ?? 5_000,
+      keepaliveCountMax: 3,
+      algorithms: { serverHostKey: hostKeyOrder(knownKeyTypes(entries, name)) as never },
+      hostVerifier: (key: Buffer) => {
+        seen.key = key
+        seen.verdict = verifyHostKey(entries, name, key)
+        return accepted()
+      },
+    })
+  } catch (error) {
+    ssh.dispose()
+    if (seen.key && !accepted())
+      throw new ConnectError(host.name, hostKeyMessage(host, name, seen.verdict, seen.key, options.knownHostsFile))
+    throw new ConnectError(host.name, describeConnectFailure(host, error as Error))
+  }
+  if (seen.verdict.status === 'unknown' && seen.key) await pinHostKey(options.knownHostsFile, name, seen.key)
+  return new SshExecutor(host, ssh)
+}
+
+class SshExecutor implements Executor {
+  readonly host: string
+  constructor(private readonly target: Host, private readonly ssh: NodeSSH) {
+    this.host = target.name
+  }
+
+  async run(command: Command): Promise<Result> {
+    const exec = command.kind === 'put' ? putScript(command) : command
+    const { script, stdin } = becomeScript(this.target, exec)
+    const started = performance.now()
+    let channel: ClientChannel | undefined
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      if (exec.timeoutMs)
+        timer = setTimeout(() => {
+          channel?.close()
+          reject(new Error(`timed out after ${exec.timeoutMs} ms`))
+        }, exec.timeoutMs)
+    })
+    try {
+      const response = await Promise.race([
+        this.ssh.execCommand(script, {
+          stdin: stdin === undefined ? undefined : Readable.from([Buffer.from(stdin)]),
+          noTrim: true,
+          onChannel: (c) => (channel = c),
+        }),
+        timeout,
+      ])
+      return {
+        host: this.host,
+        command: exec.display,
+        exitCode: response.code ?? (response.signal ? 128 : 255),
+        stdout: response.stdout,
+        stderr: response.stderr,
+        durationMs: Math.round(performance.now() - started),
+      }
+    } catch (error) {
+      if (!this.ssh.isConnected()) throw new ConnectError(this.host, `connection lost: ${(error as Error).message}`)
+      return {
+        host: this.host,
+        command: exec.display,
+        exitCode: 124,
+        stdout: '',
+        stderr: (error as Error).message,
+        durationMs: Math.round(performance.now() - started),
+      }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.ssh.dispose()
+  }
+}

@@ -1,0 +1,104 @@
+// A task reads facts, plans, then applies: planning is pure, so check mode and diff come for free.
+import type { Host, Inventory } from '../inventory/types.ts'
+import type { Command } from './command.ts'
+import type { Result } from './result.ts'
+
+/** One remote command whose output is parsed into a value; cached per host by its script. */
+export interface Fact<T> {
+  name: string
+  command: Command
+  parse(result: Result): T
+}
+
+export type FactValues<F> = { [K in keyof F]: F[K] extends Fact<infer T> ? T : never }
+
+/** A before/after pair shown with --diff. */
+export interface Diff {
+  path: string
+  before: string
+  after: string
+}
+
+/** One change a plan makes: a summary for the report, the commands that make it. */
+export interface Change {
+  summary: string
+  commands: Command[]
+  diff?: Diff
+}
+
+export interface Plan {
+  changes: Change[]
+  /** why nothing needs to change (shown with --verbose) */
+  reason?: string
+}
+
+export interface TaskContext {
+  host: Host
+  inventory: Inventory
+  /** every host the play runs on, in inventory order */
+  hosts: Host[]
+  check: boolean
+}
+
+/** Either a plan or a refusal to act because the state is unsafe (the host fails with this message). */
+export type PlanResult = Plan | { refuse: string }
+
+export interface Task<F extends Record<string, Fact<unknown>> = Record<string, Fact<unknown>>> {
+  name: string
+  tags?: string[]
+  /** run on the first host only (cluster-wide actions such as creating the volume) */
+  runOnce?: boolean
+  /** false or a reason string: the task is skipped on this host */
+  when?(ctx: TaskContext): boolean | string
+  facts?(ctx: TaskContext): F
+  plan(facts: FactValues<F>, ctx: TaskContext): PlanResult
+  /** handlers to run at the end of the play when this task changed something */
+  notify?: string[]
+  /** re-read facts until plan reports nothing to change; for waiting on peers, heals, mounts */
+  wait?: { attempts: number; delayMs: number; progress?(facts: FactValues<F>): string }
+}
+
+/** A task that runs once at the end of a play, when notified. */
+export interface Handler {
+  name: string
+  task: Task
+}
+
+export interface Playbook {
+  name: string
+  description: string
+  tasks: Task[]
+  handlers?: Handler[]
+  /** the hosts this playbook runs on (default: all) */
+  hosts?(inventory: Inventory): Host[]
+}
+
+/** Define a task with its facts' types inferred for plan(). */
+export function task<F extends Record<string, Fact<unknown>>>(definition: Task<F>): Task {
+  return definition as unknown as Task
+}
+
+/** Define a fact: one command and its parser. */
+export function fact<T>(name: string, command: Command, parse: (result: Result) => T): Fact<T> {
+  return { name, command, parse }
+}
+
+/** A plan that changes nothing, with the reason. */
+export function noop(reason: string): Plan {
+  return { changes: [], reason }
+}
+
+/** A plan made of changes. */
+export function changes(...list: (Change | false | undefined)[]): Plan {
+  return { changes: list.filter((c): c is Change => Boolean(c)) }
+}
+
+/** A change from a summary and its commands. */
+export function change(summary: string, ...commands: Command[]): Change {
+  return { summary, commands }
+}
+
+/** Refuse to act: the host fails with this explanation, nothing is changed. */
+export function refuse(message: string): { refuse: string } {
+  return { refuse: message }
+}

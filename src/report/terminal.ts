@@ -1,0 +1,79 @@
+// Ansible-like terminal output: a header per task, a line per host, and a PLAY RECAP.
+import chalk from 'chalk'
+import type { EngineEvent, Sink, TaskStatus } from '../engine/events.ts'
+
+export interface TerminalOptions {
+  verbose?: boolean
+  write?(text: string): void
+}
+
+const paint: Record<TaskStatus, (s: string) => string> = {
+  ok: chalk.green,
+  changed: chalk.yellow,
+  failed: chalk.red,
+  skipped: chalk.cyan,
+  unreachable: chalk.red,
+}
+
+function header(text: string): string {
+  const line = `${text} `
+  return `\n${line}${'*'.repeat(Math.max(3, 78 - line.length))}`
+}
+
+function formatDiff(diff: { path: string; before: string; after: string }): string[] {
+  const before = diff.before.split('\n')
+  const after = diff.after.split('\n')
+  const out = [chalk.bold(`--- before: ${diff.path}`), chalk.bold(`+++ after: ${diff.path}`)]
+  const beforeSet = new Set(before)
+  const afterSet = new Set(after)
+  for (const line of before) if (!afterSet.has(line)) out.push(chalk.red(`-${line}`))
+  for (const line of after) if (!beforeSet.has(line)) out.push(chalk.green(`+${line}`))
+  return out
+}
+
+/** Format one event as terminal lines (empty when the event is not shown at this verbosity). */
+export function formatEvent(event: EngineEvent, verbose = false): string[] {
+  switch (event.type) {
+    case 'play:start':
+      return [header(`PLAY [${event.playbook}] on ${event.hosts.join(', ')}${event.check ? ' (check mode)' : ''}`)]
+    case 'task:start':
+      return [header(`${event.handler ? 'RUNNING HANDLER' : 'TASK'} [${event.task}]`)]
+    case 'cmd':
+      if (!verbose && event.exitCode === 0) return []
+      return [chalk.gray(`  ${event.host}: $ ${event.command} -> ${event.exitCode} (${event.durationMs} ms)`)]
+    case 'progress':
+      return [chalk.gray(`  ${event.host}: ${event.message}`)]
+    case 'task:end': {
+      const status = event.status === 'unreachable' ? 'UNREACHABLE!' : event.status
+      const detail = event.message && (event.status !== 'ok' || verbose) ? `: ${event.message}` : ''
+      const lines = [paint[event.status](`${status}: [${event.host}]${detail}`)]
+      if (event.status === 'changed') for (const c of event.changes ?? []) lines.push(chalk.yellow(`  - ${c}`))
+      for (const d of event.diffs ?? []) lines.push(...formatDiff(d))
+      return lines
+    }
+    case 'recap': {
+      const lines = [header('PLAY RECAP')]
+      const width = Math.max(...Object.keys(event.hosts).map((h) => h.length), 4) + 2
+      for (const [host, t] of Object.entries(event.hosts)) {
+        const bad = t.failed > 0 || t.unreachable
+        lines.push(
+          `${(bad ? chalk.red : chalk.green)(host.padEnd(width))}: ` +
+            `${chalk.green(`ok=${t.ok}`)}  ${chalk.yellow(`changed=${t.changed}`)}  ` +
+            `${(t.unreachable ? chalk.red : (s: string) => s)(`unreachable=${t.unreachable ? 1 : 0}`)}  ` +
+            `${(t.failed ? chalk.red : (s: string) => s)(`failed=${t.failed}`)}  ${chalk.cyan(`skipped=${t.skipped}`)}`,
+        )
+      }
+      lines.push(chalk.gray(`finished in ${(event.durationMs / 1000).toFixed(1)} s`))
+      return lines
+    }
+  }
+}
+
+/** A sink that prints events for people. */
+export function terminalSink(options: TerminalOptions = {}): Sink {
+  const write = options.write ?? ((text: string) => process.stdout.write(text))
+  return (event) => {
+    const lines = formatEvent(event, options.verbose)
+    if (lines.length) write(lines.join('\n') + '\n')
+  }
+}
