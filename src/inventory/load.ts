@@ -1,0 +1,124 @@
+// The inventory loader: name or path in, a merged and validated Inventory out, or one InventoryError.
+import { basename, dirname, extname, join } from 'node:path'
+import { InventoryError } from '../engine/errors.ts'
+import type { Host, Inventory, Secret } from './types.ts'
+import { groupsOf, hostVars, inventoryVars, readInventoryTree, readVarFolders } from './merge.ts'
+import { displayPath, resolveInventoryFile } from './resolve.ts'
+import { buildSettings, checkSettings, type SettingOrigins } from './settings.ts'
+import { errorAt, type VarSet } from './vars.ts'
+import { readYamlSource, type Origin } from './yaml-source.ts'
+
+export interface LoadOptions {
+  /** base for relative paths given on the command line and for paths shown in messages */
+  cwd?: string
+  /** where bare names are looked up (default: the repository's inventory/) */
+  inventoryDir?: string
+  /** home directory for `~` in local paths (default: the user's) */
+  homeDir?: string
+}
+
+interface LoadedHost {
+  host: Host
+  origin: Origin
+  origins: SettingOrigins
+}
+
+function connection<T>(vars: VarSet, key: string): T | undefined {
+  return vars.get(key)?.value as T | undefined
+}
+
+function buildHost(name: string, groups: string[], vars: VarSet, origin: Origin): LoadedHost {
+  const { settings, role, origins } = buildSettings(vars)
+  checkSettings(settings, origins, origin)
+  const user = connection<string>(vars, 'ansible_user') ?? 'root'
+  const host: Host = {
+    name,
+    address: connection<string>(vars, 'ansible_host') ?? name,
+    port: connection<number>(vars, 'ansible_port') ?? 22,
+    user,
+    become: connection<boolean>(vars, 'ansible_become') ?? user !== 'root',
+    role,
+    groups: groups.sort(),
+    settings,
+  }
+  const privateKeyFile = connection<string>(vars, 'ansible_ssh_private_key_file')
+  const password = connection<Secret>(vars, 'ansible_password')
+  const becomePassword = connection<Secret>(vars, 'ansible_become_password')
+  if (privateKeyFile) host.privateKeyFile = privateKeyFile
+  if (password) host.password = password
+  if (becomePassword) host.becomePassword = becomePassword
+  return { host, origin, origins }
+}
+
+// Volume-wide settings every host must agree on.
+const sharedSettings = [
+  ['volume', 'volume'],
+  ['split_brain_policy', 'splitBrainPolicy'],
+  ['tls', 'tls'],
+  ['gluster_options', 'glusterOptions'],
+] as const
+
+function show(value: unknown): string {
+  return JSON.stringify(value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).sort()) : value)
+}
+
+/** Refuse inventories the appliance cannot be built from: it is replica 2 with an optional arbiter. */
+export function checkTopology(file: string, loaded: LoadedHost[]): void {
+  const storage = loaded.filter(({ host }) => host.role === 'storage')
+  const arbiters = loaded.filter(({ host }) => host.role === 'arbiter')
+  const names = (list: LoadedHost[]): string => list.map(({ host }) => host.name).join(', ') || 'none'
+  if (storage.length > 2) {
+    const extra = storage[2]!
+    throw errorAt(extra.origin, `expected exactly two storage hosts (the volume is replica 2; a third host may be role: arbiter), got ${storage.length}: ${names(storage)}`)
+  }
+  if (storage.length < 2) {
+    throw new InventoryError(file, undefined, 'all.hosts', `expected exactly two storage hosts (the volume is replica 2), got ${storage.length}: ${names(storage)}`)
+  }
+  if (arbiters.length > 1) {
+    const second = arbiters[1]!
+    throw errorAt(second.origins.get('role') ?? second.origin, `expected at most one arbiter, got ${arbiters.length}: ${names(arbiters)}`)
+  }
+  const seen = new Map<string, LoadedHost>()
+  for (const current of loaded) {
+    const key = `${current.host.address.toLowerCase()}:${current.host.port}`
+    const first = seen.get(key)
+    if (first) {
+      throw errorAt(
+        current.origins.get('ansible_host') ?? current.origins.get('ansible_port') ?? current.origin,
+        `expected an address and port not used by ${first.host.name}, got ${JSON.stringify(current.host.address)} port ${current.host.port}`,
+      )
+    }
+    seen.set(key, current)
+  }
+  const [reference] = loaded
+  for (const current of loaded.slice(1)) {
+    for (const [key, field] of sharedSettings) {
+      const expected = show(reference!.host.settings[field])
+      const actual = show(current.host.settings[field])
+      if (expected !== actual) {
+        throw errorAt(current.origins.get(key) ?? current.origin, `expected the same ${key} on every host (${reference!.host.name} has ${expected}), got ${actual}`)
+      }
+    }
+  }
+}
+
+/** Read an inventory by name (`home` -> inventory/home.yaml) or path, as every playbook's first step. */
+export async function loadInventory(nameOrPath: string, options: LoadOptions = {}): Promise<Inventory> {
+  const cwd = options.cwd ?? process.cwd()
+  const file = await resolveInventoryFile(nameOrPath, options)
+  const display = displayPath(file, cwd)
+  const inventoryDir = dirname(file)
+  const context = { inventoryDir, inventoryScope: true, ...(options.homeDir ? { home: options.homeDir } : {}) }
+  const src = await readYamlSource(file, display)
+  const tree = readInventoryTree(src, context)
+  await readVarFolders(tree, file, cwd, context)
+  const loaded = [...tree.hosts.values()].map((entry) => buildHost(entry.name, groupsOf(tree, entry), hostVars(tree, entry), entry.origin))
+  checkTopology(display, loaded)
+  const wide = inventoryVars(tree)
+  return {
+    file,
+    hosts: loaded.map(({ host }) => host),
+    knownHostsFile: (wide.get('known_hosts_file')?.value as string | undefined) ?? join(inventoryDir, `${basename(file, extname(file))}.known_hosts`),
+    trustNewHostKeys: (wide.get('trust_new_host_keys')?.value as boolean | undefined) ?? false,
+  }
+}

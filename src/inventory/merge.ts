@@ -1,0 +1,198 @@
+// Ansible's inventory model: groups with hosts, vars and children, and the order in which their variables apply.
+//
+// Precedence, lowest first (Ansible's documented order for inventory variables):
+//   1. all's vars in the inventory file
+//   2. group_vars/all
+//   3. other groups' vars in the inventory file, parents before children (by depth, then by name)
+//   4. group_vars/<group>, in the same order
+//   5. the host's own vars in the inventory file (when a host is listed twice, the later entry wins)
+//   6. host_vars/<host>
+// A later layer replaces a variable as a whole (Ansible's hash_behaviour=replace): a host's `flush:`
+// mapping replaces the group's, and missing flush keys take their defaults.
+import { readdir, stat } from 'node:fs/promises'
+import { dirname, extname, join } from 'node:path'
+import type { Node } from 'yaml'
+import { InventoryError } from '../engine/errors.ts'
+import { isHostname } from './hosts.ts'
+import { displayPath } from './resolve.ts'
+import { didYouMean } from './suggest.ts'
+import { layer, readVars, type VarContext, type VarSet } from './vars.ts'
+import { isEmpty, mapEntries, readYamlSource, type Origin, type YamlSource } from './yaml-source.ts'
+
+export interface Group {
+  name: string
+  vars: VarSet
+  /** layered group_vars files */
+  fileVars: VarSet
+  parents: Set<string>
+  children: Set<string>
+}
+
+export interface HostEntry {
+  name: string
+  /** groups the host is listed in directly */
+  groups: Set<string>
+  vars: VarSet
+  fileVars: VarSet
+  /** where the host was first listed */
+  origin: Origin
+}
+
+export interface InventoryTree {
+  groups: Map<string, Group>
+  hosts: Map<string, HostEntry>
+}
+
+const groupKeys = ['hosts', 'vars', 'children']
+
+function group(tree: InventoryTree, name: string): Group {
+  let found = tree.groups.get(name)
+  if (!found) {
+    found = { name, vars: new Map(), fileVars: new Map(), parents: new Set(), children: new Set() }
+    tree.groups.set(name, found)
+  }
+  return found
+}
+
+function isAncestor(tree: InventoryTree, candidate: string, of: string): boolean {
+  if (candidate === of) return true
+  return [...(tree.groups.get(of)?.parents ?? [])].some((parent) => isAncestor(tree, candidate, parent))
+}
+
+function readHosts(src: YamlSource, tree: InventoryTree, groupName: string, node: Node | null, path: string, context: VarContext, keyNode: Node): void {
+  const expected = 'a mapping of host names to their variables (hydra: followed by its variables)'
+  for (const entry of mapEntries(src, node, path, expected, keyNode, 'a host name')) {
+    if (!isHostname(entry.key)) {
+      const ranges = /\[.*:.*\]/.test(entry.key) ? ' (host ranges like web[01:10] are not supported)' : ''
+      throw src.error(entry.keyNode, entry.path, `expected a host name of letters, digits, hyphens and dots${ranges}`)
+    }
+    const vars = readVars(src, entry.value, entry.path, { ...context, inventoryScope: false }, entry.keyNode)
+    const known = tree.hosts.get(entry.key)
+    if (known) {
+      known.groups.add(groupName)
+      known.vars = layer(known.vars, vars)
+    } else {
+      tree.hosts.set(entry.key, {
+        name: entry.key,
+        groups: new Set([groupName]),
+        vars,
+        fileVars: new Map(),
+        origin: src.origin(entry.keyNode, entry.path),
+      })
+    }
+  }
+}
+
+function readGroup(src: YamlSource, tree: InventoryTree, name: string, node: Node | null, path: string, keyNode: Node, parent: string | undefined, context: VarContext): void {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw src.error(keyNode, path, 'expected a group name of letters, digits, _, - and .')
+  if (parent) {
+    if (name === 'all' || isAncestor(tree, name, parent)) throw src.error(keyNode, path, `expected a child group, but ${name} already contains ${parent}`)
+    group(tree, parent).children.add(name)
+    group(tree, name).parents.add(parent)
+  }
+  const current = group(tree, name)
+  const expected = 'a group with hosts:, vars: or children:'
+  for (const entry of mapEntries(src, node, path, expected, keyNode)) {
+    if (entry.key === 'hosts') {
+      readHosts(src, tree, name, entry.value, entry.path, context, entry.keyNode)
+    } else if (entry.key === 'vars') {
+      const vars = readVars(src, entry.value, entry.path, { ...context, inventoryScope: name === 'all' }, entry.keyNode)
+      current.vars = layer(current.vars, vars)
+    } else if (entry.key === 'children') {
+      for (const child of mapEntries(src, entry.value, entry.path, 'a mapping of group names to groups', entry.keyNode, 'a group name')) {
+        readGroup(src, tree, child.key, child.value, child.path, child.keyNode, name, context)
+      }
+    } else {
+      const hint = didYouMean(entry.key, groupKeys)
+      throw src.error(entry.keyNode, entry.path, `unknown group key${hint || ', expected hosts, vars or children'}${hint ? '' : ' (variables go under vars:)'}`)
+    }
+  }
+}
+
+/** Read the groups and hosts of an inventory file, checking every variable where it is written. */
+export function readInventoryTree(src: YamlSource, context: VarContext): InventoryTree {
+  const tree: InventoryTree = { groups: new Map(), hosts: new Map() }
+  group(tree, 'all')
+  const root = src.doc.contents as Node | null
+  if (isEmpty(root)) {
+    throw new InventoryError(src.display, undefined, undefined, 'the file is empty: expected an inventory starting with all: (see inventory/home.yaml)')
+  }
+  for (const entry of mapEntries(src, root, '', 'an inventory: a mapping starting with all:')) {
+    if (groupKeys.includes(entry.key)) {
+      throw src.error(entry.keyNode, entry.path, `expected a group at the top level, got ${entry.key}: (indent it under all:)`)
+    }
+    readGroup(src, tree, entry.key, entry.value, entry.path, entry.keyNode, entry.key === 'all' ? undefined : 'all', context)
+  }
+  return tree
+}
+
+async function varFiles(dir: string, name: string): Promise<string[]> {
+  const files: string[] = []
+  for (const ext of ['.yaml', '.yml']) {
+    const file = join(dir, name + ext)
+    if ((await stat(file).catch(() => undefined))?.isFile()) files.push(file)
+  }
+  const folder = join(dir, name)
+  if ((await stat(folder).catch(() => undefined))?.isDirectory()) {
+    const names = (await readdir(folder)).filter((entry) => ['.yaml', '.yml'].includes(extname(entry))).sort()
+    files.push(...names.map((entry) => join(folder, entry)))
+  }
+  return files
+}
+
+async function readVarFiles(dir: string, name: string, cwd: string, context: VarContext): Promise<VarSet> {
+  let vars: VarSet = new Map()
+  for (const file of await varFiles(dir, name)) {
+    const src = await readYamlSource(file, displayPath(file, cwd))
+    vars = layer(vars, readVars(src, src.doc.contents as Node | null, '', context))
+  }
+  return vars
+}
+
+/** Load group_vars/ and host_vars/ beside the inventory file for the groups and hosts it names. */
+export async function readVarFolders(tree: InventoryTree, inventoryFile: string, cwd: string, context: VarContext): Promise<void> {
+  const base = dirname(inventoryFile)
+  for (const current of tree.groups.values()) {
+    current.fileVars = await readVarFiles(join(base, 'group_vars'), current.name, cwd, { ...context, inventoryScope: current.name === 'all' })
+  }
+  for (const host of tree.hosts.values()) {
+    host.fileVars = await readVarFiles(join(base, 'host_vars'), host.name, cwd, { ...context, inventoryScope: false })
+  }
+}
+
+/** Every group a host belongs to, directly or through parents, without `all`. */
+export function groupsOf(tree: InventoryTree, host: HostEntry): string[] {
+  const found = new Set<string>()
+  const visit = (name: string): void => {
+    if (name === 'all' || found.has(name)) return
+    found.add(name)
+    for (const parent of tree.groups.get(name)?.parents ?? []) visit(parent)
+  }
+  for (const name of host.groups) visit(name)
+  return [...found]
+}
+
+function depth(tree: InventoryTree, name: string): number {
+  const parents = [...(tree.groups.get(name)?.parents ?? [])]
+  return parents.length ? 1 + Math.max(...parents.map((parent) => depth(tree, parent))) : 0
+}
+
+/** A host's variables after layering in Ansible's order (see the top of this file). */
+export function hostVars(tree: InventoryTree, host: HostEntry): VarSet {
+  const all = tree.groups.get('all')!
+  const groups = groupsOf(tree, host)
+    .map((name) => ({ name, depth: depth(tree, name) }))
+    .sort((a, b) => a.depth - b.depth || a.name.localeCompare(b.name))
+    .map(({ name }) => tree.groups.get(name)!)
+  let vars = layer(all.vars, all.fileVars)
+  for (const current of groups) vars = layer(vars, current.vars)
+  for (const current of groups) vars = layer(vars, current.fileVars)
+  vars = layer(vars, host.vars)
+  return layer(vars, host.fileVars)
+}
+
+/** The inventory-wide variables (known_hosts_file, ...): all's vars, then group_vars/all. */
+export function inventoryVars(tree: InventoryTree): VarSet {
+  const all = tree.groups.get('all')!
+  return layer(all.vars, all.fileVars)
+}
