@@ -1,0 +1,68 @@
+// Files and directories on a host: content, mode, owner, existence.
+import { sh } from '../engine/command.ts'
+import type { Result } from '../engine/result.ts'
+import { fact } from '../engine/task.ts'
+
+export interface FileState {
+  exists: boolean
+  type: 'file' | 'directory' | 'symlink' | 'other' | 'missing'
+  mode: number
+  owner: string
+  group: string
+  immutable?: boolean
+}
+
+const kinds: Record<string, FileState['type']> = {
+  'regular file': 'file',
+  'regular empty file': 'file',
+  directory: 'directory',
+  'symbolic link': 'symlink',
+}
+
+/** Parse `stat -c '%F|%a|%U|%G'` output; a missing path gives exists=false. */
+export function parseStat(result: Result): FileState {
+  const line = result.stdout.trim().split('\n')[0] ?? ''
+  if (result.exitCode !== 0 || !line.includes('|'))
+    return { exists: false, type: 'missing', mode: 0, owner: '', group: '' }
+  const [kind, mode, owner, group, attrs] = line.split('|')
+  return {
+    exists: true,
+    type: kinds[kind ?? ''] ?? 'other',
+    mode: parseInt(mode ?? '0', 8),
+    owner: owner ?? '',
+    group: group ?? '',
+    immutable: attrs === undefined ? undefined : /^\S*i\S*\s/.test(attrs),
+  }
+}
+
+/** Type, mode and owner of a path. */
+export const pathState = (path: string) => fact(`stat ${path}`, sh`stat -c '%F|%a|%U|%G' -- ${path}`, parseStat)
+
+/** Type, mode, owner and the immutable attribute of a directory (lsattr -d). */
+export const dirWithAttrs = (path: string) =>
+  fact(
+    `attrs ${path}`,
+    sh`s=$(stat -c '%F|%a|%U|%G' -- ${path}) || exit 1; printf '%s|%s\n' "$s" "$(lsattr -d -- ${path} 2>/dev/null)"`,
+    parseStat,
+  )
+
+export interface FileContent {
+  exists: boolean
+  content: string
+  mode: number
+}
+
+/** Parse `stat -c %a` on the first line followed by the file's content. */
+export function parseFileContent(result: Result): FileContent {
+  if (result.exitCode !== 0) return { exists: false, content: '', mode: 0 }
+  const newline = result.stdout.indexOf('\n')
+  return { exists: true, mode: parseInt(result.stdout.slice(0, newline), 8), content: result.stdout.slice(newline + 1) }
+}
+
+/** A text file's content and mode (exists=false when missing). */
+export const fileContent = (path: string) =>
+  fact(`content ${path}`, sh`stat -c %a -- ${path} && cat -- ${path}`, parseFileContent)
+
+/** The SHA-256 of a file, or undefined when missing: for large files whose content need not travel. */
+export const fileDigest = (path: string) =>
+  fact(`digest ${path}`, sh`sha256sum -- ${path} 2>/dev/null | cut -d' ' -f1`, (r) => r.stdout.trim() || undefined)

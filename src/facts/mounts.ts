@@ -1,0 +1,45 @@
+// Mounts, from `findmnt --json`.
+import { sh } from '../engine/command.ts'
+import type { Result } from '../engine/result.ts'
+import { fact } from '../engine/task.ts'
+
+export interface Mount {
+  target: string
+  source: string
+  fstype: string
+  options: string[]
+}
+
+interface FindmntNode {
+  target: string
+  source: string
+  fstype: string
+  options: string
+  children?: FindmntNode[]
+}
+
+/** Parse `findmnt --json -o TARGET,SOURCE,FSTYPE,OPTIONS` (tree or list) into a flat list. */
+export function parseFindmnt(result: Result): Mount[] {
+  if (result.exitCode !== 0 || !result.stdout.trim()) return []
+  const flat: Mount[] = []
+  const walk = (nodes: FindmntNode[]) => {
+    for (const n of nodes) {
+      flat.push({ target: n.target, source: n.source, fstype: n.fstype, options: n.options.split(',') })
+      if (n.children) walk(n.children)
+    }
+  }
+  walk((JSON.parse(result.stdout) as { filesystems: FindmntNode[] }).filesystems)
+  return flat
+}
+
+/** What is mounted exactly at a path (undefined: nothing). */
+export const mountAt = (path: string) =>
+  fact(`mount ${path}`, sh`findmnt --json -o TARGET,SOURCE,FSTYPE,OPTIONS --mountpoint ${path}`, (r) => parseFindmnt(r).at(-1))
+
+/** The mount a path lives on (the nearest mount point above it). */
+export const mountOf = (path: string) =>
+  fact(
+    `file system of ${path}`,
+    sh`p=${path}; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; findmnt --json -o TARGET,SOURCE,FSTYPE,OPTIONS -T "$p"`,
+    (r) => parseFindmnt(r).at(-1),
+  )

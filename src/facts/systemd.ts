@@ -1,0 +1,51 @@
+// The state of systemd units, from `systemctl show`.
+import { sh } from '../engine/command.ts'
+import type { Result } from '../engine/result.ts'
+import { fact } from '../engine/task.ts'
+
+export interface UnitState {
+  name: string
+  loaded: boolean
+  active: string
+  sub: string
+  enabled: string
+  fragmentPath: string
+  needsReload: boolean
+}
+
+/** Parse `systemctl show -p ... UNIT...` (blocks separated by blank lines, in argument order). */
+export function parseUnitStates(result: Result, names: string[]): UnitState[] {
+  const blocks = result.stdout.split(/\n\n+/).filter((b) => b.trim())
+  return names.map((name, i) => {
+    const props = Object.fromEntries(
+      (blocks[i] ?? '')
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const)
+        .filter(([k]) => k),
+    )
+    return {
+      name,
+      loaded: props.LoadState === 'loaded',
+      active: props.ActiveState ?? 'unknown',
+      sub: props.SubState ?? 'unknown',
+      enabled: props.UnitFileState ?? '',
+      fragmentPath: props.FragmentPath ?? '',
+      needsReload: props.NeedDaemonReload === 'yes',
+    }
+  })
+}
+
+/** Load, active and enablement state of units. */
+export const unitStates = (names: string[]) =>
+  fact(
+    `units ${names.join(' ')}`,
+    sh`systemctl show -p LoadState,ActiveState,SubState,UnitFileState,FragmentPath,NeedDaemonReload -- ${names}`,
+    (r) => {
+      if (r.exitCode !== 0) throw new Error(`systemctl show failed: ${r.stderr.trim()}`)
+      return parseUnitStates(r, names)
+    },
+  )
+
+/** One unit's state. */
+export const unitState = (name: string) =>
+  fact(`unit ${name}`, unitStates([name]).command, (r) => parseUnitStates(r, [name])[0]!)

@@ -1,0 +1,157 @@
+// The trusted pool and the replicated volume: probe peers, create and start gv0, keep its options.
+import { sh } from '../engine/command.ts'
+import { change, changes, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
+import { peers, volumeInfo, volumeOptions, type Peer, type VolumeInfo } from '../facts/gluster.ts'
+import type { Host, Settings } from '../inventory/types.ts'
+
+const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === name || p.otherNames.includes(name))
+
+/** Bricks in the order the volume is created with: storage hosts first, the arbiter last. */
+export function wantedBricks(hosts: Host[], settings: Settings): string[] {
+  const ordered = [...hosts.filter((h) => h.role !== 'arbiter'), ...hosts.filter((h) => h.role === 'arbiter')]
+  return ordered.map((h) => `${h.name}:${h.settings.brick}`)
+}
+
+/** Volume options chosen for two hosts over a WAN, overridden by the inventory's gluster_options. */
+export function wantedOptions(hosts: Host[], settings: Settings): Record<string, string> {
+  const arbiter = hosts.some((h) => h.role === 'arbiter')
+  const base: Record<string, string> = {
+    // Without an arbiter, writes need both bricks: no split brain can arise; the write cache
+    // keeps taking writes while the other host is away and the agent publishes when it returns.
+    'cluster.quorum-type': arbiter ? 'auto' : 'fixed',
+    ...(arbiter ? {} : { 'cluster.quorum-count': '2' }),
+    // Server quorum would stop the bricks of the surviving host in a two-host pool.
+    'cluster.server-quorum-type': 'none',
+    // Notice a dead link in 10 s instead of 42 s, so errors reach the agent sooner.
+    'network.ping-timeout': '10',
+    'cluster.favorite-child-policy': settings.splitBrainPolicy === 'latest-mtime' ? 'mtime' : settings.splitBrainPolicy === 'bigger-file' ? 'size' : 'none',
+  }
+  return { ...base, ...settings.glusterOptions }
+}
+
+const truthy = new Set(['on', 'true', 'yes', 'enable', '1'])
+const falsy = new Set(['off', 'false', 'no', 'disable', '0'])
+
+/** Compare gluster option values the way gluster reads them (on = true = yes = enable). */
+export function sameOption(current: string | undefined, wanted: string): boolean {
+  if (current === undefined) return false
+  const a = current.toLowerCase()
+  const b = wanted.toLowerCase()
+  if (a === b) return true
+  return (truthy.has(a) && truthy.has(b)) || (falsy.has(a) && falsy.has(b))
+}
+
+/** Probe every other host by name from the first host, and wait until all are in the pool. */
+export function probePeers(): Task {
+  return task({
+    name: 'gluster peers probed',
+    tags: ['gluster'],
+    runOnce: true,
+    facts: () => ({ pool: peers() }),
+    plan: ({ pool }, ctx) => {
+      const others = ctx.hosts.filter((h) => h.name !== ctx.host.name)
+      return changes(
+        ...others.filter((h) => !knows(pool, h.name)).map((h) => change(`probe ${h.name}`, sh`gluster --mode=script peer probe ${h.name}`)),
+      )
+    },
+  })
+}
+
+/** Every host sees every other as connected and in the cluster, known by name. */
+export function peersInCluster(): Task {
+  const waiting = (pool: Peer[], ctx: TaskContext) =>
+    ctx.hosts
+      .filter((h) => h.name !== ctx.host.name)
+      .map((h) => ({ host: h, peer: knows(pool, h.name) ?? pool.find((p) => p.hostname === h.address) }))
+      .filter(({ peer }) => !peer || !peer.connected || peer.state !== 'Peer in Cluster')
+  return task({
+    name: 'gluster peers in cluster',
+    tags: ['gluster'],
+    facts: () => ({ pool: peers() }),
+    wait: {
+      attempts: 60,
+      delayMs: 1000,
+      progress: ({ pool }) => `waiting for peers: ${pool.map((p) => `${p.hostname} ${p.state}${p.connected ? '' : ' (disconnected)'}`).join(', ') || 'none known yet'}`,
+    },
+    plan: ({ pool }, ctx) => {
+      const others = ctx.hosts.filter((h) => h.name !== ctx.host.name)
+      const byNameMissing = others.filter((h) => !knows(pool, h.name) && pool.some((p) => p.connected))
+      if (byNameMissing.length)
+        return changes(...byNameMissing.map((h) => change(`probe ${h.name} by name`, sh`gluster --mode=script peer probe ${h.name}`)))
+      const pending = waiting(pool, ctx)
+      if (pending.length === 0) return noop(`in cluster with ${others.map((h) => h.name).join(', ')}`)
+      return changes(...pending.map(({ host, peer }) => change(`wait for ${host.name}: ${peer ? peer.state || 'unknown state' : 'not in pool'}`)))
+    },
+  })
+}
+
+function describe(volume: VolumeInfo): string {
+  return `${volume.typeStr} replica ${volume.replicaCount} with bricks ${volume.bricks.map((b) => `${b.host}:${b.path}`).join(', ')}`
+}
+
+/** The volume exists with exactly the inventory's bricks; a different volume is reported, never touched. */
+export function volumeCreated(): Task {
+  return task({
+    name: 'gluster volume created',
+    tags: ['gluster'],
+    runOnce: true,
+    facts: (ctx) => ({ volume: volumeInfo(ctx.host.settings.volume) }),
+    plan: ({ volume }, ctx) => {
+      const s = ctx.host.settings
+      const bricks = wantedBricks(ctx.hosts, s)
+      const arbiter = ctx.hosts.some((h) => h.role === 'arbiter')
+      const replica = arbiter ? ['replica', '3', 'arbiter', '1'] : ['replica', '2']
+      if (!volume) {
+        const force = ctx.hosts.some((h) => h.settings.brickForce) ? ['force'] : []
+        return changes(change(`create ${s.volume}: ${replica.join(' ')} ${bricks.join(' ')}`, sh`gluster --mode=script volume create ${s.volume} ${replica} ${bricks} ${force}`))
+      }
+      const existing = volume.bricks.map((b) => `${b.host}:${b.path}`)
+      const same = existing.length === bricks.length && existing.every((b, i) => b === bricks[i])
+      const replicaCount = arbiter ? 3 : 2
+      if (!same || volume.replicaCount !== replicaCount)
+        return refuse(
+          `volume ${s.volume} already exists as ${describe(volume)}, but the inventory wants replica ${replicaCount} ` +
+            `with bricks ${bricks.join(', ')}. It was left as it is: nothing is ever destroyed automatically. ` +
+            `Fix the inventory to match, or move the data off and remove the volume yourself ` +
+            `(gluster volume stop ${s.volume}; gluster volume delete ${s.volume}).`,
+        )
+      return noop(`${s.volume} exists: ${describe(volume)}`)
+    },
+  })
+}
+
+/** The volume is started. */
+export function volumeStarted(): Task {
+  return task({
+    name: 'gluster volume started',
+    tags: ['gluster'],
+    runOnce: true,
+    facts: (ctx) => ({ volume: volumeInfo(ctx.host.settings.volume) }),
+    plan: ({ volume }, ctx) => {
+      const name = ctx.host.settings.volume
+      if (!volume) return refuse(`volume ${name} does not exist`)
+      if (volume.started) return noop(`${name} started`)
+      return changes(change(`start ${name}`, sh`gluster --mode=script volume start ${name}`))
+    },
+  })
+}
+
+/** The volume's options equal the wanted ones, read back with `gluster volume get`. */
+export function volumeOptionsSet(): Task {
+  return task({
+    name: 'gluster volume options',
+    tags: ['gluster'],
+    runOnce: true,
+    facts: (ctx) => ({ current: volumeOptions(ctx.host.settings.volume) }),
+    plan: ({ current }, ctx) => {
+      const wanted = wantedOptions(ctx.hosts, ctx.host.settings)
+      const differing = Object.entries(wanted).filter(([k, v]) => !sameOption(current[k], v))
+      if (differing.length === 0) return noop(`${Object.keys(wanted).length} options as wanted`)
+      return changes(
+        ...differing.map(([k, v]) =>
+          change(`set ${k} = ${v} (was ${current[k] ?? 'unset'})`, sh`gluster --mode=script volume set ${ctx.host.settings.volume} ${k} ${v}`),
+        ),
+      )
+    },
+  })
+}
