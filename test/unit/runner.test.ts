@@ -1,0 +1,123 @@
+import test from 'ava'
+import { sh } from '../../src/engine/command.ts'
+import { ConnectError } from '../../src/engine/errors.ts'
+import { collect } from '../../src/engine/events.ts'
+import { fakeExecutor, type FakeReply } from '../../src/engine/fake-executor.ts'
+import { recapSucceeded, runPlaybook } from '../../src/engine/runner.ts'
+import { change, changes, fact, noop, task, type Playbook } from '../../src/engine/task.ts'
+import { host, inventory } from '../helpers/hosts.ts'
+
+const marker = (path: string) =>
+  task({
+    name: `marker ${path}`,
+    tags: ['marker'],
+    facts: () => ({ present: fact('present', sh`test -e ${path}`, (r) => r.exitCode === 0) }),
+    plan: ({ present }) => (present ? noop('there') : changes(change(`touch ${path}`, sh`touch ${path}`))),
+    notify: ['restart thing'],
+  })
+
+const playbook: Playbook = {
+  name: 'test',
+  description: 'test',
+  tasks: [marker('/a'), { ...marker('/b'), tags: ['other'] }],
+  handlers: [{ name: 'restart thing', task: task({ name: 'restart', plan: () => changes(change('restart', sh`systemctl restart thing`)) }) }],
+}
+
+async function run(replies: Record<string, FakeReply[]>, options: { check?: boolean; tags?: string[]; pb?: Playbook } = {}) {
+  const { sink, events } = collect()
+  const executors = new Map<string, ReturnType<typeof fakeExecutor>>()
+  const inv = inventory()
+  const recap = await runPlaybook({
+    playbook: options.pb ?? playbook,
+    inventory: inv,
+    hosts: inv.hosts,
+    sink,
+    check: options.check,
+    tags: options.tags,
+    sleep: async () => {},
+    connect: async (h) => {
+      if (replies[h.name] === undefined) throw new ConnectError(h.name, 'unreachable: connection refused')
+      const e = fakeExecutor(h.name, replies[h.name])
+      executors.set(h.name, e)
+      return e
+    },
+  })
+  const ran = (name: string) => executors.get(name)?.ran.map((c) => c.display) ?? []
+  return { recap, events, ran }
+}
+
+test('changes are applied, facts re-read, handlers run once at the end', async (t) => {
+  const { recap, ran } = await run({ hydra: [{ match: 'test -e', exitCode: 1 }], plexus: [] })
+  t.deepEqual(ran('hydra'), ['test -e /a', 'touch /a', 'test -e /b', 'touch /b', 'systemctl restart thing'])
+  t.deepEqual(ran('plexus'), ['test -e /a', 'test -e /b'])
+  t.deepEqual(recap.hosts.hydra, { ok: 0, changed: 3, failed: 0, skipped: 0, unreachable: false })
+  t.deepEqual(recap.hosts.plexus, { ok: 2, changed: 0, failed: 0, skipped: 0, unreachable: false })
+  t.true(recapSucceeded(recap))
+})
+
+test('check mode plans but runs nothing that changes', async (t) => {
+  const { recap, ran, events } = await run({ hydra: [{ match: 'test -e', exitCode: 1 }], plexus: [] }, { check: true })
+  t.deepEqual(ran('hydra'), ['test -e /a', 'test -e /b'])
+  t.is(recap.hosts.hydra!.changed, 2)
+  const ends = events.filter((e) => e.type === 'task:end' && e.host === 'hydra')
+  t.true(ends.every((e) => e.type === 'task:end' && e.changes?.[0]?.startsWith('touch')))
+})
+
+test('an unreachable host is reported and the others go on', async (t) => {
+  const { recap, ran } = await run({ plexus: [] })
+  t.true(recap.hosts.hydra!.unreachable)
+  t.is(recap.hosts.plexus!.ok, 2)
+  t.deepEqual(ran('plexus'), ['test -e /a', 'test -e /b'])
+  t.false(recapSucceeded(recap))
+})
+
+test('a failed command fails that host only and stops its later tasks', async (t) => {
+  const { recap, ran, events } = await run({
+    hydra: [{ match: 'test -e', exitCode: 1 }, { match: 'touch', exitCode: 1, stderr: 'read-only file system' }],
+    plexus: [{ match: 'test -e', exitCode: 1 }],
+  })
+  t.deepEqual(ran('hydra'), ['test -e /a', 'touch /a'])
+  t.is(recap.hosts.hydra!.failed, 1)
+  t.is(recap.hosts.plexus!.changed, 3)
+  const failure = events.find((e) => e.type === 'task:end' && e.status === 'failed')
+  t.regex(failure?.type === 'task:end' ? failure.message ?? '' : '', /read-only file system/)
+})
+
+test('--tags selects tasks; untagged ones are left out', async (t) => {
+  const { ran } = await run({ hydra: [], plexus: [] }, { tags: ['other'] })
+  t.deepEqual(ran('hydra'), ['test -e /b'])
+})
+
+test('a waiting task re-reads its facts until the state converges', async (t) => {
+  let calls = 0
+  const pb: Playbook = {
+    name: 'wait',
+    description: '',
+    tasks: [
+      task({
+        name: 'wait for peer',
+        facts: () => ({ n: fact('n', sh`count`, () => ++calls) }),
+        wait: { attempts: 5, delayMs: 1 },
+        plan: ({ n }) => (n >= 3 ? noop('ready') : changes(change(`waiting (${n})`))),
+      }),
+    ],
+  }
+  const { recap, events } = await run({ hydra: [], plexus: [] }, { pb })
+  t.is(recap.hosts.hydra!.ok, 1)
+  t.true(events.some((e) => e.type === 'progress'))
+})
+
+test('a task that refuses fails the host with its explanation, running nothing', async (t) => {
+  const pb: Playbook = { name: 'refuse', description: '', tasks: [task({ name: 'guard', plan: () => ({ refuse: 'brick on root fs' }) })] }
+  const { recap, ran, events } = await run({ hydra: [], plexus: [] }, { pb })
+  t.is(recap.hosts.hydra!.failed, 1)
+  t.deepEqual(ran('hydra'), [])
+  t.true(events.some((e) => e.type === 'task:end' && e.message === 'brick on root fs'))
+})
+
+test('runOnce tasks run on the first host only', async (t) => {
+  const pb: Playbook = { name: 'once', description: '', tasks: [{ ...marker('/v'), runOnce: true, notify: [] }] }
+  const { ran } = await run({ hydra: [{ match: 'test -e', exitCode: 1 }], plexus: [{ match: 'test -e', exitCode: 1 }] }, { pb })
+  t.deepEqual(ran('hydra'), ['test -e /v', 'touch /v'])
+  t.deepEqual(ran('plexus'), [])
+})

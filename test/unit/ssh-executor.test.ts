@@ -1,0 +1,90 @@
+import test from 'ava'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { put, sh } from '../../src/engine/command.ts'
+import { ConnectError } from '../../src/engine/errors.ts'
+import { connectSsh } from '../../src/engine/ssh-executor.ts'
+import { host } from '../helpers/hosts.ts'
+import { startSshd, type TestSshd } from '../helpers/sshd.ts'
+
+let sshd: TestSshd
+test.before(async () => {
+  sshd = await startSshd()
+})
+test.after.always(() => sshd?.stop())
+
+const target = () => host('local', { address: '127.0.0.1', port: sshd.port, privateKeyFile: sshd.clientKey })
+const knownHosts = (content: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'gfs-kh-')), 'known_hosts')
+  writeFileSync(file, content)
+  return file
+}
+
+const pinned = () => knownHosts(`[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey.split(' ').slice(0, 2).join(' ')}\n`)
+
+test('runs commands over a verified connection, with stdout, stderr and exit code', async (t) => {
+  const executor = await connectSsh(target(), { knownHostsFile: pinned(), trustNewHostKeys: false })
+  const result = await executor.run(sh`echo out; echo err >&2; exit 3`)
+  t.is(result.stdout, 'out\n')
+  t.is(result.stderr, 'err\n')
+  t.is(result.exitCode, 3)
+  const name = 'a b $(x) "q" \'s\' ü\nline'
+  const echoed = await executor.run(sh`printf '%s' ${name}`)
+  t.is(echoed.stdout, name)
+  await executor.close()
+})
+
+test('parallel commands share one connection', async (t) => {
+  const executor = await connectSsh(target(), { knownHostsFile: pinned(), trustNewHostKeys: false })
+  const results = await Promise.all(Array.from({ length: 8 }, (_, i) => executor.run(sh`echo ${i}`)))
+  t.deepEqual(results.map((r) => r.stdout.trim()), ['0', '1', '2', '3', '4', '5', '6', '7'])
+  await executor.close()
+})
+
+test('put writes a file atomically with its mode, binary-safe', async (t) => {
+  const executor = await connectSsh(target(), { knownHostsFile: pinned(), trustNewHostKeys: false })
+  const dest = join(mkdtempSync(join(tmpdir(), 'gfs-put-')), 'sub dir', 'f $(x).bin')
+  const content = Buffer.from([0, 1, 2, 255, 10, 13, 39, 34])
+  const result = await executor.run(put(dest, content, { mode: 0o600 }))
+  t.is(result.exitCode, 0, result.stderr)
+  t.deepEqual(readFileSync(dest), content)
+  const mode = await executor.run(sh`stat -c %a ${dest}`)
+  t.is(mode.stdout.trim(), '600')
+  await executor.close()
+})
+
+test('an unknown host key is refused and nothing runs', async (t) => {
+  const file = knownHosts('')
+  const error = await t.throwsAsync(connectSsh(target(), { knownHostsFile: file, trustNewHostKeys: false }), { instanceOf: ConnectError })
+  t.regex(error!.message, /host key not known/)
+  t.regex(error!.message, /--trust-new-host-keys/)
+  t.is(readFileSync(file, 'utf8'), '')
+})
+
+test('trusting new keys pins the key, which is then verified', async (t) => {
+  const file = knownHosts('')
+  const executor = await connectSsh(target(), { knownHostsFile: file, trustNewHostKeys: true })
+  await executor.close()
+  const [type, blob] = sshd.hostPublicKey.split(' ')
+  t.is(readFileSync(file, 'utf8'), `[127.0.0.1]:${sshd.port} ${type} ${blob}\n`)
+  const again = await connectSsh(target(), { knownHostsFile: file, trustNewHostKeys: false })
+  t.is((await again.run(sh`echo ok`)).stdout, 'ok\n')
+  await again.close()
+})
+
+test('a changed host key is always refused, even when trusting new keys', async (t) => {
+  const wrong = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'
+  const file = knownHosts(`# lab\n[127.0.0.1]:${sshd.port} ${wrong}\n`)
+  const error = await t.throwsAsync(connectSsh(target(), { knownHostsFile: file, trustNewHostKeys: true }), { instanceOf: ConnectError })
+  t.regex(error!.message, /HOST KEY CHANGED/)
+  t.regex(error!.message, /known_hosts:2/)
+  t.regex(error!.message, /ssh-keygen -R/)
+})
+
+test('an unreachable host is a ConnectError that says so', async (t) => {
+  const file = knownHosts('')
+  const closed = host('gone', { address: '127.0.0.1', port: 1, privateKeyFile: sshd.clientKey })
+  const error = await t.throwsAsync(connectSsh(closed, { knownHostsFile: file, trustNewHostKeys: false }), { instanceOf: ConnectError })
+  t.regex(error!.message, /unreachable: connection refused/)
+})
