@@ -45,7 +45,7 @@ export async function resolveInventoryFile(nameOrPath: string, options: ResolveO
     }
   }
   const shown = candidates.map((file) => displayPath(file, cwd))
-  const example = displayPath(resolve(cwd, options.inventoryDir ?? defaultInventoryDir, 'home.yaml'), cwd)
+  const example = displayPath(resolve(defaultInventoryDir, 'home.yaml'), cwd)
   const looked = shown.length > 1 ? ` (also looked for ${shown.slice(1).join(', ')})` : ''
   throw new InventoryError(
     shown[0]!,

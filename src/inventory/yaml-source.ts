@@ -121,7 +121,8 @@ export function mapEntries(src: YamlSource, node: Node | null, path: string, exp
     }
     const raw = isScalar(keyNode) ? keyNode.value : undefined
     if (raw === null || raw === undefined || raw === '' || typeof raw === 'object') {
-      const line = keyNode ?? (pair.value as Node | null)
+      // An empty key sits at the end of the line before; the value shows where the entry is.
+      const line = (pair.value as Node | null) ?? keyNode
       throw src.error(line, path, `expected ${keyName} before the colon, got ${isScalar(keyNode) ? 'nothing' : 'a complex key'}`, node)
     }
     const key = String(raw)
