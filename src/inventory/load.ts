@@ -17,7 +17,8 @@ export interface LoadOptions {
   homeDir?: string
 }
 
-interface LoadedHost {
+/** A host as built, with where its variables were written (for topology errors). */
+export interface LoadedHost {
   host: Host
   origin: Origin
   origins: SettingOrigins

@@ -62,18 +62,25 @@ function isAncestor(tree: InventoryTree, candidate: string, of: string): boolean
 function readHosts(src: YamlSource, tree: InventoryTree, groupName: string, node: Node | null, path: string, context: VarContext, keyNode: Node): void {
   const expected = 'a mapping of host names to their variables (hydra: followed by its variables)'
   for (const entry of mapEntries(src, node, path, expected, keyNode, 'a host name')) {
-    if (!isHostname(entry.key)) {
+    // Ansible's `name:port` form; an explicit ansible_port in the entry still wins.
+    const [, name = entry.key, port] = /^([^:]+):(\d+)$/.exec(entry.key) ?? []
+    if (!isHostname(name)) {
       const ranges = /\[.*:.*\]/.test(entry.key) ? ' (host ranges like web[01:10] are not supported)' : ''
       throw src.error(entry.keyNode, entry.path, `expected a host name of letters, digits, hyphens and dots${ranges}`)
     }
-    const vars = readVars(src, entry.value, entry.path, { ...context, inventoryScope: false }, entry.keyNode)
-    const known = tree.hosts.get(entry.key)
+    let vars = readVars(src, entry.value, entry.path, { ...context, inventoryScope: false }, entry.keyNode)
+    if (port !== undefined) {
+      const number = Number(port)
+      if (number < 1 || number > 65535) throw src.error(entry.keyNode, entry.path, `expected a port number from 1 to 65535 after the colon, got ${port}`)
+      vars = layer(new Map([['ansible_port', { value: number, origin: src.origin(entry.keyNode, entry.path) }]]), vars)
+    }
+    const known = tree.hosts.get(name)
     if (known) {
       known.groups.add(groupName)
       known.vars = layer(known.vars, vars)
     } else {
-      tree.hosts.set(entry.key, {
-        name: entry.key,
+      tree.hosts.set(name, {
+        name,
         groups: new Set([groupName]),
         vars,
         fileVars: new Map(),

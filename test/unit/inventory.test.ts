@@ -205,6 +205,24 @@ test('ansible_* connection variables, aliases, ignored keys, become default', va
   expected: { hydra: ['hydra.home.arpa', 2200, 'admin', true], plexus: ['2001:db8::2', 22, 'deploy', false] },
 })
 
+test("Ansible's name:port host form; the same host listed twice merges", valid, {
+  files: {
+    'inv.yaml': `all:
+  hosts:
+    hydra.home.arpa:2222:
+    plexus:5555:
+      ansible_port: 22
+  children:
+    storage:
+      hosts:
+        hydra.home.arpa:
+          ansible_user: admin
+`,
+  },
+  pick: (inventory) => byHost(inventory, (host) => [host.address, host.port, host.user, host.groups]),
+  expected: { 'hydra.home.arpa': ['hydra.home.arpa', 2222, 'admin', ['storage']], plexus: ['plexus', 22, 'root', []] },
+})
+
 test('key file resolved from the inventory folder, ~ expanded; known_hosts_file too', valid, {
   files: {
     'site/inv.yaml': `all:
