@@ -102,3 +102,9 @@ export function change(summary: string, ...commands: Command[]): Change {
 export function refuse(message: string): { refuse: string } {
   return { refuse: message }
 }
+
+/** The changes that are not false, or a noop with the reason when there are none. */
+export function changesOr(reason: string, ...list: (Change | false | undefined)[]): Plan {
+  const plan = changes(...list)
+  return plan.changes.length ? plan : noop(reason)
+}

@@ -1,6 +1,6 @@
 // systemd units: unit files in place, enabled, running.
 import { put, sh } from '../engine/command.ts'
-import { change, changes, noop, task, type Task, type TaskContext } from '../engine/task.ts'
+import { change, changes, changesOr, noop, task, type Task, type TaskContext } from '../engine/task.ts'
 import { fileContent } from '../facts/files.ts'
 import { unitState } from '../facts/systemd.ts'
 
@@ -23,13 +23,13 @@ export function service(
       if (!state.loaded) return { refuse: `unit ${name} is not installed (LoadState is not loaded)` }
       const enabledNow = state.enabled === 'enabled' || state.enabled === 'enabled-runtime' || state.enabled === 'static' || state.enabled === 'generated'
       const activeNow = state.active === 'active' || state.active === 'activating' || state.active === 'reloading'
-      const plan = changes(
+      return changesOr(
+        `${name} ${state.active}, ${state.enabled}`,
         want.enabled === true && !enabledNow && change(`enable ${name}`, sh`systemctl enable ${name}`),
         want.enabled === false && state.enabled === 'enabled' && change(`disable ${name}`, sh`systemctl disable ${name}`),
         want.started === true && !activeNow && change(`start ${name} (was ${state.active})`, sh`systemctl start ${name}`),
         want.started === false && activeNow && change(`stop ${name}`, sh`systemctl stop ${name}`),
       )
-      return plan.changes.length ? plan : noop(`${name} ${state.active}, ${state.enabled}`)
     },
   })
 }

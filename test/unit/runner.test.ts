@@ -5,7 +5,7 @@ import { collect } from '../../src/engine/events.ts'
 import { fakeExecutor, type FakeReply } from '../../src/engine/fake-executor.ts'
 import { recapSucceeded, runPlaybook } from '../../src/engine/runner.ts'
 import { change, changes, fact, noop, task, type Playbook } from '../../src/engine/task.ts'
-import { host, inventory } from '../helpers/hosts.ts'
+import { inventory } from '../helpers/hosts.ts'
 
 const marker = (path: string) =>
   task({

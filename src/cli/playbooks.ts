@@ -1,0 +1,24 @@
+// Finds a playbook module by name under playbooks/.
+import { existsSync, readdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { UsageError } from '../engine/errors.ts'
+import type { Playbook } from '../engine/task.ts'
+
+export const playbookDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks')
+
+/** Names of the playbooks this checkout has. */
+export function availablePlaybooks(): string[] {
+  return readdirSync(playbookDir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort()
+}
+
+/** Import playbooks/NAME.ts; an unknown name lists the ones that exist. */
+export async function loadPlaybook(name: string): Promise<Playbook> {
+  const file = join(playbookDir, `${name}.ts`)
+  if (!existsSync(file)) throw new UsageError(`no playbook "${name}"; available: ${availablePlaybooks().join(', ')}`)
+  const module = (await import(file)) as { default: Playbook }
+  return module.default
+}
