@@ -103,7 +103,7 @@ export function volumeCreated(): Task {
       const replica = arbiter ? ['replica', '3', 'arbiter', '1'] : ['replica', '2']
       if (!volume) {
         const force = ctx.hosts.some((h) => h.settings.brickForce) ? ['force'] : []
-        return changes(change(`create ${s.volume}: ${replica.join(' ')} ${bricks.join(' ')}`, sh`gluster --mode=script volume create ${s.volume} ${replica} ${bricks} ${force}`))
+        return changes(change(`create ${s.volume}: ${replica.join(' ')} ${bricks.join(' ')}`, sh`gluster --mode=script volume create ${s.volume} ${[...replica, ...bricks, ...force]}`))
       }
       const existing = volume.bricks.map((b) => `${b.host}:${b.path}`)
       const same = existing.length === bricks.length && existing.every((b, i) => b === bricks[i])

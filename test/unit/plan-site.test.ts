@@ -1,0 +1,148 @@
+import test from 'ava'
+import type { Peer, VolumeInfo } from '../../src/facts/gluster.ts'
+import type { Mount } from '../../src/facts/mounts.ts'
+import { withFstabLine } from '../../src/tasks/files.ts'
+import { peersInCluster, probePeers, sameOption, volumeCreated, volumeOptionsSet, volumeStarted, wantedOptions } from '../../src/tasks/gluster.ts'
+import { immutableMountPoint, mounted, mountUnitName } from '../../src/tasks/mounts.ts'
+import { packages } from '../../src/tasks/packages.ts'
+import { storagePreflight } from '../../src/tasks/storage.ts'
+import { service } from '../../src/tasks/systemd.ts'
+import { host } from '../helpers/hosts.ts'
+import { planOf } from '../helpers/plan.ts'
+
+const peer = (hostname: string, state = 'Peer in Cluster', connected = true, otherNames: string[] = []): Peer => ({
+  uuid: 'u',
+  hostname,
+  otherNames,
+  connected,
+  state,
+})
+const volume = (overrides: Partial<VolumeInfo> = {}): VolumeInfo => ({
+  name: 'gv0',
+  id: 'id',
+  started: true,
+  replicaCount: 2,
+  arbiterCount: 0,
+  typeStr: 'Replicate',
+  bricks: [
+    { host: 'hydra', path: '/data/brick1/gv0', arbiter: false },
+    { host: 'plexus', path: '/data/brick1/gv0', arbiter: false },
+  ],
+  options: {},
+  ...overrides,
+})
+const mount = (target: string, fstype: string, source = 'src'): Mount => ({ target, fstype, source, options: [] })
+
+test('packages: only the missing ones are installed', (t) => {
+  const task = packages('p', ['glusterfs-server', 'attr'])
+  t.deepEqual(planOf(task, { installed: new Map([['attr', '1']]) }).changes, ['install glusterfs-server'])
+  t.deepEqual(planOf(task, { installed: new Map([['attr', '1'], ['glusterfs-server', '10.3']]) }).changes, [])
+})
+
+test('service: enable and start only what is not', (t) => {
+  const task = service('glusterd', { enabled: true, started: true })
+  const state = { name: 'glusterd', loaded: true, active: 'inactive', sub: 'dead', enabled: 'disabled', fragmentPath: '', needsReload: false }
+  t.deepEqual(planOf(task, { state }).commands, ['systemctl enable glusterd', 'systemctl start glusterd'])
+  t.deepEqual(planOf(task, { state: { ...state, active: 'active', enabled: 'enabled' } }).changes, [])
+  t.regex(planOf(task, { state: { ...state, loaded: false } }).refuse!, /not installed/)
+})
+
+test('peers: the first host probes the others by name', (t) => {
+  t.deepEqual(planOf(probePeers(), { pool: [] }).commands, ['gluster --mode=script peer probe plexus'])
+  t.deepEqual(planOf(probePeers(), { pool: [peer('plexus')] }).changes, [])
+})
+
+test('peers: waiting while a peer is not yet in the cluster; probing back by name', (t) => {
+  t.deepEqual(planOf(peersInCluster(), { pool: [peer('plexus', 'Accepted peer request')] }).changes, ['wait for plexus: Accepted peer request'])
+  t.deepEqual(planOf(peersInCluster(), { pool: [peer('plexus')] }).changes, [])
+  const onPlexus = planOf(peersInCluster(), { pool: [peer('10.214.0.11')] }, { on: host('plexus') })
+  t.deepEqual(onPlexus.commands, ['gluster --mode=script peer probe hydra'])
+  t.deepEqual(planOf(peersInCluster(), { pool: [peer('10.214.0.11', 'Peer in Cluster', true, ['hydra'])] }, { on: host('plexus') }).changes, [])
+})
+
+test('volume: created as replica 2 across both bricks when missing', (t) => {
+  t.deepEqual(planOf(volumeCreated(), { volume: undefined }).commands, [
+    'gluster --mode=script volume create gv0 replica 2 hydra:/data/brick1/gv0 plexus:/data/brick1/gv0',
+  ])
+})
+
+test('volume: an arbiter host adds an arbiter brick last', (t) => {
+  const hosts = [host('arb', { role: 'arbiter' }), host('hydra'), host('plexus')]
+  t.deepEqual(planOf(volumeCreated(), { volume: undefined }, { hosts, on: hosts[1] }).commands, [
+    'gluster --mode=script volume create gv0 replica 3 arbiter 1 hydra:/data/brick1/gv0 plexus:/data/brick1/gv0 arb:/data/brick1/gv0',
+  ])
+})
+
+test('volume: brick_force passes force to gluster', (t) => {
+  const hosts = [host('hydra', {}, { brickForce: true }), host('plexus', {}, { brickForce: true })]
+  t.regex(planOf(volumeCreated(), { volume: undefined }, { hosts }).commands![0]!, / force$/)
+})
+
+test('volume: an existing volume with other bricks is reported, never touched', (t) => {
+  const other = volume({ bricks: [{ host: 'hydra', path: '/srv/old', arbiter: false }, { host: 'plexus', path: '/data/brick1/gv0', arbiter: false }] })
+  const refusal = planOf(volumeCreated(), { volume: other }).refuse!
+  t.regex(refusal, /already exists as Replicate replica 2 with bricks hydra:\/srv\/old/)
+  t.regex(refusal, /nothing is ever destroyed automatically/)
+  t.regex(planOf(volumeCreated(), { volume: volume({ replicaCount: 3 }) }).refuse!, /replica 3/)
+  t.deepEqual(planOf(volumeCreated(), { volume: volume() }).changes, [])
+})
+
+test('volume: started when stopped', (t) => {
+  t.deepEqual(planOf(volumeStarted(), { volume: volume({ started: false }) }).commands, ['gluster --mode=script volume start gv0'])
+  t.deepEqual(planOf(volumeStarted(), { volume: volume() }).changes, [])
+})
+
+test('volume options: WAN defaults, inventory overrides, only differing ones are set', (t) => {
+  const hosts = [host('hydra', {}, { glusterOptions: { 'performance.cache-size': '256MB' } }), host('plexus')]
+  const wanted = wantedOptions(hosts, hosts[0]!.settings)
+  t.is(wanted['cluster.quorum-type'], 'fixed')
+  t.is(wanted['cluster.quorum-count'], '2')
+  const current = { ...wanted, 'performance.cache-size': '32MB', 'cluster.server-quorum-type': 'off' }
+  t.deepEqual(planOf(volumeOptionsSet(), { current }, { hosts }).commands, [
+    'gluster --mode=script volume set gv0 cluster.server-quorum-type none',
+    'gluster --mode=script volume set gv0 performance.cache-size 256MB',
+  ])
+  t.true(sameOption('on', 'true'))
+  t.true(sameOption('off', 'disable'))
+  t.false(sameOption('on', 'off'))
+})
+
+test('preflight: refuses a missing data disk or a brick on the root file system, unless forced', (t) => {
+  const ok = { disk: mount('/data', 'ext4', '/dev/loop0'), brickFs: mount('/data', 'ext4'), cacheFs: mount('/data', 'ext4') }
+  t.deepEqual(planOf(storagePreflight(), ok).changes, [])
+  t.regex(planOf(storagePreflight(), { ...ok, disk: undefined }).refuse!, /data disk \/data is not mounted/)
+  t.regex(planOf(storagePreflight(), { ...ok, brickFs: mount('/', 'ext4') }).refuse!, /root file system.*brick_force: true/)
+  t.regex(planOf(storagePreflight(), { ...ok, cacheFs: mount('/', 'overlay') }).refuse!, /overlay/)
+  const forced = [host('hydra', {}, { brickForce: true }), host('plexus')]
+  t.deepEqual(planOf(storagePreflight(), { ...ok, disk: undefined }, { hosts: forced }).changes, [])
+})
+
+test('mounts: started through the unit; a foreign mount is reported', (t) => {
+  const task = mounted('gv0', () => ({ path: '/gfs/gv0', fstype: 'fuse.glusterfs' }))
+  t.deepEqual(planOf(task, { current: undefined }).commands, ['systemctl start gfs-gv0.mount'])
+  t.deepEqual(planOf(task, { current: mount('/gfs/gv0', 'fuse.glusterfs') }).changes, [])
+  t.regex(planOf(task, { current: mount('/gfs/gv0', 'nfs', 'nas:/x') }).refuse!, /nas:\/x \(nfs\) mounted instead/)
+})
+
+test('mount unit names follow systemd-escape', (t) => {
+  t.is(mountUnitName('/gfs/union'), 'gfs-union.mount')
+  t.is(mountUnitName('/mnt/my-dir/'), 'mnt-my\\x2ddir.mount')
+  t.is(mountUnitName('/srv/a b'), 'srv-a\\x20b.mount')
+  t.is(mountUnitName('/.hidden'), '\\x2ehidden.mount')
+})
+
+test('union mount point: made immutable only while nothing is mounted', (t) => {
+  const task = immutableMountPoint('mp', () => '/gfs/union')
+  const dir = { exists: true, type: 'directory', mode: 0o755, owner: 'root', group: 'root', immutable: false }
+  t.deepEqual(planOf(task, { current: undefined, dir }).commands, ['mkdir -p -- /gfs/union && chattr +i -- /gfs/union'])
+  t.deepEqual(planOf(task, { current: undefined, dir: { ...dir, immutable: true } }).changes, [])
+  t.deepEqual(planOf(task, { current: mount('/gfs/union', 'overlay'), dir }).changes, [])
+})
+
+test('fstab: one line per mount point, other lines untouched', (t) => {
+  const before = '# root\nUUID=1 / ext4 defaults 0 1\nold:/gv0 /gfs/gv0 glusterfs defaults 0 0\n'
+  const after = withFstabLine(before, '/gfs/gv0', 'hydra:/gv0 /gfs/gv0 glusterfs defaults,_netdev 0 0')
+  t.is(after, '# root\nUUID=1 / ext4 defaults 0 1\nhydra:/gv0 /gfs/gv0 glusterfs defaults,_netdev 0 0\n')
+  t.is(withFstabLine(after, '/gfs/gv0', 'hydra:/gv0 /gfs/gv0 glusterfs defaults,_netdev 0 0'), after)
+  t.is(withFstabLine('', '/x', 'a /x t o 0 0'), 'a /x t o 0 0\n')
+})
