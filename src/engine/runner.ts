@@ -36,6 +36,8 @@ interface HostState {
   tally: HostTally
   done: boolean
   notified: Set<string>
+  /** check mode: an earlier task would have changed this host, so later facts may not hold yet */
+  wouldChange: boolean
 }
 
 type Outcome = { status: TaskStatus; message?: string; changes?: Change[] }
@@ -60,6 +62,7 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
     tally: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false },
     done: false,
     notified: new Set(),
+    wouldChange: false,
   }))
   const check = options.check ?? false
   sink({ type: 'play:start', playbook: playbook.name, hosts: options.hosts.map((h) => h.name), check })
@@ -182,11 +185,12 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
         try {
           outcome = await runOn(state, task)
         } catch (error) {
-          outcome =
-            error instanceof ConnectError
-              ? { status: 'unreachable', message: error.message }
-              : { status: 'failed', message: (error as Error).message }
+          if (error instanceof ConnectError) outcome = { status: 'unreachable', message: error.message }
+          else if (error instanceof FactError && check && state.wouldChange)
+            outcome = { status: 'skipped', message: `cannot be planned before earlier changes are made (${error.message})` }
+          else outcome = { status: 'failed', message: (error as Error).message }
         }
+        if (check && outcome.status === 'changed') state.wouldChange = true
         emitEnd(state, task.name, outcome, performance.now() - t0)
         if (outcome.status === 'changed' && !check) task.notify?.forEach((n) => state.notified.add(n))
       }),

@@ -121,3 +121,22 @@ test('runOnce tasks run on the first host only', async (t) => {
   t.deepEqual(ran('hydra'), ['test -e /v', 'touch /v'])
   t.deepEqual(ran('plexus'), [])
 })
+
+test('check mode: a fact that depends on an earlier change is skipped, not failed', async (t) => {
+  const pb: Playbook = {
+    name: 'check',
+    description: '',
+    tasks: [
+      marker('/pkg'),
+      task({
+        name: 'needs the package',
+        facts: () => ({ v: fact('tool output', sh`tool --xml`, (r) => { if (r.exitCode) throw new Error('tool: not found'); return 1 }) }),
+        plan: () => noop('fine'),
+      }),
+    ],
+  }
+  const replies = [{ match: 'test -e', exitCode: 1 }, { match: 'tool', exitCode: 127 }]
+  const { recap } = await run({ hydra: replies, plexus: [{ match: 'tool', exitCode: 127 }] }, { pb, check: true })
+  t.like(recap.hosts.hydra, { changed: 1, skipped: 1, failed: 0 })
+  t.like(recap.hosts.plexus, { ok: 1, failed: 1 })
+})
