@@ -1,0 +1,434 @@
+// The agent's core: an index of upper, the state store, and publish passes over what is pending.
+// The daemon, the CLI's offline commands and the tests all drive this one object.
+import { statfsSync } from 'node:fs'
+import { lstat } from 'node:fs/promises'
+import type { AgentConfig } from './config.ts'
+import type { Log } from './log.ts'
+import { isUnionMounted, lowerProblem } from './mounts.ts'
+import { applyOpaque } from './opaque.ts'
+import { openWriters } from './open-files.ts'
+import { depthOf, fromBytes, fsPath, toBytes, type Bytes } from './paths.ts'
+import { publishDir, publishFile, publishSymlink, type Outcome } from './publish.ts'
+import type { PublishContext } from './publish-context.ts'
+import { quiescence } from './quiescence.ts'
+import { entryFromStat, UpperIndex, type UpperEntry } from './scan.ts'
+import { StateStore, type PublishRecord } from './state-store.ts'
+import type { StatusReport } from './status.ts'
+import { removeStaleTemps } from './temp-files.ts'
+import { AGENT_VERSION } from './version.ts'
+import { applyWhiteout } from './whiteout.ts'
+import { isOpaque, isXattrWhiteout, readXattrs, type Xattrs } from './xattrs.ts'
+
+/** Errors that mean "gv0 as a whole is not taking writes": stop the pass and back off. */
+const GLOBAL_ERRORS = new Set([
+  'ENOTCONN', 'EIO', 'ENOSPC', 'EDQUOT', 'EROFS', 'ETIMEDOUT', 'ESTALE', 'ENODEV', 'EHOSTDOWN',
+  'EHOSTUNREACH', 'ENETUNREACH', 'ECONNREFUSED', 'ECONNABORTED', 'ENXIO', 'ECONNRESET',
+])
+
+export interface PassSummary {
+  published: number
+  bytes: number
+  conflicts: number
+  deleted: number
+  skipped: number
+  failed: number
+  blocked: string | null
+}
+
+export interface PendingSummary {
+  entries: number
+  bytes: number
+  oldestAgeSeconds: number | null
+  /** why some entries are still pending (first few) */
+  reasons: string[]
+}
+
+interface Backoff {
+  until: number
+  failures: number
+  message: string
+}
+
+/** True when an upper entry needs no further work in gv0. */
+export function isDone(e: UpperEntry, rec: PublishRecord | undefined): boolean {
+  if (!rec || rec.r) return false
+  switch (e.kind) {
+    case 'd':
+      return rec.k === 'd' && rec.i === e.ino && rec.c === e.ctimeMs
+    case 'w':
+      return rec.k === 'w' && rec.i === e.ino
+    case 'f':
+      if (rec.k === 'w' && e.size === 0 && rec.i === e.ino) return true
+      return rec.k === 'f' && rec.i === e.ino && rec.s === e.size && rec.m === e.mtimeMs && rec.c === e.ctimeMs
+    case 'l':
+      return rec.k === 'l' && rec.i === e.ino && rec.m === e.mtimeMs && rec.c === e.ctimeMs
+    default:
+      return true
+  }
+}
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<boolean>): Promise<void> {
+  let next = 0
+  let stop = false
+  const worker = async () => {
+    while (!stop && next < items.length) {
+      const item = items[next++]
+      if (!(await fn(item))) stop = true
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, worker))
+}
+
+export class Agent {
+  readonly state: StateStore
+  readonly index: UpperIndex
+  readonly upper: Bytes
+  readonly lower: Bytes
+  running = false
+  private readonly errors = new Map<string, { time: string; message: string }>()
+  private errorsTotal = 0
+  private globalBackoff: Backoff | null = null
+  private readonly entryBackoff = new Map<Bytes, Backoff>()
+  private readonly notReady = new Map<Bytes, string>()
+  private readonly unsupportedReported = new Set<Bytes>()
+  private readonly rateWindow: { t: number; bytes: number }[] = []
+  private readonly startedAt = Date.now()
+  private chain: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    readonly cfg: AgentConfig,
+    private readonly log: Log = () => {},
+  ) {
+    this.state = new StateStore(cfg.stateDir)
+    this.upper = toBytes(cfg.upper)
+    this.lower = toBytes(cfg.lower)
+    this.index = new UpperIndex(this.upper)
+  }
+
+  /** Runs operations one at a time (passes, evicts, flushes never overlap). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn)
+    this.chain = run.catch(() => {})
+    return run
+  }
+
+  /** Loads state and walks upper once. */
+  async open(): Promise<void> {
+    this.state.load()
+    await this.index.fullScan()
+  }
+
+  /** Removes this host's temporaries left by a crash, in every lower dir that mirrors an upper dir. */
+  async removeStaleTemps(): Promise<number> {
+    const dirs: Bytes[] = ['']
+    for (const e of this.index.entries.values()) if (e.kind === 'd') dirs.push(e.rel)
+    const n = await removeStaleTemps(this.lower, dirs, this.cfg.host)
+    if (n) this.log(`removed ${n} stale temporary file(s) in gv0`)
+    return n
+  }
+
+  private ctx(): PublishContext {
+    return {
+      upper: this.upper,
+      lower: this.lower,
+      host: this.cfg.host,
+      state: this.state,
+      now: () => new Date(),
+      report: (c) => {
+        this.state.addConflict(c)
+        this.log(`conflict: ${c.path}: ${c.message}`)
+      },
+    }
+  }
+
+  private noteError(key: string, message: string): void {
+    this.errorsTotal++
+    this.errors.set(key, { time: new Date().toISOString(), message })
+    this.log(`error: ${message}`)
+  }
+
+  private backoff(prev: Backoff | undefined | null, message: string): Backoff {
+    const failures = (prev?.failures ?? 0) + 1
+    const delay = Math.min(this.cfg.retryMaxSeconds * 1000, 500 * 2 ** Math.min(failures - 1, 16))
+    return { until: Date.now() + delay, failures, message }
+  }
+
+  /** Forgets the global backoff so a user-requested flush retries at once. */
+  retryNow(): void {
+    if (this.globalBackoff) this.globalBackoff.until = 0
+    for (const b of this.entryBackoff.values()) b.until = 0
+  }
+
+  /** Entries not yet applied to gv0, parents first. */
+  candidates(): UpperEntry[] {
+    const out: UpperEntry[] = []
+    for (const e of this.index.entries.values()) {
+      if (e.kind === 'other') {
+        if (!this.unsupportedReported.has(e.rel)) {
+          this.unsupportedReported.add(e.rel)
+          this.noteError(`unsupported:${e.rel}`, `${fromBytes(e.rel)}: sockets, FIFOs and device nodes are not published`)
+        }
+        continue
+      }
+      if (!isDone(e, this.state.get(e.rel))) out.push(e)
+    }
+    return out.sort((a, b) => depthOf(a.rel) - depthOf(b.rel))
+  }
+
+  /** Pending entries, bytes and the oldest change, as status reports them. */
+  pending(): PendingSummary {
+    let entries = 0
+    let bytes = 0
+    let oldest = Infinity
+    for (const e of this.candidates()) {
+      entries++
+      if (e.kind === 'f') bytes += e.size
+      oldest = Math.min(oldest, e.ctimeMs)
+    }
+    const reasons: string[] = []
+    if (this.globalBackoff) reasons.push(this.globalBackoff.message)
+    for (const [rel, why] of this.notReady) {
+      if (reasons.length >= 5) break
+      reasons.push(`${fromBytes(rel)}: ${why}`)
+    }
+    return { entries, bytes, oldestAgeSeconds: entries ? Math.max(0, (Date.now() - oldest) / 1000) : null, reasons }
+  }
+
+  /**
+   * Publishes every quiescent pending entry once. Errors never escape: a gv0-wide error stops
+   * the pass and backs off, an entry's own error backs off that entry only.
+   */
+  async pass(opts: { settleMs?: number } = {}): Promise<PassSummary> {
+    const settleMs = opts.settleMs ?? this.cfg.settleSeconds * 1000
+    const sum: PassSummary = { published: 0, bytes: 0, conflicts: 0, deleted: 0, skipped: 0, failed: 0, blocked: null }
+    const now = Date.now()
+    if (this.globalBackoff && now < this.globalBackoff.until) {
+      sum.blocked = this.globalBackoff.message
+      return sum
+    }
+    const problem = await lowerProblem(this.cfg)
+    if (problem) {
+      this.globalBackoff = this.backoff(this.globalBackoff, problem)
+      this.noteError('global', problem)
+      sum.blocked = problem
+      return sum
+    }
+    const cands = this.candidates()
+    if (cands.length === 0) {
+      this.clearGlobal()
+      this.notReady.clear()
+      return sum
+    }
+    const writers = openWriters([this.cfg.union, this.cfg.upper])
+    this.notReady.clear()
+    const ctx = this.ctx()
+    // group by depth: a level's directories exist in gv0 before the next level is published
+    const levels = new Map<number, UpperEntry[]>()
+    for (const e of cands) {
+      const d = depthOf(e.rel)
+      const l = levels.get(d) ?? []
+      l.push(e)
+      levels.set(d, l)
+    }
+    for (const level of [...levels.keys()].sort((a, b) => a - b)) {
+      const ready: UpperEntry[] = []
+      for (const stale of levels.get(level) as UpperEntry[]) {
+        const bo = this.entryBackoff.get(stale.rel)
+        if (bo && Date.now() < bo.until) {
+          this.notReady.set(stale.rel, `retrying later: ${bo.message}`)
+          sum.skipped++
+          continue
+        }
+        let e: UpperEntry
+        try {
+          e = entryFromStat(stale.rel, await lstat(fsPath(this.upper, stale.rel)))
+        } catch {
+          continue // vanished: the next scan forgets it
+        }
+        this.index.entries.set(e.rel, e)
+        if (isDone(e, this.state.get(e.rel))) continue
+        if (e.kind !== 'd') {
+          const q = quiescence(e, Date.now(), settleMs, writers)
+          if (!q.quiet) {
+            this.notReady.set(e.rel, q.reason + (q.pids ? ` by pid ${q.pids.join(', ')}` : ''))
+            sum.skipped++
+            continue
+          }
+        }
+        ready.push(e)
+      }
+      const needX = ready.filter((e) => e.kind === 'f' || (e.kind === 'd' && this.state.get(e.rel)?.i !== e.ino))
+      const xs = new Map<Bytes, Xattrs | null>()
+      try {
+        const got = await readXattrs(needX.map((e) => fsPath(this.upper, e.rel)))
+        needX.forEach((e, i) => xs.set(e.rel, got[i]))
+      } catch (err) {
+        this.noteError('xattrs', `reading xattrs: ${(err as Error).message}`)
+        sum.blocked = 'cannot read xattrs (is the attr package installed?)'
+        return sum
+      }
+      let blocked = false
+      await pool(ready, this.cfg.publishConcurrency, async (e) => {
+        try {
+          await this.applyOne(ctx, e, xs.get(e.rel) ?? null, sum)
+          this.entryBackoff.delete(e.rel)
+          this.errors.delete(e.rel)
+          return true
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code ?? ''
+          const message = `${fromBytes(e.rel)}: ${(err as Error).message}`
+          sum.failed++
+          this.entryBackoff.set(e.rel, this.backoff(this.entryBackoff.get(e.rel), message))
+          this.notReady.set(e.rel, `failed: ${(err as Error).message}`)
+          if (GLOBAL_ERRORS.has(code)) {
+            this.globalBackoff = this.backoff(this.globalBackoff, `gv0 not taking writes: ${message}`)
+            this.noteError('global', `gv0 not taking writes (${code}): ${message}`)
+            blocked = true
+            return false
+          }
+          this.noteError(e.rel, message)
+          return true
+        }
+      })
+      if (blocked) {
+        sum.blocked = this.globalBackoff?.message ?? 'gv0 error'
+        break
+      }
+    }
+    if (!sum.blocked && sum.failed === 0) this.clearGlobal()
+    return sum
+  }
+
+  private clearGlobal(): void {
+    this.globalBackoff = null
+    this.errors.delete('global')
+  }
+
+  private async applyOne(ctx: PublishContext, e: UpperEntry, x: Xattrs | null, sum: PassSummary): Promise<void> {
+    let out: Outcome | null = null
+    if (e.kind === 'w' || (e.kind === 'f' && e.size === 0 && isXattrWhiteout(x))) {
+      const r = await applyWhiteout(ctx, { ...e, kind: 'w' })
+      if (r === 'deleted') sum.deleted++
+      if (r === 'kept') sum.conflicts++
+      return
+    }
+    if (e.kind === 'd') {
+      out = await publishDir(ctx, e)
+      const rec = this.state.get(e.rel)
+      const wasOpaque = isOpaque(x)
+      if (wasOpaque && !rec?.op) {
+        const kept = await applyOpaque(ctx, e)
+        sum.deleted++
+        if (kept.length) sum.conflicts += kept.length
+      }
+      return
+    }
+    if (e.kind === 'f') out = await publishFile(ctx, e, x)
+    else if (e.kind === 'l') out = await publishSymlink(ctx, e)
+    if (!out) return
+    if (out.result === 'changed') {
+      this.notReady.set(e.rel, out.reason)
+      sum.skipped++
+      return
+    }
+    if (out.result === 'published' || out.result === 'conflict') {
+      sum.published++
+      sum.bytes += out.bytes
+      this.state.notePublished(out.bytes)
+      this.rateWindow.push({ t: Date.now(), bytes: out.bytes })
+      if (out.result === 'conflict') sum.conflicts++
+    }
+  }
+
+  /** Saves state when something changed; a failure (e.g. cache disk full) is reported, not fatal. */
+  saveState(): void {
+    if (!this.state.dirty) return
+    try {
+      this.state.save()
+      this.errors.delete('state')
+    } catch (err) {
+      this.noteError('state', `saving state: ${(err as Error).message}`)
+    }
+  }
+
+  /** Scans, publishes and repeats until nothing is pending or the deadline passes. */
+  async flush(opts: { wait: boolean; timeoutMs: number; settleMs?: number }): Promise<{ ok: boolean; pending: PendingSummary; message: string }> {
+    const deadline = Date.now() + opts.timeoutMs
+    this.retryNow()
+    for (;;) {
+      await this.index.fullScan()
+      const sum = await this.exclusive(() => this.pass({ settleMs: opts.settleMs }))
+      this.saveState()
+      const p = this.pending()
+      if (p.entries === 0) return { ok: true, pending: p, message: 'nothing pending' }
+      if (!opts.wait) {
+        return { ok: true, pending: p, message: `published ${sum.published}, ${p.entries} still pending` }
+      }
+      if (Date.now() >= deadline) {
+        return {
+          ok: false,
+          pending: p,
+          message: `${p.entries} entries (${p.bytes} bytes) still pending after ${opts.timeoutMs / 1000}s: ${p.reasons.join('; ') || 'settling'}`,
+        }
+      }
+      const wait = this.globalBackoff ? Math.max(50, this.globalBackoff.until - Date.now()) : 100
+      await new Promise((r) => setTimeout(r, Math.min(wait, 1000, Math.max(0, deadline - Date.now()))))
+    }
+  }
+
+  /** Cache disk use of the file system holding upper. */
+  cacheUsedPercent(): number {
+    try {
+      const s = statfsSync(this.cfg.upper)
+      return s.blocks ? ((s.blocks - s.bfree) / s.blocks) * 100 : 0
+    } catch {
+      return 0
+    }
+  }
+
+  /** Marks the end of an evict cycle in the totals. */
+  noteEviction(): void {
+    this.state.totals.evictions++
+    this.state.dirty = true
+  }
+
+  /** The report behind `status --json` and the metrics. */
+  async status(): Promise<StatusReport> {
+    const p = this.pending()
+    const now = Date.now()
+    while (this.rateWindow.length && now - this.rateWindow[0].t > 60_000) this.rateWindow.shift()
+    const span = Math.max(1, Math.min(60, (now - Math.max(this.startedAt, now - 60_000)) / 1000))
+    const rate = this.rateWindow.reduce((a, r) => a + r.bytes, 0) / span
+    return {
+      version: AGENT_VERSION,
+      host: this.cfg.host,
+      running: this.running,
+      union: { path: this.cfg.union, mounted: isUnionMounted(this.cfg) },
+      lower: { path: this.cfg.lower, problem: await lowerProblem(this.cfg) },
+      pending: { entries: p.entries, bytes: p.bytes, oldestAgeSeconds: p.oldestAgeSeconds },
+      lastPublish: this.state.totals.lastPublish,
+      publishedTotal: this.state.totals.publishedEntries,
+      publishedBytesTotal: this.state.totals.publishedBytes,
+      publishRateBytesPerSecond: Math.round(rate),
+      errors: [...this.errors.values()].slice(-20),
+      errorsTotal: this.errorsTotal,
+      conflicts: this.state.totals.conflicts,
+      evictions: this.state.totals.evictions,
+      cache: {
+        usedPercent: Math.round(this.cacheUsedPercent() * 10) / 10,
+        highWatermarkPercent: this.cfg.highWatermarkPercent,
+        lowWatermarkPercent: this.cfg.lowWatermarkPercent,
+      },
+    }
+  }
+
+  /** Records an error from outside a pass (evict, dentry drop, metrics). */
+  reportError(key: string, message: string): void {
+    this.noteError(key, message)
+  }
+
+  /** Clears an error once its cause is gone. */
+  clearError(key: string): void {
+    this.errors.delete(key)
+  }
+}

@@ -1,0 +1,203 @@
+// The host CLI (`gfs-writecache ...`): fixed commands that tests and the repair playbook call.
+// Only this file maps errors to messages and exit codes: 0 ok, 1 operation failed, 2 usage/config.
+import { Agent } from './agent.ts'
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type AgentConfig } from './config.ts'
+import { callAgent } from './control-socket.ts'
+import { runDaemon } from './daemon.ts'
+import { evictCycle, prepare, type EvictResult } from './evict.ts'
+import { acquireLock } from './lock.ts'
+import { stderrLog } from './log.ts'
+import { isUnionMounted, mountUnion, umountUnion } from './mounts.ts'
+import { UnionMountedError } from './reclaim.ts'
+import type { ConflictReport } from './state-store.ts'
+import { formatStatus, type StatusReport } from './status.ts'
+import { AGENT_VERSION } from './version.ts'
+
+export interface Io {
+  out(text: string): void
+  err(text: string): void
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
+}
+
+export const USAGE = `usage: gfs-writecache <command> [--config PATH]
+commands:
+  run                           the flush agent daemon (systemd ExecStart)
+  prepare                       before the union is mounted: merge quiescent upper entries into gv0, reclaim
+  mount-union | umount-union    mount / plainly unmount the overlay at the union path
+  status [--json]               pending work, last publish, errors, conflicts, cache use
+  flush [--wait] [--timeout S]  publish everything quiescent now (--wait: until nothing is pending)
+  evict                         evict cycle now (or say which processes hold the union)
+  conflicts [--json]            list conflicts kept in gv0
+  version                       print the agent version
+default config: ${DEFAULT_CONFIG_PATH}`
+
+class UsageError extends Error {}
+
+interface Args {
+  command: string
+  config: string
+  json: boolean
+  wait: boolean
+  timeoutSeconds: number
+}
+
+/** Parses argv (after the program name); unknown options are usage errors. */
+export function parseArgs(argv: string[]): Args {
+  const a: Args = { command: '', config: DEFAULT_CONFIG_PATH, json: false, wait: false, timeoutSeconds: 600 }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--config') {
+      const v = argv[++i]
+      if (!v) throw new UsageError('--config needs a path')
+      a.config = v
+    } else if (arg.startsWith('--config=')) a.config = arg.slice(9)
+    else if (arg === '--json') a.json = true
+    else if (arg === '--wait') a.wait = true
+    else if (arg === '--timeout' || arg.startsWith('--timeout=')) {
+      const v = arg.includes('=') ? arg.slice(10) : argv[++i]
+      const n = Number(v)
+      if (!v || !Number.isFinite(n) || n < 0) throw new UsageError('--timeout needs a number of seconds')
+      a.timeoutSeconds = n
+    } else if (arg === '--help' || arg === '-h') a.command = 'help'
+    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`)
+    else if (!a.command) a.command = arg
+    else throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`)
+  }
+  return a
+}
+
+/** Runs a command against an in-process agent holding the state lock (no daemon running). */
+async function offline<T>(cfg: AgentConfig, fn: (agent: Agent) => Promise<T>): Promise<T> {
+  const release = acquireLock(cfg.stateDir)
+  try {
+    const agent = new Agent(cfg, stderrLog)
+    await agent.open()
+    try {
+      return await fn(agent)
+    } finally {
+      agent.saveState()
+    }
+  } finally {
+    release()
+  }
+}
+
+async function status(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
+  let s = await callAgent<StatusReport>(cfg.socket, { cmd: 'status' })
+  if (!s) {
+    const agent = new Agent(cfg)
+    await agent.open()
+    s = await agent.status()
+  }
+  io.out(a.json ? JSON.stringify(s) : formatStatus(s))
+  return 0
+}
+
+async function flush(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
+  const req = { cmd: 'flush' as const, wait: a.wait, timeoutMs: a.timeoutSeconds * 1000 }
+  type R = { ok: boolean; message: string; pending: { entries: number } }
+  let r = await callAgent<R>(cfg.socket, req, req.timeoutMs + 30_000)
+  if (!r) r = await offline(cfg, (agent) => agent.flush(req))
+  if (r.ok) {
+    io.out(r.message)
+    return 0
+  }
+  io.err(`flush: ${r.message}`)
+  return 1
+}
+
+async function evict(cfg: AgentConfig, io: Io): Promise<number> {
+  let r = await callAgent<EvictResult>(cfg.socket, { cmd: 'evict' }, 3_600_000)
+  if (!r) r = await offline(cfg, (agent) => evictCycle(agent))
+  if (r.ok) {
+    io.out(r.message)
+    return 0
+  }
+  io.err(`evict: ${r.message}`)
+  return 1
+}
+
+async function conflicts(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
+  let list = await callAgent<ConflictReport[]>(cfg.socket, { cmd: 'conflicts' })
+  if (!list) {
+    const agent = new Agent(cfg)
+    agent.state.load()
+    list = agent.state.conflicts
+  }
+  if (a.json) io.out(JSON.stringify(list))
+  else if (list.length === 0) io.out('no conflicts')
+  else for (const c of list) io.out(`${c.time} ${c.kind} ${c.path}${c.localCopy ? ` -> ${c.localCopy}` : ''}: ${c.message}`)
+  return 0
+}
+
+/** Entry point of the CLI: returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let a: Args
+  try {
+    a = parseArgs(argv)
+  } catch (err) {
+    io.err(`gfs-writecache: ${(err as Error).message}\n${USAGE}`)
+    return 2
+  }
+  if (a.command === 'version') {
+    io.out(AGENT_VERSION)
+    return 0
+  }
+  if (a.command === 'help' || a.command === '') {
+    ;(a.command === 'help' ? io.out : io.err)(USAGE)
+    return a.command === 'help' ? 0 : 2
+  }
+  try {
+    const cfg = loadConfig(a.config)
+    switch (a.command) {
+      case 'run':
+        await runDaemon(cfg, stderrLog)
+        return 0
+      case 'prepare': {
+        if (isUnionMounted(cfg)) {
+          io.err(`prepare: ${cfg.union} is mounted; prepare only changes upper before the union is mounted`)
+          return 1
+        }
+        const r = await offline(cfg, (agent) => prepare(agent))
+        io.out(`prepare: published ${r.published}, reclaimed ${r.reclaim.removed}, ${r.reclaim.kept} kept in the cache`)
+        if (r.problem) io.err(`prepare: ${r.problem}`)
+        return 0
+      }
+      case 'mount-union':
+        await mountUnion(cfg)
+        return 0
+      case 'umount-union': {
+        const r = await umountUnion(cfg)
+        if (r.ok) return 0
+        io.err(`umount-union: ${r.message}`)
+        return 1
+      }
+      case 'status':
+        return await status(cfg, a, io)
+      case 'flush':
+        return await flush(cfg, a, io)
+      case 'evict':
+        return await evict(cfg, io)
+      case 'conflicts':
+        return await conflicts(cfg, a, io)
+      default:
+        io.err(`gfs-writecache: unknown command ${JSON.stringify(a.command)}\n${USAGE}`)
+        return 2
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`gfs-writecache: ${err.message}`)
+      return 2
+    }
+    if (err instanceof UnionMountedError) {
+      io.err(`gfs-writecache: ${err.message}`)
+      return 1
+    }
+    io.err(`gfs-writecache ${a.command}: ${(err as Error).message}`)
+    return 1
+  }
+}

@@ -1,0 +1,137 @@
+// The agent's configuration file: one JSON object, validated with messages that name the key.
+import { readFileSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+
+export const DEFAULT_CONFIG_PATH = '/etc/gfs-writecache/config.json'
+
+export interface AgentConfig {
+  /** host name used in conflict names and temporary names */
+  host: string
+  /** overlay upper dir (on the cache disk) */
+  upper: string
+  /** overlay work dir (same file system as upper) */
+  work: string
+  /** the gv0 FUSE mount, the overlay's lower dir */
+  lower: string
+  /** where the overlay is mounted */
+  union: string
+  /** agent state (on the cache disk, outside upper) */
+  stateDir: string
+  settleSeconds: number
+  scanIntervalSeconds: number
+  dentryDropSeconds: number
+  highWatermarkPercent: number
+  lowWatermarkPercent: number
+  metricsFile: string
+  socket: string
+  /** refuse to publish unless lower is a mount point (protects against writing to an empty mount dir) */
+  requireLowerMount: boolean
+  /** longest pause between retries after an error, in seconds */
+  retryMaxSeconds: number
+  /** parallel publishes (latency-bound links profit from more) */
+  publishConcurrency: number
+  /** drop_caches file, configurable so a container without it can point elsewhere */
+  dropCachesFile: string
+}
+
+export const CONFIG_DEFAULTS: Omit<AgentConfig, 'host' | 'upper' | 'work' | 'lower' | 'union'> = {
+  stateDir: '/data/writecache/state',
+  settleSeconds: 5,
+  scanIntervalSeconds: 300,
+  dentryDropSeconds: 30,
+  highWatermarkPercent: 85,
+  lowWatermarkPercent: 60,
+  metricsFile: '/var/lib/prometheus/node-exporter/gfs-writecache.prom',
+  socket: '/run/gfs-writecache/agent.sock',
+  requireLowerMount: true,
+  retryMaxSeconds: 60,
+  publishConcurrency: 8,
+  dropCachesFile: '/proc/sys/vm/drop_caches',
+}
+
+/** Thrown for a bad config file; the CLI prints the message without a stack trace. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const PATH_KEYS = ['upper', 'work', 'lower', 'union', 'stateDir', 'metricsFile', 'socket', 'dropCachesFile'] as const
+const NUMBER_KEYS = [
+  'settleSeconds',
+  'scanIntervalSeconds',
+  'dentryDropSeconds',
+  'highWatermarkPercent',
+  'lowWatermarkPercent',
+  'retryMaxSeconds',
+  'publishConcurrency',
+] as const
+const KNOWN = new Set<string>(['host', 'requireLowerMount', ...PATH_KEYS, ...NUMBER_KEYS])
+
+/** Validates a parsed config object and fills defaults; every problem is reported at once. */
+export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`${source}: expected a JSON object`)
+  }
+  const input = raw as Record<string, unknown>
+  const merged: Record<string, unknown> = { ...CONFIG_DEFAULTS, ...input }
+  const problems: string[] = []
+  for (const key of Object.keys(input)) if (!KNOWN.has(key)) problems.push(`${key}: unknown key`)
+  const host = merged.host
+  if (typeof host !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(host)) {
+    problems.push('host: expected a host name (letters, digits, ".", "_", "-")')
+  }
+  for (const key of PATH_KEYS) {
+    const v = merged[key]
+    if (typeof v !== 'string' || !isAbsolute(v)) problems.push(`${key}: expected an absolute path`)
+    else if (v.includes('\0')) problems.push(`${key}: must not contain NUL`)
+  }
+  for (const key of ['upper', 'work', 'lower'] as const) {
+    const v = merged[key]
+    if (typeof v === 'string' && /[,:\\\n]/.test(v)) {
+      problems.push(`${key}: overlay mount options cannot carry ",", ":", "\\" or newlines in paths`)
+    }
+  }
+  for (const key of NUMBER_KEYS) {
+    const v = merged[key]
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) problems.push(`${key}: expected a number >= 0`)
+  }
+  if (typeof merged.requireLowerMount !== 'boolean') problems.push('requireLowerMount: expected true or false')
+  const hi = merged.highWatermarkPercent as number
+  const lo = merged.lowWatermarkPercent as number
+  if (typeof hi === 'number' && typeof lo === 'number') {
+    if (hi > 100) problems.push('highWatermarkPercent: expected at most 100')
+    if (lo >= hi) problems.push('lowWatermarkPercent: expected less than highWatermarkPercent')
+  }
+  if (typeof merged.publishConcurrency === 'number' && merged.publishConcurrency < 1) {
+    problems.push('publishConcurrency: expected at least 1')
+  }
+  if (problems.length === 0) {
+    const paths = PATH_KEYS.map((k) => resolve(merged[k] as string))
+    const [upper, work, lower, union, stateDir] = paths
+    const inside = (a: string, b: string) => a === b || a.startsWith(b + '/')
+    if (inside(stateDir, upper)) problems.push('stateDir: must not be inside upper (it would be published)')
+    if (inside(work, upper) || inside(upper, work)) problems.push('work: must be beside upper, not inside it')
+    if (inside(upper, lower) || inside(lower, upper)) problems.push('upper: must not overlap lower')
+    if (inside(union, upper) || inside(union, lower)) problems.push('union: must not be inside upper or lower')
+  }
+  if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`)
+  const out = merged as unknown as AgentConfig
+  for (const key of PATH_KEYS) out[key] = resolve(out[key])
+  return out
+}
+
+/** Reads and validates the config file the CLI was pointed at. */
+export function loadConfig(file: string = DEFAULT_CONFIG_PATH): AgentConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read config (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw new ConfigError(`${file}: invalid JSON (${(err as Error).message})`)
+  }
+  return parseConfig(raw, file)
+}

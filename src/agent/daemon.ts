@@ -1,0 +1,160 @@
+// `gfs-writecache run`: the long-running loop (watch, scan, publish, drop dentries, evict, metrics).
+import type { Server } from 'node:net'
+import { Agent } from './agent.ts'
+import type { AgentConfig } from './config.ts'
+import { startControlServer, type Request } from './control-socket.ts'
+import { dropDentries } from './dentries.ts'
+import { evictCycle } from './evict.ts'
+import { acquireLock } from './lock.ts'
+import type { Log } from './log.ts'
+import { writeMetrics } from './metrics.ts'
+import { UpperWatcher } from './watch.ts'
+
+export interface DaemonHandle {
+  agent: Agent
+  stop(): Promise<void>
+  done: Promise<void>
+}
+
+/** Starts the daemon; resolves once it serves the socket. `stop()` ends it cleanly. */
+export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHandle> {
+  const release = acquireLock(cfg.stateDir)
+  const agent = new Agent(cfg, log)
+  let server: Server | null = null
+  let watcher: UpperWatcher | null = null
+  try {
+    await agent.open()
+    await agent.removeStaleTemps().catch((err: Error) => agent.reportError('temps', `removing stale temporaries: ${err.message}`))
+    agent.running = true
+    let wake: (() => void) | null = null
+    const poke = () => wake?.()
+    watcher = new UpperWatcher(agent.upper, poke, log)
+    watcher.sync(agent.index)
+    server = await startControlServer(cfg.socket, async (req: Request) => {
+      switch (req.cmd) {
+        case 'status':
+          return agent.status()
+        case 'flush':
+          return agent.flush({ wait: req.wait, timeoutMs: req.timeoutMs })
+        case 'evict':
+          return evictCycle(agent)
+        case 'conflicts':
+          return agent.state.conflicts
+        default:
+          throw new Error('unknown command')
+      }
+    })
+    log(`gfs-writecache agent started: upper ${cfg.upper} -> ${cfg.lower}, ${agent.index.entries.size} upper entries`)
+    let stopping = false
+    const tickMs = Math.min(1000, Math.max(50, (cfg.settleSeconds * 1000) / 2))
+    let lastFull = Date.now()
+    let lastDrop = 0
+    let lastMetrics = 0
+    let lastEvictTry = 0
+    const w = watcher
+    const tick = async () => {
+      const now = Date.now()
+      await agent.exclusive(async () => {
+        if (now - lastFull >= cfg.scanIntervalSeconds * 1000) {
+          await agent.index.fullScan()
+          lastFull = now
+          w.sync(agent.index)
+        } else if (w.dirty.size) {
+          const dirs = [...w.dirty]
+          w.dirty.clear()
+          for (const d of dirs) await agent.index.rescanDir(d)
+          w.sync(agent.index)
+        }
+        await agent.pass()
+        agent.saveState()
+      })
+      if (cfg.dentryDropSeconds > 0 && now - lastDrop >= cfg.dentryDropSeconds * 1000) {
+        lastDrop = now
+        try {
+          dropDentries(cfg.dropCachesFile)
+          agent.clearError('dentries')
+        } catch (err) {
+          agent.reportError('dentries', `dropping dentries: ${(err as Error).message}`)
+        }
+      }
+      const used = agent.cacheUsedPercent()
+      if (used >= cfg.highWatermarkPercent && now - lastEvictTry >= Math.max(10, cfg.scanIntervalSeconds) * 1000) {
+        lastEvictTry = now
+        log(`cache disk ${used.toFixed(1)}% used (high watermark ${cfg.highWatermarkPercent}%): evicting`)
+        const r = await evictCycle(agent)
+        if (r.ok) {
+          agent.clearError('evict')
+          const after = agent.cacheUsedPercent()
+          if (after > cfg.lowWatermarkPercent) {
+            agent.reportError('evict', `cache disk still ${after.toFixed(1)}% used after evict (unpublished data)`)
+          }
+        } else agent.reportError('evict', `evict postponed: ${r.message}`)
+        w.sync(agent.index)
+      }
+      if (now - lastMetrics >= 5000) {
+        lastMetrics = now
+        try {
+          writeMetrics(cfg.metricsFile, await agent.status())
+          agent.clearError('metrics')
+        } catch (err) {
+          agent.reportError('metrics', `writing metrics: ${(err as Error).message}`)
+        }
+      }
+    }
+    const done = (async () => {
+      while (!stopping) {
+        try {
+          await tick()
+        } catch (err) {
+          agent.reportError('tick', `agent loop: ${(err as Error).stack ?? String(err)}`)
+        }
+        if (stopping) break
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, tickMs)
+          wake = () => {
+            clearTimeout(t)
+            wake = null
+            // let more events of the same burst arrive
+            setTimeout(r, Math.min(tickMs, 100))
+          }
+        })
+        wake = null
+      }
+    })()
+    const stop = async () => {
+      stopping = true
+      poke()
+      await done
+      await agent.exclusive(async () => {})
+      agent.running = false
+      w.close()
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
+      agent.saveState()
+      try {
+        writeMetrics(cfg.metricsFile, await agent.status())
+      } catch {
+        // best effort on the way out
+      }
+      release()
+    }
+    return { agent, stop, done }
+  } catch (err) {
+    watcher?.close()
+    server?.close()
+    release()
+    throw err
+  }
+}
+
+/** Runs until SIGTERM/SIGINT (systemd stop). */
+export async function runDaemon(cfg: AgentConfig, log: Log): Promise<void> {
+  const d = await startDaemon(cfg, log)
+  await new Promise<void>((resolvePromise) => {
+    const onSignal = (sig: string) => {
+      log(`${sig}: stopping`)
+      void d.stop().then(resolvePromise)
+    }
+    process.once('SIGTERM', () => onSignal('SIGTERM'))
+    process.once('SIGINT', () => onSignal('SIGINT'))
+  })
+}

@@ -1,0 +1,80 @@
+// The evict cycle and the pre-mount prepare step: the only moments upper may be changed.
+import type { Agent } from './agent.ts'
+import { isUnionMounted, mountUnion, umountUnion } from './mounts.ts'
+import { unionHolders, type Holder } from './open-files.ts'
+import { reclaim, UnionMountedError, type ReclaimSummary } from './reclaim.ts'
+
+export type EvictResult =
+  | { ok: true; published: number; reclaim: ReclaimSummary; message: string }
+  | { ok: false; holders: Holder[]; message: string }
+
+/** Describes who holds the union, one process per line. */
+export function describeHolders(holders: Holder[]): string {
+  const seen = new Map<number, Holder[]>()
+  for (const h of holders) seen.set(h.pid, [...(seen.get(h.pid) ?? []), h])
+  return [...seen.entries()]
+    .map(([pid, hs]) => `pid ${pid} (${hs[0].command}): ${hs.map((h) => `${h.via} ${h.path}`).slice(0, 3).join(', ')}`)
+    .join('\n')
+}
+
+/** Merges what is quiescent into gv0 and reclaims what gv0 holds; the union must be unmounted. */
+async function mergeOffline(agent: Agent): Promise<{ published: number; reclaim: ReclaimSummary }> {
+  agent.retryNow()
+  await agent.index.fullScan()
+  await agent.removeStaleTemps()
+  let published = 0
+  for (let round = 0; round < 3; round++) {
+    const s = await agent.pass({ settleMs: 0 })
+    published += s.published + s.deleted
+    if (s.blocked || agent.candidates().length === 0) break
+    await agent.index.fullScan()
+  }
+  agent.saveState()
+  return { published, reclaim: await reclaim(agent) }
+}
+
+/** Unmounts the union (plain umount) when nothing holds it, merges, reclaims, and mounts it again. */
+export async function evictCycle(agent: Agent): Promise<EvictResult> {
+  return agent.exclusive(async () => {
+    const cfg = agent.cfg
+    const wasMounted = isUnionMounted(cfg)
+    if (wasMounted) {
+      const holders = unionHolders(cfg.union)
+      if (holders.length) return { ok: false, holders, message: `union busy:\n${describeHolders(holders)}` }
+      const u = await umountUnion(cfg)
+      if (!u.ok) {
+        const again = unionHolders(cfg.union)
+        return { ok: false, holders: again, message: `umount ${cfg.union} failed: ${u.message}\n${describeHolders(again)}`.trim() }
+      }
+    }
+    try {
+      const r = await mergeOffline(agent)
+      agent.noteEviction()
+      agent.saveState()
+      return {
+        ok: true,
+        ...r,
+        message: `published ${r.published}, reclaimed ${r.reclaim.removed} entries, ${r.reclaim.kept} kept in the cache`,
+      }
+    } finally {
+      if (wasMounted) {
+        try {
+          await mountUnion(cfg)
+        } catch (err) {
+          agent.reportError('mount', (err as Error).message)
+        }
+      }
+      await agent.index.fullScan()
+    }
+  })
+}
+
+/** The offline step before the union is mounted (systemd gfs-writecache-prepare.service). */
+export async function prepare(agent: Agent): Promise<{ published: number; reclaim: ReclaimSummary; problem: string | null }> {
+  if (isUnionMounted(agent.cfg)) throw new UnionMountedError(`${agent.cfg.union} is mounted: prepare only runs before the union is mounted`)
+  return agent.exclusive(async () => {
+    const r = await mergeOffline(agent)
+    const p = agent.pending()
+    return { ...r, problem: p.entries ? `${p.entries} entries not published yet: ${p.reasons.join('; ')}` : null }
+  })
+}

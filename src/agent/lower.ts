@@ -1,0 +1,36 @@
+// Looking at gv0: identities of lower entries, so remote changes can be told from our own.
+import { lstat } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
+import { kindOf } from './scan.ts'
+import type { LowerId } from './state-store.ts'
+
+/** lstat that answers null for "nothing there" and throws everything else (ENOTCONN, EIO...). */
+export async function lstatOrNull(path: Buffer): Promise<Stats | null> {
+  try {
+    return await lstat(path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null
+    throw err
+  }
+}
+
+/** The identity of a lower entry as remembered in the state store. */
+export function lowerId(st: Stats | null): LowerId | null {
+  if (!st) return null
+  const k = kindOf(st)
+  return { k: k === 'other' ? 'f' : k, i: st.ino, s: st.size, m: st.mtimeMs, c: st.ctimeMs }
+}
+
+/** True when lower still holds exactly what was recorded (directories: same inode is enough). */
+export function sameLower(now: LowerId | null, then: LowerId | null): boolean {
+  if (now === null || then === null) return now === then
+  if (now.k !== then.k || now.i !== then.i) return false
+  if (now.k === 'd') return true
+  return now.s === then.s && now.m === then.m && now.c === then.c
+}
+
+/** Timestamps as set through utimes lose sub-microsecond precision; compare with that slack. */
+export function sameTime(a: number, b: number): boolean {
+  return Math.abs(a - b) < 0.005
+}

@@ -1,0 +1,87 @@
+// The union's mount state and the overlay mount itself (always the same options, never lazy umount).
+import { spawn } from 'node:child_process'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import type { AgentConfig } from './config.ts'
+
+/** Decodes the octal escapes (\040 etc.) mountinfo uses for spaces and friends. */
+function unescapeMountinfo(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
+}
+
+export interface MountInfo {
+  target: string
+  fstype: string
+  source: string
+  options: string
+}
+
+/** Current mounts of this process's namespace, from /proc/self/mountinfo. */
+export function readMounts(): MountInfo[] {
+  const out: MountInfo[] = []
+  for (const line of readFileSync('/proc/self/mountinfo', 'latin1').split('\n')) {
+    if (!line) continue
+    const [left, right = ''] = line.split(' - ')
+    const f = left.split(' ')
+    const r = right.split(' ')
+    out.push({
+      target: Buffer.from(unescapeMountinfo(f[4]), 'latin1').toString('utf8'),
+      fstype: r[0],
+      source: unescapeMountinfo(r[1] ?? ''),
+      options: `${f[5]},${r[2] ?? ''}`,
+    })
+  }
+  return out
+}
+
+/** True when something is mounted exactly at `path`. */
+export function isMountPoint(path: string): boolean {
+  return readMounts().some((m) => m.target === path)
+}
+
+/** True when the overlay (not just anything) is mounted at the union path. */
+export function isUnionMounted(cfg: AgentConfig): boolean {
+  return readMounts().some((m) => m.target === cfg.union && m.fstype === 'overlay')
+}
+
+/** The one set of overlay options the appliance uses (DESIGN.md: offline changes to lower need them off). */
+export function overlayOptions(cfg: AgentConfig): string {
+  return `lowerdir=${cfg.lower},upperdir=${cfg.upper},workdir=${cfg.work},redirect_dir=off,index=off,metacopy=off,xino=off`
+}
+
+/** Why gv0 cannot take writes right now, or null when it can. */
+export async function lowerProblem(cfg: AgentConfig): Promise<string | null> {
+  if (cfg.requireLowerMount && !isMountPoint(cfg.lower)) return `gv0 is not mounted at ${cfg.lower}`
+  try {
+    const st = await stat(cfg.lower)
+    if (!st.isDirectory()) return `${cfg.lower} is not a directory`
+  } catch (err) {
+    return `${cfg.lower} unreachable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
+  }
+  return null
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+    child.on('error', (err) => resolvePromise({ code: 127, stderr: String(err) }))
+    child.on('close', (code) => resolvePromise({ code: code ?? 1, stderr: stderr.trim() }))
+  })
+}
+
+/** Mounts the overlay at the union path with the appliance's options. */
+export async function mountUnion(cfg: AgentConfig): Promise<void> {
+  if (isUnionMounted(cfg)) return
+  mkdirSync(cfg.union, { recursive: true })
+  const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg), cfg.union])
+  if (r.code !== 0) throw new Error(`mount of ${cfg.union} failed: ${r.stderr}`)
+}
+
+/** Plain umount (never lazy: a lazy one would let writers keep using upper while it is changed). */
+export async function umountUnion(cfg: AgentConfig): Promise<{ ok: boolean; message: string }> {
+  if (!isUnionMounted(cfg)) return { ok: true, message: 'not mounted' }
+  const r = await run('umount', [cfg.union])
+  return r.code === 0 ? { ok: true, message: 'unmounted' } : { ok: false, message: r.stderr || `umount exited ${r.code}` }
+}

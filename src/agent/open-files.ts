@@ -1,0 +1,119 @@
+// Who has files of the cache open, read from /proc: writers make an entry non-quiescent,
+// and any holder of the union blocks an evict cycle.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { toBytes, type Bytes } from './paths.ts'
+
+export interface Holder {
+  pid: number
+  command: string
+  /** what holds it: fd N, cwd, root, exe, or a memory mapping */
+  via: string
+  path: string
+}
+
+function pids(): number[] {
+  const out: number[] = []
+  for (const name of readdirSync('/proc')) if (/^\d+$/.test(name)) out.push(Number(name))
+  return out
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+  } catch {
+    return '?'
+  }
+}
+
+/** Byte-string link target of a /proc symlink, or null when the process went away. */
+function link(path: string): Bytes | null {
+  try {
+    return readlinkSync(path, { encoding: 'latin1' }) as Bytes
+  } catch {
+    return null
+  }
+}
+
+function relUnder(target: Bytes, roots: Bytes[]): Bytes | null {
+  const t = target.endsWith(' (deleted)') ? target.slice(0, -10) : target
+  for (const root of roots) {
+    if (t === root) return ''
+    if (t.startsWith(root + '/')) return t.slice(root.length + 1)
+  }
+  return null
+}
+
+/** Relative paths (under union or upper) currently open for writing by any process. */
+export function openWriters(roots: string[]): { paths: Set<Bytes>; byPath: Map<Bytes, number[]> } {
+  const rootBytes = roots.map(toBytes)
+  const paths = new Set<Bytes>()
+  const byPath = new Map<Bytes, number[]>()
+  for (const pid of pids()) {
+    if (pid === process.pid) continue
+    let fds: string[]
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`)
+    } catch {
+      continue
+    }
+    for (const fd of fds) {
+      const target = link(`/proc/${pid}/fd/${fd}`)
+      if (target === null || target.charCodeAt(0) !== 47) continue
+      const rel = relUnder(target, rootBytes)
+      if (rel === null) continue
+      let flags = 0
+      try {
+        const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1')
+        flags = parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? '0', 8)
+      } catch {
+        continue
+      }
+      if ((flags & 3) === 0) continue // O_RDONLY
+      paths.add(rel)
+      const list = byPath.get(rel) ?? []
+      list.push(pid)
+      byPath.set(rel, list)
+    }
+  }
+  return { paths, byPath }
+}
+
+/** Every process that keeps the union busy (open files, cwd, root, mappings), for evict reports. */
+export function unionHolders(union: string): Holder[] {
+  const root = toBytes(union)
+  const out: Holder[] = []
+  const inside = (t: Bytes | null) => t !== null && relUnder(t, [root]) !== null
+  for (const pid of pids()) {
+    if (pid === process.pid) continue
+    const command = commandOf(pid)
+    for (const via of ['cwd', 'root', 'exe']) {
+      const t = link(`/proc/${pid}/${via}`)
+      if (inside(t)) out.push({ pid, command, via, path: Buffer.from(t as string, 'latin1').toString() })
+    }
+    let fds: string[] = []
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`)
+    } catch {
+      // process gone or not readable
+    }
+    for (const fd of fds) {
+      const t = link(`/proc/${pid}/fd/${fd}`)
+      if (inside(t)) out.push({ pid, command, via: `fd ${fd}`, path: Buffer.from(t as string, 'latin1').toString() })
+    }
+    try {
+      const maps = readFileSync(`/proc/${pid}/maps`, 'latin1')
+      for (const line of maps.split('\n')) {
+        const p = line.indexOf(' /')
+        if (p < 0) continue
+        const t = line.slice(p + 1)
+        if (inside(t)) {
+          out.push({ pid, command, via: 'mmap', path: Buffer.from(t, 'latin1').toString() })
+          break
+        }
+      }
+    } catch {
+      // process gone
+    }
+  }
+  return out
+}

@@ -1,0 +1,20 @@
+// What every apply step needs: both roots, the state store, and where conflicts are reported.
+import type { Bytes } from './paths.ts'
+import type { ConflictReport, PublishRecord, StateStore } from './state-store.ts'
+import type { LowerId } from './state-store.ts'
+import { sameLower } from './lower.ts'
+
+export interface PublishContext {
+  upper: Bytes
+  lower: Bytes
+  host: string
+  state: StateStore
+  now(): Date
+  report(c: ConflictReport): void
+}
+
+/** Did gv0 change since this host last saw the name? Without a record, anything newer than `refMs` counts. */
+export function remoteChanged(rec: PublishRecord | undefined, now: LowerId | null, refMs: number): boolean {
+  if (rec) return !sameLower(now, rec.L)
+  return now !== null && now.c > refMs
+}

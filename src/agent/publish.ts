@@ -1,0 +1,210 @@
+// Atomic publish of one upper file, symlink or directory into gv0 (flush contract 2, 3, 6).
+import { constants } from 'node:fs'
+import { chmod, chown, copyFile, lchown, lstat, lutimes, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
+import { conflictName } from './conflicts.ts'
+import { lowerId, lstatOrNull, sameTime } from './lower.ts'
+import { baseName, fromBytes, fsPath, joinRel, parentRel, type Bytes } from './paths.ts'
+import { remoteChanged, type PublishContext } from './publish-context.ts'
+import { removeLower } from './remove-lower.ts'
+import type { UpperEntry } from './scan.ts'
+import type { PublishRecord } from './state-store.ts'
+import { tempName } from './temp-files.ts'
+import { writeUserXattrs, type Xattrs } from './xattrs.ts'
+
+export type Outcome =
+  | { result: 'published'; bytes: number; target: Bytes }
+  | { result: 'already' }
+  | { result: 'conflict'; bytes: number; target: Bytes }
+  | { result: 'changed'; reason: string }
+
+function sameUpper(a: UpperEntry, b: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs
+}
+
+function record(e: UpperEntry, L: PublishRecord['L'], extra: Partial<PublishRecord> = {}): PublishRecord {
+  const k = e.kind === 'other' ? 'f' : e.kind
+  return { k, i: e.ino, s: e.size, m: e.mtimeMs, c: e.ctimeMs, L, t: Date.now(), ...extra }
+}
+
+/**
+ * Decides where the local version goes: its own name, or a conflict name when gv0 changed too.
+ * A non-matching entry in the way (e.g. a directory where a file now is) is removed when unchanged.
+ */
+async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean): Promise<{ target: Bytes; conflict: boolean }> {
+  const rec = ctx.state.get(e.rel)
+  if (rec?.x) return { target: rec.x, conflict: true }
+  const st = await lstatOrNull(fsPath(ctx.lower, e.rel))
+  const id = lowerId(st)
+  const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
+  const typeClash = st !== null && st.isDirectory() !== wantDir
+  if (remoteChanged(rec, id, ref) && !(wantDir && st?.isDirectory())) {
+    return { target: joinRel(parentRel(e.rel), conflictName(baseName(e.rel), ctx.host, ctx.now())), conflict: true }
+  }
+  if (typeClash) {
+    const kept = await removeLower(ctx, e.rel, ref, 'replaced by a different kind of entry on this host')
+    if (kept.length > 0) {
+      return { target: joinRel(parentRel(e.rel), conflictName(baseName(e.rel), ctx.host, ctx.now())), conflict: true }
+    }
+  }
+  return { target: e.rel, conflict: false }
+}
+
+async function recheck(ctx: PublishContext, e: UpperEntry): Promise<string | null> {
+  try {
+    const now = await lstat(fsPath(ctx.upper, e.rel))
+    if (!sameUpper(e, now)) return 'changed during publish'
+    return null
+  } catch {
+    return 'vanished during publish'
+  }
+}
+
+function reportConflict(ctx: PublishContext, e: UpperEntry, target: Bytes): void {
+  ctx.report({
+    time: ctx.now().toISOString(),
+    path: fromBytes(e.rel),
+    kind: 'modified-both',
+    localCopy: fromBytes(target),
+    message: `changed here and in gv0 since this host last saw it: local version published as ${fromBytes(baseName(target))}`,
+  })
+}
+
+/** Copies a regular file under a temp name, sets owner/mode/xattrs/times, fsyncs, rechecks, renames. */
+export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xattrs | null): Promise<Outcome> {
+  const rec = ctx.state.get(e.rel)
+  const here = await lstatOrNull(fsPath(ctx.lower, rec?.x ?? e.rel))
+  if (here?.isFile() && here.size === e.size && sameTime(here.mtimeMs, e.mtimeMs)) {
+    // a publish that finished before a crash, or a copy-up that changed nothing but metadata
+    const p = fsPath(ctx.lower, rec?.x ?? e.rel)
+    if (here.uid !== e.uid || here.gid !== e.gid) await chown(p, e.uid, e.gid)
+    if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(p, e.mode & 0o7777)
+    ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(await lstat(p)), rec?.x ? { x: rec.x } : {}))
+    return { result: 'already' }
+  }
+  const { target, conflict } = await chooseTarget(ctx, e, false)
+  const dir = parentRel(target)
+  const tmp = fsPath(ctx.lower, joinRel(dir, tempName(ctx.host, baseName(target))))
+  const before = conflict ? null : lowerId(await lstatOrNull(fsPath(ctx.lower, target)))
+  try {
+    await copyFile(fsPath(ctx.upper, e.rel), tmp, constants.COPYFILE_EXCL)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      await unlink(tmp).catch(() => {})
+      throw err
+    }
+    await unlink(tmp)
+    await copyFile(fsPath(ctx.upper, e.rel), tmp, constants.COPYFILE_EXCL)
+  }
+  try {
+    const fh = await open(tmp, 'r+')
+    try {
+      await fh.chown(e.uid, e.gid)
+      await fh.chmod(e.mode & 0o7777)
+      if (xattrs) await writeUserXattrs(fh.fd, xattrs)
+      await fh.utimes(e.atimeMs / 1000, e.mtimeMs / 1000)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    const changed = await recheck(ctx, e)
+    if (changed) {
+      await unlink(tmp)
+      return { result: 'changed', reason: changed }
+    }
+    if (!conflict) {
+      const nowLower = lowerId(await lstatOrNull(fsPath(ctx.lower, target)))
+      if (JSON.stringify(nowLower) !== JSON.stringify(before)) {
+        await unlink(tmp)
+        return { result: 'changed', reason: 'gv0 changed during publish' }
+      }
+    }
+    await rename(tmp, fsPath(ctx.lower, target))
+  } catch (err) {
+    await unlink(tmp).catch(() => {})
+    throw err
+  }
+  const after = lowerId(await lstat(fsPath(ctx.lower, target)))
+  if (conflict) {
+    const base = rec?.x ? rec.L : lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel)))
+    ctx.state.set(e.rel, record(e, base, { x: target }))
+    if (!rec?.x) reportConflict(ctx, e, target)
+    return { result: 'conflict', bytes: e.size, target }
+  }
+  ctx.state.set(e.rel, record(e, after))
+  return { result: 'published', bytes: e.size, target }
+}
+
+/** Recreates a symlink in gv0 atomically (temp link + rename), keeping owner and times. */
+export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promise<Outcome> {
+  const linkTarget = await readlink(fsPath(ctx.upper, e.rel), { encoding: 'buffer' })
+  const rec = ctx.state.get(e.rel)
+  const herePath = fsPath(ctx.lower, rec?.x ?? e.rel)
+  const here = await lstatOrNull(herePath)
+  if (here?.isSymbolicLink() && (await readlink(herePath, { encoding: 'buffer' })).equals(linkTarget)) {
+    ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(here), rec?.x ? { x: rec.x } : {}))
+    return { result: 'already' }
+  }
+  const { target, conflict } = await chooseTarget(ctx, e, false)
+  const tmp = fsPath(ctx.lower, joinRel(parentRel(target), tempName(ctx.host, baseName(target))))
+  await unlink(tmp).catch(() => {})
+  await symlink(linkTarget, tmp)
+  try {
+    await lchown(tmp, e.uid, e.gid)
+    await lutimes(tmp, e.atimeMs / 1000, e.mtimeMs / 1000)
+    const changed = await recheck(ctx, e)
+    if (changed) {
+      await unlink(tmp)
+      return { result: 'changed', reason: changed }
+    }
+    await rename(tmp, fsPath(ctx.lower, target))
+  } catch (err) {
+    await unlink(tmp).catch(() => {})
+    throw err
+  }
+  const after = lowerId(await lstat(fsPath(ctx.lower, target)))
+  if (conflict) {
+    ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel))), { x: target }))
+    if (!rec?.x) reportConflict(ctx, e, target)
+    return { result: 'conflict', bytes: 0, target }
+  }
+  ctx.state.set(e.rel, record(e, after))
+  return { result: 'published', bytes: 0, target }
+}
+
+/** Makes sure the directory exists in gv0 with the upper dir's owner and mode. */
+export async function publishDir(ctx: PublishContext, e: UpperEntry): Promise<Outcome> {
+  const path = fsPath(ctx.lower, e.rel)
+  let st = await lstatOrNull(path)
+  const rec = ctx.state.get(e.rel)
+  if (st && !st.isDirectory()) {
+    const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
+    if (remoteChanged(rec, lowerId(st), ref)) {
+      // keep gv0's newer non-directory under a conflict name, then create the directory
+      const aside = joinRel(parentRel(e.rel), conflictName(baseName(e.rel), ctx.host, ctx.now()))
+      await rename(path, fsPath(ctx.lower, aside))
+      ctx.report({
+        time: ctx.now().toISOString(),
+        path: fromBytes(e.rel),
+        kind: 'type-changed',
+        localCopy: fromBytes(aside),
+        message: `replaced by a directory here but changed in gv0: gv0's version moved to ${fromBytes(baseName(aside))}`,
+      })
+    } else {
+      await unlink(path)
+    }
+    st = null
+  }
+  if (!st) {
+    try {
+      await mkdir(path, { mode: e.mode & 0o7777 })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    st = await lstat(path)
+  }
+  if (st.uid !== e.uid || st.gid !== e.gid) await chown(path, e.uid, e.gid)
+  if ((st.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(path, e.mode & 0o7777)
+  const keep: Partial<PublishRecord> = rec?.k === 'd' && rec.i === e.ino && rec.op ? { op: 1 } : {}
+  ctx.state.set(e.rel, record(e, lowerId(st), keep))
+  return { result: 'published', bytes: 0, target: e.rel }
+}

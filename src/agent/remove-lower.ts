@@ -1,0 +1,48 @@
+// Deleting in gv0 without losing remote work: entries that changed remotely are kept and reported.
+import { readdir, rmdir, unlink } from 'node:fs/promises'
+import { lowerId, lstatOrNull } from './lower.ts'
+import { fromBytes, fsPath, joinRel, type Bytes } from './paths.ts'
+import { remoteChanged, type PublishContext } from './publish-context.ts'
+import { isTempName } from './temp-files.ts'
+
+/** Removes a lower entry (recursively); returns the relative paths it kept because they changed remotely. */
+export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number, why: string): Promise<Bytes[]> {
+  const path = fsPath(ctx.lower, rel)
+  const st = await lstatOrNull(path)
+  if (!st) return []
+  const id = lowerId(st)
+  if (id?.k !== 'd' && remoteChanged(ctx.state.get(rel), id, refMs)) {
+    ctx.report({
+      time: ctx.now().toISOString(),
+      path: fromBytes(rel),
+      kind: 'delete-kept',
+      message: `${why}, but gv0's copy changed since this host last saw it: kept the remote file`,
+    })
+    return [rel]
+  }
+  if (!st.isDirectory()) {
+    await unlink(path)
+    ctx.state.delete(rel)
+    return []
+  }
+  const kept: Bytes[] = []
+  const names = (await readdir(path, { encoding: 'latin1' })) as unknown as Bytes[]
+  for (const name of names) {
+    if (isTempName(name)) {
+      kept.push(joinRel(rel, name))
+      continue
+    }
+    kept.push(...(await removeLower(ctx, joinRel(rel, name), refMs, why)))
+  }
+  if (kept.length === 0) {
+    try {
+      await rmdir(path)
+      ctx.state.delete(rel)
+    } catch (err) {
+      // someone created an entry meanwhile: keep the directory
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw err
+      kept.push(rel)
+    }
+  }
+  return kept
+}

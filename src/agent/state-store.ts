@@ -1,0 +1,137 @@
+// What this host published and what gv0 held at that moment, kept on the cache disk so a
+// restart (SIGKILL, reboot) knows what is already in gv0 and can tell remote changes apart.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { writeFileAtomic } from './atomic-write.ts'
+import type { Bytes } from './paths.ts'
+
+export type EntryKind = 'f' | 'd' | 'l' | 'w'
+
+/** What a name in lower looked like when this host last saw or wrote it. */
+export interface LowerId {
+  k: EntryKind
+  i: number
+  s: number
+  m: number
+  c: number
+}
+
+/** One upper entry that has been applied to lower. */
+export interface PublishRecord {
+  /** kind of the upper entry */
+  k: EntryKind
+  /** upper inode, size, mtimeMs, ctimeMs at the time it was applied */
+  i: number
+  s: number
+  m: number
+  c: number
+  /** lower after publishing (null: nothing at that name) */
+  L: LowerId | null
+  /** when it was applied (ms since epoch) */
+  t: number
+  /** local versions of this name go here since a conflict (relative path in lower) */
+  x?: Bytes
+  /** opaque directory contents already replaced in lower */
+  op?: 1
+  /** upper entry reclaimed; the record stays as the baseline for the next copy-up */
+  r?: 1
+}
+
+export interface ConflictReport {
+  time: string
+  /** path relative to the volume root, as text */
+  path: string
+  kind: 'modified-both' | 'delete-kept' | 'type-changed'
+  /** where the local version was published (modified-both, type-changed) */
+  localCopy?: string
+  message: string
+}
+
+export interface Totals {
+  publishedEntries: number
+  publishedBytes: number
+  lastPublish: string | null
+  conflicts: number
+  evictions: number
+}
+
+interface StateFile {
+  v: 1
+  records: Record<string, PublishRecord>
+  conflicts: ConflictReport[]
+  totals: Totals
+}
+
+const KEEP_CONFLICTS = 1000
+const RECLAIMED_RECORD_TTL_MS = 30 * 24 * 3600 * 1000
+
+/** In-memory state with explicit, atomic saves; loading tolerates a missing file only. */
+export class StateStore {
+  readonly records = new Map<Bytes, PublishRecord>()
+  conflicts: ConflictReport[] = []
+  totals: Totals = { publishedEntries: 0, publishedBytes: 0, lastPublish: null, conflicts: 0, evictions: 0 }
+  dirty = false
+  readonly file: string
+
+  constructor(stateDir: string) {
+    this.file = join(stateDir, 'state.json')
+  }
+
+  /** Reads the saved state; a corrupt file is an error (never silently forget what was published). */
+  load(): void {
+    let text: string
+    try {
+      text = readFileSync(this.file, 'latin1')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw err
+    }
+    const parsed = JSON.parse(text) as StateFile
+    if (parsed.v !== 1) throw new Error(`${this.file}: unknown state version ${String(parsed.v)}`)
+    const now = Date.now()
+    for (const [rel, rec] of Object.entries(parsed.records)) {
+      if (rec.r && now - rec.t > RECLAIMED_RECORD_TTL_MS) continue
+      this.records.set(rel, rec)
+    }
+    this.conflicts = parsed.conflicts ?? []
+    this.totals = { ...this.totals, ...parsed.totals }
+  }
+
+  /** Persists atomically (temp, fsync, rename, fsync dir). */
+  save(): void {
+    const records: Record<string, PublishRecord> = {}
+    for (const [rel, rec] of this.records) records[rel] = rec
+    const body: StateFile = { v: 1, records, conflicts: this.conflicts, totals: this.totals }
+    // latin1 keeps the byte-string keys exact on disk
+    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
+    this.dirty = false
+  }
+
+  get(rel: Bytes): PublishRecord | undefined {
+    return this.records.get(rel)
+  }
+
+  set(rel: Bytes, rec: PublishRecord): void {
+    this.records.set(rel, rec)
+    this.dirty = true
+  }
+
+  delete(rel: Bytes): void {
+    if (this.records.delete(rel)) this.dirty = true
+  }
+
+  /** Remembers a conflict for `conflicts` and status, keeping the most recent ones. */
+  addConflict(c: ConflictReport): void {
+    this.conflicts.push(c)
+    if (this.conflicts.length > KEEP_CONFLICTS) this.conflicts.splice(0, this.conflicts.length - KEEP_CONFLICTS)
+    this.totals.conflicts++
+    this.dirty = true
+  }
+
+  notePublished(bytes: number): void {
+    this.totals.publishedEntries++
+    this.totals.publishedBytes += bytes
+    this.totals.lastPublish = new Date().toISOString()
+    this.dirty = true
+  }
+}

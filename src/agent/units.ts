@@ -1,0 +1,119 @@
+// systemd units for the appliance's host side, rendered from the agent config (the provisioner installs them).
+import { DEFAULT_CONFIG_PATH, type AgentConfig } from './config.ts'
+
+export const AGENT_PROGRAM = '/usr/local/lib/gfs-writecache/agent.mjs'
+export const PREPARE_UNIT = 'gfs-writecache-prepare.service'
+export const AGENT_UNIT = 'gfs-writecache.service'
+
+export interface UnitFile {
+  name: string
+  content: string
+}
+
+export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> & {
+  /** config file the units pass to the agent (default /etc/gfs-writecache/config.json) */
+  configFile?: string
+  /** node binary (Debian's nodejs package) */
+  node?: string
+}
+
+/** `systemd-escape --path` equivalent: the unit name systemd expects for a mount point. */
+export function escapePath(path: string): string {
+  const trimmed = path.replace(/\/+/g, '/').replace(/^\/|\/$/g, '')
+  if (trimmed === '') return '-'
+  const bytes = Buffer.from(trimmed, 'utf8')
+  let out = ''
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]
+    const c = String.fromCharCode(b)
+    if (c === '/') out += '-'
+    else if (/[A-Za-z0-9:_]/.test(c) || (c === '.' && i > 0)) out += c
+    else out += `\\x${b.toString(16).padStart(2, '0')}`
+  }
+  return out
+}
+
+/** Mount unit name for a path, e.g. /gfs/union -> gfs-union.mount. */
+export function mountUnitName(path: string): string {
+  return `${escapePath(path)}.mount`
+}
+
+/** Quotes one ExecStart argument for systemd's own parser (not a shell). */
+function execArg(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`
+}
+
+function exec(p: UnitPaths, command: string): string {
+  const cfg = p.configFile && p.configFile !== DEFAULT_CONFIG_PATH ? ` --config ${execArg(p.configFile)}` : ''
+  return `${p.node ?? '/usr/bin/node'} ${AGENT_PROGRAM} ${command}${cfg}`
+}
+
+/** The offline merge before the union is mounted (also after every boot). */
+export function prepareUnit(p: UnitPaths): UnitFile {
+  const lower = mountUnitName(p.lower)
+  const union = mountUnitName(p.union)
+  return {
+    name: PREPARE_UNIT,
+    content: `[Unit]
+Description=gfs-writecache: publish and reclaim the cache before the union is mounted
+After=${lower}
+Before=${union}
+
+[Service]
+Type=oneshot
+ExecStart=${exec(p, 'prepare')}
+TimeoutStartSec=infinity
+`,
+  }
+}
+
+/** The overlay mount itself, with the options DESIGN.md requires. */
+export function unionMountUnit(p: UnitPaths): UnitFile {
+  const lower = mountUnitName(p.lower)
+  return {
+    name: mountUnitName(p.union),
+    content: `[Unit]
+Description=gfs-writecache overlay union (cache over gv0)
+Requires=${lower} ${PREPARE_UNIT}
+After=${lower} ${PREPARE_UNIT}
+
+[Mount]
+What=overlay
+Where=${p.union}
+Type=overlay
+Options=lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work},redirect_dir=off,index=off,metacopy=off,xino=off
+
+[Install]
+WantedBy=remote-fs.target
+`,
+  }
+}
+
+/** The flush agent daemon. */
+export function agentServiceUnit(p: UnitPaths): UnitFile {
+  const union = mountUnitName(p.union)
+  return {
+    name: AGENT_UNIT,
+    content: `[Unit]
+Description=gfs-writecache flush agent (publishes the cache into gv0)
+Wants=${union}
+After=${union}
+
+[Service]
+Type=simple
+ExecStart=${exec(p, 'run')}
+Restart=always
+RestartSec=2
+RuntimeDirectory=gfs-writecache
+RuntimeDirectoryPreserve=yes
+
+[Install]
+WantedBy=multi-user.target
+`,
+  }
+}
+
+/** All three units in install order. */
+export function agentUnits(p: UnitPaths): UnitFile[] {
+  return [prepareUnit(p), unionMountUnit(p), agentServiceUnit(p)]
+}

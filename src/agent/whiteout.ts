@@ -1,0 +1,32 @@
+// Whiteouts in upper are deletes in gv0 (flush contract 4), unless gv0 changed meanwhile (6).
+import { lowerId, lstatOrNull } from './lower.ts'
+import { fromBytes, fsPath } from './paths.ts'
+import { remoteChanged, type PublishContext } from './publish-context.ts'
+import { removeLower } from './remove-lower.ts'
+import type { UpperEntry } from './scan.ts'
+
+/** Applies a whiteout; the record notes it so the whiteout is reclaimed offline later. */
+export async function applyWhiteout(ctx: PublishContext, e: UpperEntry): Promise<'deleted' | 'kept' | 'absent'> {
+  const rec = ctx.state.get(e.rel)
+  const st = await lstatOrNull(fsPath(ctx.lower, e.rel))
+  const done = (L: ReturnType<typeof lowerId>) =>
+    ctx.state.set(e.rel, { k: 'w', i: e.ino, s: 0, m: e.mtimeMs, c: e.ctimeMs, L, t: Date.now() })
+  if (!st) {
+    done(null)
+    return 'absent'
+  }
+  const id = lowerId(st)
+  if (rec?.x || (id?.k !== 'd' && remoteChanged(rec, id, e.ctimeMs))) {
+    ctx.report({
+      time: ctx.now().toISOString(),
+      path: fromBytes(e.rel),
+      kind: 'delete-kept',
+      message: 'deleted here, but gv0\'s copy changed since this host last saw it: kept the remote file',
+    })
+    done(id)
+    return 'kept'
+  }
+  const kept = await removeLower(ctx, e.rel, e.ctimeMs, 'deleted here')
+  done(kept.length > 0 ? lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel))) : null)
+  return kept.length > 0 ? 'kept' : 'deleted'
+}

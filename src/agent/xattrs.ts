@@ -1,0 +1,121 @@
+// Extended attributes through getfattr/setfattr (the attr package): Node has no xattr API and
+// the agent takes no native dependencies. Files are handed over as inherited descriptors
+// (/proc/self/fd/N), so no name is ever encoded into an argument or a shell.
+import { spawn } from 'node:child_process'
+import { closeSync, constants, openSync } from 'node:fs'
+
+export type Xattrs = Map<string, Buffer>
+
+const BATCH = 200
+const O_NOFOLLOW = constants.O_NOFOLLOW
+const O_NONBLOCK = constants.O_NONBLOCK
+
+function run(cmd: string, args: string[], fds: number[], input?: string): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...fds] })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout?.on('data', (b: Buffer) => out.push(b))
+    child.stderr?.on('data', (b: Buffer) => err.push(b))
+    child.on('error', reject)
+    child.on('close', (code) =>
+      resolvePromise({ code: code ?? 1, out: Buffer.concat(out).toString('latin1'), err: Buffer.concat(err).toString('utf8') }),
+    )
+    if (input !== undefined) child.stdin?.end(input)
+  })
+}
+
+/** Parses `getfattr -d -e hex` output keyed by the /proc/self/fd number it names. */
+export function parseGetfattr(text: string): Map<number, Xattrs> {
+  const out = new Map<number, Xattrs>()
+  let current: Xattrs | null = null
+  for (const line of text.split('\n')) {
+    const file = /^# file: \/?proc\/self\/fd\/(\d+)$/.exec(line)
+    if (file) {
+      current = new Map()
+      out.set(Number(file[1]), current)
+      continue
+    }
+    if (!current || line === '') continue
+    const eq = line.indexOf('=')
+    const name = eq < 0 ? line : line.slice(0, eq)
+    const value = eq < 0 ? '' : line.slice(eq + 1)
+    current.set(name, value.startsWith('0x') ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value.replace(/^"|"$/g, ''), 'latin1'))
+  }
+  return out
+}
+
+/** Reads all xattrs of already open files (descriptors), batched into few getfattr runs. */
+export async function readXattrsOfFds(fds: number[]): Promise<Xattrs[]> {
+  const result: Xattrs[] = fds.map(() => new Map())
+  for (let start = 0; start < fds.length; start += BATCH) {
+    const batch = fds.slice(start, start + BATCH)
+    const args = ['-d', '-m', '-', '-e', 'hex', '--absolute-names', ...batch.map((_, i) => `/proc/self/fd/${i + 3}`)]
+    const r = await run('getfattr', args, batch)
+    if (r.code !== 0 && r.out === '') throw new Error(`getfattr failed: ${r.err.trim()}`)
+    const parsed = parseGetfattr(r.out)
+    batch.forEach((_, i) => {
+      const x = parsed.get(i + 3)
+      if (x) result[start + i] = x
+    })
+  }
+  return result
+}
+
+/** Reads xattrs of paths (files and directories, never following symlinks). */
+export async function readXattrs(paths: Buffer[]): Promise<(Xattrs | null)[]> {
+  const out: (Xattrs | null)[] = paths.map(() => null)
+  for (let start = 0; start < paths.length; start += BATCH) {
+    const fds: number[] = []
+    const idx: number[] = []
+    try {
+      for (let i = start; i < Math.min(paths.length, start + BATCH); i++) {
+        try {
+          fds.push(openSync(paths[i], constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK))
+          idx.push(i)
+        } catch {
+          // vanished or not openable: treated as "no xattrs known"
+        }
+      }
+      const got = await readXattrsOfFds(fds)
+      idx.forEach((i, j) => (out[i] = got[j]))
+    } finally {
+      for (const fd of fds) closeSync(fd)
+    }
+  }
+  return out
+}
+
+/** Copies user.* xattrs onto an open file; trusted.overlay.* and others never leave the cache. */
+export async function writeUserXattrs(fd: number, attrs: Xattrs): Promise<void> {
+  const lines: string[] = []
+  for (const [name, value] of attrs) {
+    if (!name.startsWith('user.')) continue
+    lines.push(`${name}=0x${value.toString('hex')}`)
+  }
+  if (lines.length === 0) return
+  const dump = `# file: /proc/self/fd/3\n${lines.join('\n')}\n\n`
+  const r = await run('setfattr', ['--restore=-'], [fd], dump)
+  if (r.code !== 0) throw new Error(`setfattr failed: ${r.err.trim()}`)
+}
+
+/** Removes one xattr from a path (used offline to clear trusted.overlay.opaque). */
+export async function removeXattr(path: Buffer, name: string): Promise<void> {
+  const fd = openSync(path, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+  try {
+    const r = await run('setfattr', ['-x', name, '/proc/self/fd/3'], [fd])
+    if (r.code !== 0 && !/No such attribute/.test(r.err)) throw new Error(`setfattr -x ${name} failed: ${r.err.trim()}`)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** True when xattrs mark a directory opaque (it replaced a lower directory). */
+export function isOpaque(x: Xattrs | null | undefined): boolean {
+  return x?.get('trusted.overlay.opaque')?.toString('latin1') === 'y'
+}
+
+/** True when a zero-size file is a whiteout of the xattr flavour. */
+export function isXattrWhiteout(x: Xattrs | null | undefined): boolean {
+  return x?.has('trusted.overlay.whiteout') ?? false
+}
