@@ -1,0 +1,57 @@
+// The lab's programmatic interface, for tests that drive the lab without spawning npm.
+import { inventoryPath as inventoryFile, knownHostsPath, privateKeyPath } from './paths.ts'
+import * as lab from './lab.ts'
+import type { Flavor } from './rootfs.ts'
+import type { Shape } from './state.ts'
+
+export type { Flavor } from './rootfs.ts'
+export type { Shape } from './state.ts'
+export type { LabStatus, HostStatus } from './lab.ts'
+export { LabError } from './errors.ts'
+
+export interface ExecResult {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
+
+/** Absolute path of inventory/lab.yaml, written by up(). */
+export const inventoryPath = inventoryFile
+/** The lab's ssh client key and known_hosts file (also named in the inventory). */
+export const sshKeyPath = privateKeyPath
+export const sshKnownHostsPath = knownHostsPath
+
+/** Brings the lab up, or repairs it; idempotent. Resolves once sshd answers on every host. */
+export function up(opts: { flavor?: Flavor; intruder?: boolean; log?: (line: string) => void } = {}): Promise<void> {
+  return lab.up(opts)
+}
+
+/** Tears everything down; rejects if anything (mount, loop, namespace, link, process) is left. */
+export function down(opts: { log?: (line: string) => void } = {}): Promise<void> {
+  return lab.down(opts)
+}
+
+/** What is running now. */
+export function status(): Promise<lab.LabStatus> {
+  return lab.status()
+}
+
+/** Runs argv as root on a lab host; never throws on a non-zero exit code. */
+export function exec(host: string, argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  return lab.exec(host, argv, opts)
+}
+
+/** Reboots a host for real and resolves once its sshd answers again. */
+export function reboot(host: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  return lab.reboot(host, opts)
+}
+
+/** Shapes the WAN between the hosts: rate in kbit/s or null for unlimited; rttMs defaults as in the CLI. */
+export function shape(rateKbit: number | null, opts: { rttMs?: number } = {}): Promise<Shape> {
+  return lab.shape(rateKbit, opts.rttMs)
+}
+
+/** Cuts ('down') or restores ('up') the WAN link between the hosts. */
+export function link(state: 'up' | 'down'): Promise<void> {
+  return lab.link(state)
+}

@@ -1,0 +1,69 @@
+// The lab's own apt-cacher-ng on the management gateway: hosts reach the registry only through it.
+import { spawn } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { join } from 'node:path'
+import { aptCacheDir, runDir } from './paths.ts'
+import { pidAlive, stopPid } from './pids.ts'
+import { sleep } from './proc.ts'
+import { LabError } from './errors.ts'
+import type { Topology } from './topology.ts'
+
+const pidFile = join(runDir, 'apt-cacher-ng.pid')
+
+/** The proxy's pid when it is running. */
+export function aptProxyPid(): number | undefined {
+  if (!existsSync(pidFile)) return undefined
+  const pid = Number(readFileSync(pidFile, 'utf8'))
+  return pidAlive(pid) ? pid : undefined
+}
+
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port, timeout: 500 })
+    s.on('connect', () => (s.destroy(), resolve(true)))
+    s.on('error', () => resolve(false))
+    s.on('timeout', () => (s.destroy(), resolve(false)))
+  })
+}
+
+/** Starts apt-cacher-ng bound to the bridge address only, with its cache outside the repo; idempotent. */
+export async function ensureAptProxy(topo: Topology): Promise<void> {
+  const { gateway } = topo.management
+  const { port } = topo.aptProxy
+  if (aptProxyPid() && (await listening(gateway, port))) return
+  await stopAptProxy()
+  if (!existsSync('/usr/sbin/apt-cacher-ng')) throw new LabError('apt-cacher-ng is not installed', 'run `npm run lab -- deps`')
+  for (const d of [join(aptCacheDir, 'cache'), join(aptCacheDir, 'log'), runDir]) mkdirSync(d, { recursive: true })
+  const log = openSync(join(runDir, 'apt-cacher-ng.log'), 'a')
+  const child = spawn(
+    '/usr/sbin/apt-cacher-ng',
+    [
+      '-c', '/etc/apt-cacher-ng',
+      'ForeGround=1',
+      `CacheDir=${join(aptCacheDir, 'cache')}`,
+      `LogDir=${join(aptCacheDir, 'log')}`,
+      `BindAddress=${gateway}`,
+      `Port=${port}`,
+      `SocketPath=${join(runDir, 'apt-cacher-ng.socket')}`,
+      `PidFile=${join(runDir, 'apt-cacher-ng.selfpid')}`,
+    ],
+    { detached: true, stdio: ['ignore', log, log] },
+  )
+  closeSync(log)
+  child.unref()
+  writeFileSync(pidFile, String(child.pid))
+  for (let i = 0; i < 50; i++) {
+    if (await listening(gateway, port)) return
+    if (!pidAlive(child.pid!)) break
+    await sleep(100)
+  }
+  throw new LabError(`apt-cacher-ng did not start on ${gateway}:${port}; see ${join(runDir, 'apt-cacher-ng.log')}`)
+}
+
+/** Stops the lab's apt-cacher-ng (never any other instance). */
+export async function stopAptProxy(): Promise<void> {
+  const pid = aptProxyPid()
+  if (pid) await stopPid(pid, 3000)
+  rmSync(pidFile, { force: true })
+}

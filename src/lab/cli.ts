@@ -1,0 +1,138 @@
+// `npm run lab -- COMMAND`: the lab's command line. The only place errors become messages and exit codes.
+import { spawn } from 'node:child_process'
+import chalk from 'chalk'
+import { LabError } from './errors.ts'
+import * as lab from './lab.ts'
+import { parseFlavor } from './rootfs.ts'
+import { installDeps, requireRoot } from './preflight.ts'
+import { loadTopology } from './topology.ts'
+import { execArgv } from './container.ts'
+import { sshArgs } from './ssh-keys.ts'
+import { inventoryPath } from './paths.ts'
+
+const usage = `usage: npm run lab -- COMMAND
+  up [--flavor ready|bare] [--with intruder]   bring the lab up (idempotent; repairs a half-up lab)
+  down                                         stop and remove everything the lab created
+  status [--json]                              what is running
+  ssh HOST [CMD...]                            ssh into a host as root (strict host keys)
+  exec HOST -- CMD [ARGS...]                   run a command as root on a host
+  reboot HOST                                  reboot a host for real; returns once sshd answers
+  shape RATE_KBIT|off [--rtt MS]               limit the WAN in both directions and set its RTT
+  link down|up                                 cut or restore the WAN between the hosts
+  deps                                         apt-get install what the lab needs`
+
+const log = (line: string) => console.error(chalk.dim('lab: ') + line)
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name)
+  if (i < 0) return undefined
+  const v = args[i + 1]
+  if (v === undefined || v.startsWith('--')) throw new LabError(`${name} needs a value`)
+  args.splice(i, 2)
+  return v
+}
+
+function passthrough(argv: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' })
+    child.on('error', () => resolve(127))
+    child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 15 : 1)))
+  })
+}
+
+async function main(args: string[]): Promise<number> {
+  const cmd = args.shift()
+  switch (cmd) {
+    case 'up': {
+      const flavor = parseFlavor(option(args, '--flavor'))
+      const withOpt = option(args, '--with')
+      if (withOpt !== undefined && withOpt !== 'intruder') throw new LabError(`--with ${withOpt}: expected --with intruder`)
+      if (args.length) throw new LabError(`unexpected arguments: ${args.join(' ')}`)
+      await lab.up({ flavor, intruder: withOpt === 'intruder', log })
+      console.log(inventoryPath)
+      return 0
+    }
+    case 'down':
+      await lab.down({ log })
+      return 0
+    case 'status': {
+      const s = await lab.status()
+      if (args.includes('--json')) {
+        console.log(JSON.stringify(s, null, 2))
+      } else {
+        const shape = s.state ? `${s.state.shape.rateKbit ? `${s.state.shape.rateKbit} kbit/s` : 'unlimited'}, rtt ${s.state.shape.rttMs} ms, link ${s.state.link}` : '-'
+        console.log(`lab: ${s.up ? chalk.green('up') : chalk.yellow('not up')}  flavor: ${s.state?.flavor ?? '-'}  wan: ${shape}  apt proxy: ${s.aptProxy ? 'running' : 'stopped'}`)
+        for (const h of s.hosts) {
+          const st = h.running ? chalk.green('running') : chalk.red('stopped')
+          console.log(`  ${h.name.padEnd(9)} ${st}  mgmt ${h.management}  wan ${h.wan}  sshd ${h.sshd ? 'yes' : 'no'}  /data ${h.dataMounted ? 'mounted' : 'missing'}  boots ${h.boots}`)
+        }
+      }
+      return s.up ? 0 : 1
+    }
+    case 'ssh': {
+      const name = args.shift()
+      if (!name) throw new LabError('ssh needs a host name')
+      const host = lab.hostByName(loadTopology(), name)
+      const rest = args[0] === '--' ? args.slice(1) : args
+      return passthrough(['ssh', ...sshArgs(), ...(rest.length || !process.stdin.isTTY ? [] : ['-t']), `root@${host.management}`, ...rest])
+    }
+    case 'exec': {
+      requireRoot()
+      const name = args.shift()
+      if (!name) throw new LabError('exec needs a host name')
+      lab.hostByName(loadTopology(), name)
+      const rest = args[0] === '--' ? args.slice(1) : args
+      if (!rest.length) throw new LabError('exec needs a command', 'npm run lab -- exec HOST -- CMD ARGS...')
+      return passthrough(await execArgv(name, rest))
+    }
+    case 'reboot': {
+      const name = args.shift()
+      if (!name) throw new LabError('reboot needs a host name')
+      await lab.reboot(name, { log })
+      return 0
+    }
+    case 'shape': {
+      const rate = args.shift()
+      const rtt = option(args, '--rtt')
+      if (rate === undefined) throw new LabError('shape needs a rate in kbit/s or "off"')
+      const rateKbit = rate === 'off' ? null : Number(rate)
+      if (rateKbit !== null && !(rateKbit > 0)) throw new LabError(`shape ${rate}: expected a rate in kbit/s or "off"`)
+      const rttMs = rtt === undefined ? undefined : Number(rtt)
+      if (rttMs !== undefined && Number.isNaN(rttMs)) throw new LabError(`--rtt ${rtt}: expected milliseconds`)
+      const s = await lab.shape(rateKbit, rttMs)
+      log(`wan: ${s.rateKbit ? `${s.rateKbit} kbit/s` : 'unlimited'}, rtt ${s.rttMs} ms`)
+      return 0
+    }
+    case 'link': {
+      const to = args.shift()
+      if (to !== 'up' && to !== 'down') throw new LabError('link needs "up" or "down"')
+      await lab.link(to)
+      log(`wan link ${to}`)
+      return 0
+    }
+    case 'deps':
+      await installDeps(log)
+      return 0
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(usage)
+      return cmd === undefined ? 2 : 0
+    default:
+      throw new LabError(`unknown command "${cmd}"`, usage)
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof LabError) {
+      console.error(chalk.red('lab: ') + err.message)
+      if (err.hint) console.error(err.hint)
+      process.exit(1)
+    }
+    console.error(err)
+    process.exit(70)
+  },
+)

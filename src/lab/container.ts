@@ -1,0 +1,117 @@
+// Running lab hosts: starting a host's supervisor, finding its PID 1, running commands in it, rebooting.
+import { spawn } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { join } from 'node:path'
+import { hostPaths, repoRoot, runDir } from './paths.ts'
+import { hostNs, namespacePids } from './network.ts'
+import { pidAlive, stopPid } from './pids.ts'
+import { run, sleep, type RunResult } from './proc.ts'
+import { LabError } from './errors.ts'
+import type { SupervisorConfig } from './supervisor.ts'
+
+/** The supervisor's pid when it is running. */
+export function supervisorPid(name: string): number | undefined {
+  const f = hostPaths(name).supervisorPid
+  if (!existsSync(f)) return undefined
+  const pid = Number(readFileSync(f, 'utf8'))
+  return pidAlive(pid) ? pid : undefined
+}
+
+/** How many times the supervisor has booted the host (a reboot increments it). */
+export function bootCount(name: string): number {
+  const f = hostPaths(name).bootCount
+  return existsSync(f) ? Number(readFileSync(f, 'utf8')) || 0 : 0
+}
+
+/** Starts the host's supervisor detached, so the container outlives the command that started it. */
+export async function startSupervisor(name: string): Promise<void> {
+  const p = hostPaths(name)
+  mkdirSync(runDir, { recursive: true })
+  const config: SupervisorConfig = {
+    name,
+    root: p.root,
+    netns: hostNs(name),
+    dataMount: p.diskMount,
+    pidFile: p.supervisorPid,
+    bootCountFile: p.bootCount,
+  }
+  const log = openSync(p.supervisorLog, 'a')
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/lab/supervisor.ts'), JSON.stringify(config)], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ['ignore', log, log],
+  })
+  closeSync(log)
+  child.unref()
+  for (let i = 0; i < 100 && !supervisorPid(name); i++) await sleep(50)
+}
+
+/** The container's PID 1 as seen from this machine: the process in the host's namespace whose inner pid is 1. */
+export async function containerInit(name: string): Promise<number | undefined> {
+  for (const pid of await namespacePids(hostNs(name))) {
+    try {
+      const nspid = /^NSpid:\s+(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/)
+      if (nspid && nspid.length > 1 && nspid[nspid.length - 1] === '1') return pid
+    } catch {}
+  }
+  return undefined
+}
+
+const containerEnv = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'USER=root', 'LOGNAME=root', 'LANG=C.UTF-8', 'TERM=' + (process.env.TERM ?? 'dumb')]
+
+/** nsenter argv that runs a command as root inside a host, with a clean environment. */
+export async function execArgv(name: string, argv: string[]): Promise<string[]> {
+  const init = await containerInit(name)
+  if (!init) throw new LabError(`${name} is not running`, 'run `npm run lab -- up`')
+  return ['nsenter', `--target=${init}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd', '--', 'env', '-i', '-C', '/root', ...containerEnv, ...argv]
+}
+
+/** Runs a command as root on a lab host and returns its output and exit code. */
+export async function execIn(name: string, argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return run(await execArgv(name, argv), opts)
+}
+
+/** Waits until the host's sshd answers with its banner on the management address. */
+export async function waitForSsh(address: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await sshBanner(address)) return
+    await sleep(200)
+  }
+  throw new LabError(`sshd on ${address} did not answer within ${timeoutMs / 1000} s`)
+}
+
+/** Whether an sshd greets us on port 22 of an address. */
+export function sshBanner(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: address, port: 22, timeout: 1000 })
+    let done = false
+    const finish = (ok: boolean) => {
+      if (done) return
+      done = true
+      sock.destroy()
+      resolve(ok)
+    }
+    sock.on('data', (d) => finish(d.toString().startsWith('SSH-')))
+    sock.on('error', () => finish(false))
+    sock.on('timeout', () => finish(false))
+    sock.on('close', () => finish(false))
+  })
+}
+
+/** Stops a host: orderly shutdown through its supervisor, then anything left in its namespace is killed. */
+export async function stopHost(name: string): Promise<void> {
+  const sup = supervisorPid(name)
+  if (sup) await stopPid(sup, 20000)
+  for (let round = 0; round < 3; round++) {
+    const left = await namespacePids(hostNs(name))
+    if (!left.length) break
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {}
+    }
+    await sleep(300)
+  }
+}

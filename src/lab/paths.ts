@@ -1,0 +1,31 @@
+// Where the lab keeps its state: outside the repository, except the inventory it writes.
+import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const labRoot = process.env.GFS_LAB_ROOT ?? '/var/lib/gfs-writecache-lab'
+export const cacheDir = join(labRoot, 'cache')
+export const sshDir = join(labRoot, 'ssh')
+export const hostsDir = join(labRoot, 'hosts')
+export const runDir = join(labRoot, 'run')
+export const aptCacheDir = join(labRoot, 'apt-cacher-ng')
+export const topologyPath = join(repoRoot, 'lab', 'topology.yaml')
+export const inventoryPath = join(repoRoot, 'inventory', 'lab.yaml')
+export const privateKeyPath = join(sshDir, 'id_ed25519')
+export const knownHostsPath = join(sshDir, 'known_hosts')
+
+/** Per-host directory layout, so every module agrees on where a host's parts live. */
+export function hostPaths(name: string) {
+  const dir = join(hostsDir, name)
+  return {
+    dir,
+    upper: join(dir, 'upper'),
+    work: join(dir, 'work'),
+    root: join(dir, 'root'),
+    diskImage: join(dir, 'data.img'),
+    diskMount: join(dir, 'data'),
+    supervisorPid: join(runDir, `${name}.supervisor.pid`),
+    supervisorLog: join(runDir, `${name}.log`),
+    bootCount: join(runDir, `${name}.boots`),
+  }
+}

@@ -1,0 +1,30 @@
+// Process liveness and stopping by pid: the lab only ever signals processes it started.
+import { readFileSync } from 'node:fs'
+import { sleep } from './proc.ts'
+
+/** Whether a pid belongs to a live (non-zombie) process. */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+/** Sends SIGTERM, waits up to graceMs, then SIGKILL; resolves once the process is gone. */
+export async function stopPid(pid: number, graceMs: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM')
+  } catch {
+    return
+  }
+  const deadline = Date.now() + graceMs
+  while (pidAlive(pid) && Date.now() < deadline) await sleep(100)
+  if (pidAlive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {}
+    for (let i = 0; i < 50 && pidAlive(pid); i++) await sleep(100)
+  }
+}

@@ -1,0 +1,56 @@
+// Checks before touching anything: root, and the tools the lab needs (installed by `lab deps`).
+import { existsSync } from 'node:fs'
+import { LabError } from './errors.ts'
+import { must } from './proc.ts'
+
+/** Debian packages the lab needs on the machine that runs it. */
+export const debianDeps = [
+  'systemd-container', 'debootstrap', 'apt-cacher-ng', 'openssh-client', 'e2fsprogs',
+  'iproute2', 'util-linux', 'mount', 'gcc', 'libc6-dev', 'ca-certificates',
+]
+
+const tools: Record<string, string> = {
+  'systemd-nspawn': 'systemd-container',
+  debootstrap: 'debootstrap',
+  'apt-cacher-ng': 'apt-cacher-ng',
+  ssh: 'openssh-client',
+  'ssh-keygen': 'openssh-client',
+  'mkfs.ext4': 'e2fsprogs',
+  ip: 'iproute2',
+  tc: 'iproute2',
+  losetup: 'mount',
+  nsenter: 'util-linux',
+  gcc: 'gcc',
+}
+
+const searchPath = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+
+/** Refuses to run as a normal user: namespaces, mounts and loop devices need root. */
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new LabError('the lab needs root (network namespaces, mounts, loop devices, systemd-nspawn)', 'run it as root, e.g. `sudo npm run lab -- up`')
+  }
+}
+
+/** Names missing tools and the package that provides each, pointing at `lab deps`. */
+export function requireTools(): void {
+  const missing = Object.entries(tools).filter(([tool]) => !searchPath.some((d) => existsSync(`${d}/${tool}`)))
+  if (missing.length) {
+    const list = missing.map(([t, p]) => `${t} (${p})`).join(', ')
+    throw new LabError(`missing tools: ${list}`, 'run `npm run lab -- deps` to install them')
+  }
+  for (const dev of ['/dev/fuse', '/dev/net/tun', '/dev/loop-control']) {
+    if (!existsSync(dev)) throw new LabError(`${dev} is missing: the lab needs FUSE, TUN/TAP and loop devices in this kernel`)
+  }
+}
+
+/** Installs the lab's Debian packages with apt-get (used by CI on a fresh machine). */
+export async function installDeps(log: (line: string) => void): Promise<void> {
+  requireRoot()
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  log(`apt-get install ${debianDeps.join(' ')}`)
+  await must(['apt-get', 'update'], { env })
+  await must(['apt-get', 'install', '-y', '--no-install-recommends', ...debianDeps], { env })
+  // The package starts a system-wide apt-cacher-ng; the lab runs its own on its bridge, on another port.
+  log('installed; the lab starts its own apt-cacher-ng on its bridge when it is up')
+}

@@ -1,0 +1,54 @@
+// The lab's topology, read from lab/topology.yaml (shared with the Vagrantfile).
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import { topologyPath } from './paths.ts'
+import { LabError } from './errors.ts'
+
+export interface LabHost {
+  name: string
+  management: string
+  wan: string
+  memoryMb: number
+  dataDiskMb: number
+}
+
+export interface Topology {
+  management: { network: string; gateway: string; prefix: number }
+  wan: { network: string; rttMs: number; prefix: number }
+  aptProxy: { port: number }
+  hosts: LabHost[]
+  intruder: LabHost
+}
+
+const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
+
+function host(raw: any, where: string): LabHost {
+  for (const key of ['name', 'management', 'wan'] as const) {
+    if (typeof raw?.[key] !== 'string') throw new LabError(`${topologyPath}: ${where}.${key}: expected a string`)
+  }
+  if (!/^[a-z][a-z0-9-]{0,14}$/.test(raw.name)) throw new LabError(`${topologyPath}: ${where}.name: expected a short host name`)
+  for (const key of ['management', 'wan'] as const) {
+    if (!ipv4.test(raw[key])) throw new LabError(`${topologyPath}: ${where}.${key}: expected an IPv4 address`)
+  }
+  return {
+    name: raw.name,
+    management: raw.management,
+    wan: raw.wan,
+    memoryMb: Number(raw.memoryMb ?? 1024),
+    dataDiskMb: Number(raw.dataDiskMb ?? 1024),
+  }
+}
+
+/** Loads and checks the topology so every part of the lab uses the same names and addresses. */
+export function loadTopology(path = topologyPath): Topology {
+  const raw = parse(readFileSync(path, 'utf8'))
+  const prefixOf = (net: string) => Number(String(net).split('/')[1] ?? 24)
+  if (!Array.isArray(raw?.hosts) || raw.hosts.length < 2) throw new LabError(`${path}: hosts: expected at least two hosts`)
+  return {
+    management: { network: raw.management.network, gateway: raw.management.gateway, prefix: prefixOf(raw.management.network) },
+    wan: { network: raw.wan.network, rttMs: Number(raw.wan.rttMs ?? 0), prefix: prefixOf(raw.wan.network) },
+    aptProxy: { port: Number(raw.aptProxy?.port ?? 3149) },
+    hosts: raw.hosts.map((h: unknown, i: number) => host(h, `hosts[${i}]`)),
+    intruder: host(raw.intruder, 'intruder'),
+  }
+}
