@@ -139,7 +139,7 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
   }
 
   const runOn = async (state: HostState, task: Task): Promise<Outcome> => {
-    const ctx: TaskContext = { host: state.host, inventory: options.inventory, hosts: options.hosts, check }
+    const ctx: TaskContext = { host: state.host, inventory: options.inventory, hosts: options.inventory.hosts, check }
     const skip = task.when?.(ctx)
     if (skip === false || typeof skip === 'string')
       return { status: 'skipped', message: typeof skip === 'string' ? skip : undefined }

@@ -35,7 +35,7 @@ export interface Plan {
 export interface TaskContext {
   host: Host
   inventory: Inventory
-  /** every host the play runs on, in inventory order */
+  /** every host of the inventory (the cluster), in inventory order, even those left out by --limit */
   hosts: Host[]
   check: boolean
 }

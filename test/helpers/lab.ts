@@ -1,0 +1,46 @@
+// Lab access for end-to-end tests: fail loudly when the lab cannot come up, never skip.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse, stringify } from 'yaml'
+import * as lab from '../../src/lab/api.ts'
+
+export { lab }
+
+/** Throw with the reason when the end-to-end tests cannot run here. */
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new Error('end-to-end tests boot the container lab and must run as root')
+}
+
+/** Run a shell command as root on a lab host; throws with its output when it fails. */
+export async function onHost(host: string, script: string, options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+  const r = await lab.exec(host, ['sh', '-c', script], options)
+  if (r.exitCode !== 0) throw new Error(`${host}: \`${script}\` exited ${r.exitCode}: ${r.stderr.trim() || r.stdout.trim()}`)
+  return r.stdout
+}
+
+/** Exit code and output of a shell command on a lab host, failing or not. */
+export async function tryOnHost(host: string, script: string) {
+  return await lab.exec(host, ['sh', '-c', script])
+}
+
+/** Poll until `check` returns true, or throw with the last reason after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean | string>, timeoutMs = 60_000, stepMs = 500): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let last: boolean | string = false
+  while (Date.now() < deadline) {
+    last = await check().catch((e: Error) => e.message)
+    if (last === true) return
+    await new Promise((r) => setTimeout(r, stepMs))
+  }
+  throw new Error(`not reached in ${timeoutMs} ms: ${last === false ? 'condition false' : last}`)
+}
+
+/** A copy of the lab inventory with some variables changed per host or for all, in a temp dir. */
+export function labInventoryWith(change: (inventory: any) => void): string {
+  const inventory = parse(readFileSync(lab.inventoryPath, 'utf8'))
+  change(inventory)
+  const file = join(mkdtempSync(join(tmpdir(), 'gfs-inv-')), 'variant.yaml')
+  writeFileSync(file, stringify(inventory))
+  return file
+}
