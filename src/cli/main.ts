@@ -29,7 +29,7 @@ async function run(options: CliOptions): Promise<number> {
   const inventory = await loadInventory(options.inventory)
   const playbook = await loadPlaybook(options.playbook)
   const selected = limitHosts(playbook.hosts?.(inventory) ?? inventory.hosts, options.limit)
-  const base = options.json ? jsonSink() : terminalSink({ verbose: options.verbose })
+  const base = options.json ? jsonSink() : terminalSink({ verbose: options.verbose, showReasons: playbook.showReasons })
   const sink = maskSecrets(base, inventorySecrets(inventory))
   const recap = await runPlaybook({
     playbook,

@@ -23,6 +23,8 @@ export type EngineEvent =
       message?: string
       changes?: string[]
       diffs?: { path: string; before: string; after: string }[]
+      /** structured findings of health checks */
+      data?: unknown
       durationMs: number
     }
   | { type: 'recap'; hosts: Record<string, HostTally>; durationMs: number }

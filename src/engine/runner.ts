@@ -40,7 +40,7 @@ interface HostState {
   wouldChange: boolean
 }
 
-type Outcome = { status: TaskStatus; message?: string; changes?: Change[] }
+type Outcome = { status: TaskStatus; message?: string; changes?: Change[]; data?: unknown }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -77,6 +77,7 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
       changes: outcome.changes?.map((c) => c.summary),
       diffs: options.diff ? outcome.changes?.flatMap((c) => (c.diff ? [c.diff] : [])) : undefined,
       durationMs: Math.round(ms),
+      ...(outcome.data === undefined ? {} : { data: outcome.data }),
     }
     sink(event)
     if (outcome.status === 'unreachable') {
@@ -84,7 +85,7 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
       state.done = true
     } else {
       state.tally[outcome.status]++
-      if (outcome.status === 'failed') state.done = true
+      if (outcome.status === 'failed' && !playbook.keepGoing) state.done = true
     }
   }
 
@@ -149,9 +150,9 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const facts = await gather(state, task, ctx)
       const plan = task.plan(facts as never, ctx)
-      if ('refuse' in plan) return { status: 'failed', message: plan.refuse }
+      if ('refuse' in plan) return { status: 'failed', message: plan.refuse, data: plan.data }
       if (plan.changes.length === 0)
-        return applied ? { status: 'changed', changes: lastChanges } : { status: 'ok', message: plan.reason }
+        return applied ? { status: 'changed', changes: lastChanges } : { status: 'ok', message: plan.reason, data: plan.data }
       if (check) return { status: 'changed', changes: plan.changes, message: 'would change' }
       for (const c of plan.changes) {
         for (const command of c.commands) {

@@ -30,6 +30,8 @@ export interface Plan {
   changes: Change[]
   /** why nothing needs to change (shown with --verbose) */
   reason?: string
+  /** structured findings for --json (status checks) */
+  data?: unknown
 }
 
 export interface TaskContext {
@@ -41,7 +43,7 @@ export interface TaskContext {
 }
 
 /** Either a plan or a refusal to act because the state is unsafe (the host fails with this message). */
-export type PlanResult = Plan | { refuse: string }
+export type PlanResult = Plan | { refuse: string; data?: unknown }
 
 export interface Task<F extends Record<string, Fact<unknown>> = Record<string, Fact<unknown>>> {
   name: string
@@ -69,6 +71,10 @@ export interface Playbook {
   description: string
   tasks: Task[]
   handlers?: Handler[]
+  /** a failed task does not stop the host's later tasks (health checks) */
+  keepGoing?: boolean
+  /** show why unchanged tasks are ok without --verbose (health checks) */
+  showReasons?: boolean
   /** the hosts this playbook runs on (default: all) */
   hosts?(inventory: Inventory): Host[]
 }
@@ -84,8 +90,8 @@ export function fact<T>(name: string, command: Command, parse: (result: Result) 
 }
 
 /** A plan that changes nothing, with the reason. */
-export function noop(reason: string): Plan {
-  return { changes: [], reason }
+export function noop(reason: string, data?: unknown): Plan {
+  return data === undefined ? { changes: [], reason } : { changes: [], reason, data }
 }
 
 /** A plan made of changes. */
@@ -99,8 +105,8 @@ export function change(summary: string, ...commands: Command[]): Change {
 }
 
 /** Refuse to act: the host fails with this explanation, nothing is changed. */
-export function refuse(message: string): { refuse: string } {
-  return { refuse: message }
+export function refuse(message: string, data?: unknown): { refuse: string; data?: unknown } {
+  return data === undefined ? { refuse: message } : { refuse: message, data }
 }
 
 /** The changes that are not false, or a noop with the reason when there are none. */

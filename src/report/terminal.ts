@@ -4,6 +4,8 @@ import type { EngineEvent, Sink, TaskStatus } from '../engine/events.ts'
 
 export interface TerminalOptions {
   verbose?: boolean
+  /** show why ok tasks are ok (health checks) */
+  showReasons?: boolean
   write?(text: string): void
 }
 
@@ -32,7 +34,7 @@ function formatDiff(diff: { path: string; before: string; after: string }): stri
 }
 
 /** Format one event as terminal lines (empty when the event is not shown at this verbosity). */
-export function formatEvent(event: EngineEvent, verbose = false): string[] {
+export function formatEvent(event: EngineEvent, verbose = false, showReasons = verbose): string[] {
   switch (event.type) {
     case 'play:start':
       return [header(`PLAY [${event.playbook}] on ${event.hosts.join(', ')}${event.check ? ' (check mode)' : ''}`)]
@@ -45,7 +47,7 @@ export function formatEvent(event: EngineEvent, verbose = false): string[] {
       return [chalk.gray(`  ${event.host}: ${event.message}`)]
     case 'task:end': {
       const status = event.status === 'unreachable' ? 'UNREACHABLE!' : event.status
-      const detail = event.message && (event.status !== 'ok' || verbose) ? `: ${event.message}` : ''
+      const detail = event.message && (event.status !== 'ok' || showReasons) ? `: ${event.message}` : ''
       const lines = [paint[event.status](`${status}: [${event.host}]${detail}`)]
       if (event.status === 'changed') for (const c of event.changes ?? []) lines.push(chalk.yellow(`  - ${c}`))
       for (const d of event.diffs ?? []) lines.push(...formatDiff(d))
@@ -73,7 +75,7 @@ export function formatEvent(event: EngineEvent, verbose = false): string[] {
 export function terminalSink(options: TerminalOptions = {}): Sink {
   const write = options.write ?? ((text: string) => process.stdout.write(text))
   return (event) => {
-    const lines = formatEvent(event, options.verbose)
+    const lines = formatEvent(event, options.verbose, options.showReasons || options.verbose)
     if (lines.length) write(lines.join('\n') + '\n')
   }
 }
