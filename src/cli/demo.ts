@@ -1,0 +1,34 @@
+// `npm run demo`: the main job on the lab: bring it up from bare hosts, provision, show the result.
+import { spawnSync } from 'node:child_process'
+import chalk from 'chalk'
+import * as lab from '../lab/api.ts'
+
+const say = (text: string) => console.log(chalk.bold.blue(`\n==> ${text}`))
+
+function provision(...args: string[]): number {
+  const run = spawnSync('npx', ['zx', 'provision.mjs', ...args], { stdio: 'inherit' })
+  return run.status ?? 1
+}
+
+async function show(host: string, title: string, argv: string[]): Promise<void> {
+  const r = await lab.exec(host, argv)
+  console.log(chalk.dim(`${host}$ ${argv.join(' ')}`) + (title ? chalk.dim(`   # ${title}`) : ''))
+  process.stdout.write(r.stdout + r.stderr)
+}
+
+say('bringing the lab up: hydra and plexus as bare Debian bookworm hosts')
+await lab.up({ flavor: process.env.LAB_FLAVOR === 'ready' ? 'ready' : 'bare', log: (l) => console.log(chalk.dim(`lab: ${l}`)) })
+say('provisioning: npx zx provision.mjs --inventory lab')
+if (provision('--inventory', 'lab') !== 0) process.exit(1)
+say('a file written through the union on hydra, then flushed to gv0')
+await lab.exec('hydra', ['sh', '-c', 'date > /gfs/union/hello-from-hydra.txt'])
+await show('hydra', 'publish everything pending, wait until done', ['gfs-writecache', 'flush', '--wait', '--timeout', '120'])
+for (const host of ['hydra', 'plexus']) await show(host, 'the brick holds it', ['cat', '/data/brick1/gv0/hello-from-hydra.txt'])
+say('the result')
+await show('hydra', '', ['gluster', 'volume', 'info', 'gv0'])
+for (const host of ['hydra', 'plexus']) {
+  await show(host, '', ['findmnt', '-o', 'TARGET,SOURCE,FSTYPE', '/gfs/gv0'])
+  await show(host, '', ['findmnt', '-o', 'TARGET,SOURCE,FSTYPE', '/gfs/union'])
+  await show(host, '', ['gfs-writecache', 'status'])
+}
+say(`done: the lab stays up (npm run lab -- status | ssh HOST | down); inventory: ${lab.inventoryPath}`)
