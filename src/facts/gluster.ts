@@ -153,3 +153,14 @@ export const volumeStatus = (volume: string) =>
 /** Pending heals and split-brain counts per brick. */
 export const healSummary = (volume: string) =>
   fact(`gluster heal ${volume}`, sh`gluster --mode=script volume heal ${volume} info summary --xml`, parseHealSummary)
+
+/** Parse `gluster volume heal NAME info split-brain --xml` into the paths in split brain (deduplicated). */
+export function parseSplitBrain(result: Result): string[] {
+  const { doc } = glusterXml(result)
+  const files = findAll(doc, 'cliOutput/healInfo/bricks/brick/file').map((f) => f.text.trim())
+  return [...new Set(files.filter(Boolean))].sort()
+}
+
+/** Files in split brain. */
+export const splitBrainFiles = (volume: string) =>
+  fact(`gluster split-brain ${volume}`, sh`gluster --mode=script volume heal ${volume} info split-brain --xml`, parseSplitBrain)

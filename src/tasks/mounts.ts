@@ -3,21 +3,9 @@ import { sh } from '../engine/command.ts'
 import { change, changes, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { dirWithAttrs } from '../facts/files.ts'
 import { mountAt } from '../facts/mounts.ts'
+import { mountUnitName } from '../agent/units.ts'
 
-/** systemd's unit name for a mount point (what `systemd-escape -p --suffix=mount` prints). */
-export function mountUnitName(path: string): string {
-  const trimmed = path.replace(/^\/+|\/+$/g, '').replace(/\/+/g, '/')
-  if (!trimmed) return '-.mount'
-  const escaped = [...Buffer.from(trimmed)]
-    .map((byte, i) => {
-      const c = String.fromCharCode(byte)
-      if (c === '/') return '-'
-      if (/[A-Za-z0-9:_]/.test(c) || (c === '.' && i > 0)) return c
-      return `\\x${byte.toString(16).padStart(2, '0')}`
-    })
-    .join('')
-  return `${escaped}.mount`
-}
+export { mountUnitName }
 
 /** A file system is mounted at a path with the given type, started through its systemd mount unit. */
 export function mounted(

@@ -1,0 +1,28 @@
+// Publish everything the write caches hold now and wait until both hosts have nothing pending.
+import { sh } from '../src/engine/command.ts'
+import { change, changes, noop, task, type Playbook } from '../src/engine/task.ts'
+import { agentReport } from '../src/facts/agent.ts'
+
+const playbook: Playbook = {
+  name: 'flush',
+  description: 'publish all pending cache entries into the volume and wait for them',
+  tasks: [
+    task({
+      name: 'write cache flushed',
+      tags: ['agent'],
+      facts: () => ({ report: agentReport() }),
+      plan: ({ report }) => {
+        if (!report) return { refuse: 'gfs-writecache is not installed: run the site playbook' }
+        if (report.pending.entries === 0) return noop('nothing pending')
+        return changes(
+          change(
+            `publish ${report.pending.entries} entries (${(report.pending.bytes / 1048576).toFixed(1)} MiB)`,
+            { ...sh`gfs-writecache flush --wait --timeout 3600`, timeoutMs: 3_700_000 },
+          ),
+        )
+      },
+    }),
+  ],
+}
+
+export default playbook

@@ -1,0 +1,13 @@
+// Health of the whole appliance on one screen; exits non-zero when something needs attention.
+import type { Playbook } from '../src/engine/task.ts'
+import { agentHealth, glusterdHealth, healHealth, mountsHealth, peersHealth, volumeHealth } from '../src/tasks/health.ts'
+
+const playbook: Playbook = {
+  name: 'status',
+  description: 'read-only health report of hosts, peers, volume, heals, mounts and flush agents',
+  keepGoing: true,
+  showReasons: true,
+  tasks: [glusterdHealth(), peersHealth(), volumeHealth(), healHealth(), mountsHealth(), agentHealth()],
+}
+
+export default playbook

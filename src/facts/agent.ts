@@ -1,0 +1,27 @@
+// The flush agent's own report, from `gfs-writecache status --json` on the host.
+import { sh } from '../engine/command.ts'
+import type { Result } from '../engine/result.ts'
+import { fact } from '../engine/task.ts'
+
+/** The fields of the agent's status report that health checks read. */
+export interface AgentReport {
+  version: string
+  running: boolean
+  union: { path: string; mounted: boolean }
+  lower?: { path: string; problem: string | null }
+  pending: { entries: number; bytes: number; oldestAgeSeconds: number | null }
+  lastPublish: string | null
+  errors: { time: string; message: string }[]
+  conflicts: number
+  cache: { usedPercent: number; highWatermarkPercent: number; lowWatermarkPercent: number }
+}
+
+/** Parse the agent's JSON status; undefined when the agent is not installed. */
+export function parseAgentReport(result: Result): AgentReport | undefined {
+  if (result.exitCode === 127 || !result.stdout.trim().startsWith('{')) return undefined
+  return JSON.parse(result.stdout) as AgentReport
+}
+
+/** The agent's state as it reports it. */
+export const agentReport = () =>
+  fact('flush agent status', sh`command -v gfs-writecache >/dev/null || exit 127; gfs-writecache status --json`, parseAgentReport)

@@ -1,0 +1,35 @@
+// What a brick directory holds: the volume-id gluster stamped on it, and whether it has any entries.
+import { sh } from '../engine/command.ts'
+import type { Result } from '../engine/result.ts'
+import { fact } from '../engine/task.ts'
+
+export interface BrickIdentity {
+  exists: boolean
+  /** volume id as gluster prints it (uuid with dashes), undefined when the xattr is gone */
+  volumeId?: string
+  /** the brick holds entries besides gluster's own .glusterfs directory */
+  hasData: boolean
+}
+
+/** Parse the output of the brickIdentity command (three `key=value` lines). */
+export function parseBrickIdentity(result: Result): BrickIdentity {
+  const values = Object.fromEntries(
+    result.stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+  )
+  const hex = (values['trusted.glusterfs.volume-id'] ?? '').replace(/^0x/, '')
+  const volumeId = /^[0-9a-f]{32}$/.test(hex)
+    ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+    : undefined
+  return { exists: values.exists === 'yes', volumeId, hasData: values.entries !== undefined && values.entries !== '0' }
+}
+
+/** The brick's volume-id xattr and whether it holds data. */
+export const brickIdentity = (brick: string) =>
+  fact(
+    `brick ${brick}`,
+    sh`if [ -d ${brick} ]; then echo exists=yes; getfattr --absolute-names -e hex -n trusted.glusterfs.volume-id -- ${brick} 2>/dev/null | grep '^trusted'; echo "entries=$(find ${brick} -mindepth 1 -maxdepth 1 ! -name .glusterfs | head -n 1 | wc -l)"; else echo exists=no; fi`,
+    parseBrickIdentity,
+  )

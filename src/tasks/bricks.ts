@@ -1,0 +1,53 @@
+// Bricks that are down or were replaced: brought back with gluster's own procedures, never by wiping data.
+import { sh } from '../engine/command.ts'
+import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
+import { brickIdentity } from '../facts/bricks.ts'
+import { volumeInfo, volumeStatus } from '../facts/gluster.ts'
+
+/** Brick processes that are down are started again (`volume start force` starts only missing ones). */
+export function bricksOnline(): Task {
+  return task({
+    name: 'brick processes online',
+    tags: ['gluster', 'repair'],
+    runOnce: true,
+    facts: (ctx) => ({ bricks: volumeStatus(ctx.host.settings.volume) }),
+    wait: { attempts: 20, delayMs: 1500 },
+    plan: ({ bricks }, ctx) => {
+      const volume = ctx.host.settings.volume
+      const wanted = ctx.hosts.map((h) => `${h.name}:${h.settings.brick}`)
+      const online = new Set(bricks.filter((b) => b.online).map((b) => `${b.host}:${b.path}`))
+      const down = wanted.filter((b) => !online.has(b))
+      if (down.length === 0) return noop(`${wanted.length} bricks online`)
+      return changes(change(`start brick process(es) ${down.join(', ')}`, sh`gluster --mode=script volume start ${volume} force`))
+    },
+  })
+}
+
+/** A brick directory that lost its identity (wiped or replaced disk) is reset and healed from its replica. */
+export function brickIdentityRestored(): Task {
+  return task({
+    name: 'brick identity',
+    tags: ['gluster', 'repair'],
+    facts: (ctx) => ({ volume: volumeInfo(ctx.host.settings.volume), brick: brickIdentity(ctx.host.settings.brick) }),
+    plan: ({ volume, brick }, ctx) => {
+      const s = ctx.host.settings
+      const name = `${ctx.host.name}:${s.brick}`
+      if (!volume) return noop(`volume ${s.volume} does not exist yet`)
+      if (!volume.bricks.some((b) => `${b.host}:${b.path}` === name)) return noop(`${name} is not a brick of ${s.volume}`)
+      if (brick.volumeId === volume.id) return noop(`${name} belongs to ${s.volume}`)
+      const commands = [
+        sh`gluster --mode=script volume reset-brick ${s.volume} ${name} start`,
+        sh`gluster --mode=script volume reset-brick ${s.volume} ${name} ${name} commit force`,
+        sh`gluster --mode=script volume heal ${s.volume} full`,
+      ]
+      if (brick.volumeId && brick.volumeId !== volume.id)
+        return refuse(`${name} carries the id of another volume (${brick.volumeId}, ${s.volume} is ${volume.id}); check which disk is mounted there`)
+      if (brick.hasData)
+        return refuse(
+          `${name} has lost its volume-id but still holds files: resetting it could discard them. ` +
+            `Copy anything you need off it, empty it, then run: ${commands.map((c) => c.display).join('; ')}`,
+        )
+      return changes(change(`reset-brick ${name} (empty, volume-id missing) and heal it from its replica`, ...commands))
+    },
+  })
+}

@@ -1,0 +1,59 @@
+// Self-heal: pending entries are healed (with progress, bounded); split brains are listed and resolved by policy only.
+import { sh } from '../engine/command.ts'
+import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
+import { healSummary, splitBrainFiles } from '../facts/gluster.ts'
+
+const policyCommand = { 'latest-mtime': 'latest-mtime', 'bigger-file': 'bigger-file' } as const
+
+/** Trigger the self-heal and wait until no entries are pending on any brick. */
+export function healed(options: { attempts?: number; delayMs?: number } = {}): Task {
+  return task({
+    name: 'pending heals',
+    tags: ['gluster', 'heal'],
+    runOnce: true,
+    facts: (ctx) => ({ heal: healSummary(ctx.host.settings.volume) }),
+    wait: {
+      attempts: options.attempts ?? 150,
+      delayMs: options.delayMs ?? 2000,
+      progress: ({ heal }) => `healing: ${heal.map((b) => `${b.brick} ${b.pending} pending`).join(', ')}`,
+    },
+    plan: ({ heal }, ctx) => {
+      const volume = ctx.host.settings.volume
+      const offline = heal.filter((b) => !b.connected)
+      if (offline.length) return refuse(`cannot heal while bricks are unreachable: ${offline.map((b) => b.brick).join(', ')}`)
+      const pending = heal.reduce((n, b) => n + b.pending, 0)
+      if (pending === 0) return noop('no entries pending heal', { heal })
+      return changes(change(`heal ${pending} pending entries`, sh`gluster --mode=script volume heal ${volume}`))
+    },
+  })
+}
+
+/** Split-brain files are listed; they are resolved only when the inventory names a policy. */
+export function splitBrainResolved(): Task {
+  return task({
+    name: 'split-brain files',
+    tags: ['gluster', 'heal'],
+    runOnce: true,
+    facts: (ctx) => ({ files: splitBrainFiles(ctx.host.settings.volume) }),
+    plan: ({ files }, ctx) => {
+      const s = ctx.host.settings
+      if (files.length === 0) return noop('no split-brain entries')
+      if (s.splitBrainPolicy === 'none') {
+        const example = files[0]!.startsWith('/') ? files[0]! : `/${files[0]}`
+        return refuse(
+          `${files.length} file(s) in split brain: ${files.join(', ')}. No split_brain_policy is set in the inventory, ` +
+            `so nothing was chosen for you. Pick the good copy per file, e.g. ` +
+            `gluster volume heal ${s.volume} split-brain source-brick HOST:${s.brick} ${example} ` +
+            `(or latest-mtime / bigger-file ${example}), or set split_brain_policy.`,
+          { files },
+        )
+      }
+      const policy = policyCommand[s.splitBrainPolicy]
+      return changes(
+        ...files
+          .map((f) => (f.startsWith('<gfid:') ? f.slice(1, -1) : f))
+          .map((f) => change(`resolve ${f} by ${policy}`, sh`gluster --mode=script volume heal ${s.volume} split-brain ${policy} ${f}`)),
+      )
+    },
+  })
+}

@@ -1,0 +1,100 @@
+// The write cache's flush agent on each host: program, command, config, systemd units, running.
+import { posix } from 'node:path'
+import { put, sh } from '../engine/command.ts'
+import { change, changes, changesOr, fact, noop, task, type Handler, type Task, type TaskContext } from '../engine/task.ts'
+import { fileContent, fileDigest } from '../facts/files.ts'
+import type { Host } from '../inventory/types.ts'
+import { file } from './files.ts'
+import { mountUnitName } from './mounts.ts'
+import { service } from './systemd.ts'
+import { agentUnits } from '../agent/units.ts'
+
+export const agentProgram = '/usr/local/lib/gfs-writecache/agent.mjs'
+export const agentCommand = '/usr/local/bin/gfs-writecache'
+export const agentConfigFile = '/etc/gfs-writecache/config.json'
+export const agentService = 'gfs-writecache.service'
+const restart = 'restart flush agent'
+
+export interface AgentBundle {
+  code: string
+  sha256: string
+}
+
+/** The agent's config for a host, derived from the inventory's settings. */
+export function agentConfig(host: Host) {
+  const s = host.settings
+  return {
+    host: host.name,
+    upper: s.cacheUpper,
+    work: s.cacheWork,
+    lower: s.gv0Mount,
+    union: s.unionMount,
+    stateDir: posix.join(posix.dirname(s.cacheUpper), 'state'),
+    settleSeconds: s.flush.settleSeconds,
+    scanIntervalSeconds: s.flush.scanIntervalSeconds,
+    dentryDropSeconds: s.flush.dentryDropSeconds,
+    highWatermarkPercent: s.flush.highWatermarkPercent,
+    lowWatermarkPercent: s.flush.lowWatermarkPercent,
+  }
+}
+
+/** The bundled agent program, uploaded only when its digest differs. */
+function agentProgramTask(bundle: AgentBundle): Task {
+  return task({
+    name: 'flush agent program',
+    tags: ['agent'],
+    notify: [restart],
+    facts: () => ({ digest: fileDigest(agentProgram), link: fact('agent command link', sh`readlink -- ${agentCommand}`, (r) => r.stdout.trim()) }),
+    plan: ({ digest, link }) =>
+      changesOr(
+        `agent ${bundle.sha256.slice(0, 12)} installed`,
+        digest !== bundle.sha256 &&
+          change(`install ${agentProgram} (sha256 ${bundle.sha256.slice(0, 12)})`, put(agentProgram, bundle.code, { mode: 0o755 })),
+        link !== agentProgram && change(`link ${agentCommand}`, sh`ln -sfn ${agentProgram} ${agentCommand}`),
+      ),
+  })
+}
+
+const unitsOf = (ctx: TaskContext) => agentUnits(agentConfig(ctx.host))
+const unitPath = (name: string) => `/etc/systemd/system/${name}`
+
+/** The agent's systemd units (prepare step, union mount, agent service) with exact content. */
+function agentUnitsTask(): Task {
+  return task({
+    name: 'flush agent units',
+    tags: ['agent'],
+    notify: [restart],
+    facts: (ctx) => Object.fromEntries(unitsOf(ctx).map((u) => [u.name, fileContent(unitPath(u.name))])),
+    plan: (current, ctx) => {
+      const stale = unitsOf(ctx).filter((u) => !current[u.name]?.exists || current[u.name]!.content !== u.content)
+      if (stale.length === 0) return noop('units up to date')
+      return changes(
+        ...stale.map((u) => ({
+          summary: `${current[u.name]?.exists ? 'update' : 'create'} ${unitPath(u.name)}`,
+          commands: [put(unitPath(u.name), u.content)],
+          diff: { path: unitPath(u.name), before: current[u.name]?.content ?? '', after: u.content },
+        })),
+        change('reload systemd', sh`systemctl daemon-reload`),
+      )
+    },
+  })
+}
+
+/** Tasks that install and run the agent; the union mount comes up between the prepare step and the agent. */
+export function agentTasks(bundle: AgentBundle): Task[] {
+  return [
+    agentProgramTask(bundle),
+    file('flush agent config', agentConfigFile, (ctx) => JSON.stringify(agentConfig(ctx.host), null, 2) + '\n', {
+      tags: ['agent'],
+      notify: [restart],
+    }),
+    agentUnitsTask(),
+    service((ctx) => mountUnitName(ctx.host.settings.unionMount), { enabled: true, started: true }, { name: 'union mounted', tags: ['cache'] }),
+    service(agentService, { enabled: true, started: true }, { name: 'flush agent running', tags: ['agent'] }),
+  ]
+}
+
+/** Restart the agent once at the end when its program, config or units changed. */
+export function agentHandlers(): Handler[] {
+  return [{ name: restart, task: task({ name: restart, plan: () => changes(change(`restart ${agentService}`, sh`systemctl restart ${agentService}`)) }) }]
+}
