@@ -4,7 +4,9 @@ import { statfsSync } from 'node:fs'
 import { lstat } from 'node:fs/promises'
 import type { AgentConfig } from './config.ts'
 import type { Log } from './log.ts'
+import { lstatOrNull } from './lower.ts'
 import { isUnionMounted, lowerProblem } from './mounts.ts'
+import { removeLower } from './remove-lower.ts'
 import { applyOpaque } from './opaque.ts'
 import { openWriters } from './open-files.ts'
 import { depthOf, fromBytes, fsPath, toBytes, type Bytes } from './paths.ts'
@@ -115,6 +117,16 @@ export class Agent {
   /** Loads state and walks upper once. */
   async open(): Promise<void> {
     this.state.load()
+    const ino = (await lstat(this.cfg.upper)).ino
+    if (this.state.upperIno !== ino) {
+      if (this.state.upperIno !== null) {
+        // another upper dir (cache disk replaced or re-created): old records are baselines only
+        this.log(`upper dir ${this.cfg.upper} is not the one the state was written for: keeping records as baselines only`)
+        for (const [rel, rec] of this.state.records) this.state.records.set(rel, { ...rec, r: 1 })
+      }
+      this.state.upperIno = ino
+      this.state.dirty = true
+    }
     await this.index.fullScan()
   }
 
@@ -175,9 +187,24 @@ export class Agent {
     return out.sort((a, b) => depthOf(a.rel) - depthOf(b.rel))
   }
 
+  /**
+   * Published names that left upper without a whiteout. overlayfs deletes without a whiteout when
+   * it believes the lower layer has no such name, which is the case in a directory that was
+   * upper-only when looked up, even after its contents were published: the delete must still
+   * reach gv0. A replaced cache (new upper dir) is detected in open() and never counts.
+   */
+  vanished(): Bytes[] {
+    const out: Bytes[] = []
+    for (const [rel, rec] of this.state.records) {
+      if (rec.r || rec.k === 'w') continue
+      if (!this.index.entries.has(rel)) out.push(rel)
+    }
+    return out.sort((a, b) => depthOf(b) - depthOf(a))
+  }
+
   /** Pending entries, bytes and the oldest change, as status reports them. */
   pending(): PendingSummary {
-    let entries = 0
+    let entries = this.vanished().length
     let bytes = 0
     let oldest = Infinity
     for (const e of this.candidates()) {
@@ -214,7 +241,8 @@ export class Agent {
       return sum
     }
     const cands = this.candidates()
-    if (cands.length === 0) {
+    const gone = this.vanished()
+    if (cands.length === 0 && gone.length === 0) {
       this.clearGlobal()
       this.notReady.clear()
       return sum
@@ -295,8 +323,37 @@ export class Agent {
         break
       }
     }
+    if (!sum.blocked) await this.applyVanished(ctx, gone, sum)
     if (!sum.blocked && sum.failed === 0) this.clearGlobal()
     return sum
+  }
+
+  private async applyVanished(ctx: PublishContext, gone: Bytes[], sum: PassSummary): Promise<void> {
+    for (const rel of gone) {
+      const rec = this.state.get(rel)
+      if (!rec) continue
+      try {
+        if (await lstatOrNull(fsPath(this.upper, rel))) continue // index was stale
+        if (rec.x) {
+          // gv0's name holds the remote version since a conflict: the local copy is what went away
+          this.state.delete(rel)
+          continue
+        }
+        const kept = await removeLower(ctx, rel, rec.t, 'deleted here')
+        this.state.delete(rel)
+        if (kept.length) sum.conflicts += kept.length
+        else sum.deleted++
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? ''
+        this.noteError(rel, `${fromBytes(rel)}: applying delete: ${(err as Error).message}`)
+        sum.failed++
+        if (GLOBAL_ERRORS.has(code)) {
+          this.globalBackoff = this.backoff(this.globalBackoff, `gv0 not taking writes: ${(err as Error).message}`)
+          sum.blocked = this.globalBackoff.message
+          return
+        }
+      }
+    }
   }
 
   private clearGlobal(): void {

@@ -57,6 +57,7 @@ export interface Totals {
 
 interface StateFile {
   v: 1
+  upperIno?: number | null
   records: Record<string, PublishRecord>
   conflicts: ConflictReport[]
   totals: Totals
@@ -70,6 +71,8 @@ export class StateStore {
   readonly records = new Map<Bytes, PublishRecord>()
   conflicts: ConflictReport[] = []
   totals: Totals = { publishedEntries: 0, publishedBytes: 0, lastPublish: null, conflicts: 0, evictions: 0 }
+  /** inode of the upper dir the records belong to (a new cache disk has another one) */
+  upperIno: number | null = null
   dirty = false
   readonly file: string
 
@@ -93,6 +96,7 @@ export class StateStore {
       if (rec.r && now - rec.t > RECLAIMED_RECORD_TTL_MS) continue
       this.records.set(rel, rec)
     }
+    this.upperIno = parsed.upperIno ?? null
     this.conflicts = parsed.conflicts ?? []
     this.totals = { ...this.totals, ...parsed.totals }
   }
@@ -101,7 +105,7 @@ export class StateStore {
   save(): void {
     const records: Record<string, PublishRecord> = {}
     for (const [rel, rec] of this.records) records[rel] = rec
-    const body: StateFile = { v: 1, records, conflicts: this.conflicts, totals: this.totals }
+    const body: StateFile = { v: 1, upperIno: this.upperIno, records, conflicts: this.conflicts, totals: this.totals }
     // latin1 keeps the byte-string keys exact on disk
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
     this.dirty = false

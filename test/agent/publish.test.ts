@@ -1,0 +1,287 @@
+// The flush contract on a real overlay: what lands in the union reaches the lower dir, exactly.
+import test from 'ava'
+import { execFileSync, spawn } from 'node:child_process'
+import {
+  appendFileSync, chownSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync,
+  renameSync, rmSync, symlinkSync, utimesSync, writeFileSync,
+} from 'node:fs'
+import { join } from 'node:path'
+import { evictCycle } from '../../src/agent/evict.ts'
+import { isUnionMounted } from '../../src/agent/mounts.ts'
+import { flushAll, sandbox, sleep, text } from './helpers.ts'
+
+const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
+
+test('files, directories and symlinks arrive with content, owner, mode, times and user xattrs only', async (t) => {
+  const sb = await sandbox(t)
+  mkdirSync(join(sb.union, 'docs'), { mode: 0o750 })
+  writeFileSync(join(sb.union, 'docs/report.txt'), 'quarterly numbers\n')
+  chownSync(join(sb.union, 'docs/report.txt'), 1234, 5678)
+  chmodSync(join(sb.union, 'docs/report.txt'), 0o640)
+  utimesSync(join(sb.union, 'docs/report.txt'), 1_600_000_000, 1_600_000_000.25)
+  execFileSync('setfattr', ['-n', 'user.color', '-v', 'blue', join(sb.union, 'docs/report.txt')])
+  symlinkSync('docs/report.txt', join(sb.union, 'latest'))
+  mkdirSync(join(sb.union, 'a/b/c'), { recursive: true })
+  writeFileSync(join(sb.union, 'a/b/c/deep'), Buffer.alloc(3 << 20, 7))
+  const agent = await sb.agent()
+  await flushAll(t, agent)
+  const f = join(sb.lower, 'docs/report.txt')
+  t.is(text(f), 'quarterly numbers\n')
+  const st = lstatSync(f)
+  t.is(st.uid, 1234)
+  t.is(st.gid, 5678)
+  t.is(st.mode & 0o7777, 0o640)
+  t.true(Math.abs(st.mtimeMs - 1_600_000_000_250) < 1)
+  t.is(lstatSync(join(sb.lower, 'docs')).mode & 0o7777, 0o750 & ~process.umask())
+  t.regex(xattrs(f), /user\.color="blue"/)
+  t.notRegex(xattrs(join(sb.lower, 'docs')), /trusted\.overlay/)
+  t.is(readlinkSync(join(sb.lower, 'latest')), 'docs/report.txt')
+  t.true(readFileSync(join(sb.lower, 'a/b/c/deep')).equals(Buffer.alloc(3 << 20, 7)))
+  t.deepEqual(readdirSync(sb.lower).filter((n) => n.startsWith('.gfs-writecache')), [])
+  const s = await agent.status()
+  t.is(s.pending.entries, 0)
+  t.is(s.publishedTotal, 3, 'two files and a symlink')
+  t.truthy(s.lastPublish)
+})
+
+test('append after publish, then evict, then append again: gv0 has every byte', async (t) => {
+  const sb = await sandbox(t)
+  writeFileSync(join(sb.union, 'log'), 'one\n')
+  const agent = await sb.agent()
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'log')), 'one\n')
+  appendFileSync(join(sb.union, 'log'), 'two\n')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'log')), 'one\ntwo\n')
+  const r = await evictCycle(agent)
+  t.true(r.ok, r.message)
+  t.true(isUnionMounted(sb.cfg), 'union mounted again after evict')
+  t.deepEqual(readdirSync(sb.upper), [], 'published entries reclaimed from upper')
+  t.is(text(join(sb.union, 'log')), 'one\ntwo\n')
+  appendFileSync(join(sb.union, 'log'), 'three\n')
+  t.is(text(join(sb.union, 'log')), 'one\ntwo\nthree\n')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'log')), 'one\ntwo\nthree\n')
+  t.is((await agent.status()).evictions, 1)
+})
+
+test('deletes: whiteouts in merged dirs and deletes in dirs that were upper-only both reach gv0', async (t) => {
+  const sb = await sandbox(t)
+  writeFileSync(join(sb.lower, 'old'), 'old')
+  mkdirSync(join(sb.lower, 'tree/sub'), { recursive: true })
+  writeFileSync(join(sb.lower, 'tree/sub/leaf'), 'leaf')
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'old'))
+  rmSync(join(sb.union, 'tree'), { recursive: true })
+  t.is(lstatSync(join(sb.upper, 'old')).isCharacterDevice(), true, 'overlay made a whiteout')
+  // a directory created here, published, then its file deleted: overlay leaves no whiteout
+  mkdirSync(join(sb.union, 'fresh'))
+  writeFileSync(join(sb.union, 'fresh/tmp'), 'x')
+  await flushAll(t, agent)
+  t.false(existsSync(join(sb.lower, 'old')))
+  t.false(existsSync(join(sb.lower, 'tree')))
+  t.is(text(join(sb.lower, 'fresh/tmp')), 'x')
+  rmSync(join(sb.union, 'fresh/tmp'))
+  t.log(existsSync(join(sb.upper, 'fresh/tmp')) ? 'overlay left a whiteout' : 'overlay left no whiteout (upper-only dir)')
+  await flushAll(t, agent)
+  t.false(existsSync(join(sb.lower, 'fresh/tmp')))
+  const r = await evictCycle(agent)
+  t.true(r.ok, r.message)
+  t.deepEqual(readdirSync(sb.union).sort(), ['fresh'])
+  t.deepEqual(readdirSync(join(sb.union, 'fresh')), [])
+})
+
+test('a replaced directory (opaque) replaces its contents in gv0', async (t) => {
+  const sb = await sandbox(t)
+  mkdirSync(join(sb.lower, 'photos/2019'), { recursive: true })
+  writeFileSync(join(sb.lower, 'photos/a.jpg'), 'A')
+  writeFileSync(join(sb.lower, 'photos/2019/b.jpg'), 'B')
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'photos'), { recursive: true })
+  mkdirSync(join(sb.union, 'photos'))
+  writeFileSync(join(sb.union, 'photos/c.jpg'), 'C')
+  t.regex(xattrs(join(sb.upper, 'photos')), /trusted\.overlay\.opaque="y"/)
+  await flushAll(t, agent)
+  t.deepEqual(readdirSync(join(sb.lower, 'photos')), ['c.jpg'])
+  t.is(text(join(sb.lower, 'photos/c.jpg')), 'C')
+  const r = await evictCycle(agent)
+  t.true(r.ok, r.message)
+  t.deepEqual(readdirSync(join(sb.union, 'photos')), ['c.jpg'])
+})
+
+test('renames arrive as copy + delete, for files and directories', async (t) => {
+  const sb = await sandbox(t)
+  writeFileSync(join(sb.lower, 'draft.txt'), 'text')
+  mkdirSync(join(sb.lower, 'proj'))
+  writeFileSync(join(sb.lower, 'proj/main.c'), 'int main;')
+  const agent = await sb.agent()
+  renameSync(join(sb.union, 'draft.txt'), join(sb.union, 'final.txt'))
+  execFileSync('mv', [join(sb.union, 'proj'), join(sb.union, 'project')])
+  await flushAll(t, agent)
+  t.false(existsSync(join(sb.lower, 'draft.txt')))
+  t.is(text(join(sb.lower, 'final.txt')), 'text')
+  t.false(existsSync(join(sb.lower, 'proj')))
+  t.is(text(join(sb.lower, 'project/main.c')), 'int main;')
+  // and a rename inside a directory that only exists here (overlay renames in upper directly)
+  mkdirSync(join(sb.union, 'new'))
+  writeFileSync(join(sb.union, 'new/a'), 'a')
+  await flushAll(t, agent)
+  renameSync(join(sb.union, 'new/a'), join(sb.union, 'new/b'))
+  await flushAll(t, agent)
+  t.deepEqual(readdirSync(join(sb.lower, 'new')), ['b'])
+})
+
+test('symlinks: created, retargeted, replaced by a file', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  symlinkSync('target one', join(sb.union, 'ln'))
+  symlinkSync('/abs/dangling', join(sb.union, 'dangling'))
+  await flushAll(t, agent)
+  t.is(readlinkSync(join(sb.lower, 'ln')), 'target one')
+  t.is(readlinkSync(join(sb.lower, 'dangling')), '/abs/dangling')
+  rmSync(join(sb.union, 'ln'))
+  symlinkSync('target two', join(sb.union, 'ln'))
+  rmSync(join(sb.union, 'dangling'))
+  writeFileSync(join(sb.union, 'dangling'), 'now a file')
+  await flushAll(t, agent)
+  t.is(readlinkSync(join(sb.lower, 'ln')), 'target two')
+  t.true(lstatSync(join(sb.lower, 'dangling')).isFile())
+  t.is(text(join(sb.lower, 'dangling')), 'now a file')
+})
+
+test('hard-to-quote names arrive intact and nothing is run', async (t) => {
+  const sb = await sandbox(t)
+  const canaries = [join(sb.dir, 'pwned'), join(process.cwd(), 'pwned'), join(sb.lower, 'pwned')]
+  const names = [
+    'with space',
+    'new\nline',
+    `quote's "double"`,
+    '$(touch pwned)',
+    '`touch x`;rm -rf',
+    'ünïcødé 文件 🎉',
+    '-rf',
+    'a'.repeat(255),
+    'é'.repeat(127) + 'x',
+  ]
+  const agent = await sb.agent()
+  mkdirSync(join(sb.union, 'dir $(id) \n'))
+  for (const n of names) writeFileSync(join(sb.union, n), `content of ${n}`)
+  for (const n of names.slice(0, 3)) writeFileSync(join(sb.union, 'dir $(id) \n', n), n)
+  // a name that is not valid UTF-8
+  const raw = Buffer.concat([Buffer.from(sb.union + '/'), Buffer.from([0x66, 0xff, 0xfe, 0x0a, 0x67])])
+  writeFileSync(raw, 'latin1 bytes')
+  await flushAll(t, agent)
+  for (const n of names) t.is(text(join(sb.lower, n)), `content of ${n}`, JSON.stringify(n))
+  for (const n of names.slice(0, 3)) t.is(text(join(sb.lower, 'dir $(id) \n', n)), n)
+  t.is(readFileSync(Buffer.concat([Buffer.from(sb.lower + '/'), Buffer.from([0x66, 0xff, 0xfe, 0x0a, 0x67])]), 'utf8'), 'latin1 bytes')
+  for (const c of canaries) t.false(existsSync(c))
+  rmSync(join(sb.union, 'a'.repeat(255)))
+  await flushAll(t, agent)
+  t.false(existsSync(join(sb.lower, 'a'.repeat(255))))
+})
+
+test('a file open for writing is not published until its writer closes it; appends during a flush are not lost', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  const file = join(sb.union, 'growing.log')
+  // writer keeps the fd open, appends for a while, then closes
+  const writer = spawn(process.execPath, [
+    '-e',
+    `const fs=require('fs');const fd=fs.openSync(process.argv[1],'a');let i=0;
+     const t=setInterval(()=>{fs.writeSync(fd,'line '+(i++)+'\\n');if(i===30){clearInterval(t);fs.closeSync(fd)}},20)`,
+    file,
+  ])
+  const exited = new Promise((r) => writer.on('exit', r))
+  await sleep(100)
+  for (let i = 0; i < 5; i++) {
+    await agent.flush({ wait: false, timeoutMs: 0, settleMs: 0 })
+    t.false(existsSync(join(sb.lower, 'growing.log')), 'not published while open for writing')
+    await sleep(50)
+  }
+  const p = agent.pending()
+  t.true(p.reasons.some((r) => /open for writing by pid/.test(r)), p.reasons.join(';'))
+  await exited
+  await flushAll(t, agent)
+  const expected = Array.from({ length: 30 }, (_, i) => `line ${i}\n`).join('')
+  t.is(text(join(sb.lower, 'growing.log')), expected)
+
+  // open-append-close in a loop while flushes run with no settle time: every version published
+  // is a complete earlier version, and the last one wins
+  const target = join(sb.union, 'appender')
+  writeFileSync(target, '')
+  const appender = spawn(process.execPath, [
+    '-e',
+    `const fs=require('fs');let i=0;const t=setInterval(()=>{fs.appendFileSync(process.argv[1],'x'.repeat(100000)+(i++)+'\\n');if(i===40)clearInterval(t)},5)`,
+    target,
+  ])
+  const done = new Promise((r) => appender.on('exit', r))
+  let finished = false
+  void done.then(() => (finished = true))
+  while (!finished) {
+    await agent.flush({ wait: false, timeoutMs: 0, settleMs: 0 })
+    if (existsSync(join(sb.lower, 'appender'))) {
+      const seen = readFileSync(join(sb.lower, 'appender'), 'utf8')
+      t.true(readFileSync(target, 'utf8').startsWith(seen), 'published version is a prefix of the file')
+      t.true(seen === '' || seen.endsWith('\n'), 'never a torn write')
+    }
+  }
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'appender')), text(target))
+  t.is(text(target).split('\n').length, 41)
+})
+
+test('conflicts: both sides changed -> local version under a conflict name; delete of a remotely changed file keeps it', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  writeFileSync(join(sb.union, 'notes.md'), 'v1')
+  writeFileSync(join(sb.union, 'todo'), 'v1')
+  await flushAll(t, agent)
+  await sleep(20)
+  writeFileSync(join(sb.lower, 'notes.md'), 'remote edit') // the other host
+  writeFileSync(join(sb.lower, 'todo'), 'remote edit')
+  writeFileSync(join(sb.union, 'notes.md'), 'local edit')
+  rmSync(join(sb.union, 'todo'))
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'notes.md')), 'remote edit', 'remote version not overwritten')
+  const copies = readdirSync(sb.lower).filter((n) => n.startsWith('notes.conflict-hydra-'))
+  t.is(copies.length, 1)
+  t.regex(copies[0], /^notes\.conflict-hydra-\d{8}T\d{6}Z\.md$/)
+  t.is(text(join(sb.lower, copies[0])), 'local edit')
+  t.is(text(join(sb.lower, 'todo')), 'remote edit', 'delete did not remove a remotely changed file')
+  const s = await agent.status()
+  t.is(s.conflicts, 2)
+  const kinds = agent.state.conflicts.map((c) => `${c.kind} ${c.path}`).sort()
+  t.deepEqual(kinds, ['delete-kept todo', 'modified-both notes.md'])
+  // further local edits go to the same conflict copy, never over the remote version
+  writeFileSync(join(sb.union, 'notes.md'), 'local edit 2')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'notes.md')), 'remote edit')
+  t.is(text(join(sb.lower, copies[0])), 'local edit 2')
+  // a file created here while the other host created the same name: both kept
+  writeFileSync(join(sb.lower, 'both'), 'theirs')
+  await sleep(20)
+  writeFileSync(join(sb.upper, '..', 'ignored'), '') // unrelated noise outside upper
+  const r = await evictCycle(agent)
+  t.true(r.ok, r.message)
+  t.is(text(join(sb.union, 'notes.md')), 'remote edit', 'after evict the union shows gv0')
+})
+
+test('a remote creation becomes visible through the union after the periodic dentry drop', async (t) => {
+  const sb = await sandbox(t, { dentryDropSeconds: 0.3, settleSeconds: 0.1 })
+  const { startDaemon } = await import('../../src/agent/daemon.ts')
+  t.throws(() => readFileSync(join(sb.union, 'from-plexus')), { code: 'ENOENT' })
+  writeFileSync(join(sb.lower, 'from-plexus'), 'hello from the other host')
+  const d = await startDaemon(sb.cfg, (l) => t.log(l))
+  t.teardown(() => d.stop())
+  const deadline = Date.now() + 5000
+  let seen = ''
+  while (Date.now() < deadline) {
+    try {
+      seen = readFileSync(join(sb.union, 'from-plexus'), 'utf8')
+      break
+    } catch {
+      await sleep(100)
+    }
+  }
+  t.is(seen, 'hello from the other host')
+})
