@@ -150,7 +150,11 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const facts = await gather(state, task, ctx)
       const plan = task.plan(facts as never, ctx)
-      if ('refuse' in plan) return { status: 'failed', message: plan.refuse, data: plan.data }
+      if ('refuse' in plan) {
+        if (check && state.wouldChange)
+          return { status: 'skipped', message: `cannot be planned before earlier changes are made (now: ${plan.refuse})` }
+        return { status: 'failed', message: plan.refuse, data: plan.data }
+      }
       if (plan.changes.length === 0)
         return applied ? { status: 'changed', changes: lastChanges } : { status: 'ok', message: plan.reason, data: plan.data }
       if (check) return { status: 'changed', changes: plan.changes, message: 'would change' }
