@@ -13,8 +13,13 @@ export interface PublishContext {
   report(c: ConflictReport): void
 }
 
-/** Did gv0 change since this host last saw the name? Without a record, anything newer than `refMs` counts. */
-export function remoteChanged(rec: PublishRecord | undefined, now: LowerId | null, refMs: number): boolean {
+/**
+ * Did gv0 change since this host last saw the name? Without a record, anything newer than `refMs`
+ * counts. An entry this host renamed into place just before a crash is not a remote change.
+ */
+export function remoteChanged(ctx: PublishContext, rel: Bytes, now: LowerId | null, refMs: number): boolean {
+  if (ctx.state.isOurs(rel, now)) return false
+  const rec: PublishRecord | undefined = ctx.state.get(rel)
   if (rec) return !sameLower(now, rec.L)
   return now !== null && now.c > refMs
 }

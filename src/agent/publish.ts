@@ -37,7 +37,7 @@ async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean
   const id = lowerId(st)
   const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
   const typeClash = st !== null && st.isDirectory() !== wantDir
-  if (remoteChanged(rec, id, ref) && !(wantDir && st?.isDirectory())) {
+  if (remoteChanged(ctx, e.rel, id, ref) && !(wantDir && st?.isDirectory())) {
     return { target: joinRel(parentRel(e.rel), conflictName(baseName(e.rel), ctx.host, ctx.now())), conflict: true }
   }
   if (typeClash) {
@@ -111,6 +111,8 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
       await unlink(tmp)
       return { result: 'changed', reason: changed }
     }
+    const staged = await lstat(tmp)
+    if (!conflict) ctx.state.noteIntent(e.rel, { i: staged.ino, s: staged.size, m: staged.mtimeMs })
     if (!conflict) {
       const nowLower = lowerId(await lstatOrNull(fsPath(ctx.lower, target)))
       if (JSON.stringify(nowLower) !== JSON.stringify(before)) {
@@ -156,6 +158,8 @@ export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promis
       await unlink(tmp)
       return { result: 'changed', reason: changed }
     }
+    const staged = await lstat(tmp)
+    if (!conflict) ctx.state.noteIntent(e.rel, { i: staged.ino, s: staged.size, m: staged.mtimeMs })
     await rename(tmp, fsPath(ctx.lower, target))
   } catch (err) {
     await unlink(tmp).catch(() => {})
@@ -178,7 +182,7 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry): Promise<Ou
   const rec = ctx.state.get(e.rel)
   if (st && !st.isDirectory()) {
     const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
-    if (remoteChanged(rec, lowerId(st), ref)) {
+    if (remoteChanged(ctx, e.rel, lowerId(st), ref)) {
       // keep gv0's newer non-directory under a conflict name, then create the directory
       const aside = joinRel(parentRel(e.rel), conflictName(baseName(e.rel), ctx.host, ctx.now()))
       await rename(path, fsPath(ctx.lower, aside))

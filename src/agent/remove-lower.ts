@@ -11,7 +11,7 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
   const st = await lstatOrNull(path)
   if (!st) return []
   const id = lowerId(st)
-  if (id?.k !== 'd' && remoteChanged(ctx.state.get(rel), id, refMs)) {
+  if (id?.k !== 'd' && remoteChanged(ctx, rel, id, refMs)) {
     ctx.report({
       time: ctx.now().toISOString(),
       path: fromBytes(rel),

@@ -1,6 +1,6 @@
 // What this host published and what gv0 held at that moment, kept on the cache disk so a
 // restart (SIGKILL, reboot) knows what is already in gv0 and can tell remote changes apart.
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from './atomic-write.ts'
 import type { Bytes } from './paths.ts'
@@ -35,6 +35,13 @@ export interface PublishRecord {
   op?: 1
   /** upper entry reclaimed; the record stays as the baseline for the next copy-up */
   r?: 1
+}
+
+/** A rename into gv0 about to happen: if we crash right after it, gv0's new entry is still ours. */
+export interface Intent {
+  i: number
+  s: number
+  m: number
 }
 
 export interface ConflictReport {
@@ -75,13 +82,55 @@ export class StateStore {
   upperIno: number | null = null
   dirty = false
   readonly file: string
+  readonly journal: string
+  /** renames announced but not yet in a saved state (recovered after a crash, or in flight) */
+  private readonly intents = new Map<Bytes, Intent[]>()
+  private journalFd: number | null = null
 
   constructor(stateDir: string) {
     this.file = join(stateDir, 'state.json')
+    this.journal = join(stateDir, 'intents.log')
+  }
+
+  /**
+   * Notes a rename before it happens (one write, no fsync: survives SIGKILL; after a power
+   * loss the worst case is a needless conflict copy, never a lost version).
+   */
+  noteIntent(rel: Bytes, intent: Intent): void {
+    const list = this.intents.get(rel) ?? []
+    list.push(intent)
+    this.intents.set(rel, list)
+    this.journalFd ??= openSync(this.journal, 'a', 0o644)
+    writeSync(this.journalFd, Buffer.from(JSON.stringify({ r: rel, ...intent }) + '\n', 'latin1'))
+  }
+
+  /** True when gv0's entry is one this host renamed into place but had not recorded yet. */
+  isOurs(rel: Bytes, id: { i: number; s: number; m: number } | null): boolean {
+    if (!id) return false
+    return (this.intents.get(rel) ?? []).some((x) => x.i === id.i && x.s === id.s && Math.abs(x.m - id.m) < 0.005)
+  }
+
+  private loadJournal(): void {
+    let text: string
+    try {
+      text = readFileSync(this.journal, 'latin1')
+    } catch {
+      return
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue
+      try {
+        const { r, i, s, m } = JSON.parse(line) as Intent & { r: Bytes }
+        this.intents.set(r, [...(this.intents.get(r) ?? []), { i, s, m }])
+      } catch {
+        // a torn last line: that rename never happened
+      }
+    }
   }
 
   /** Reads the saved state; a corrupt file is an error (never silently forget what was published). */
   load(): void {
+    this.loadJournal()
     let text: string
     try {
       text = readFileSync(this.file, 'latin1')
@@ -109,6 +158,14 @@ export class StateStore {
     // latin1 keeps the byte-string keys exact on disk
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
     this.dirty = false
+    // the saved records cover finished renames; keep only intents whose record is still missing
+    if (this.journalFd !== null) {
+      closeSync(this.journalFd)
+      this.journalFd = null
+    }
+    const lines: string[] = []
+    for (const [r, list] of this.intents) for (const x of list) lines.push(JSON.stringify({ r, ...x }))
+    writeFileSync(this.journal, Buffer.from(lines.length ? lines.join('\n') + '\n' : '', 'latin1'))
   }
 
   get(rel: Bytes): PublishRecord | undefined {
@@ -117,6 +174,7 @@ export class StateStore {
 
   set(rel: Bytes, rec: PublishRecord): void {
     this.records.set(rel, rec)
+    this.intents.delete(rel)
     this.dirty = true
   }
 

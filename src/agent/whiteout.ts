@@ -16,7 +16,7 @@ export async function applyWhiteout(ctx: PublishContext, e: UpperEntry): Promise
     return 'absent'
   }
   const id = lowerId(st)
-  if (rec?.x || (id?.k !== 'd' && remoteChanged(rec, id, e.ctimeMs))) {
+  if (rec?.x || (id?.k !== 'd' && remoteChanged(ctx, e.rel, id, e.ctimeMs))) {
     ctx.report({
       time: ctx.now().toISOString(),
       path: fromBytes(e.rel),

@@ -104,3 +104,36 @@ export async function flushAll(t: ExecutionContext, agent: Agent, timeoutMs = 10
   const r = await agent.flush({ wait: true, timeoutMs })
   t.true(r.ok, r.message)
 }
+
+let bundled: Promise<string> | null = null
+
+/** Builds the shipped single-file agent once per test process; CLI tests run exactly that file. */
+export function agentBundle(): Promise<string> {
+  bundled ??= (async () => {
+    const { bundleAgent } = await import('../../src/agent/bundle.ts')
+    const { code } = await bundleAgent()
+    const dir = mkdtempSync('/tmp/gfswc-bundle-')
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    const file = join(dir, 'agent.mjs')
+    writeFileSync(file, code, { mode: 0o755 })
+    return file
+  })()
+  return bundled
+}
+
+/** Runs the bundled CLI to completion. */
+export async function cli(args: string[], opts: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const file = await agentBundle()
+  const r = spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', cwd: opts.cwd, timeout: 60_000 })
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Waits until `check` holds, polling; returns false on timeout instead of hanging. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await sleep(everyMs)
+  }
+  return check()
+}
