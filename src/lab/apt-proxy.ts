@@ -7,6 +7,7 @@ import { aptCacheDir, runDir } from './paths.ts'
 import { pidAlive, stopPid } from './pids.ts'
 import { sleep } from './proc.ts'
 import { LabError } from './errors.ts'
+import { machineMirrors, type Mirrors } from './rootfs.ts'
 import type { Topology } from './topology.ts'
 
 const pidFile = join(runDir, 'apt-cacher-ng.pid')
@@ -27,6 +28,25 @@ function listening(host: string, port: number): Promise<boolean> {
   })
 }
 
+/** Our own apt-cacher-ng configuration: the system's may be half-configured (an empty backends file gives 503). */
+export function aptProxyConfig(topo: Topology, mirrors: Mirrors): string {
+  const slash = (u: string) => (u.endsWith('/') ? u : u + '/')
+  return [
+    '# Written by the lab (src/lab/apt-proxy.ts); regenerated on every start.',
+    `CacheDir: ${join(aptCacheDir, 'cache')}`,
+    `LogDir: ${join(aptCacheDir, 'log')}`,
+    'SupportDir: /usr/lib/apt-cacher-ng',
+    `BindAddress: ${topo.management.gateway}`,
+    `Port: ${topo.aptProxy.port}`,
+    `SocketPath: ${join(runDir, 'apt-cacher-ng.socket')}`,
+    `PidFile: ${join(runDir, 'apt-cacher-ng.selfpid')}`,
+    `Remap-debrep: deb.debian.org/debian ftp.debian.org/debian /debian ; ${slash(mirrors.debian)}`,
+    `Remap-secdeb: security.debian.org security.debian.org/debian-security deb.debian.org/debian-security /debian-security ; ${slash(mirrors.security)}`,
+    'ExThreshold: 4',
+    '',
+  ].join('\n')
+}
+
 /** Starts apt-cacher-ng bound to the bridge address only, with its cache outside the repo; idempotent. */
 export async function ensureAptProxy(topo: Topology): Promise<void> {
   const { gateway } = topo.management
@@ -36,20 +56,10 @@ export async function ensureAptProxy(topo: Topology): Promise<void> {
   if (!existsSync('/usr/sbin/apt-cacher-ng')) throw new LabError('apt-cacher-ng is not installed', 'run `npm run lab -- deps`')
   for (const d of [join(aptCacheDir, 'cache'), join(aptCacheDir, 'log'), runDir]) mkdirSync(d, { recursive: true })
   const log = openSync(join(runDir, 'apt-cacher-ng.log'), 'a')
-  const child = spawn(
-    '/usr/sbin/apt-cacher-ng',
-    [
-      '-c', '/etc/apt-cacher-ng',
-      'ForeGround=1',
-      `CacheDir=${join(aptCacheDir, 'cache')}`,
-      `LogDir=${join(aptCacheDir, 'log')}`,
-      `BindAddress=${gateway}`,
-      `Port=${port}`,
-      `SocketPath=${join(runDir, 'apt-cacher-ng.socket')}`,
-      `PidFile=${join(runDir, 'apt-cacher-ng.selfpid')}`,
-    ],
-    { detached: true, stdio: ['ignore', log, log] },
-  )
+  const confDir = join(runDir, 'apt-cacher-ng.conf.d')
+  mkdirSync(confDir, { recursive: true })
+  writeFileSync(join(confDir, 'acng.conf'), aptProxyConfig(topo, machineMirrors()))
+  const child = spawn('/usr/sbin/apt-cacher-ng', ['-c', confDir, 'ForeGround=1'], { detached: true, stdio: ['ignore', log, log] })
   closeSync(log)
   child.unref()
   writeFileSync(pidFile, String(child.pid))

@@ -70,6 +70,8 @@ export async function ensureHostNetwork(topo: Topology, host: LabHost): Promise<
     await ip('link', 'add', mgmtVeth(host.name), 'type', 'veth', 'peer', 'name', 'mgmt0', 'netns', ns)
   }
   await ip('link', 'set', mgmtVeth(host.name), 'master', mgmtBridge, 'up')
+  // Isolated ports reach the lab machine but not each other: host-to-host traffic must take the WAN.
+  await must(['bridge', 'link', 'set', 'dev', mgmtVeth(host.name), 'isolated', 'on'])
   await ensureAddress(ns, 'mgmt0', `${host.management}/${topo.management.prefix}`)
   await ipNs(ns, 'link', 'set', 'mgmt0', 'up')
   if (!(await linkExists('wan0', ns))) {
