@@ -114,16 +114,26 @@ export async function connectSsh(host: Host, options: SshOptions): Promise<Execu
     throw new ConnectError(host.name, describeConnectFailure(host, error as Error))
   }
   if (seen.verdict.status === 'unknown' && seen.key) await pinHostKey(options.knownHostsFile, name, seen.key)
-  return new SshExecutor(host, ssh)
+  const executor = new SshExecutor(host, ssh)
+  // After connect, node-ssh no longer listens for errors: a reset link must fail the host, not the process.
+  ssh.connection?.on('error', (error: Error) => executor.lose(error))
+  return executor
 }
 
 class SshExecutor implements Executor {
   readonly host: string
+  private lost?: Error
   constructor(private readonly target: Host, private readonly ssh: NodeSSH) {
     this.host = target.name
   }
 
+  /** Remember that the connection broke; every later command fails with ConnectError. */
+  lose(error: Error): void {
+    this.lost = error
+  }
+
   async run(command: Command): Promise<Result> {
+    if (this.lost) throw new ConnectError(this.host, `connection lost: ${this.lost.message}`)
     const exec = command.kind === 'put' ? putScript(command) : command
     const { script, stdin } = becomeScript(this.target, exec)
     const started = performance.now()
@@ -154,7 +164,7 @@ class SshExecutor implements Executor {
         durationMs: Math.round(performance.now() - started),
       }
     } catch (error) {
-      if (!this.ssh.isConnected()) throw new ConnectError(this.host, `connection lost: ${(error as Error).message}`)
+      if (this.lost || !this.ssh.isConnected()) throw new ConnectError(this.host, `connection lost: ${(error as Error).message}`)
       return {
         host: this.host,
         command: exec.display,
