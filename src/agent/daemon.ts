@@ -51,21 +51,28 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     let lastDrop = 0
     let lastMetrics = 0
     let lastEvictTry = 0
+    let leftOver = true
     const w = watcher
     const tick = async () => {
       const now = Date.now()
       await agent.exclusive(async () => {
+        let changed = false
         if (now - lastFull >= cfg.scanIntervalSeconds * 1000) {
           await agent.index.fullScan()
           lastFull = now
           w.sync(agent.index)
+          changed = true
         } else if (w.dirty.size) {
           const dirs = [...w.dirty]
           w.dirty.clear()
           for (const d of dirs) await agent.index.rescanDir(d)
           w.sync(agent.index)
+          changed = true
         }
-        await agent.pass()
+        // idle: nothing changed and nothing was left over, so skip the walk over the index
+        if (!changed && !leftOver) return
+        const sum = await agent.pass()
+        leftOver = sum.blocked !== null || sum.skipped + sum.failed > 0 || agent.candidates().length + agent.vanished().length > 0
         agent.saveState()
       })
       if (cfg.dentryDropSeconds > 0 && now - lastDrop >= cfg.dentryDropSeconds * 1000) {

@@ -285,3 +285,20 @@ test('a remote creation becomes visible through the union after the periodic den
   }
   t.is(seen, 'hello from the other host')
 })
+
+test('inotify: the daemon publishes a change without waiting for the periodic scan', async (t) => {
+  const sb = await sandbox(t, { scanIntervalSeconds: 3600, settleSeconds: 0.1 })
+  const { startDaemon } = await import('../../src/agent/daemon.ts')
+  const d = await startDaemon(sb.cfg, (l) => t.log(l))
+  t.teardown(() => d.stop())
+  await sleep(300)
+  mkdirSync(join(sb.union, 'inbox/2024'), { recursive: true })
+  writeFileSync(join(sb.union, 'inbox/2024/mail.eml'), 'Subject: hi')
+  const deadline = Date.now() + 4000
+  while (Date.now() < deadline && !existsSync(join(sb.lower, 'inbox/2024/mail.eml'))) await sleep(50)
+  t.is(text(join(sb.lower, 'inbox/2024/mail.eml')), 'Subject: hi')
+  appendFileSync(join(sb.union, 'inbox/2024/mail.eml'), '\n\nbody')
+  const deadline2 = Date.now() + 4000
+  while (Date.now() < deadline2 && text(join(sb.lower, 'inbox/2024/mail.eml')) !== 'Subject: hi\n\nbody') await sleep(50)
+  t.is(text(join(sb.lower, 'inbox/2024/mail.eml')), 'Subject: hi\n\nbody')
+})

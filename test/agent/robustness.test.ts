@@ -125,7 +125,9 @@ test('ENOSPC in gv0: no partial file, error reported, the daemon keeps going and
   t.deepEqual(readdirSync(sb.lower).filter((n) => n.startsWith('.gfs-writecache.tmp.')), [], 'temp removed')
   writeFileSync(join(sb.union, 'after.txt'), 'union keeps taking writes')
   rmSync(join(sb.lower, 'filler')) // the other host frees space
-  t.true(await until(async () => (await d.agent.status()).pending.entries === 0, 10_000), 'backlog drained')
+  const drained = async () =>
+    existsSync(join(sb.lower, 'after.txt')) && existsSync(join(sb.lower, 'video.mkv')) && (await d.agent.status()).pending.entries === 0
+  t.true(await until(drained, 10_000), 'backlog drained')
   t.true(readFileSync(join(sb.lower, 'video.mkv')).equals(payload))
   t.is(text(join(sb.lower, 'after.txt')), 'union keeps taking writes')
   t.deepEqual((await d.agent.status()).errors, [])
