@@ -1,6 +1,6 @@
 // Running lab hosts: starting a host's supervisor, finding its PID 1, running commands in it, rebooting.
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { hostPaths, repoRoot, runDir } from './paths.ts'
@@ -104,6 +104,8 @@ export function sshBanner(address: string): Promise<boolean> {
 export async function stopHost(name: string): Promise<void> {
   const sup = supervisorPid(name)
   if (sup) await stopPid(sup, 20000)
+  // An nspawn whose supervisor was killed (or whose namespace was deleted) still holds the host's root.
+  for (const pid of nspawnsOf(hostPaths(name).root)) await stopPid(pid, 10000)
   for (let round = 0; round < 3; round++) {
     const left = await namespacePids(hostNs(name))
     if (!left.length) break
@@ -114,4 +116,17 @@ export async function stopHost(name: string): Promise<void> {
     }
     await sleep(300)
   }
+}
+
+/** nspawn processes running a given root directory, found through /proc even without their supervisor. */
+export function nspawnsOf(root: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+      if (argv[0]?.endsWith('systemd-nspawn') && argv.includes(`--directory=${root}`)) pids.push(Number(entry))
+    } catch {}
+  }
+  return pids
 }

@@ -1,0 +1,165 @@
+// The lab itself, end to end, as root: up, exec, strict ssh, shape, link, reboot, down.
+// Nothing is mocked and nothing skips: without root or a lab that comes up, these tests fail and say why.
+import test from 'ava'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import * as lab from '../../src/lab/api.ts'
+import { leftovers } from '../../src/lab/lab.ts'
+
+const probe = readFileSync(new URL('../../lab/net-probe.cjs', import.meta.url), 'utf8')
+const port = '7411'
+
+function requireRoot() {
+  if (process.getuid?.() !== 0) throw new Error('the lab tests need root (namespaces, mounts, loop devices): run them as root')
+}
+
+async function sh(host: string, script: string) {
+  const r = await lab.exec(host, ['sh', '-c', script])
+  if (r.exitCode !== 0) throw new Error(`${host}: sh -c ${script} exited ${r.exitCode}: ${r.stderr}`)
+  return r.stdout.trim()
+}
+
+function ssh(knownHosts: string, address: string, command: string) {
+  return spawnSync('ssh', [
+    '-i', lab.sshKeyPath, '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${knownHosts}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=5', `root@${address}`, command,
+  ], { encoding: 'utf8' })
+}
+
+async function measure(mode: 'pingpong' | 'send', arg: string): Promise<{ rttMs?: number; kbit?: number }> {
+  const r = await lab.exec('hydra', ['node', '/root/net-probe.cjs', mode, 'plexus', port, arg], { timeoutMs: 120000 })
+  if (r.exitCode !== 0) throw new Error(`net-probe ${mode} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout)
+}
+
+test.serial('up brings both hosts up from the cached root file system and writes the inventory', async (t) => {
+  t.timeout(15 * 60 * 1000)
+  requireRoot()
+  await lab.down()
+  // The first run builds the root file system (minutes); the timed run is the one from cache.
+  await lab.up()
+  await lab.down()
+  const started = Date.now()
+  await lab.up()
+  const seconds = (Date.now() - started) / 1000
+  t.log(`up from cache: ${seconds.toFixed(1)} s`)
+  t.true(seconds < 30, `up from cache took ${seconds} s`)
+  const status = await lab.status()
+  t.true(status.up)
+  t.deepEqual(status.hosts.map((h) => [h.name, h.running, h.sshd, h.dataMounted]), [['hydra', true, true, true], ['plexus', true, true, true]])
+  const text = readFileSync(lab.inventoryPath, 'utf8')
+  t.true(text.startsWith('# Written by `npm run lab -- up`; do not edit.\n'))
+  t.deepEqual(parse(text), {
+    all: {
+      vars: { ansible_user: 'root', ansible_ssh_private_key_file: lab.sshKeyPath, known_hosts_file: lab.sshKnownHostsPath },
+      hosts: { hydra: { ansible_host: '10.213.0.11' }, plexus: { ansible_host: '10.213.0.12' } },
+    },
+  })
+})
+
+test.serial('exec runs as root on a booted systemd host with /data, /dev/fuse and writable drop_caches', async (t) => {
+  const r = await lab.exec('hydra', ['sh', '-c', 'id -u; hostname; echo oops >&2; exit 7'])
+  t.is(r.exitCode, 7)
+  t.is(r.stdout, '0\nhydra\n')
+  t.is(r.stderr, 'oops\n')
+  t.is(await sh('plexus', 'hostname'), 'plexus')
+  for (const host of ['hydra', 'plexus']) {
+    t.is(await sh(host, 'readlink /proc/1/exe'), '/usr/lib/systemd/systemd')
+    t.regex(await sh(host, 'systemctl is-system-running --wait || true'), /running|degraded/)
+    t.is(await sh(host, 'systemctl is-active ssh'), 'active')
+    t.is(await sh(host, 'findmnt -n -o FSTYPE /data'), 'ext4')
+    t.is(await sh(host, 'test -c /dev/fuse && echo fuse'), 'fuse')
+    t.is((await lab.exec(host, ['sh', '-c', 'echo 2 > /proc/sys/vm/drop_caches'])).exitCode, 0)
+    t.regex(await sh(host, 'getent hosts hydra plexus'), /^10\.214\.0\.11\s+hydra\n10\.214\.0\.12\s+plexus$/)
+    t.regex(await sh(host, 'gluster --version | head -1'), /glusterfs 10/)
+  }
+  const keyOf = (h: string) => sh(h, 'cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d" " -f2')
+  t.not(await keyOf('hydra'), await keyOf('plexus'), 'hosts must not share ssh host keys')
+})
+
+test.serial('ssh from this machine is strict: the written known_hosts works, a wrong entry is refused', async (t) => {
+  const ok = ssh(lab.sshKnownHostsPath, '10.213.0.11', 'hostname')
+  t.is(ok.status, 0, ok.stderr)
+  t.is(ok.stdout.trim(), 'hydra')
+  // hydra's address with plexus's key: a changed host key must be refused.
+  const lines = readFileSync(lab.sshKnownHostsPath, 'utf8').trim().split('\n')
+  const plexusKey = lines.find((l) => l.startsWith('10.213.0.12,'))!.split(' ').slice(1).join(' ')
+  const wrong = join(mkdtempSync(join(tmpdir(), 'lab-kh-')), 'known_hosts')
+  writeFileSync(wrong, `10.213.0.11 ${plexusKey}\n`)
+  const refused = ssh(wrong, '10.213.0.11', 'hostname')
+  t.not(refused.status, 0)
+  t.regex(refused.stderr, /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/)
+  t.is(refused.stdout, '')
+})
+
+test.serial('shape: measured rate and RTT are close to the set ones, and the default is a WAN-like RTT', async (t) => {
+  t.timeout(5 * 60 * 1000)
+  for (const host of ['hydra', 'plexus']) {
+    const r = await lab.exec(host, ['sh', '-c', 'cat > /root/net-probe.cjs'], { input: probe })
+    t.is(r.exitCode, 0, r.stderr)
+  }
+  await sh('plexus', `nohup node /root/net-probe.cjs serve ${port} >/tmp/net-probe.log 2>&1 & sleep 1`)
+
+  const wan = await measure('pingpong', '30')
+  t.log(`default: rtt ${wan.rttMs!.toFixed(2)} ms`)
+  t.true(wan.rttMs! > 19 && wan.rttMs! < 25, `default RTT ${wan.rttMs} ms, expected about 20`)
+  const wanRate = await measure('send', String(200e6))
+  t.log(`default: ${(wanRate.kbit! / 8000).toFixed(0)} MB/s through the delay line`)
+  t.true(wanRate.kbit! / 8000 >= 50, `delay line carries ${wanRate.kbit! / 8000} MB/s, expected at least 50`)
+
+  await lab.shape(2500, { rttMs: 30 })
+  const rtt = await measure('pingpong', '20')
+  const rate = await measure('send', String(2e6))
+  t.log(`shape 2500 kbit, rtt 30: measured ${rate.kbit!.toFixed(0)} kbit/s, rtt ${rtt.rttMs!.toFixed(2)} ms`)
+  t.true(rtt.rttMs! > 29 && rtt.rttMs! < 36, `RTT ${rtt.rttMs} ms, expected about 30`)
+  t.true(rate.kbit! > 2500 * 0.85 && rate.kbit! < 2500 * 1.05, `rate ${rate.kbit} kbit/s, expected about 2500`)
+
+  await lab.shape(null)
+  const lan = await measure('pingpong', '50')
+  const lanRate = await measure('send', String(300e6))
+  t.log(`shape off: ${(lanRate.kbit! / 8000).toFixed(0)} MB/s, rtt ${lan.rttMs!.toFixed(2)} ms`)
+  t.true(lan.rttMs! < 3, `LAN RTT ${lan.rttMs} ms`)
+  t.true(lanRate.kbit! / 8000 > 100, `LAN rate ${lanRate.kbit! / 8000} MB/s`)
+})
+
+test.serial('link down cuts the WAN between the hosts (management ssh stays), link up restores it', async (t) => {
+  const tcp = (target: string) => lab.exec('hydra', ['timeout', '3', 'bash', '-c', `echo > /dev/tcp/${target}/22`])
+  t.is((await tcp('plexus')).exitCode, 0)
+  await lab.link('down')
+  t.not((await tcp('plexus')).exitCode, 0, 'plexus still reachable over the WAN after link down')
+  t.not((await tcp('10.213.0.12')).exitCode, 0, 'hosts must not reach each other over the management bridge')
+  t.is(ssh(lab.sshKnownHostsPath, '10.213.0.12', 'true').status, 0)
+  await lab.link('up')
+  t.is((await tcp('plexus')).exitCode, 0)
+})
+
+test.serial('reboot: systemd goes down and comes back, /data is still mounted with its files', async (t) => {
+  t.timeout(4 * 60 * 1000)
+  await sh('hydra', 'echo before-reboot > /data/marker && sync')
+  const bootBefore = await sh('hydra', 'cat /proc/sys/kernel/random/boot_id')
+  await sh('hydra', 'echo gone-after-reboot > /run/lab-marker')
+  await lab.reboot('hydra')
+  t.is(ssh(lab.sshKnownHostsPath, '10.213.0.11', 'cat /data/marker').stdout.trim(), 'before-reboot')
+  t.not(await sh('hydra', 'cat /proc/sys/kernel/random/boot_id'), bootBefore)
+  t.is((await lab.exec('hydra', ['test', '-e', '/run/lab-marker'])).exitCode, 1, '/run (tmpfs) survived: not a real reboot')
+  t.is(await sh('hydra', 'systemctl is-active ssh'), 'active')
+  t.is(await sh('hydra', 'findmnt -n -o FSTYPE /data'), 'ext4')
+  const status = await lab.status()
+  t.is(status.hosts.find((h) => h.name === 'hydra')!.boots, 2)
+})
+
+test.serial('down leaves no mounts, loop devices, namespaces, bridges or processes behind', async (t) => {
+  t.timeout(2 * 60 * 1000)
+  await lab.down()
+  t.deepEqual(await leftovers(), [])
+  t.false(existsSync(lab.inventoryPath))
+  const losetup = spawnSync('losetup', ['--list', '--noheadings'], { encoding: 'utf8' }).stdout
+  t.false(losetup.includes('gfs-writecache-lab'))
+  t.false(readFileSync('/proc/self/mountinfo', 'utf8').includes('gfs-writecache-lab'))
+  t.false(spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout.includes('gwl-'))
+  t.false((await lab.status()).up)
+})
