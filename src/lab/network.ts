@@ -52,7 +52,7 @@ export async function ensureCore(topo: Topology): Promise<void> {
   await ipNs(routerNs, 'link', 'set', router.bypassB, 'master', router.bridgeB)
   for (const [tap, br] of [[router.tapA, router.bridgeA], [router.tapB, router.bridgeB]] as const) {
     if (!(await linkExists(tap, routerNs))) await ipNs(routerNs, 'tuntap', 'add', 'dev', tap, 'mode', 'tap')
-    await ipNs(routerNs, 'link', 'set', tap, 'master', br)
+    await ipNs(routerNs, 'link', 'set', tap, 'master', br, 'txqueuelen', '10000')
   }
 }
 
