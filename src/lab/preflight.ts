@@ -18,6 +18,8 @@ const tools: Record<string, string> = {
   'mkfs.ext4': 'e2fsprogs',
   ip: 'iproute2',
   tc: 'iproute2',
+  bridge: 'iproute2',
+  mount: 'mount',
   losetup: 'mount',
   nsenter: 'util-linux',
   gcc: 'gcc',

@@ -2,6 +2,11 @@
 import { spawn, type StdioOptions } from 'node:child_process'
 import { LabError } from './errors.ts'
 
+// `su` without a login shell leaves root without the sbin directories where ip, losetup and mkfs live.
+const inherited = (process.env.PATH ?? '').split(':').filter(Boolean)
+const sbinDirs = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+process.env.PATH = [...inherited, ...sbinDirs.filter((d) => !inherited.includes(d))].join(':')
+
 export interface RunResult {
   argv: string[]
   stdout: string
