@@ -1,20 +1,9 @@
 // Hosts and inventories as plain data, for planning tests that need no inventory file.
+import { defaultSettings } from '../../src/inventory/schema.ts'
 import type { Host, Inventory, Settings } from '../../src/inventory/types.ts'
 
-export const settings: Settings = {
-  volume: 'gv0',
-  brick: '/data/brick1/gv0',
-  brickForce: false,
-  dataDisk: '/data',
-  gv0Mount: '/gfs/gv0',
-  unionMount: '/gfs/union',
-  cacheUpper: '/data/writecache/upper',
-  cacheWork: '/data/writecache/work',
-  glusterOptions: {},
-  splitBrainPolicy: 'none',
-  tls: false,
-  flush: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70 },
-}
+/** The inventory's defaults, so planning tests see what a bare inventory gives. */
+export const settings: Settings = structuredClone(defaultSettings) as Settings
 
 /** A host with default settings, overridable per test. */
 export function host(name: string, overrides: Partial<Host> = {}, settingOverrides: Partial<Settings> = {}): Host {
