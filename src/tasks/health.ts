@@ -69,7 +69,8 @@ export function healHealth(): Task {
   })
 }
 
-const unionOptions = ['redirect_dir=off', 'index=off', 'metacopy=off', 'xino=off']
+/** Options that must not be on: the kernel lists these features only when they differ from its defaults. */
+const unsafeUnionOptions = ['redirect_dir=on', 'redirect_dir=follow', 'index=on', 'metacopy=on', 'xino=on', 'xino=auto']
 
 /** gv0 over FUSE and the union over overlayfs are mounted, the union with the safe options. */
 export function mountsHealth(): Task {
@@ -83,8 +84,8 @@ export function mountsHealth(): Task {
       if (gv0?.fstype !== 'fuse.glusterfs') problems.push(`${s.gv0Mount} not mounted`)
       if (union?.fstype !== 'overlay') problems.push(`${s.unionMount} not mounted`)
       else {
-        const missing = unionOptions.filter((o) => !union.options.includes(o))
-        if (missing.length) problems.push(`${s.unionMount} mounted without ${missing.join(',')}`)
+        const unsafe = unsafeUnionOptions.filter((o) => union.options.includes(o))
+        if (unsafe.length) problems.push(`${s.unionMount} mounted with ${unsafe.join(',')} (offline merges need them off)`)
       }
       const data = { gv0: gv0 ?? null, union: union ?? null }
       return problems.length ? refuse(problems.join('; '), data) : noop(`${s.gv0Mount} (${gv0!.source}) and ${s.unionMount} mounted`, data)
