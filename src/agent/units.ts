@@ -67,7 +67,12 @@ TimeoutStartSec=infinity
   }
 }
 
-/** The overlay mount itself, with the options DESIGN.md requires. */
+/**
+ * The overlay mount itself, with the options DESIGN.md requires. `_netdev` (a userspace-only option)
+ * makes systemd order it with the remote file systems: as a local mount it would sit before
+ * local-fs.target, which the prepare service (after basic.target) follows, and that cycle makes
+ * systemd drop the union at boot.
+ */
 export function unionMountUnit(p: UnitPaths): UnitFile {
   const lower = mountUnitName(p.lower)
   return {
@@ -81,7 +86,7 @@ After=${lower} ${PREPARE_UNIT}
 What=overlay
 Where=${p.union}
 Type=overlay
-Options=lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work},redirect_dir=off,index=off,metacopy=off,xino=off
+Options=lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work},redirect_dir=off,index=off,metacopy=off,xino=off,_netdev
 
 [Install]
 WantedBy=remote-fs.target
@@ -96,7 +101,7 @@ export function agentServiceUnit(p: UnitPaths): UnitFile {
     name: AGENT_UNIT,
     content: `[Unit]
 Description=gfs-writecache flush agent (publishes the cache into gv0)
-Wants=${union}
+Requires=${union}
 After=${union}
 
 [Service]

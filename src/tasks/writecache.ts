@@ -1,8 +1,10 @@
 // The write cache's flush agent on each host: program, command, config, systemd units, running.
 import { posix } from 'node:path'
 import { put, sh } from '../engine/command.ts'
-import { change, changes, changesOr, fact, noop, task, type Handler, type Task, type TaskContext } from '../engine/task.ts'
+import { change, changes, changesOr, fact, noop, refuse, task, type Handler, type Task, type TaskContext } from '../engine/task.ts'
 import { fileContent, fileDigest } from '../facts/files.ts'
+import { mountAt } from '../facts/mounts.ts'
+import { unitState } from '../facts/systemd.ts'
 import type { Host } from '../inventory/types.ts'
 import { file } from './files.ts'
 import { mountUnitName } from './mounts.ts'
@@ -80,6 +82,28 @@ function agentUnitsTask(): Task {
   })
 }
 
+/**
+ * The union is mounted. Its mount runs the offline prepare step first, which needs the agent stopped
+ * (both would publish), so a running agent is stopped for the mount and started again by the next task.
+ */
+function unionMounted(): Task {
+  return task({
+    name: 'union mounted',
+    tags: ['cache'],
+    facts: (ctx) => ({ union: mountAt(ctx.host.settings.unionMount), agent: unitState(agentService) }),
+    plan: ({ union, agent }, ctx) => {
+      const path = ctx.host.settings.unionMount
+      if (union?.fstype === 'overlay') return noop(`${path} mounted`)
+      if (union) return refuse(`${path} has ${union.source} (${union.fstype}) mounted on it; unmount it yourself after checking what it is`)
+      const unit = mountUnitName(path)
+      return changes(
+        agent.active === 'active' && change(`stop ${agentService} for the offline prepare step`, sh`systemctl stop ${agentService}`),
+        change(`mount ${path} (runs gfs-writecache prepare first)`, sh`systemctl start ${unit}`),
+      )
+    },
+  })
+}
+
 /** Tasks that install and run the agent; the union mount comes up between the prepare step and the agent. */
 export function agentTasks(bundle: AgentBundle): Task[] {
   return [
@@ -89,7 +113,8 @@ export function agentTasks(bundle: AgentBundle): Task[] {
       notify: [restart],
     }),
     agentUnitsTask(),
-    service((ctx) => mountUnitName(ctx.host.settings.unionMount), { enabled: true, started: true }, { name: 'union mounted', tags: ['cache'] }),
+    service((ctx) => mountUnitName(ctx.host.settings.unionMount), { enabled: true }, { name: 'union mount enabled', tags: ['cache'] }),
+    unionMounted(),
     service(agentService, { enabled: true, started: true }, { name: 'flush agent running', tags: ['agent'] }),
   ]
 }

@@ -136,11 +136,11 @@ test('units: names from systemd-escape, ordering and the exact overlay options',
   t.regex(mount, /^Type=overlay$/m)
   t.regex(
     mount,
-    /^Options=lowerdir=\/gfs\/gv0,upperdir=\/data\/writecache\/upper,workdir=\/data\/writecache\/work,redirect_dir=off,index=off,metacopy=off,xino=off$/m,
+    /^Options=lowerdir=\/gfs\/gv0,upperdir=\/data\/writecache\/upper,workdir=\/data\/writecache\/work,redirect_dir=off,index=off,metacopy=off,xino=off,_netdev$/m,
   )
   t.regex(mount, /^Requires=gfs-gv0\.mount gfs-writecache-prepare\.service$/m)
   t.regex(mount, /^After=gfs-gv0\.mount gfs-writecache-prepare\.service$/m)
-  t.regex(svc, /^Wants=gfs-union\.mount$/m)
+  t.regex(svc, /^Requires=gfs-union\.mount$/m)
   t.regex(svc, /^After=gfs-union\.mount$/m)
   t.regex(svc, /^ExecStart=.*node \/usr\/local\/lib\/gfs-writecache\/agent\.mjs run$/m)
   t.regex(svc, /^Restart=always$/m)
