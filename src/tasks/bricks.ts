@@ -38,7 +38,8 @@ export function brickIdentityRestored(): Task {
       const commands = [
         sh`gluster --mode=script volume reset-brick ${s.volume} ${name} start`,
         sh`gluster --mode=script volume reset-brick ${s.volume} ${name} ${name} commit force`,
-        sh`gluster --mode=script volume heal ${s.volume} full`,
+        // The self-heal daemon needs a moment to connect to the new brick; until then a full heal is refused.
+        sh`n=0; until gluster --mode=script volume heal ${s.volume} full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
       ]
       if (brick.volumeId && brick.volumeId !== volume.id)
         return refuse(`${name} carries the id of another volume (${brick.volumeId}, ${s.volume} is ${volume.id}); check which disk is mounted there`)

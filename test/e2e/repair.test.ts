@@ -59,7 +59,7 @@ test.serial("plexus's brick wiped while hydra holds the data", async (t) => {
   await onHost('hydra', 'mkdir -p /gfs/union/precious && for i in 1 2 3 4 5; do echo "file $i" > /gfs/union/precious/f$i; done')
   await onHost('hydra', 'gfs-writecache flush --wait --timeout 120', { timeoutMs: 150_000 })
   t.is(await onHost('plexus', 'cat /data/brick1/gv0/precious/f3'), 'file 3\n')
-  await onHost('plexus', 'pkill -f "glusterfsd.*brick1" || true; rm -rf /data/brick1/gv0')
+  await onHost('plexus', 'pkill -x glusterfsd || true; rm -rf /data/brick1/gv0')
   const repair = await repairTwice(t)
   t.regex(JSON.stringify(repair.events), /reset-brick plexus:\/data\/brick1\/gv0/)
   await eventually(async () => (await tryOnHost('plexus', 'cat /data/brick1/gv0/precious/f5')).stdout === 'file 5\n', 120_000, 2000)

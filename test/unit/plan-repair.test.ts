@@ -28,7 +28,7 @@ test('brick identity: an empty brick without volume-id is reset and healed', (t)
   t.deepEqual(plan.commands, [
     'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 start',
     'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 plexus:/data/brick1/gv0 commit force',
-    'gluster --mode=script volume heal gv0 full',
+    'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
   ])
 })
 
