@@ -1,5 +1,7 @@
 // The lab's programmatic interface, for tests that drive the lab without spawning npm.
 import { inventoryPath as inventoryFile, knownHostsPath, privateKeyPath } from './paths.ts'
+import { instance as labInstance, inventoryNameOf } from './instance.ts'
+import { loadTopology, type Topology } from './topology.ts'
 import * as lab from './lab.ts'
 import type { Flavor } from './rootfs.ts'
 import type { Shape } from './state.ts'
@@ -7,6 +9,7 @@ import type { Shape } from './state.ts'
 export type { Flavor } from './rootfs.ts'
 export type { Shape } from './state.ts'
 export type { LabStatus, HostStatus } from './lab.ts'
+export type { Topology, LabHost } from './topology.ts'
 export { LabError } from './errors.ts'
 
 export interface ExecResult {
@@ -15,8 +18,20 @@ export interface ExecResult {
   exitCode: number
 }
 
-/** Absolute path of inventory/lab.yaml, written by up(). */
+/** This process's lab instance (GFS_LAB_INSTANCE, 0..9; 0 when unset). */
+export const instance = labInstance
+/** Absolute path of this instance's inventory (inventory/lab.yaml, inventory/lab-N.yaml), written by up(). */
 export const inventoryPath = inventoryFile
+
+/** The inventory's name for the provisioner's --inventory: 'lab' for instance 0, 'lab-N' otherwise. */
+export function inventoryName(): string {
+  return inventoryNameOf(labInstance)
+}
+
+/** Names and addresses of this instance's lab (addresses differ between instances, host names never). */
+export function topology(): Topology {
+  return loadTopology()
+}
 /** The lab's ssh client key and known_hosts file (also named in the inventory). */
 export const sshKeyPath = privateKeyPath
 export const sshKnownHostsPath = knownHostsPath

@@ -1,4 +1,5 @@
 // `npm run lab -- COMMAND`: the lab's command line. The only place errors become messages and exit codes.
+import './cli-guard.ts'
 import { spawn } from 'node:child_process'
 import chalk from 'chalk'
 import { LabError } from './errors.ts'
@@ -9,8 +10,9 @@ import { loadTopology } from './topology.ts'
 import { execArgv } from './container.ts'
 import { sshArgs } from './ssh-keys.ts'
 import { inventoryPath } from './paths.ts'
+import { instance } from './instance.ts'
 
-const usage = `usage: npm run lab -- COMMAND
+const usage = `usage: [GFS_LAB_INSTANCE=0..9] npm run lab -- COMMAND
   up [--flavor ready|bare] [--with intruder]   bring the lab up (idempotent; repairs a half-up lab)
   down                                         stop and remove everything the lab created
   status [--json]                              what is running
@@ -61,7 +63,7 @@ async function main(args: string[]): Promise<number> {
         console.log(JSON.stringify(s, null, 2))
       } else {
         const shape = s.state ? `${s.state.shape.rateKbit ? `${s.state.shape.rateKbit} kbit/s` : 'unlimited'}, rtt ${s.state.shape.rttMs} ms, link ${s.state.link}` : '-'
-        console.log(`lab: ${s.up ? chalk.green('up') : chalk.yellow('not up')}  flavor: ${s.state?.flavor ?? '-'}  wan: ${shape}  apt proxy: ${s.aptProxy ? 'running' : 'stopped'}`)
+        console.log(`lab${instance ? ` ${instance}` : ''}: ${s.up ? chalk.green('up') : chalk.yellow('not up')}  flavor: ${s.state?.flavor ?? '-'}  wan: ${shape}  apt proxy: ${s.aptProxy ? 'running' : 'stopped'}`)
         for (const h of s.hosts) {
           const st = h.running ? chalk.green('running') : chalk.red('stopped')
           console.log(`  ${h.name.padEnd(9)} ${st}  mgmt ${h.management}  wan ${h.wan}  sshd ${h.sshd ? 'yes' : 'no'}  /data ${h.dataMounted ? 'mounted' : 'missing'}  boots ${h.boots}`)

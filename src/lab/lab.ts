@@ -1,10 +1,10 @@
 // The lab's operations: each step checks what exists first, so `up` and `down` also repair a half-up lab.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { hostPaths, hostsDir, labRoot } from './paths.ts'
+import { hostPaths, hostsDir } from './paths.ts'
 import { loadTopology, type LabHost, type Topology } from './topology.ts'
 import { ensureRootfs, type Flavor } from './rootfs.ts'
 import { ensureDataDisk, isMounted, mountPoints, releaseDataDisk } from './disk.ts'
-import { coreExists, ensureCore, ensureHostNetwork, namespaces, removeAllNetwork, removeHostNetwork } from './network.ts'
+import { coreExists, ensureCore, ensureHostNetwork, ownLinks, ownNamespaces, removeAllNetwork, removeHostNetwork } from './network.ts'
 import { mountHostRoot, personalizeHostRoot, removeHostFiles, unmountHostRoot } from './host-root.ts'
 import { bootCount, containerInit, execIn, sshBanner, startSupervisor, stopHost, supervisorPid, waitForSsh } from './container.ts'
 import { ensureClientKey, removeKnownHosts, sshArgs, writeKnownHosts } from './ssh-keys.ts'
@@ -127,14 +127,22 @@ async function strayNspawns(): Promise<number[]> {
   return pids
 }
 
+// Mounts and loop devices of this instance live under its hosts directory; matching the whole lab
+// root would take instance 0 into the other instances' directories (they live below it).
+const ownMounts = () => mountPoints().filter((m) => m.startsWith(hostsDir + '/'))
+
+async function ownLoops(): Promise<string[]> {
+  const loops = (await run(['losetup', '--list', '--noheadings', '--output', 'NAME,BACK-FILE'])).stdout
+  return loops.split('\n').filter((line) => line.includes(hostsDir + '/')).map((line) => line.trim())
+}
+
 /** What the lab may have left on this machine; `down` must leave this empty. */
 export async function leftovers(): Promise<string[]> {
   const found: string[] = []
-  for (const m of mountPoints()) if (m.startsWith(labRoot + '/')) found.push(`mount ${m}`)
-  const loops = (await run(['losetup', '--list', '--noheadings', '--output', 'NAME,BACK-FILE'])).stdout
-  for (const line of loops.split('\n')) if (line.includes(labRoot + '/')) found.push(`loop ${line.trim()}`)
-  for (const ns of await namespaces()) if (ns.startsWith('gwl-')) found.push(`netns ${ns}`)
-  for (const m of (await run(['ip', '-o', 'link', 'show'])).stdout.matchAll(/^\d+:\s+(gwl-[^:@\s]+)/gm)) found.push(`link ${m[1]}`)
+  for (const m of ownMounts()) found.push(`mount ${m}`)
+  for (const line of await ownLoops()) found.push(`loop ${line}`)
+  for (const ns of await ownNamespaces()) found.push(`netns ${ns}`)
+  for (const link of await ownLinks()) found.push(`link ${link}`)
   for (const pid of await strayNspawns()) found.push(`process ${pid}`)
   if (delayLinePid()) found.push(`delay line ${delayLinePid()}`)
   if (aptProxyPid()) found.push(`apt-cacher-ng ${aptProxyPid()}`)
@@ -157,9 +165,8 @@ export async function down(opts: { log?: Log } = {}): Promise<void> {
       await unmountHostRoot(n)
       await releaseDataDisk(n)
     }
-    for (const m of mountPoints().filter((x) => x.startsWith(labRoot + '/')).reverse()) await run(['umount', m])
-    const loops = (await run(['losetup', '--list', '--noheadings', '--output', 'NAME,BACK-FILE'])).stdout
-    for (const line of loops.split('\n')) if (line.includes(labRoot + '/')) await run(['losetup', '--detach', line.trim().split(/\s+/)[0]!])
+    for (const m of ownMounts().reverse()) await run(['umount', m])
+    for (const line of await ownLoops()) await run(['losetup', '--detach', line.split(/\s+/)[0]!])
     await removeAllNetwork()
     for (const n of names) {
       removeHostFiles(n)

@@ -3,15 +3,20 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { must, run, succeeds } from './proc.ts'
 import type { LabHost, Topology } from './topology.ts'
+import { namePrefix } from './instance.ts'
 
-export const mgmtBridge = 'gwl-mgmt'
-export const routerNs = 'gwl-router'
+// Names in the root namespace (and namespace names) carry the instance's prefix; names inside the
+// router and host namespaces are private to the instance and stay the same for all of them.
+const prefix = namePrefix()
+export const mgmtBridge = `${prefix}mgmt`
+export const routerNs = `${prefix}router`
 /** Router-side names: bridges for the two sides of the WAN, their bypass veth pair and the delay line's TAPs. */
 export const router = { bridgeA: 'wan-a', bridgeB: 'wan-b', bypassA: 'by-a', bypassB: 'by-b', tapA: 'tap-a', tapB: 'tap-b' }
 
 /** The network namespace a host lives in. */
-export const hostNs = (name: string) => `gwl-${name}`
-const mgmtVeth = (name: string) => `gwl-m-${name}`.slice(0, 15)
+export const hostNs = (name: string) => `${prefix}${name}`
+/** A host's management veth on the bridge; links are limited to 15 characters ("gwl5-m-intruder" fits). */
+export const mgmtVeth = (name: string) => `${prefix}m-${name}`.slice(0, 15)
 const wanVeth = (name: string) => `w-${name}`.slice(0, 15)
 
 const ip = (...args: string[]) => must(['ip', ...args])
@@ -91,9 +96,19 @@ export async function removeHostNetwork(name: string): Promise<void> {
 
 /** Removes everything network-related the lab created in the root namespace and its own namespaces. */
 export async function removeAllNetwork(): Promise<void> {
-  for (const ns of await namespaces()) if (ns.startsWith('gwl-')) await run(['ip', 'netns', 'del', ns])
+  for (const ns of await ownNamespaces()) await run(['ip', 'netns', 'del', ns])
+  for (const link of await ownLinks()) await run(['ip', 'link', 'del', link])
+}
+
+/** This instance's namespaces (never another instance's: no prefix is a prefix of another). */
+export async function ownNamespaces(): Promise<string[]> {
+  return (await namespaces()).filter((ns) => ns.startsWith(prefix))
+}
+
+/** This instance's links in the root namespace. */
+export async function ownLinks(): Promise<string[]> {
   const links = (await run(['ip', '-o', 'link', 'show'])).stdout
-  for (const m of links.matchAll(/^\d+:\s+(gwl-[^:@\s]+)/gm)) await run(['ip', 'link', 'del', m[1]!])
+  return [...links.matchAll(/^\d+:\s+([^:@\s]+)/gm)].map((m) => m[1]!).filter((l) => l.startsWith(prefix))
 }
 
 /** Processes living in a namespace (the container's, the delay line's). */

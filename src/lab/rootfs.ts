@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { cacheDir } from './paths.ts'
 import { must } from './proc.ts'
 import { LabError } from './errors.ts'
+import { withSharedLock } from './lock.ts'
 
 export type Flavor = 'ready' | 'bare'
 
@@ -85,6 +86,14 @@ export async function ensureRootfs(flavor: Flavor, log: (line: string) => void):
   const dir = join(cacheDir, key)
   if (existsSync(join(dir, '.lab-rootfs.json'))) return dir
   mkdirSync(cacheDir, { recursive: true })
+  // The cache is shared by all lab instances: one builds, the others wait and then use its result.
+  return withSharedLock(join(cacheDir, `.lock-${key}`), `build ${key}`, 30 * 60 * 1000, async () => {
+    if (existsSync(join(dir, '.lab-rootfs.json'))) return dir
+    return buildRootfs(flavor, mirrors, key, dir, log)
+  })
+}
+
+async function buildRootfs(flavor: Flavor, mirrors: Mirrors, key: string, dir: string, log: (line: string) => void): Promise<string> {
   // A build interrupted earlier leaves only a temporary directory; never a half-built cache entry.
   for (const stale of readdirSync(cacheDir)) {
     if (stale.startsWith(`.build-${key}-`)) rmSync(join(cacheDir, stale), { recursive: true, force: true })

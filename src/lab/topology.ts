@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { topologyPath } from './paths.ts'
 import { LabError } from './errors.ts'
+import { instance, instanceAddress, instancePort } from './instance.ts'
 
 export interface LabHost {
   name: string
@@ -39,8 +40,29 @@ function host(raw: any, where: string): LabHost {
   }
 }
 
-/** Loads and checks the topology so every part of the lab uses the same names and addresses. */
-export function loadTopology(path = topologyPath): Topology {
+/** The topology as instance n sees it: same host names, its own /24s (third octet n) and apt proxy port. */
+export function forInstance(topo: Topology, n = instance): Topology {
+  if (n === 0) return topo
+  for (const [what, prefix] of [['management', topo.management.prefix], ['wan', topo.wan.prefix]] as const) {
+    if (prefix < 24) throw new LabError(`${topologyPath}: ${what}.network: lab instances need a /24 or smaller network, not /${prefix}`)
+  }
+  const move = (h: LabHost): LabHost => ({ ...h, management: instanceAddress(h.management, n), wan: instanceAddress(h.wan, n) })
+  return {
+    management: { ...topo.management, network: instanceAddress(topo.management.network, n), gateway: instanceAddress(topo.management.gateway, n) },
+    wan: { ...topo.wan, network: instanceAddress(topo.wan.network, n) },
+    aptProxy: { port: instancePort(topo.aptProxy.port, n) },
+    hosts: topo.hosts.map(move),
+    intruder: move(topo.intruder),
+  }
+}
+
+/** Loads and checks the topology so every part of the lab uses the same names and addresses (this instance's). */
+export function loadTopology(path = topologyPath, n = instance): Topology {
+  return forInstance(readTopology(path), n)
+}
+
+/** The topology exactly as lab/topology.yaml states it (instance 0's). */
+export function readTopology(path = topologyPath): Topology {
   const raw = parse(readFileSync(path, 'utf8'))
   const prefixOf = (net: string) => Number(String(net).split('/')[1] ?? 24)
   if (!Array.isArray(raw?.hosts) || raw.hosts.length < 2) throw new LabError(`${path}: hosts: expected at least two hosts`)
