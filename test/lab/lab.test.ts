@@ -1,5 +1,6 @@
 // The lab itself, end to end, as root: up, exec, strict ssh, shape, link, reboot, down.
 // Nothing is mocked and nothing skips: without root or a lab that comes up, these tests fail and say why.
+// They drive the lab instance named by GFS_LAB_INSTANCE (default 0) and touch no other instance.
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -8,6 +9,13 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import * as lab from '../../src/lab/api.ts'
 import { leftovers } from '../../src/lab/lab.ts'
+import { hostsDir } from '../../src/lab/paths.ts'
+import { namePrefix } from '../../src/lab/instance.ts'
+
+const topo = lab.topology()
+const mgmt = (name: string) => topo.hosts.find((h) => h.name === name)!.management
+const wan = (name: string) => topo.hosts.find((h) => h.name === name)!.wan
+const re = (s: string) => s.replace(/\./g, '\\.')
 
 const probe = readFileSync(new URL('../../lab/net-probe.cjs', import.meta.url), 'utf8')
 const port = '7411'
@@ -56,7 +64,7 @@ test.serial('up brings both hosts up from the cached root file system and writes
   t.deepEqual(parse(text), {
     all: {
       vars: { ansible_user: 'root', ansible_ssh_private_key_file: lab.sshKeyPath, known_hosts_file: lab.sshKnownHostsPath },
-      hosts: { hydra: { ansible_host: '10.213.0.11' }, plexus: { ansible_host: '10.213.0.12' } },
+      hosts: { hydra: { ansible_host: mgmt('hydra') }, plexus: { ansible_host: mgmt('plexus') } },
     },
   })
 })
@@ -74,7 +82,7 @@ test.serial('exec runs as root on a booted systemd host with /data, /dev/fuse an
     t.is(await sh(host, 'findmnt -n -o FSTYPE /data'), 'ext4')
     t.is(await sh(host, 'test -c /dev/fuse && echo fuse'), 'fuse')
     t.is((await lab.exec(host, ['sh', '-c', 'echo 2 > /proc/sys/vm/drop_caches'])).exitCode, 0)
-    t.regex(await sh(host, 'getent hosts hydra plexus'), /^10\.214\.0\.11\s+hydra\n10\.214\.0\.12\s+plexus$/)
+    t.regex(await sh(host, 'getent hosts hydra plexus'), new RegExp(`^${re(wan('hydra'))}\\s+hydra\\n${re(wan('plexus'))}\\s+plexus$`))
     t.regex(await sh(host, 'gluster --version | head -1'), /glusterfs 10/)
   }
   const keyOf = (h: string) => sh(h, 'cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d" " -f2')
@@ -82,15 +90,15 @@ test.serial('exec runs as root on a booted systemd host with /data, /dev/fuse an
 })
 
 test.serial('ssh from this machine is strict: the written known_hosts works, a wrong entry is refused', async (t) => {
-  const ok = ssh(lab.sshKnownHostsPath, '10.213.0.11', 'hostname')
+  const ok = ssh(lab.sshKnownHostsPath, mgmt('hydra'), 'hostname')
   t.is(ok.status, 0, ok.stderr)
   t.is(ok.stdout.trim(), 'hydra')
   // hydra's address with plexus's key: a changed host key must be refused.
   const lines = readFileSync(lab.sshKnownHostsPath, 'utf8').trim().split('\n')
-  const plexusKey = lines.find((l) => l.startsWith('10.213.0.12,'))!.split(' ').slice(1).join(' ')
+  const plexusKey = lines.find((l) => l.startsWith(`${mgmt('plexus')},`))!.split(' ').slice(1).join(' ')
   const wrong = join(mkdtempSync(join(tmpdir(), 'lab-kh-')), 'known_hosts')
-  writeFileSync(wrong, `10.213.0.11 ${plexusKey}\n`)
-  const refused = ssh(wrong, '10.213.0.11', 'hostname')
+  writeFileSync(wrong, `${mgmt('hydra')} ${plexusKey}\n`)
+  const refused = ssh(wrong, mgmt('hydra'), 'hostname')
   t.not(refused.status, 0)
   t.regex(refused.stderr, /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/)
   t.is(refused.stdout, '')
@@ -133,8 +141,8 @@ test.serial('link down cuts the WAN between the hosts (management ssh stays), li
   t.is((await tcp('plexus')).exitCode, 0)
   await lab.link('down')
   t.not((await tcp('plexus')).exitCode, 0, 'plexus still reachable over the WAN after link down')
-  t.not((await tcp('10.213.0.12')).exitCode, 0, 'hosts must not reach each other over the management bridge')
-  t.is(ssh(lab.sshKnownHostsPath, '10.213.0.12', 'true').status, 0)
+  t.not((await tcp(mgmt('plexus'))).exitCode, 0, 'hosts must not reach each other over the management bridge')
+  t.is(ssh(lab.sshKnownHostsPath, mgmt('plexus'), 'true').status, 0)
   await lab.link('up')
   t.is((await tcp('plexus')).exitCode, 0)
 })
@@ -145,7 +153,7 @@ test.serial('reboot: systemd goes down and comes back, /data is still mounted wi
   const bootBefore = await sh('hydra', 'cat /proc/sys/kernel/random/boot_id')
   await sh('hydra', 'echo gone-after-reboot > /run/lab-marker')
   await lab.reboot('hydra')
-  t.is(ssh(lab.sshKnownHostsPath, '10.213.0.11', 'cat /data/marker').stdout.trim(), 'before-reboot')
+  t.is(ssh(lab.sshKnownHostsPath, mgmt('hydra'), 'cat /data/marker').stdout.trim(), 'before-reboot')
   t.not(await sh('hydra', 'cat /proc/sys/kernel/random/boot_id'), bootBefore)
   t.is((await lab.exec('hydra', ['test', '-e', '/run/lab-marker'])).exitCode, 1, '/run (tmpfs) survived: not a real reboot')
   t.is(await sh('hydra', 'systemctl is-active ssh'), 'active')
@@ -160,8 +168,9 @@ test.serial('down leaves no mounts, loop devices, namespaces, bridges or process
   t.deepEqual(await leftovers(), [])
   t.false(existsSync(lab.inventoryPath))
   const losetup = spawnSync('losetup', ['--list', '--noheadings'], { encoding: 'utf8' }).stdout
-  t.false(losetup.includes('gfs-writecache-lab'))
-  t.false(readFileSync('/proc/self/mountinfo', 'utf8').includes('gfs-writecache-lab'))
-  t.false(spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout.includes('gwl-'))
+  // Only this instance's: other instances may be up beside it.
+  t.false(losetup.includes(hostsDir + '/'))
+  t.false(readFileSync('/proc/self/mountinfo', 'utf8').includes(hostsDir + '/'))
+  t.false(new RegExp(`^\\d+:\\s+${namePrefix()}`, 'm').test(spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout))
   t.false((await lab.status()).up)
 })
