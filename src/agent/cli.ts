@@ -2,10 +2,10 @@
 // Only this file maps errors to messages and exit codes: 0 ok, 1 operation failed, 2 usage/config.
 import { Agent } from './agent.ts'
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type AgentConfig } from './config.ts'
-import { callAgent } from './control-socket.ts'
+import { callAgent, type Request } from './control-socket.ts'
 import { runDaemon } from './daemon.ts'
 import { evictCycle, prepare, type EvictResult } from './evict.ts'
-import { acquireLock } from './lock.ts'
+import { acquireLock, LockHeldError } from './lock.ts'
 import { stderrLog } from './log.ts'
 import { isUnionMounted, mountUnion, umountUnion } from './mounts.ts'
 import { UnionMountedError } from './reclaim.ts'
@@ -70,6 +70,24 @@ export function parseArgs(argv: string[]): Args {
   return a
 }
 
+/**
+ * Asks the daemon; without one, runs in-process under the state lock. A daemon that holds the lock
+ * but does not answer yet is starting: wait for its socket rather than fail.
+ */
+async function viaDaemon<T>(cfg: AgentConfig, req: Request, timeoutMs: number, fn: (agent: Agent) => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const answer = await callAgent<T>(cfg.socket, req, timeoutMs)
+    if (answer) return answer
+    try {
+      return await offline(cfg, fn)
+    } catch (error) {
+      if (!(error instanceof LockHeldError) || Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+}
+
 /** Runs a command against an in-process agent holding the state lock (no daemon running). */
 async function offline<T>(cfg: AgentConfig, fn: (agent: Agent) => Promise<T>): Promise<T> {
   const release = acquireLock(cfg.stateDir)
@@ -100,8 +118,7 @@ async function status(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
 async function flush(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
   const req = { cmd: 'flush' as const, wait: a.wait, timeoutMs: a.timeoutSeconds * 1000 }
   type R = { ok: boolean; message: string; pending: { entries: number } }
-  let r = await callAgent<R>(cfg.socket, req, req.timeoutMs + 30_000)
-  if (!r) r = await offline(cfg, (agent) => agent.flush(req))
+  const r = await viaDaemon<R>(cfg, req, req.timeoutMs + 30_000, (agent) => agent.flush(req))
   if (r.ok) {
     io.out(r.message)
     return 0
@@ -111,8 +128,7 @@ async function flush(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
 }
 
 async function evict(cfg: AgentConfig, io: Io): Promise<number> {
-  let r = await callAgent<EvictResult>(cfg.socket, { cmd: 'evict' }, 3_600_000)
-  if (!r) r = await offline(cfg, (agent) => evictCycle(agent))
+  const r = await viaDaemon<EvictResult>(cfg, { cmd: 'evict' }, 3_600_000, (agent) => evictCycle(agent))
   if (r.ok) {
     io.out(r.message)
     return 0

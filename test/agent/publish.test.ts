@@ -184,15 +184,17 @@ test('a file open for writing is not published until its writer closes it; appen
   const sb = await sandbox(t)
   const agent = await sb.agent()
   const file = join(sb.union, 'growing.log')
-  // writer keeps the fd open, appends for a while, then closes
+  // writer keeps the fd open and appends 30 lines; it closes only when told (stdin ends), so a
+  // slow machine cannot turn "open for writing" into "closed" behind the test's back
   const writer = spawn(process.execPath, [
     '-e',
     `const fs=require('fs');const fd=fs.openSync(process.argv[1],'a');let i=0;
-     const t=setInterval(()=>{fs.writeSync(fd,'line '+(i++)+'\\n');if(i===30){clearInterval(t);fs.closeSync(fd)}},20)`,
+     const t=setInterval(()=>{fs.writeSync(fd,'line '+(i++)+'\\n');if(i===30)clearInterval(t)},20);
+     process.stdin.on('end',()=>{clearInterval(t);while(i<30)fs.writeSync(fd,'line '+(i++)+'\\n');fs.closeSync(fd)});process.stdin.resume()`,
     file,
   ])
   const exited = new Promise((r) => writer.on('exit', r))
-  await sleep(100)
+  while (!existsSync(file)) await sleep(20)
   for (let i = 0; i < 5; i++) {
     await agent.flush({ wait: false, timeoutMs: 0, settleMs: 0 })
     t.false(existsSync(join(sb.lower, 'growing.log')), 'not published while open for writing')
@@ -200,6 +202,7 @@ test('a file open for writing is not published until its writer closes it; appen
   }
   const p = agent.pending()
   t.true(p.reasons.some((r) => /open for writing by pid/.test(r)), p.reasons.join(';'))
+  writer.stdin.end()
   await exited
   await flushAll(t, agent)
   const expected = Array.from({ length: 30 }, (_, i) => `line ${i}\n`).join('')
