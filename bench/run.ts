@@ -1,0 +1,251 @@
+// npm run bench (as root): the appliance measured side by side with what a user would otherwise use, on the
+// lab instance GFS_LAB_INSTANCE selects (0 when unset). Writes bench/results.json, prints a table and puts it
+// into the README's Benchmarks section. Reports goals; never fails on them.
+//   --reuse-lab      keep a lab that is up and provisioned (no cold provisioning figure: the run is partial)
+//   --skip a,b       leave out phases (provision, writes, unionfs, flush, agent); also makes the run partial
+// A partial run prints its table and writes bench/results.partial.json, leaving results.json and README alone.
+import { writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import * as lab from '../src/lab/api.ts'
+import { loadInventory } from '../src/inventory/load.ts'
+import { idleCpu, scanBench, type IdleCpu, type ScanResult } from './agent.ts'
+import { flushBench, type FlushResult } from './flush.ts'
+import { onHost, tryOnHost } from './host.ts'
+import { layoutFor, type Layout } from './layout.ts'
+import { mergedDirVariants, type MergedDirVariant } from './merged-dir.ts'
+import { cliRunSeconds, siteRun, type SiteRun } from './provision.ts'
+import { goal, machine, markdownTable, rounded, textTable, updateReadme, writeResults, type Results, type Row } from './report.ts'
+import { seedTable, type SeedResult } from './seed.ts'
+import { smallFiles, type SmallFilesResult } from './small-files.ts'
+import { round } from './stats.ts'
+import { unionfsFuse, type UnionfsFuseResult } from './unionfs-fuse.ts'
+import { unionVsLocal, type UnionVsLocal } from './union-vs-local.ts'
+
+const seedLink = { kbit: 2500, rttMs: 30 }
+const flushLink = { kbit: 10000, rttMs: 30 }
+const idleSeconds = 30
+const scanEntries = 100_000
+
+const args = process.argv.slice(2)
+const reuseLab = args.includes('--reuse-lab')
+const skipIndex = args.indexOf('--skip')
+const skip = new Set(skipIndex >= 0 ? (args[skipIndex + 1] ?? '').split(',') : [])
+const log = (line: string) => process.stdout.write(`${line}\n`)
+const f = (x: number, digits = 3) => String(round(x, digits))
+
+interface Measured {
+  cold?: SiteRun
+  upSeconds?: number
+  rerun?: SiteRun
+  rerunCliSeconds?: number
+  seed?: SeedResult
+  small?: SmallFilesResult
+  variants?: MergedDirVariant[]
+  vsLocal?: UnionVsLocal
+  unionfs?: UnionfsFuseResult
+  flush?: FlushResult
+  idle?: IdleCpu
+  scan?: ScanResult
+}
+
+/** Down, up --flavor ready and the site playbook: the cold figure; or reuse a lab that is already up. */
+async function prepareLab(m: Measured): Promise<void> {
+  const status = await lab.status()
+  if (reuseLab && status.up) {
+    log(`lab ${lab.instance} is up: reusing it`)
+    return
+  }
+  if (skip.has('provision') && status.up) return
+  log(`lab ${lab.instance}: down, then up --flavor ready`)
+  await lab.down({ log: (l) => log(`  ${l}`) })
+  const t0 = performance.now()
+  await lab.up({ flavor: 'ready', log: (l) => log(`  ${l}`) })
+  m.upSeconds = (performance.now() - t0) / 1000
+  log('site playbook, cold')
+  m.cold = await siteRun(lab.inventoryPath)
+  log(`  ${f(m.cold.seconds)} s, ${m.cold.changed} changed, ${m.cold.roundTrips} round trips`)
+}
+
+/** The no-change re-run, in process (engine time, round trips) and through the CLI (what a user waits for). */
+async function rerun(m: Measured): Promise<void> {
+  log('site playbook, no-change re-run')
+  m.rerun = await siteRun(lab.inventoryPath)
+  m.rerunCliSeconds = await cliRunSeconds(lab.inventoryPath)
+  log(`  ${f(m.rerun.seconds)} s (CLI ${f(m.rerunCliSeconds)} s), ${m.rerun.changed} changed, ${m.rerun.roundTrips} round trips`)
+}
+
+/** Everything written by the application side, with hydra's agent stopped so that no flush competes for the link. */
+async function writes(at: Layout, m: Measured): Promise<void> {
+  await lab.shape(seedLink.kbit, { rttMs: seedLink.rttMs })
+  await onHost('hydra', ['systemctl', 'stop', 'gfs-writecache.service'])
+  try {
+    if (!skip.has('agent')) log(`plexus's agent idle for ${idleSeconds} s, measured meanwhile`)
+    const idle = skip.has('agent') ? undefined : idleCpu('plexus', idleSeconds)
+    await onHost('hydra', ['mkdir', '-p', at.gv0, at.local])
+    log(`seed table at ${seedLink.kbit} kbit, ${seedLink.rttMs} ms RTT`)
+    m.seed = await seedTable(at)
+    log(`  gv0 1K blocks ${f(m.seed.gv0SmallBlocksKBps)} kB/s, union 1K blocks ${f(m.seed.unionSmallBlocksMBps)} MB/s, union 1M blocks ${f(m.seed.unionLargeBlocksMBps)} MB/s`)
+    log('small files')
+    m.small = await smallFiles(at)
+    log(`  gv0 ${f(m.small.gv0PerSecond)}/s, union new dir ${f(m.small.unionNewDirPerSecond)}/s, union merged dir ${f(m.small.unionMergedDirPerSecond)}/s`)
+    log('merged dir variants')
+    m.variants = await mergedDirVariants(at, `${at.union}/merged`, log)
+    if (idle) m.idle = await idle
+    log('union against the local disk under it')
+    m.vsLocal = await unionVsLocal(at)
+    log(`  large ${f(m.vsLocal.largeRatio)}, small files ${f(m.vsLocal.smallFilesRatio)}`)
+    if (!skip.has('unionfs')) {
+      log('unionfs-fuse over the same gv0')
+      m.unionfs = await unionfsFuse(at, { smallMaxSeconds: 10 })
+      log(`  large ${f(m.unionfs.result.largeBps / 1e6)} MB/s, small files ${f(m.unionfs.result.smallFilesPerSecond)}/s`)
+    }
+  } finally {
+    // only names that exist in the upper dir alone are removed, so no whiteout is left for the agent
+    await tryOnHost('hydra', ['rm', '-rf', `${at.union}/seed-union`, `${at.union}/new-0`, `${at.union}/new-1`, `${at.union}/new-2`, `${at.union}/vs-local`, at.local])
+    await tryOnHost('hydra', ['find', `${at.union}/merged`, '-mindepth', '1', '-maxdepth', '1', '-delete'])
+    await onHost('hydra', ['systemctl', 'start', 'gfs-writecache.service'])
+  }
+}
+
+/** The agent's drain at the flush link rate, after it has published what the writes phase left. */
+async function flush(at: Layout, settleSeconds: number, m: Measured): Promise<void> {
+  await lab.shape(flushLink.kbit, { rttMs: flushLink.rttMs })
+  await onHost('hydra', ['mkdir', '-p', at.union])
+  await onHost('hydra', ['gfs-writecache', 'flush', '--wait', '--timeout', '300'], { timeoutMs: 330_000 })
+  log(`flush at ${flushLink.kbit} kbit, ${flushLink.rttMs} ms RTT`)
+  m.flush = await flushBench(at, flushLink.kbit, settleSeconds)
+  log(`  large ${f(m.flush.largeDrainKbit)} kbit/s (${f(m.flush.largeEfficiency)} of the link), small ${f(m.flush.smallFilesPerSecond)}/s, close to durable ${f(m.flush.closeToDurableSeconds)} s`)
+}
+
+function complete(m: Measured): m is Required<Omit<Measured, 'variants' | 'upSeconds' | 'rerunCliSeconds'>> & Measured {
+  return Boolean(m.cold && m.rerun && m.seed && m.small && m.vsLocal && m.unionfs && m.flush && m.idle && m.scan)
+}
+
+/** The fixed-format results; fields not measured in a partial run are NaN. */
+function results(m: Measured, date: string): Results {
+  const u = m.vsLocal?.union
+  const ufs = m.unionfs?.result
+  return {
+    machine: machine(),
+    date,
+    seed: {
+      linkKbit: seedLink.kbit,
+      rttMs: seedLink.rttMs,
+      gv0SmallBlocksKBps: m.seed?.gv0SmallBlocksKBps ?? NaN,
+      unionSmallBlocksMBps: m.seed?.unionSmallBlocksMBps ?? NaN,
+      unionLargeBlocksMBps: m.seed?.unionLargeBlocksMBps ?? NaN,
+      speedup: m.seed?.speedup ?? NaN,
+    },
+    smallFiles: {
+      gv0PerSecond: m.small?.gv0PerSecond ?? NaN,
+      unionNewDirPerSecond: m.small?.unionNewDirPerSecond ?? NaN,
+      unionMergedDirPerSecond: m.small?.unionMergedDirPerSecond ?? NaN,
+    },
+    unionVsLocal: { largeRatio: m.vsLocal?.largeRatio ?? NaN, smallFilesRatio: m.vsLocal?.smallFilesRatio ?? NaN },
+    unionVsUnionfsFuse: {
+      largeRatio: u && ufs ? u.largeBps / ufs.largeBps : NaN,
+      smallFilesRatio: u && ufs ? u.smallFilesPerSecond / ufs.smallFilesPerSecond : NaN,
+    },
+    flush: {
+      linkKbit: flushLink.kbit,
+      largeDrainKbit: m.flush?.largeDrainKbit ?? NaN,
+      largeEfficiency: m.flush?.largeEfficiency ?? NaN,
+      smallFilesPerSecond: m.flush?.smallFilesPerSecond ?? NaN,
+      closeToDurableSeconds: m.flush?.closeToDurableSeconds ?? NaN,
+    },
+    provision: {
+      coldSeconds: m.cold?.seconds ?? NaN,
+      rerunSeconds: m.rerun?.seconds ?? NaN,
+      rerunChanged: m.rerun?.changed ?? NaN,
+      rerunRoundTrips: m.rerun?.roundTrips ?? NaN,
+    },
+    agent: { idleCpuPercent: m.idle?.percent ?? NaN, entries: m.scan?.entries ?? NaN, scanSeconds: m.scan?.scanSeconds ?? NaN, peakRssMB: m.scan?.peakRssMB ?? NaN },
+  }
+}
+
+/** The table: every figure of results.json, plus the figures behind the ratios and the merged-dir variants. */
+function rows(r: Results, m: Measured): Row[] {
+  const med3 = 'median of 3'
+  const out: Row[] = [
+    { section: 'seed', measure: 'dd bs=1K count=1024 into /gfs/gv0', value: `${f(r.seed.gv0SmallBlocksKBps)} kB/s`, note: `${r.seed.linkKbit} kbit, ${r.seed.rttMs} ms RTT; conv=fsync; ${med3}` },
+    { section: 'seed', measure: 'dd bs=1K count=1024 into /gfs/union', value: `${f(r.seed.unionSmallBlocksMBps)} MB/s`, note: `conv=fsync; ${med3}` },
+    { section: 'seed', measure: 'dd bs=1M count=10 into /gfs/union', value: `${f(r.seed.unionLargeBlocksMBps)} MB/s`, note: `conv=fsync; ${med3}` },
+    { section: 'seed', measure: 'speedup (union 1K blocks / gv0 1K blocks)', value: `${f(r.seed.speedup)}x`, note: goal(r.seed.speedup >= 500, 'at least 500') },
+    { section: 'small files', measure: '4 KiB files directly in gv0', value: `${f(r.smallFiles.gv0PerSecond)}/s`, note: `one writer; ${med3}` },
+    { section: 'small files', measure: 'through the union, new dir', value: `${f(r.smallFiles.unionNewDirPerSecond)}/s`, note: med3 },
+    { section: 'small files', measure: 'through the union, merged dir', value: `${f(r.smallFiles.unionMergedDirPerSecond)}/s`, note: `a gluster lookup per new name; ${med3}` },
+  ]
+  for (const v of m.variants ?? []) {
+    const x = v.perSecond / r.smallFiles.unionMergedDirPerSecond
+    out.push({ section: 'merged dir', measure: v.name, value: `${f(v.perSecond)}/s`, note: `${f(x, 2)}x the merged-dir figure${x >= 1.5 ? ' (helps)' : ' (no real change)'}; ${med3}` })
+  }
+  const lu = m.vsLocal
+  const ufs = m.unionfs?.result
+  out.push(
+    { section: 'vs local', measure: `100 MiB file: union / local /data`, value: f(r.unionVsLocal.largeRatio), note: `${goal(r.unionVsLocal.largeRatio >= 0.9, 'at least 0.9')}; ${lu ? `${f(lu.union.largeBps / 1e6)} vs ${f(lu.local.largeBps / 1e6)} MB/s` : ''}, dd bs=1M conv=fsync, ${med3}` },
+    { section: 'vs local', measure: `10,000 4 KiB files: union / local`, value: f(r.unionVsLocal.smallFilesRatio), note: `${goal(r.unionVsLocal.smallFilesRatio >= 0.9, 'at least 0.9')}; ${lu ? `${f(lu.union.smallFilesPerSecond)} vs ${f(lu.local.smallFilesPerSecond)}/s` : ''}, ${med3}` },
+    { section: 'vs unionfs-fuse', measure: '100 MiB file: union / unionfs-fuse', value: f(r.unionVsUnionfsFuse.largeRatio), note: `${ufs ? `unionfs-fuse ${f(ufs.largeBps / 1e6)} MB/s` : ''}; ${med3}` },
+    { section: 'vs unionfs-fuse', measure: '4 KiB files: union / unionfs-fuse', value: f(r.unionVsUnionfsFuse.smallFilesRatio), note: `${goal(r.unionVsUnionfsFuse.smallFilesRatio >= 2, 'at least 2')}; ${ufs ? `unionfs-fuse ${f(ufs.smallFilesPerSecond)}/s (cow, new dir, at the seed link; runs capped at 10 s)` : ''}` },
+    { section: 'flush', measure: `large files drained (${m.flush ? `${m.flush.detail.drainBytes / 1048576} MiB` : ''})`, value: `${f(r.flush.largeDrainKbit)} kbit/s`, note: `link ${r.flush.linkKbit} kbit, ${flushLink.rttMs} ms RTT; first byte to last on plexus's brick; one run` },
+    { section: 'flush', measure: 'large-file efficiency', value: f(r.flush.largeEfficiency), note: goal(r.flush.largeEfficiency >= 0.9, 'at least 0.9 of the link') },
+    { section: 'flush', measure: '1,000 small files published', value: `${f(r.flush.smallFilesPerSecond)}/s`, note: 'first to last on plexus\'s brick; one run' },
+    { section: 'flush', measure: 'close to durable on both bricks', value: `${f(r.flush.closeToDurableSeconds)} s`, note: `4 KiB file; includes the ${m.flush?.detail.settleSeconds ?? '?'} s settle time; ${med3}` },
+    { section: 'provision', measure: 'site, cold (fresh lab, flavor ready)', value: `${f(r.provision.coldSeconds)} s`, note: m.cold ? `${m.cold.changed} changed, ${m.cold.roundTrips} SSH round trips` : '' },
+    { section: 'provision', measure: 'site, no-change re-run', value: `${f(r.provision.rerunSeconds)} s`, note: `${goal(r.provision.rerunSeconds < 5, 'under 5 s for both hosts')}; CLI wall time ${m.rerunCliSeconds === undefined ? '?' : f(m.rerunCliSeconds)} s` },
+    { section: 'provision', measure: 're-run: changed / SSH round trips', value: `${r.provision.rerunChanged} / ${r.provision.rerunRoundTrips}`, note: 'both hosts together' },
+    { section: 'agent', measure: 'CPU at idle', value: `${f(r.agent.idleCpuPercent)} %`, note: `of one core, plexus's agent over ${idleSeconds} s, /proc/PID/stat` },
+    { section: 'agent', measure: `scan of ${r.agent.entries} pending entries`, value: `${f(r.agent.scanSeconds)} s`, note: `start-up scan, fresh process; ${med3}` },
+    { section: 'agent', measure: 'peak RSS during the scan', value: `${f(r.agent.peakRssMB)} MB`, note: m.scan ? `whole process; ${f(m.scan.baselineRssMB)} MB before the scan` : '' },
+  )
+  return out
+}
+
+async function main(): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('npm run bench boots the container lab and must run as root\n')
+    return 1
+  }
+  const date = new Date().toISOString()
+  const m: Measured = {}
+  const before = (await lab.status()).state?.shape
+  if (!skip.has('provision')) await prepareLab(m)
+  else if (!(await lab.status()).up) throw new Error(`lab ${lab.instance} is not up`)
+  if (!skip.has('provision')) await rerun(m)
+  const inventory = await loadInventory(lab.inventoryPath)
+  const hydra = inventory.hosts.find((h) => h.name === 'hydra')
+  if (!hydra) throw new Error(`${lab.inventoryPath} has no host hydra`)
+  const at = layoutFor(hydra.settings, date.replace(/[-:]/g, '').replace(/\..*/, ''))
+  try {
+    if (!skip.has('writes')) await writes(at, m)
+    if (!skip.has('flush')) await flush(at, hydra.settings.flush.settleSeconds, m)
+  } finally {
+    if (before) await lab.shape(before.rateKbit, { rttMs: before.rttMs }).catch(() => {})
+  }
+  if (!skip.has('agent')) {
+    log(`agent scan of ${scanEntries} entries (here, on a local overlay)`)
+    m.scan = await scanBench(scanEntries)
+  }
+  const r = results(m, date)
+  const table = rows(r, m)
+  log('')
+  log(textTable(table))
+  if (complete(m)) {
+    writeResults(r)
+    const readmeRows = markdownTable(rows(rounded(r), m))
+    updateReadme(
+      [
+        `\`npm run bench\` (as root) on ${r.machine}, ${r.date.slice(0, 10)}. Every ratio compares two figures measured in the same run; bench/results.json holds the figures.`,
+        '',
+        readmeRows,
+      ].join('\n'),
+    )
+    log(`\nwrote ${fileURLToPath(new URL('./results.json', import.meta.url))} and the README's Benchmarks section`)
+  } else {
+    const partial = fileURLToPath(new URL('./results.partial.json', import.meta.url))
+    writeFileSync(partial, JSON.stringify({ ...rounded(r), variants: m.variants }, null, 2) + '\n')
+    log(`\npartial run: wrote ${partial}; results.json and the README are unchanged`)
+  }
+  return 0
+}
+
+process.exitCode = await main()

@@ -1,0 +1,37 @@
+// The seed's union, unionfs-fuse in copy-on-write mode, over the same gv0 and a cache dir on the same disk.
+import { join } from 'node:path'
+import { onHost, tryOnHost } from './host.ts'
+import type { Layout } from './layout.ts'
+import { measureTarget, type TargetResult } from './write-targets.ts'
+
+export interface UnionfsFuseResult {
+  mount: string
+  result: TargetResult
+}
+
+/** Installs unionfs-fuse on hydra from its apt sources (the lab's proxy); updates the lists only when needed. */
+export async function installUnionfsFuse(): Promise<void> {
+  if (await tryOnHost('hydra', ['sh', '-c', 'command -v unionfs'])) return
+  const install = ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', 'unionfs-fuse']
+  if (await tryOnHost('hydra', install, { timeoutMs: 300_000 })) return
+  await onHost('hydra', ['apt-get', 'update'], { timeoutMs: 300_000 })
+  await onHost('hydra', install, { timeoutMs: 300_000 })
+}
+
+/** The large-file and small-files workloads through unionfs-fuse (cow) over gv0; unmounted afterwards. */
+export async function unionfsFuse(at: Layout, opts: { smallMaxSeconds: number }): Promise<UnionfsFuseResult> {
+  await installUnionfsFuse()
+  const cache = join(at.local, 'unionfs-cache')
+  const mountPoint = `/mnt/${at.name}-unionfs`
+  const options = 'cow,allow_other'
+  await onHost('hydra', ['mkdir', '-p', cache, mountPoint])
+  await onHost('hydra', ['unionfs', '-o', options, `${cache}=RW:${at.gv0Mount}=RO`, mountPoint])
+  try {
+    const result = await measureTarget('hydra', join(mountPoint, at.name, 'vs-unionfs'), { smallMaxSeconds: opts.smallMaxSeconds, removeAfter: false })
+    return { mount: `unionfs -o ${options} ${cache}=RW:${at.gv0Mount}=RO ${mountPoint}`, result }
+  } finally {
+    await tryOnHost('hydra', ['umount', mountPoint])
+    await tryOnHost('hydra', ['rm', '-rf', cache])
+    await tryOnHost('hydra', ['rmdir', mountPoint])
+  }
+}
