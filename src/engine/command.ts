@@ -10,6 +10,8 @@ export interface ExecCommand {
   /** input that must not be shown (passwords, keys) */
   stdinSecret?: boolean
   timeoutMs?: number
+  /** run on the controller (this machine) instead of the host: the TLS CA lives here */
+  controller?: boolean
 }
 
 /** Write a whole file atomically (temporary name, then rename). */
@@ -34,6 +36,11 @@ export function sh(strings: TemplateStringsArray, ...values: ShellArg[]): ExecCo
 /** Wrap already-quoted shell text as a command. */
 export function fromShell(text: ShellText, extra: Partial<ExecCommand> = {}): ExecCommand {
   return { kind: 'exec', script: text.script, display: text.display, ...extra }
+}
+
+/** The same command, run on the controller instead of the host (e.g. the CA's openssl). */
+export function onController(command: ExecCommand): ExecCommand {
+  return { ...command, controller: true }
 }
 
 /** A file upload; `secret` keeps its content out of every report. */

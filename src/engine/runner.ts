@@ -4,6 +4,7 @@ import type { Command } from './command.ts'
 import { ConnectError, FactError } from './errors.ts'
 import type { EngineEvent, HostTally, Sink, TaskStatus } from './events.ts'
 import type { Executor } from './executor.ts'
+import { localExecutor } from './local-executor.ts'
 import { failureReason, type Result } from './result.ts'
 import type { Change, Fact, Playbook, Task, TaskContext } from './task.ts'
 
@@ -20,6 +21,8 @@ export interface RunOptions {
   tags?: string[]
   /** wait between retries; tests pass a fake */
   sleep?(ms: number): Promise<void>
+  /** runs commands marked `controller` (the CA); default: this machine */
+  controller?: Executor
 }
 
 export interface Recap {
@@ -65,6 +68,9 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
     wouldChange: false,
   }))
   const check = options.check ?? false
+  let controller = options.controller
+  const executorFor = (state: HostState, command: Command): Executor =>
+    command.kind === 'exec' && command.controller ? (controller ??= localExecutor('controller')) : state.executor!
   sink({ type: 'play:start', playbook: playbook.name, hosts: options.hosts.map((h) => h.name), check })
 
   const emitEnd = (state: HostState, task: string, outcome: Outcome, ms: number) => {
@@ -102,7 +108,7 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
 
   const exec = async (state: HostState, task: string, command: Command): Promise<Result> => {
     roundTrips++
-    const result = await state.executor!.run(command)
+    const result = await executorFor(state, command).run(command)
     sink({
       type: 'cmd',
       host: state.host.name,
@@ -119,11 +125,11 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
     const facts = (task.facts?.(ctx) ?? {}) as Record<string, Fact<unknown>>
     const entries = await Promise.all(
       Object.entries(facts).map(async ([key, f]) => {
-        const cacheKey = f.command.kind === 'exec' ? f.command.script : `put:${f.command.path}`
+        const cacheKey = f.command.kind === 'exec' ? `${f.command.controller ? 'controller:' : ''}${f.command.script}` : `put:${f.command.path}`
         let pending = state.facts.get(cacheKey)
         if (!pending) {
           roundTrips++
-          pending = state.executor!.run(f.command)
+          pending = executorFor(state, f.command).run(f.command)
           state.facts.set(cacheKey, pending)
         }
         const result = await pending

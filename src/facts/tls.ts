@@ -1,0 +1,119 @@
+// Facts about the TLS material: what the controller's CA has issued, and what a host has installed.
+import { onController, sh } from '../engine/command.ts'
+import type { Result } from '../engine/result.ts'
+import { fact } from '../engine/task.ts'
+import { Secret } from '../inventory/types.ts'
+import { renewDays } from '../tls/ca.ts'
+
+export interface IssuedCertificate {
+  name: string
+  /** the subject's CN */
+  cn: string
+  /** signed by the CA's current certificate */
+  verified: boolean
+  /** valid for more than renewDays */
+  fresh: boolean
+  /** the key beside it belongs to the certificate */
+  keyMatches: boolean
+}
+
+export interface CaState {
+  /** ca.key and ca.pem exist */
+  ca: boolean
+  certificates: IssuedCertificate[]
+}
+
+/** Parse the controller's `ca` and `cert NAME CN VERIFIED FRESH KEYMATCH` lines. */
+export function parseCaState(result: Result): CaState {
+  if (result.exitCode !== 0) throw new Error(`cannot read the CA: ${(result.stderr || result.stdout).trim()}`)
+  const lines = result.stdout.split('\n')
+  return {
+    ca: lines.includes('ca'),
+    certificates: lines
+      .filter((l) => l.startsWith('cert\t'))
+      .map((l) => {
+        const [, name = '', subject = '', verified, fresh, keyMatches] = l.split('\t')
+        return { name, cn: /CN=([^,]*)/.exec(subject)?.[1] ?? '', verified: verified === 'yes', fresh: fresh === 'yes', keyMatches: keyMatches === 'yes' }
+      }),
+  }
+}
+
+/** What the CA in `dir` holds for these host names (on the controller). */
+export const caState = (dir: string, names: string[]) =>
+  fact(
+    `CA ${dir}`,
+    onController(sh`cd ${dir} 2>/dev/null || exit 0; [ -f ca.key ] && [ -f ca.pem ] && echo ca; for n in ${names}; do
+  [ -f "$n.pem" ] && [ -f "$n.key" ] || continue
+  s=$(openssl x509 -in "$n.pem" -noout -subject -nameopt RFC2253 2>/dev/null)
+  v=no; openssl verify -CAfile ca.pem "$n.pem" >/dev/null 2>&1 && v=yes
+  f=no; openssl x509 -in "$n.pem" -noout -checkend ${renewDays * 86400} >/dev/null 2>&1 && f=yes
+  k=no; [ "$(openssl x509 -in "$n.pem" -noout -pubkey 2>/dev/null)" = "$(openssl pkey -in "$n.key" -pubout 2>/dev/null)" ] && k=yes
+  printf 'cert\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$s" "$v" "$f" "$k"
+done; true`),
+    parseCaState,
+  )
+
+export interface IssuedMaterial {
+  ca: string
+  cert: string
+  key: Secret
+}
+
+/** Parse the `--- ca`, `--- cert`, `--- key` sections; undefined when something is missing. */
+export function parseMaterial(result: Result): IssuedMaterial | undefined {
+  if (result.exitCode !== 0) return undefined
+  const sections = new Map<string, string>()
+  let current = ''
+  for (const line of result.stdout.split('\n')) {
+    const header = /^--- (ca|cert|key)$/.exec(line)
+    if (header) current = header[1]!
+    else if (current) sections.set(current, (sections.get(current) ?? '') + line + '\n')
+  }
+  const [ca, cert, key] = ['ca', 'cert', 'key'].map((k) => sections.get(k)?.trimEnd())
+  if (!ca || !cert || !key) return undefined
+  return { ca: ca + '\n', cert: cert + '\n', key: new Secret(key + '\n') }
+}
+
+/** The CA certificate and a host's issued certificate and key, read on the controller (the key stays secret). */
+export const issuedMaterial = (dir: string, name: string) =>
+  fact(
+    `issued ${name}`,
+    onController(sh`cd ${dir} && echo '--- ca' && cat ca.pem && echo '--- cert' && cat ${`${name}.pem`} && echo '--- key' && cat ${`${name}.key`}`),
+    parseMaterial,
+  )
+
+/** Where gluster reads its TLS material (hard-wired in gluster). */
+export const glusterTlsFiles = { cert: '/etc/ssl/glusterfs.pem', key: '/etc/ssl/glusterfs.key', ca: '/etc/ssl/glusterfs.ca' } as const
+export const secureAccessFile = '/var/lib/glusterd/secure-access'
+/** Debian's glusterd 10 looks for the same three files in OpenSSL's directory; bricks use /etc/ssl. */
+export const opensslDirLinks = { cert: '/usr/lib/ssl/glusterfs.pem', key: '/usr/lib/ssl/glusterfs.key', ca: '/usr/lib/ssl/glusterfs.ca' } as const
+
+/** Parse `readlink` answers, one `path<TAB>target` line each (empty target: not a link). */
+export function parseLinks(result: Result): Record<string, string> {
+  return Object.fromEntries(result.stdout.split('\n').filter((l) => l.includes('\t')).map((l) => l.split('\t', 2) as [string, string]))
+}
+
+/** Where the OpenSSL-directory names of gluster's TLS files point. */
+export const tlsLinks = () =>
+  fact('gluster TLS links', sh`for f in ${Object.values(opensslDirLinks)}; do printf '%s\t%s\n' "$f" "$(readlink -- "$f")"; done`, parseLinks)
+
+/** Parse `sha256sum` lines (missing files print nothing) into path -> digest. */
+export function parseDigests(result: Result): Record<string, string> {
+  return Object.fromEntries(
+    result.stdout
+      .split('\n')
+      .map((l) => /^([0-9a-f]{64})\s+\*?(.+)$/.exec(l))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => [m[2]!, m[1]!]),
+  )
+}
+
+/** SHA-256 of the installed TLS files (the key is compared by digest, never read back). */
+export const installedTls = () =>
+  fact('installed TLS files', sh`sha256sum -- ${Object.values(glusterTlsFiles)} 2>/dev/null; true`, parseDigests)
+
+/** IPv4 addresses these names resolve to on the host, as gluster there would see them. */
+export const resolvedAddresses = (names: string[]) =>
+  fact(`addresses of ${names.join(' ')}`, sh`for n in ${names}; do getent ahostsv4 -- "$n" | cut -d' ' -f1; done | sort -u`, (r) =>
+    r.stdout.split('\n').map((l) => l.trim()).filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l)),
+  )
