@@ -10,6 +10,7 @@ import { immutableMountPoint, mounted } from '../src/tasks/mounts.ts'
 import { packages } from '../src/tasks/packages.ts'
 import { brickDirectory, storagePreflight } from '../src/tasks/storage.ts'
 import { service } from '../src/tasks/systemd.ts'
+import { certificateInstalled, certificatesIssued, managementEncryption, volumeTls } from '../src/tasks/tls.ts'
 import { agentHandlers, agentTasks, type AgentBundle } from '../src/tasks/writecache.ts'
 
 /** Packages every host needs: gluster, the agent's runtime, and the tools the agent and repair use. */
@@ -53,12 +54,16 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
   return [
     storagePreflight(),
     packages('packages installed', hostPackages),
+    certificatesIssued(),
+    certificateInstalled(),
+    managementEncryption(),
     service('glusterd', { enabled: true, started: true }, { name: 'glusterd enabled and running', tags: ['gluster'] }),
     brickDirectory(),
     probePeers(),
     peersInCluster(),
     volume(options.createVolume),
     brickIdentityRestored(),
+    volumeTls(),
     volumeStarted(),
     bricksOnline(),
     volumeOptionsSet(),

@@ -8,6 +8,7 @@ import type { Host, Inventory } from '../inventory/types.ts'
 import { jsonSink } from '../report/json.ts'
 import { maskSecrets } from '../report/mask.ts'
 import { terminalSink } from '../report/terminal.ts'
+import { caDir, caKeyTexts } from '../tls/ca.ts'
 import { parseCli, usage, type CliOptions } from './args.ts'
 import { loadPlaybook } from './playbooks.ts'
 
@@ -20,9 +21,10 @@ export function limitHosts(hosts: Host[], limit?: string[]): Host[] {
   return hosts.filter((h) => limit.includes(h.name))
 }
 
-/** Every secret value in the inventory, so reports can mask them. */
+/** Every secret value in the inventory and its CA's private keys, so reports can mask them. */
 export function inventorySecrets(inventory: Inventory): string[] {
-  return inventory.hosts.flatMap((h) => [h.password?.value, h.becomePassword?.value].filter((s): s is string => !!s))
+  const passwords = inventory.hosts.flatMap((h) => [h.password?.value, h.becomePassword?.value].filter((s): s is string => !!s))
+  return [...passwords, ...caKeyTexts(caDir(inventory.file))]
 }
 
 async function run(options: CliOptions): Promise<number> {
