@@ -45,9 +45,10 @@ function write(file, size) {
   out({ closedAt: Date.now() })
 }
 
-// watch DIR COUNT SIZE TIMEOUT_SECONDS PREFIX: when did the first entry (any name) appear in DIR, and when
-// did all COUNT final names PREFIX0.. reach SIZE bytes
-async function watch(dir, count, size, timeoutSeconds, prefix) {
+// watch DIR COUNT SIZE TIMEOUT_SECONDS PREFIX [WINDOW_SECONDS]: when did the first entry (any name) appear in
+// DIR, and when did all COUNT final names PREFIX0.. reach SIZE bytes; with a window, stop that many seconds
+// after the first entry and say how many were complete by then
+async function watch(dir, count, size, timeoutSeconds, prefix, windowSeconds) {
   const deadline = Date.now() + timeoutSeconds * 1000
   let first = null
   const remaining = new Set(Array.from({ length: count }, (_, i) => prefix + i))
@@ -60,7 +61,8 @@ async function watch(dir, count, size, timeoutSeconds, prefix) {
       if (!remaining.has(n)) continue
       try { if (fs.statSync(path.join(dir, n)).size === size) remaining.delete(n) } catch {}
     }
-    if (remaining.size === 0) return out({ first: first ?? now, done: now })
+    if (remaining.size === 0) return out({ first: first ?? now, done: now, complete: count })
+    if (windowSeconds > 0 && first !== null && now - first >= windowSeconds * 1000) return out({ first, done: now, complete: count - remaining.size })
     await sleep(names.length > 200 ? 100 : 20)
   }
   out({ first, done: null, missing: remaining.size })
@@ -85,7 +87,7 @@ const n = Number
 const run = {
   files: () => files(args[0], n(args[1]), n(args[2]), n(args[3]), n(args[4]), args[5]),
   write: () => write(args[0], n(args[1])),
-  watch: () => watch(args[0], n(args[1]), n(args[2]), n(args[3]), args[4]),
+  watch: () => watch(args[0], n(args[1]), n(args[2]), n(args[3]), args[4], n(args[5] ?? 0)),
   cpu: () => cpu(args[0], n(args[1])),
 }[cmd]
 if (!run) { process.stderr.write('unknown command ' + cmd + '\n'); process.exit(64) }

@@ -1,7 +1,7 @@
 // The cache against the local disk it sits on: the same workloads in /data directly and through /gfs/union.
 import { join } from 'node:path'
 import type { Layout } from './layout.ts'
-import { measureTarget, type TargetResult } from './write-targets.ts'
+import { compareTargets, type TargetResult } from './write-targets.ts'
 
 export interface UnionVsLocal {
   largeRatio: number
@@ -12,7 +12,6 @@ export interface UnionVsLocal {
 
 /** Union over local disk, for a large file and for 10,000 4 KiB files (new dirs, so the union stays in upper). */
 export async function unionVsLocal(at: Layout): Promise<UnionVsLocal> {
-  const local = await measureTarget('hydra', join(at.local, 'local'))
-  const union = await measureTarget('hydra', join(at.union, 'vs-local'))
-  return { largeRatio: union.largeBps / local.largeBps, smallFilesRatio: union.smallFilesPerSecond / local.smallFilesPerSecond, union, local }
+  const [local, union] = await compareTargets('hydra', [{ dir: join(at.local, 'local') }, { dir: join(at.union, 'vs-local') }])
+  return { largeRatio: union!.largeBps / local!.largeBps, smallFilesRatio: union!.smallFilesPerSecond / local!.smallFilesPerSecond, union: union!, local: local! }
 }

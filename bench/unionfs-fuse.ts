@@ -2,11 +2,13 @@
 import { join } from 'node:path'
 import { onHost, tryOnHost } from './host.ts'
 import type { Layout } from './layout.ts'
-import { measureTarget, type TargetResult } from './write-targets.ts'
+import { compareTargets, type TargetResult } from './write-targets.ts'
 
 export interface UnionfsFuseResult {
   mount: string
   result: TargetResult
+  /** the appliance's union, measured in turn with unionfs-fuse */
+  union: TargetResult
 }
 
 /** Installs unionfs-fuse on hydra from its apt sources (the lab's proxy); updates the lists only when needed. */
@@ -18,7 +20,7 @@ export async function installUnionfsFuse(): Promise<void> {
   await onHost('hydra', install, { timeoutMs: 300_000 })
 }
 
-/** The large-file and small-files workloads through unionfs-fuse (cow) over gv0; unmounted afterwards. */
+/** The large-file and small-files workloads through unionfs-fuse (cow) over gv0, in turn with the union; unmounted afterwards. */
 export async function unionfsFuse(at: Layout, opts: { smallMaxSeconds: number }): Promise<UnionfsFuseResult> {
   await installUnionfsFuse()
   const cache = join(at.local, 'unionfs-cache')
@@ -27,8 +29,11 @@ export async function unionfsFuse(at: Layout, opts: { smallMaxSeconds: number })
   await onHost('hydra', ['mkdir', '-p', cache, mountPoint])
   await onHost('hydra', ['unionfs', '-o', options, `${cache}=RW:${at.gv0Mount}=RO`, mountPoint])
   try {
-    const result = await measureTarget('hydra', join(mountPoint, at.name, 'vs-unionfs'), { smallMaxSeconds: opts.smallMaxSeconds, removeAfter: false })
-    return { mount: `unionfs -o ${options} ${cache}=RW:${at.gv0Mount}=RO ${mountPoint}`, result }
+    const [result, union] = await compareTargets('hydra', [
+      { dir: join(mountPoint, at.name, 'vs-unionfs'), smallMaxSeconds: opts.smallMaxSeconds, removeAfter: false },
+      { dir: join(at.union, 'vs-unionfs') },
+    ])
+    return { mount: `unionfs -o ${options} ${cache}=RW:${at.gv0Mount}=RO ${mountPoint}`, result: result!, union: union! }
   } finally {
     await tryOnHost('hydra', ['umount', mountPoint])
     await tryOnHost('hydra', ['rm', '-rf', cache])

@@ -1,35 +1,55 @@
 // The two workloads every write target gets (the union, the local disk under it, unionfs-fuse): one large
-// file and 10,000 small files, each median of three, so the ratios compare like with like.
+// file and 10,000 small files. Two targets are measured interleaved (A B A B A B), so that a slow spell of
+// the shared machine hits both sides of a ratio alike; each figure is the median of three.
 import { join } from 'node:path'
 import { dd, onHost, type HostName } from './host.ts'
-import { median, repeat } from './stats.ts'
+import { median } from './stats.ts'
 import { createFiles, smallFileRuns, type FilesRun } from './small-files.ts'
 
 export const largeFileMiB = 100
 export const smallFileCount = 10_000
 
 export interface TargetResult {
+  dir: string
   /** bytes per second, dd bs=1M conv=fsync */
   largeBps: number
   smallFilesPerSecond: number
   runs: { largeBps: number[]; smallFiles: FilesRun[] }
 }
 
-/** Large file and small files into a directory on a host; each run in a fresh subdirectory, removed afterwards unless the caller clears the whole target. */
-export async function measureTarget(host: HostName, dir: string, opts: { smallMaxSeconds?: number; removeAfter?: boolean } = {}): Promise<TargetResult> {
-  await onHost(host, ['mkdir', '-p', dir])
-  const largeBps = await repeat(smallFileRuns, async (i) => {
-    const file = join(dir, `large-${i}`)
-    const r = await dd(host, file, '1M', largeFileMiB)
-    if (opts.removeAfter ?? true) await onHost(host, ['rm', '-f', file])
-    return r.bytes / r.seconds
-  })
-  const smallFiles: FilesRun[] = []
+export interface Target {
+  dir: string
+  /** stop each small-files run after this many seconds (files/s from what it wrote) */
+  smallMaxSeconds?: number
+  /** false when the caller clears the whole target afterwards (unlinks through a slow union cost time) */
+  removeAfter?: boolean
+}
+
+/** Large file and small files into each target's directory on a host, the targets taking turns. */
+export async function compareTargets(host: HostName, targets: Target[]): Promise<TargetResult[]> {
+  const results: TargetResult[] = targets.map((t) => ({ dir: t.dir, largeBps: 0, smallFilesPerSecond: 0, runs: { largeBps: [], smallFiles: [] } }))
+  for (const t of targets) await onHost(host, ['mkdir', '-p', t.dir])
   for (let i = 0; i < smallFileRuns; i++) {
-    const sub = join(dir, `files-${i}`)
-    await onHost(host, ['mkdir', sub])
-    smallFiles.push(await createFiles(host, sub, smallFileCount, { maxSeconds: opts.smallMaxSeconds ?? 60 }))
-    if (opts.removeAfter ?? true) await onHost(host, ['rm', '-rf', sub])
+    for (const [k, t] of targets.entries()) {
+      const file = join(t.dir, `large-${i}`)
+      await onHost(host, ['sync'])
+      const r = await dd(host, file, '1M', largeFileMiB)
+      if (t.removeAfter ?? true) await onHost(host, ['rm', '-f', file])
+      results[k]!.runs.largeBps.push(r.bytes / r.seconds)
+    }
   }
-  return { largeBps: median(largeBps), smallFilesPerSecond: median(smallFiles.map((r) => r.perSecond)), runs: { largeBps, smallFiles } }
+  for (let i = 0; i < smallFileRuns; i++) {
+    for (const [k, t] of targets.entries()) {
+      const sub = join(t.dir, `files-${i}`)
+      await onHost(host, ['mkdir', sub])
+      await onHost(host, ['sync'])
+      results[k]!.runs.smallFiles.push(await createFiles(host, sub, smallFileCount, { maxSeconds: t.smallMaxSeconds ?? 60 }))
+      if (t.removeAfter ?? true) await onHost(host, ['rm', '-rf', sub])
+    }
+  }
+  for (const r of results) {
+    r.largeBps = median(r.runs.largeBps)
+    r.smallFilesPerSecond = median(r.runs.smallFiles.map((x) => x.perSecond))
+  }
+  return results
 }
