@@ -12,7 +12,7 @@ test.before(async () => {
 })
 
 test.serial('--check on a fresh lab says what it would do and changes nothing', async (t) => {
-  const run = await provision(['--inventory', 'lab', '--check'])
+  const run = await provision(['--inventory', lab.inventoryName(), '--check'])
   t.is(run.exitCode, 0, explain(run))
   for (const h of hosts) {
     t.true(run.recap!.hosts[h]!.changed > 0, `${h} would change something`)
@@ -27,7 +27,7 @@ test.serial('--check on a fresh lab says what it would do and changes nothing', 
 })
 
 test.serial('one run provisions both bare hosts', async (t) => {
-  const run = await provision(['--inventory', 'lab'], { timeoutMs: 20 * 60_000 })
+  const run = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
   t.is(run.exitCode, 0, explain(run))
   t.deepEqual(run.failures, [])
   for (const h of hosts) {
@@ -61,7 +61,7 @@ test.serial('a file written into hydra\'s union reaches both bricks and plexus',
 })
 
 test.serial('a second run changes nothing', async (t) => {
-  const run = await provision(['--inventory', 'lab'])
+  const run = await provision(['--inventory', lab.inventoryName()])
   t.is(run.exitCode, 0, explain(run))
   for (const h of hosts) t.like(run.recap!.hosts[h], { changed: 0, failed: 0, unreachable: false }, JSON.stringify(run.events.filter((e) => e.type === 'task:end' && e.status === 'changed')))
 })
