@@ -3,7 +3,7 @@ import test from 'ava'
 import { eventually, lab, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision, type ProvisionRun } from '../helpers/provision.ts'
 
-const inventory = ['--inventory', 'lab']
+const inventory = ['--inventory', lab.inventoryName()]
 const changedOn = (run: ProvisionRun, host: string) => run.recap?.hosts[host]?.changed ?? -1
 
 test.before(async () => {
