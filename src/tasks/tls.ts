@@ -68,8 +68,17 @@ export function certificateInstalled(): Task {
     when: tlsOn,
     facts: (ctx) => ({ issued: issuedMaterial(caDir(ctx.inventory.file), ctx.host.name), installed: installedTls(), links: tlsLinks() }),
     plan: ({ issued, installed, links }, ctx) => {
-      if (!issued) return refuse(`no certificate issued for ${ctx.host.name} in ${caDir(ctx.inventory.file)}`)
+      const dir = caDir(ctx.inventory.file)
+      if (!issued) return refuse(`no certificate issued for ${ctx.host.name} in ${dir}`)
       const differs = (path: string, content: string) => installed[path] !== sha256(content)
+      // A host that already trusts another CA was set up from another copy of the inventory: re-keying it
+      // would lock out every host still holding the old certificates. Never do that by accident.
+      if (installed[glusterTlsFiles.ca] && differs(glusterTlsFiles.ca, issued.ca))
+        return refuse(
+          `${ctx.host.name} already trusts another CA than ${dir} (it was provisioned from another copy of ` +
+            `this inventory). Put that CA directory beside this inventory, or, to re-key every host on ` +
+            `purpose, remove ${glusterTlsFiles.ca} on all of them first.`,
+        )
       return changesOr(
         `${glusterTlsFiles.cert} is ${ctx.host.name}'s current certificate`,
         differs(glusterTlsFiles.ca, issued.ca) && change(`install the CA certificate ${glusterTlsFiles.ca}`, put(glusterTlsFiles.ca, issued.ca)),

@@ -1,5 +1,5 @@
 // Lab access for end-to-end tests: fail loudly when the lab cannot come up, never skip.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
@@ -40,7 +40,11 @@ export async function eventually(check: () => Promise<boolean | string>, timeout
 export function labInventoryWith(change: (inventory: any) => void): string {
   const inventory = parse(readFileSync(lab.inventoryPath, 'utf8'))
   change(inventory)
-  const file = join(mkdtempSync(join(tmpdir(), 'gfs-inv-')), 'variant.yaml')
+  const dir = mkdtempSync(join(tmpdir(), 'gfs-inv-'))
+  const file = join(dir, 'variant.yaml')
   writeFileSync(file, stringify(inventory))
+  // the variant is the same appliance: it keeps the lab inventory's CA (beside it as <name>-ca/)
+  const ca = lab.inventoryPath.replace(/\.ya?ml$/, '-ca')
+  if (existsSync(ca)) cpSync(ca, join(dir, 'variant-ca'), { recursive: true })
   return file
 }

@@ -63,6 +63,11 @@ test('certificate installed: uploads what differs; the key with mode 0600 and ne
   t.regex(plan(certificateInstalled(), { issued: undefined, installed, links: linked }).refuse!, /no certificate issued for hydra/)
 })
 
+test('certificate installed: a host that trusts another CA is never re-keyed by accident', (t) => {
+  const installed = { '/etc/ssl/glusterfs.ca': digest('OTHER-CA\n'), '/etc/ssl/glusterfs.pem': digest('OLD\n'), '/etc/ssl/glusterfs.key': digest('OLD\n') }
+  t.regex(plan(certificateInstalled(), { issued: material, installed, links: linked }).refuse!, /already trusts another CA/)
+})
+
 test('certificate installed: the key upload is marked secret', (t) => {
   const task = certificateInstalled()
   const r = task.plan({ issued: material, installed: {}, links: linked } as never, { host: hosts[0]!, hosts, inventory: { file: '/tmp/i.yaml', hosts, knownHostsFile: '', trustNewHostKeys: false }, check: false })
