@@ -18,7 +18,7 @@ export const defaultSettings: Readonly<Settings> = Object.freeze({
   cacheWork: '/data/writecache/work',
   glusterOptions: {},
   splitBrainPolicy: 'none',
-  tls: false,
+  tls: true,
   flush: {
     settleSeconds: 5,
     scanIntervalSeconds: 60,

@@ -70,7 +70,7 @@ test('defaults from DESIGN.md', valid, {
         cacheWork: '/data/writecache/work',
         glusterOptions: {},
         splitBrainPolicy: 'none',
-        tls: false,
+        tls: true,
         flush: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70 },
       },
     },
@@ -146,7 +146,7 @@ test('group_vars and host_vars files: Ansible order (inventory group < group_var
           brick: /srv/inline-host
         plexus:
 `,
-    'group_vars/all.yaml': 'volume: file-all\ntrust_new_host_keys: true\n',
+    'group_vars/all.yaml': 'volume: file-all\ntrust_new_host_keys: true\ntls: false\n',
     'group_vars/storage.yml': 'brick: /srv/file-group\n',
     'group_vars/storage/flush.yaml': 'flush:\n  settle_seconds: 2\n',
     'host_vars/plexus.yaml': 'ansible_port: 2222\n',

@@ -96,7 +96,7 @@ test('management encryption: a running appliance is switched over in a safe orde
 })
 
 test('TLS tasks are skipped when the inventory turns TLS off', (t) => {
-  const off = [host('hydra'), host('plexus')]
+  const off = [host('hydra', {}, { tls: false }), host('plexus', {}, { tls: false })]
   for (const task of [certificatesIssued(), certificateInstalled(), managementEncryption(), volumeTls()])
     t.is(task.when?.({ host: off[0]!, hosts: off, inventory: { file: '/i.yaml', hosts: off, knownHostsFile: '', trustNewHostKeys: false }, check: false }), 'tls is off in the inventory')
 })
