@@ -10,6 +10,8 @@ export interface ExecCommand {
   /** input that must not be shown (passwords, keys) */
   stdinSecret?: boolean
   timeoutMs?: number
+  /** a long step: its output lines are reported as progress while it runs */
+  progress?: boolean
   /** run on the controller (this machine) instead of the host: the TLS CA lives here */
   controller?: boolean
 }

@@ -2,21 +2,22 @@
 import { spawn } from 'node:child_process'
 import type { Command } from './command.ts'
 import { putScript } from './command.ts'
-import type { Executor } from './executor.ts'
+import { lineSplitter, type Executor, type RunOptions } from './executor.ts'
 import type { Result } from './result.ts'
 
 /** Run commands with sh -c on the controller, with the same result shape as over SSH. */
 export function localExecutor(host = 'localhost'): Executor {
   return {
     host,
-    async run(command: Command): Promise<Result> {
+    async run(command: Command, options: RunOptions = {}): Promise<Result> {
       const exec = command.kind === 'put' ? putScript(command) : command
       const started = performance.now()
       return await new Promise<Result>((resolve) => {
         const child = spawn('sh', ['-c', exec.script], { stdio: ['pipe', 'pipe', 'pipe'], timeout: exec.timeoutMs })
         const out: Buffer[] = []
         const err: Buffer[] = []
-        child.stdout.on('data', (b: Buffer) => out.push(b))
+        const lines = lineSplitter(options.onLine)
+        child.stdout.on('data', (b: Buffer) => (out.push(b), lines(b)))
         child.stderr.on('data', (b: Buffer) => err.push(b))
         child.stdin.on('error', () => {})
         child.stdin.end(exec.stdin ?? '')

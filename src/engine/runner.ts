@@ -108,7 +108,17 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
 
   const exec = async (state: HostState, task: string, command: Command): Promise<Result> => {
     roundTrips++
-    const result = await executorFor(state, command).run(command)
+    let last = 0
+    const onLine =
+      command.kind === 'exec' && command.progress
+        ? (line: string) => {
+            // at most two progress lines a second, so a chatty command does not flood the report
+            if (performance.now() - last < 500) return
+            last = performance.now()
+            sink({ type: 'progress', host: state.host.name, task, message: line.slice(0, 200) })
+          }
+        : undefined
+    const result = await executorFor(state, command).run(command, { onLine })
     sink({
       type: 'cmd',
       host: state.host.name,

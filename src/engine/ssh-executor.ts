@@ -7,7 +7,7 @@ import type { Host } from '../inventory/types.ts'
 import type { Command, ExecCommand } from './command.ts'
 import { putScript } from './command.ts'
 import { ConnectError } from './errors.ts'
-import type { Executor } from './executor.ts'
+import { lineSplitter, type Executor, type RunOptions } from './executor.ts'
 import {
   fingerprint,
   hostPattern,
@@ -132,7 +132,7 @@ class SshExecutor implements Executor {
     this.lost = error
   }
 
-  async run(command: Command): Promise<Result> {
+  async run(command: Command, options: RunOptions = {}): Promise<Result> {
     if (this.lost) throw new ConnectError(this.host, `connection lost: ${this.lost.message}`)
     const exec = command.kind === 'put' ? putScript(command) : command
     const { script, stdin } = becomeScript(this.target, exec)
@@ -152,6 +152,7 @@ class SshExecutor implements Executor {
           stdin: stdin === undefined ? undefined : Readable.from([Buffer.from(stdin)]),
           noTrim: true,
           onChannel: (c) => (channel = c),
+          onStdout: lineSplitter(options.onLine),
         }),
         timeout,
       ])

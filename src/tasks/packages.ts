@@ -28,7 +28,10 @@ export function packages(name: string, names: string[] | ((ctx: TaskContext) => 
       return changes(
         change(
           `install ${missing.join(', ')}`,
-          sh`${aptWaitingForLocks}; apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold ${missing}`,
+          {
+            ...sh`${aptWaitingForLocks}; apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold ${missing}`,
+            progress: true,
+          },
         ),
       )
     },

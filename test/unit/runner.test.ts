@@ -140,3 +140,17 @@ test('check mode: a fact that depends on an earlier change is skipped, not faile
   t.like(recap.hosts.hydra, { changed: 1, skipped: 1, failed: 0 })
   t.like(recap.hosts.plexus, { ok: 1, failed: 1 })
 })
+
+test('a long command marked progress reports its output lines while it runs', async (t) => {
+  const { localExecutor } = await import('../../src/engine/local-executor.ts')
+  const { sink, events } = collect()
+  const inv = inventory()
+  const pb: Playbook = {
+    name: 'progress',
+    description: '',
+    tasks: [task({ name: 'install', plan: () => changes(change('install', { ...sh`for i in 1 2 3; do echo step $i; sleep 0.6; done`, progress: true })) })],
+  }
+  await runPlaybook({ playbook: pb, inventory: inv, hosts: inv.hosts.slice(0, 1), sink, connect: async (h) => localExecutor(h.name) })
+  const progress = events.flatMap((e) => (e.type === 'progress' ? [e.message] : []))
+  t.deepEqual(progress, ['step 1', 'step 2', 'step 3'])
+})
