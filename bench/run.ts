@@ -17,6 +17,7 @@ import { cliRunSeconds, siteRun, type SiteRun } from './provision.ts'
 import { goal, machine, markdownTable, rounded, textTable, updateReadme, writeResults, type Results, type Row } from './report.ts'
 import { seedTable, type SeedResult } from './seed.ts'
 import { smallFiles, type SmallFilesResult } from './small-files.ts'
+import { benchmarkNotes } from './notes.ts'
 import { round } from './stats.ts'
 import { unionfsFuse, type UnionfsFuseResult } from './unionfs-fuse.ts'
 import { unionVsLocal, type UnionVsLocal } from './union-vs-local.ts'
@@ -241,6 +242,8 @@ async function main(): Promise<number> {
         `\`npm run bench\` (as root) on ${r.machine}, ${r.date.slice(0, 10)}. Every ratio compares two figures measured in the same run; bench/results.json holds the figures.`,
         '',
         readmeRows,
+        '',
+        benchmarkNotes,
       ].join('\n'),
     )
     log(`\nwrote ${fileURLToPath(new URL('./results.json', import.meta.url))} and the README's Benchmarks section`)
