@@ -1,7 +1,7 @@
 // Only the inventory's hosts get in: gluster over TLS against an intruder, strict SSH host keys,
 // and no secret in any output. Runs against whichever lab instance GFS_LAB_INSTANCE selects.
 import test from 'ava'
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
@@ -21,6 +21,9 @@ function writeInventory(change: (inventory: any) => void = () => {}): string {
   inventory.all.vars.tls = true
   change(inventory)
   writeFileSync(inventoryFile, stringify(inventory))
+  // the same appliance as the lab inventory: its hosts may already trust the lab's CA, so keep it
+  const labCa = caDir(lab.inventoryPath)
+  if (existsSync(labCa) && !existsSync(caDir(inventoryFile))) cpSync(labCa, caDir(inventoryFile), { recursive: true })
   return inventoryFile
 }
 
