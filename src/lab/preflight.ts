@@ -8,8 +8,8 @@ export const debianDeps = [
   'systemd-container', 'debootstrap', 'apt-cacher-ng', 'openssh-client', 'e2fsprogs',
   'iproute2', 'util-linux', 'mount', 'gcc', 'libc6-dev', 'ca-certificates',
   // the controller's side of the tests: a throw-away sshd for the SSH executor tests, xattr tools
-  // for the agent's tests on a local overlay, openssl for the TLS CA, unionfs-fuse for the benchmark
-  'openssh-server', 'attr', 'openssl', 'unionfs-fuse',
+  // for the agent's tests on a local overlay, openssl for the TLS CA
+  'openssh-server', 'attr', 'openssl',
 ]
 
 const tools: Record<string, string> = {
