@@ -161,6 +161,24 @@ export function parseSplitBrain(result: Result): string[] {
   return [...new Set(files.filter(Boolean))].sort()
 }
 
-/** Files in split brain. */
-export const splitBrainFiles = (volume: string) =>
-  fact(`gluster split-brain ${volume}`, sh`gluster --mode=script volume heal ${volume} info split-brain --xml`, parseSplitBrain)
+export interface HealState {
+  bricks: HealSummary[]
+  /** paths (or <gfid:...>) in split brain; listed only when the summary counts any */
+  splitBrainFiles: string[]
+}
+
+/** Parse the healState command: the summary document, then the split-brain listing when one was asked for. */
+export function parseHealState(result: Result): HealState {
+  const [summary, listing] = result.stdout.split('<?xml').filter((d) => d.trim()).map((d) => `<?xml${d}`)
+  const part = (stdout: string | undefined) => ({ ...result, stdout: stdout ?? '' })
+  const bricks = parseHealSummary(part(summary))
+  return { bricks, splitBrainFiles: listing ? parseSplitBrain(part(listing)) : [] }
+}
+
+/** Pending heals per brick, and the split-brain files only when there are any: one round trip in the common case. */
+export const healState = (volume: string) =>
+  fact(
+    `gluster heal ${volume}`,
+    sh`out=$(gluster --mode=script volume heal ${volume} info summary --xml) || { echo "$out"; exit 1; }; printf '%s\n' "$out"; case "$out" in *'<numberOfEntriesInSplitBrain>'[1-9]*) gluster --mode=script volume heal ${volume} info split-brain --xml;; esac`,
+    parseHealState,
+  )

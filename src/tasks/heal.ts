@@ -1,7 +1,7 @@
 // Self-heal: pending entries are healed (with progress, bounded); split brains are listed and resolved by policy only.
 import { sh } from '../engine/command.ts'
 import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
-import { healSummary, splitBrainFiles } from '../facts/gluster.ts'
+import { healState } from '../facts/gluster.ts'
 
 const policyCommand = { 'latest-mtime': 'latest-mtime', 'bigger-file': 'bigger-file' } as const
 
@@ -11,13 +11,14 @@ export function healed(options: { attempts?: number; delayMs?: number } = {}): T
     name: 'pending heals',
     tags: ['gluster', 'heal'],
     runOnce: true,
-    facts: (ctx) => ({ heal: healSummary(ctx.host.settings.volume) }),
+    facts: (ctx) => ({ state: healState(ctx.host.settings.volume) }),
     wait: {
       attempts: options.attempts ?? 150,
       delayMs: options.delayMs ?? 2000,
-      progress: ({ heal }) => `healing: ${heal.map((b) => `${b.brick} ${b.pending} pending`).join(', ')}`,
+      progress: ({ state }) => `healing: ${state.bricks.map((b) => `${b.brick} ${b.pending} pending`).join(', ')}`,
     },
-    plan: ({ heal }, ctx) => {
+    plan: ({ state }, ctx) => {
+      const heal = state.bricks
       const volume = ctx.host.settings.volume
       const offline = heal.filter((b) => !b.connected)
       if (offline.length) return refuse(`cannot heal while bricks are unreachable: ${offline.map((b) => b.brick).join(', ')}`)
@@ -34,8 +35,9 @@ export function splitBrainResolved(): Task {
     name: 'split-brain files',
     tags: ['gluster', 'heal'],
     runOnce: true,
-    facts: (ctx) => ({ files: splitBrainFiles(ctx.host.settings.volume) }),
-    plan: ({ files }, ctx) => {
+    facts: (ctx) => ({ state: healState(ctx.host.settings.volume) }),
+    plan: ({ state }, ctx) => {
+      const files = state.splitBrainFiles
       const s = ctx.host.settings
       if (files.length === 0) return noop('no split-brain entries')
       if (s.splitBrainPolicy === 'none') {

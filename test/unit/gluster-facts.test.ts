@@ -1,7 +1,7 @@
 import test from 'ava'
 import { readFileSync } from 'node:fs'
 import type { Result } from '../../src/engine/result.ts'
-import { parseHealSummary, parsePeers, parseVolumeInfo, parseVolumeOptions, parseVolumeStatus } from '../../src/facts/gluster.ts'
+import { parseHealState, parseHealSummary, parsePeers, parseVolumeInfo, parseVolumeOptions, parseVolumeStatus } from '../../src/facts/gluster.ts'
 
 const captured = (name: string, exitCode = 0): Result => ({
   host: 'h',
@@ -59,4 +59,16 @@ test('peer status of a single node is empty; gluster errors carry gluster words'
   const failed: Result = { ...captured('peer-status-empty.xml'), stdout: '<cliOutput><opRet>-1</opRet><opErrno>2</opErrno><opErrstr>Connection failed. Please check if gluster daemon is operational.</opErrstr></cliOutput>' }
   t.throws(() => parsePeers(failed), { message: /gluster daemon is operational/ })
   t.throws(() => parsePeers({ ...failed, exitCode: 1, stdout: '', stderr: 'gluster: command not found' }), { message: /command not found/ })
+})
+
+test('heal state: the summary alone, or followed by the split-brain listing', (t) => {
+  const summary = captured('heal-info-summary.xml')
+  t.deepEqual(parseHealState(summary).splitBrainFiles, [])
+  t.is(parseHealState(summary).bricks.length, 2)
+  const listing =
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput><healInfo><bricks><brick hostUuid="u"><name>vm:/b1</name>' +
+    '<file gfid="g1">/docs/a &amp; b.txt</file><file gfid="g2">&lt;gfid:1234&gt;</file></brick><brick hostUuid="u"><name>vm:/b2</name>' +
+    '<file gfid="g1">/docs/a &amp; b.txt</file></brick></bricks></healInfo><opRet>0</opRet><opErrno>0</opErrno><opErrstr/></cliOutput>\n'
+  const both = parseHealState({ ...summary, stdout: summary.stdout + listing })
+  t.deepEqual(both.splitBrainFiles, ['/docs/a & b.txt', '<gfid:1234>'])
 })

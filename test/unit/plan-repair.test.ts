@@ -54,17 +54,17 @@ const heal = (pending: number, splitBrain = 0, connected = true): HealSummary[] 
 ]
 
 test('heals: triggered while entries are pending; refused while a brick is unreachable', (t) => {
-  t.deepEqual(planOf(healed(), { heal: heal(3) }).commands, ['gluster --mode=script volume heal gv0'])
-  t.deepEqual(planOf(healed(), { heal: heal(0) }).changes, [])
-  t.regex(planOf(healed(), { heal: heal(3, 0, false) }).refuse!, /unreachable/)
+  t.deepEqual(planOf(healed(), { state: { bricks: heal(3), splitBrainFiles: [] } }).commands, ['gluster --mode=script volume heal gv0'])
+  t.deepEqual(planOf(healed(), { state: { bricks: heal(0), splitBrainFiles: [] } }).changes, [])
+  t.regex(planOf(healed(), { state: { bricks: heal(3, 0, false), splitBrainFiles: [] } }).refuse!, /unreachable/)
 })
 
 test('split brain: listed without a policy, resolved with one', (t) => {
-  const refusal = planOf(splitBrainResolved(), { files: ['/docs/a.txt'] }).refuse!
+  const refusal = planOf(splitBrainResolved(), { state: { bricks: heal(0, 1), splitBrainFiles: ['/docs/a.txt'] } }).refuse!
   t.regex(refusal, /1 file\(s\) in split brain: \/docs\/a.txt/)
   t.regex(refusal, /split-brain source-brick/)
   const hosts = [host('hydra', {}, { splitBrainPolicy: 'latest-mtime' }), host('plexus', {}, { splitBrainPolicy: 'latest-mtime' })]
-  t.deepEqual(planOf(splitBrainResolved(), { files: ['/docs/a.txt', '<gfid:1234>'] }, { hosts }).commands, [
+  t.deepEqual(planOf(splitBrainResolved(), { state: { bricks: heal(0, 2), splitBrainFiles: ['/docs/a.txt', '<gfid:1234>'] } }, { hosts }).commands, [
     'gluster --mode=script volume heal gv0 split-brain latest-mtime /docs/a.txt',
     'gluster --mode=script volume heal gv0 split-brain latest-mtime gfid:1234',
   ])
