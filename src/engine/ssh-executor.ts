@@ -139,9 +139,11 @@ class SshExecutor implements Executor {
     const started = performance.now()
     let channel: ClientChannel | undefined
     let timer: NodeJS.Timeout | undefined
+    let timedOut = false
     const timeout = new Promise<never>((_, reject) => {
       if (exec.timeoutMs)
         timer = setTimeout(() => {
+          timedOut = true
           channel?.close()
           reject(new Error(`timed out after ${exec.timeoutMs} ms`))
         }, exec.timeoutMs)
@@ -166,6 +168,9 @@ class SshExecutor implements Executor {
       }
     } catch (error) {
       if (this.lost || !this.ssh.isConnected()) throw new ConnectError(this.host, `connection lost: ${(error as Error).message}`)
+      // A command that never ran (no session could be opened) has no output to parse: never pass off
+      // empty output as an answer. Only our own timeout becomes a result (exit 124, like timeout(1)).
+      if (!timedOut) throw new Error(`${this.host}: could not run a command over SSH: ${(error as Error).message}`)
       return {
         host: this.host,
         command: exec.display,

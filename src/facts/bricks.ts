@@ -23,13 +23,16 @@ export function parseBrickIdentity(result: Result): BrickIdentity {
   const volumeId = /^[0-9a-f]{32}$/.test(hex)
     ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
     : undefined
-  return { exists: values.exists === 'yes', volumeId, hasData: values.entries !== undefined && values.entries !== '0' }
+  // a brick judged empty may be reset: only a complete answer counts
+  if (values.end !== 'yes' || !values.exists || (values.exists === 'yes' && values.entries === undefined))
+    throw new Error(`incomplete answer about the brick (${JSON.stringify(result.stdout.slice(0, 200))}); not planning from it`)
+  return { exists: values.exists === 'yes', volumeId, hasData: values.exists === 'yes' && values.entries !== '0' }
 }
 
 /** The brick's volume-id xattr and whether it holds data. */
 export const brickIdentity = (brick: string) =>
   fact(
     `brick ${brick}`,
-    sh`if [ -d ${brick} ]; then echo exists=yes; getfattr --absolute-names -e hex -n trusted.glusterfs.volume-id -- ${brick} 2>/dev/null | grep '^trusted'; echo "entries=$(find ${brick} -mindepth 1 -maxdepth 1 ! -name .glusterfs | head -n 1 | wc -l)"; else echo exists=no; fi`,
+    sh`if [ -d ${brick} ]; then echo exists=yes; getfattr --absolute-names -e hex -n trusted.glusterfs.volume-id -- ${brick} 2>/dev/null | grep '^trusted'; echo "entries=$(find ${brick} -mindepth 1 -maxdepth 1 ! -name .glusterfs | head -n 1 | wc -l)"; else echo exists=no; fi; echo end=yes`,
     parseBrickIdentity,
   )

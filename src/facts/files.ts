@@ -52,16 +52,28 @@ export interface FileContent {
   mode: number
 }
 
-/** Parse `stat -c %a` on the first line followed by the file's content. */
+/** Written after a file's content, so output cut short is never mistaken for the whole file. */
+export const endMarker = '<<gfs-writecache:end>>'
+
+/** Parse `stat -c %a` on the first line, the file's content, then the end marker. */
 export function parseFileContent(result: Result): FileContent {
-  if (result.exitCode !== 0) return { exists: false, content: '', mode: 0 }
+  if (result.exitCode === 0 && result.stdout === 'missing\n') return { exists: false, content: '', mode: 0 }
+  if (result.exitCode !== 0) throw new Error(`cannot read the file: exit ${result.exitCode}: ${result.stderr.trim()}`)
   const newline = result.stdout.indexOf('\n')
-  return { exists: true, mode: parseInt(result.stdout.slice(0, newline), 8), content: result.stdout.slice(newline + 1) }
+  const mode = result.stdout.slice(0, newline)
+  // a plan rewrites whole files (fstab) from this: refuse anything but the complete answer
+  if (newline < 0 || !/^[0-7]{3,4}$/.test(mode) || !result.stdout.endsWith(endMarker))
+    throw new Error(`incomplete answer (${result.stdout.length} bytes); not planning from it`)
+  return { exists: true, mode: parseInt(mode, 8), content: result.stdout.slice(newline + 1, -endMarker.length) }
 }
 
 /** A text file's content and mode (exists=false when missing). */
 export const fileContent = (path: string) =>
-  fact(`content ${path}`, sh`stat -c %a -- ${path} && cat -- ${path}`, parseFileContent)
+  fact(
+    `content ${path}`,
+    sh`if [ -e ${path} ]; then stat -c %a -- ${path} && cat -- ${path} && printf %s ${endMarker}; else echo missing; fi`,
+    parseFileContent,
+  )
 
 /** The SHA-256 of a file, or undefined when missing: for large files whose content need not travel. */
 export const fileDigest = (path: string) =>

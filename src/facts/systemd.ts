@@ -16,6 +16,8 @@ export interface UnitState {
 /** Parse `systemctl show -p ... UNIT...` (blocks separated by blank lines, in argument order). */
 export function parseUnitStates(result: Result, names: string[]): UnitState[] {
   const blocks = result.stdout.split(/\n\n+/).filter((b) => b.trim())
+  if (blocks.length !== names.length || blocks.some((b) => !/^LoadState=/m.test(b)))
+    throw new Error(`incomplete answer from systemctl show (${blocks.length} of ${names.length} units)`)
   return names.map((name, i) => {
     const props = Object.fromEntries(
       (blocks[i] ?? '')
@@ -47,5 +49,7 @@ export const unitStates = (names: string[]) =>
   )
 
 /** One unit's state. */
-export const unitState = (name: string) =>
-  fact(`unit ${name}`, unitStates([name]).command, (r) => parseUnitStates(r, [name])[0]!)
+export const unitState = (name: string) => {
+  const all = unitStates([name])
+  return fact(`unit ${name}`, all.command, (r) => all.parse(r)[0]!)
+}

@@ -17,9 +17,9 @@ const brick = (b: Partial<BrickIdentity>): BrickIdentity => ({ exists: true, vol
 const onPlexus = { on: host('plexus') }
 
 test('brick identity: parsed from getfattr output', (t) => {
-  const out = 'exists=yes\ntrusted.glusterfs.volume-id=0xebf735b52ac346f3909aefdb5f1f41ce\nentries=1\n'
+  const out = 'exists=yes\ntrusted.glusterfs.volume-id=0xebf735b52ac346f3909aefdb5f1f41ce\nentries=1\nend=yes\n'
   t.deepEqual(parseBrickIdentity({ host: 'h', command: '', exitCode: 0, stdout: out, stderr: '', durationMs: 0 }), brick({}))
-  const wiped = parseBrickIdentity({ host: 'h', command: '', exitCode: 0, stdout: 'exists=yes\nentries=0\n', stderr: '', durationMs: 0 })
+  const wiped = parseBrickIdentity({ host: 'h', command: '', exitCode: 0, stdout: 'exists=yes\nentries=0\nend=yes\n', stderr: '', durationMs: 0 })
   t.deepEqual(wiped, { exists: true, volumeId: undefined, hasData: false })
 })
 
