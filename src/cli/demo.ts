@@ -18,17 +18,16 @@ async function show(host: string, title: string, argv: string[]): Promise<void> 
 
 say('bringing the lab up: hydra and plexus as bare Debian bookworm hosts')
 await lab.up({ flavor: process.env.LAB_FLAVOR === 'ready' ? 'ready' : 'bare', log: (l) => console.log(chalk.dim(`lab: ${l}`)) })
-say('provisioning: npx zx provision.mjs --inventory lab')
-if (provision('--inventory', 'lab') !== 0) process.exit(1)
+const inventory = lab.inventoryName()
+say(`provisioning: npx zx provision.mjs --inventory ${inventory}`)
+if (provision('--inventory', inventory) !== 0) process.exit(1)
 say('a file written through the union on hydra, then flushed to gv0')
 await lab.exec('hydra', ['sh', '-c', 'date > /gfs/union/hello-from-hydra.txt'])
 await show('hydra', 'publish everything pending, wait until done', ['gfs-writecache', 'flush', '--wait', '--timeout', '120'])
 for (const host of ['hydra', 'plexus']) await show(host, 'the brick holds it', ['cat', '/data/brick1/gv0/hello-from-hydra.txt'])
 say('the result')
 await show('hydra', '', ['gluster', 'volume', 'info', 'gv0'])
-for (const host of ['hydra', 'plexus']) {
-  await show(host, '', ['findmnt', '-o', 'TARGET,SOURCE,FSTYPE', '/gfs/gv0'])
-  await show(host, '', ['findmnt', '-o', 'TARGET,SOURCE,FSTYPE', '/gfs/union'])
-  await show(host, '', ['gfs-writecache', 'status'])
-}
+for (const host of ['hydra', 'plexus']) await show(host, '', ['findmnt', '-o', 'TARGET,SOURCE,FSTYPE,OPTIONS', '/gfs/gv0', '/gfs/union'])
+say(`health: npx zx provision.mjs status --inventory ${inventory}`)
+provision('status', '--inventory', inventory)
 say(`done: the lab stays up (npm run lab -- status | ssh HOST | down); inventory: ${lab.inventoryPath}`)
