@@ -1,7 +1,6 @@
-// systemd units: unit files in place, enabled, running.
-import { put, sh } from '../engine/command.ts'
-import { change, changes, changesOr, noop, task, type Task, type TaskContext } from '../engine/task.ts'
-import { fileContent } from '../facts/files.ts'
+// systemd units: enabled, running.
+import { sh } from '../engine/command.ts'
+import { change, changesOr, task, type Task, type TaskContext } from '../engine/task.ts'
 import { unitState } from '../facts/systemd.ts'
 
 type Value<T> = T | ((ctx: TaskContext) => T)
@@ -30,30 +29,6 @@ export function service(
         want.started === true && !activeNow && change(`start ${name} (was ${state.active})`, sh`systemctl start ${name}`),
         want.started === false && activeNow && change(`stop ${name}`, sh`systemctl stop ${name}`),
       )
-    },
-  })
-}
-
-/** A unit file with exact content; changes notify `daemon-reload` and any given handlers. */
-export function unitFile(
-  name: string,
-  content: (ctx: TaskContext) => string,
-  options: { tags?: string[]; notify?: string[] } = {},
-): Task {
-  const path = `/etc/systemd/system/${name}`
-  return task({
-    name: `unit file ${name}`,
-    tags: options.tags,
-    notify: options.notify,
-    facts: () => ({ current: fileContent(path) }),
-    plan: ({ current }, ctx) => {
-      const wanted = content(ctx)
-      if (current.exists && current.content === wanted) return noop(`${path} up to date`)
-      return changes({
-        summary: `${current.exists ? 'update' : 'create'} ${path}`,
-        commands: [put(path, wanted), sh`systemctl daemon-reload`],
-        diff: { path, before: current.content, after: wanted },
-      })
     },
   })
 }
