@@ -1,6 +1,7 @@
 // Atomic publish of one upper file, symlink or directory into gv0 (flush contract 2, 3, 6).
-import { constants } from 'node:fs'
-import { chmod, chown, copyFile, lchown, lstat, lutimes, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
+import { constants, type Stats } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
+import { chmod, chown, lchown, lstat, lutimes, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
 import { conflictName } from './conflicts.ts'
 import { lowerId, lstatOrNull, sameTime } from './lower.ts'
 import { baseName, fromBytes, fsPath, joinRel, parentRel, type Bytes } from './paths.ts'
@@ -30,10 +31,15 @@ function record(e: UpperEntry, L: PublishRecord['L'], extra: Partial<PublishReco
  * Decides where the local version goes: its own name, or a conflict name when gv0 changed too.
  * A non-matching entry in the way (e.g. a directory where a file now is) is removed when unchanged.
  */
-async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean): Promise<{ target: Bytes; conflict: boolean }> {
+async function chooseTarget(
+  ctx: PublishContext,
+  e: UpperEntry,
+  wantDir: boolean,
+  known?: Stats | null,
+): Promise<{ target: Bytes; conflict: boolean; lower?: Stats | null }> {
   const rec = ctx.state.get(e.rel)
   if (rec?.x) return { target: rec.x, conflict: true }
-  const st = await lstatOrNull(fsPath(ctx.lower, e.rel))
+  const st = known !== undefined ? known : await lstatOrNull(fsPath(ctx.lower, e.rel))
   const id = lowerId(st)
   const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
   const typeClash = st !== null && st.isDirectory() !== wantDir
@@ -45,8 +51,9 @@ async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean
     if (kept.length > 0) {
       return { target: joinRel(parentRel(e.rel), conflictName(baseName(e.rel), ctx.host, ctx.now())), conflict: true }
     }
+    return { target: e.rel, conflict: false } // lower changed under us: the caller looks again
   }
-  return { target: e.rel, conflict: false }
+  return { target: e.rel, conflict: false, lower: st }
 }
 
 async function recheck(ctx: PublishContext, e: UpperEntry): Promise<string | null> {
@@ -69,7 +76,48 @@ function reportConflict(ctx: PublishContext, e: UpperEntry, target: Bytes): void
   })
 }
 
-/** Copies a regular file under a temp name, sets owner/mode/xattrs/times, fsyncs, rechecks, renames. */
+const COPY_CHUNK = 1 << 20
+
+/** Creates `tmp` exclusively with the entry's mode, so no extra chmod round trip is needed in the usual case. */
+async function createTemp(tmp: Buffer, mode: number): Promise<FileHandle> {
+  try {
+    return await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    await unlink(tmp) // this process's own leftover (the name carries host and pid)
+    return await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+  }
+}
+
+/**
+ * Copies the upper file's bytes into an open temp file. Reads at most `size` + 1 bytes: a file that grew
+ * is reported as such (more than `size` copied) instead of being chased while a writer appends.
+ */
+async function copyInto(src: Buffer, dst: FileHandle, size: number): Promise<number> {
+  const from = await open(src, constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, size + 1))
+    let copied = 0
+    while (copied <= size) {
+      const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, size + 1 - copied), copied)
+      if (bytesRead === 0) break
+      let off = 0
+      while (off < bytesRead) off += (await dst.write(buf, off, bytesRead - off, copied + off)).bytesWritten
+      copied += bytesRead
+    }
+    return copied
+  } finally {
+    await from.close()
+  }
+}
+
+/**
+ * Copies a regular file under a temp name, sets owner/mode/xattrs/times, fsyncs, rechecks, renames.
+ * gv0 is a FUSE mount: every lookup of a missing name, create and rename in one directory holds that
+ * directory's lock for a WAN round trip or more, so publishes into one directory run one such step at a
+ * time. The target is therefore looked up once before the copy and once just before the rename, and
+ * the temp file is created, filled and finished through one descriptor.
+ */
 export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xattrs | null): Promise<Outcome> {
   const rec = ctx.state.get(e.rel)
   const here = await lstatOrNull(fsPath(ctx.lower, rec?.x ?? e.rel))
@@ -81,30 +129,34 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(await lstat(p)), rec?.x ? { x: rec.x } : {}))
     return { result: 'already' }
   }
-  const { target, conflict } = await chooseTarget(ctx, e, false)
+  // without a conflict record, `here` is gv0's entry at the file's own name: no second lookup
+  const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here)
+  const { target, conflict } = chosen
   const dir = parentRel(target)
   const tmp = fsPath(ctx.lower, joinRel(dir, tempName(ctx.host, baseName(target))))
-  const before = conflict ? null : lowerId(await lstatOrNull(fsPath(ctx.lower, target)))
+  const before = conflict ? null : lowerId(chosen.lower !== undefined ? chosen.lower : await lstatOrNull(fsPath(ctx.lower, target)))
+  const want = e.mode & 0o7777
+  let fh: FileHandle | null = await createTemp(tmp, want)
   try {
-    await copyFile(fsPath(ctx.upper, e.rel), tmp, constants.COPYFILE_EXCL)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      await unlink(tmp).catch(() => {})
-      throw err
-    }
-    await unlink(tmp)
-    await copyFile(fsPath(ctx.upper, e.rel), tmp, constants.COPYFILE_EXCL)
-  }
-  try {
-    const fh = await open(tmp, 'r+')
     try {
-      await fh.chown(e.uid, e.gid)
-      await fh.chmod(e.mode & 0o7777)
+      // attributes come with the create reply: this fstat is answered from the kernel's cache
+      const created = await fh.stat()
+      const copied = await copyInto(fsPath(ctx.upper, e.rel), fh, e.size)
+      if (copied !== e.size) {
+        await fh.close()
+        fh = null
+        await unlink(tmp)
+        return { result: 'changed', reason: 'changed during publish' }
+      }
+      const chowned = created.uid !== e.uid || created.gid !== e.gid
+      if (chowned) await fh.chown(e.uid, e.gid)
+      // chown clears set-id bits, and umask or a set-group-id parent may have changed the mode at create
+      if ((created.mode & 0o7777) !== want || (chowned && (want & 0o6000) !== 0)) await fh.chmod(want)
       if (xattrs) await writeUserXattrs(fh.fd, xattrs)
       await fh.utimes(e.atimeMs / 1000, e.mtimeMs / 1000)
       await fh.sync()
     } finally {
-      await fh.close()
+      await fh?.close()
     }
     const changed = await recheck(ctx, e)
     if (changed) {

@@ -180,6 +180,35 @@ test('hard-to-quote names arrive intact and nothing is run', async (t) => {
   t.false(existsSync(join(sb.lower, 'a'.repeat(255))))
 })
 
+test('file modes survive umask, set-id bits survive the chown, and a set-group-id lower dir does not leak its group', async (t) => {
+  const sb = await sandbox(t)
+  mkdirSync(join(sb.lower, 'shared'))
+  chownSync(join(sb.lower, 'shared'), 0, 4321)
+  chmodSync(join(sb.lower, 'shared'), 0o2777) // new files in it get group 4321 unless chowned
+  const cases: [string, number, number, number][] = [
+    ['open.txt', 0o666, 0, 0], // umask would strip group/other write at create
+    ['tool', 0o4755, 1234, 5678], // chown clears set-uid: mode must be set after it
+    ['gtool', 0o2750, 0, 5678],
+    ['private', 0o600, 0, 0],
+    ['empty', 0o644, 0, 0],
+    ['shared/root-file', 0o644, 0, 0], // must be root:root, not the dir's set-gid group
+  ]
+  for (const [name, mode, uid, gid] of cases) {
+    writeFileSync(join(sb.union, name), name === 'empty' ? '' : `content of ${name}\n`)
+    chownSync(join(sb.union, name), uid, gid)
+    chmodSync(join(sb.union, name), mode)
+  }
+  const agent = await sb.agent()
+  await flushAll(t, agent)
+  for (const [name, mode, uid, gid] of cases) {
+    const st = lstatSync(join(sb.lower, name))
+    t.is(st.mode & 0o7777, mode, `${name} mode`)
+    t.is(st.uid, uid, `${name} uid`)
+    t.is(st.gid, gid, `${name} gid`)
+    t.is(text(join(sb.lower, name)), name === 'empty' ? '' : `content of ${name}\n`)
+  }
+})
+
 test('a file open for writing is not published until its writer closes it; appends during a flush are not lost', async (t) => {
   const sb = await sandbox(t)
   const agent = await sb.agent()
