@@ -9,7 +9,7 @@ import { isUnionMounted, lowerProblem } from './mounts.ts'
 import { removeLower } from './remove-lower.ts'
 import { applyOpaque } from './opaque.ts'
 import { openWriters } from './open-files.ts'
-import { depthOf, fromBytes, fsPath, toBytes, type Bytes } from './paths.ts'
+import { depthOf, fromBytes, fsPath, parentRel, toBytes, type Bytes } from './paths.ts'
 import { publishDir, publishFile, publishSymlink, type Outcome } from './publish.ts'
 import type { PublishContext } from './publish-context.ts'
 import { quiescence } from './quiescence.ts'
@@ -79,6 +79,26 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<boole
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, worker))
+}
+
+/**
+ * Orders entries round-robin over their parent directories. gv0's FUSE mount runs one lookup, create or
+ * rename at a time per directory, so parallel publishes only overlap those steps when they work in
+ * different directories; in index order the workers would all queue on the first directory.
+ */
+export function acrossDirs(entries: UpperEntry[]): UpperEntry[] {
+  const byDir = new Map<Bytes, UpperEntry[]>()
+  for (const e of entries) {
+    const d = parentRel(e.rel)
+    const l = byDir.get(d)
+    if (l) l.push(e)
+    else byDir.set(d, [e])
+  }
+  if (byDir.size <= 1) return entries
+  const lists = [...byDir.values()]
+  const out: UpperEntry[] = []
+  for (let i = 0; out.length < entries.length; i++) for (const l of lists) if (i < l.length) out.push(l[i])
+  return out
 }
 
 export class Agent {
@@ -296,7 +316,7 @@ export class Agent {
         return sum
       }
       let blocked = false
-      await pool(ready, this.cfg.publishConcurrency, async (e) => {
+      await pool(acrossDirs(ready), this.cfg.publishConcurrency, async (e) => {
         try {
           await this.applyOne(ctx, e, xs.get(e.rel) ?? null, sum)
           this.entryBackoff.delete(e.rel)
