@@ -106,6 +106,9 @@ After=${union}
 
 [Service]
 Type=simple
+# each gv0 call holds a libuv thread for a WAN round trip or more: the default pool of 4 queued the
+# parallel publishes behind each other (set here: the ESM loader starts the pool before the agent runs)
+Environment=UV_THREADPOOL_SIZE=16
 ExecStart=${exec(p, 'run')}
 Restart=always
 RestartSec=2
