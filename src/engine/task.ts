@@ -60,6 +60,14 @@ export interface Task<F extends Record<string, Fact<unknown>> = Record<string, F
   wait?: { attempts: number; delayMs: number; progress?(facts: FactValues<F>): string }
 }
 
+/** A task argument given as it is, or computed per host. */
+export type Value<T> = T | ((ctx: TaskContext) => T)
+
+/** The value of a task argument on this host. */
+export function valueOn<T>(value: Value<T>, ctx: TaskContext): T {
+  return typeof value === 'function' ? (value as (ctx: TaskContext) => T)(ctx) : value
+}
+
 /** A task that runs once at the end of a play, when notified. */
 export interface Handler {
   name: string

@@ -56,6 +56,11 @@ export function glusterXml(result: Result, allowErrno: number[] = []): { doc: Xm
   return { doc, errno }
 }
 
+/** A brick as gluster names it: `host:/path`. */
+export function brickName(brick: { host: string; path: string }): string {
+  return `${brick.host}:${brick.path}`
+}
+
 /** Parse `gluster peer status --xml`. */
 export function parsePeers(result: Result): Peer[] {
   const { doc } = glusterXml(result)
@@ -149,10 +154,6 @@ export const volumeOptions = (volume: string) =>
 /** Brick processes of the volume. */
 export const volumeStatus = (volume: string) =>
   fact(`gluster status ${volume}`, sh`gluster --mode=script volume status ${volume} --xml`, parseVolumeStatus)
-
-/** Pending heals and split-brain counts per brick. */
-export const healSummary = (volume: string) =>
-  fact(`gluster heal ${volume}`, sh`gluster --mode=script volume heal ${volume} info summary --xml`, parseHealSummary)
 
 /** Parse `gluster volume heal NAME info split-brain --xml` into the paths in split brain (deduplicated). */
 export function parseSplitBrain(result: Result): string[] {

@@ -2,7 +2,8 @@
 import { sh } from '../engine/command.ts'
 import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
 import { brickIdentity } from '../facts/bricks.ts'
-import { volumeInfo, volumeStatus } from '../facts/gluster.ts'
+import { brickName, volumeInfo, volumeStatus } from '../facts/gluster.ts'
+import { wantedBricks } from './gluster.ts'
 
 /** Brick processes that are down are started again (`volume start force` starts only missing ones). */
 export function bricksOnline(): Task {
@@ -14,8 +15,8 @@ export function bricksOnline(): Task {
     wait: { attempts: 20, delayMs: 1500 },
     plan: ({ bricks }, ctx) => {
       const volume = ctx.host.settings.volume
-      const wanted = ctx.hosts.map((h) => `${h.name}:${h.settings.brick}`)
-      const online = new Set(bricks.filter((b) => b.online).map((b) => `${b.host}:${b.path}`))
+      const wanted = wantedBricks(ctx.hosts)
+      const online = new Set(bricks.filter((b) => b.online).map(brickName))
       const down = wanted.filter((b) => !online.has(b))
       if (down.length === 0) return noop(`${wanted.length} bricks online`)
       return changes(change(`start brick process(es) ${down.join(', ')}`, sh`gluster --mode=script volume start ${volume} force`))
@@ -31,9 +32,9 @@ export function brickIdentityRestored(): Task {
     facts: (ctx) => ({ volume: volumeInfo(ctx.host.settings.volume), brick: brickIdentity(ctx.host.settings.brick) }),
     plan: ({ volume, brick }, ctx) => {
       const s = ctx.host.settings
-      const name = `${ctx.host.name}:${s.brick}`
+      const name = brickName({ host: ctx.host.name, path: s.brick })
       if (!volume) return noop(`volume ${s.volume} does not exist yet`)
-      if (!volume.bricks.some((b) => `${b.host}:${b.path}` === name)) return noop(`${name} is not a brick of ${s.volume}`)
+      if (!volume.bricks.map(brickName).includes(name)) return noop(`${name} is not a brick of ${s.volume}`)
       if (brick.volumeId === volume.id) return noop(`${name} belongs to ${s.volume}`)
       const commands = [
         sh`gluster --mode=script volume reset-brick ${s.volume} ${name} start`,

@@ -1,11 +1,8 @@
 // Files, directories and fstab lines with exact, idempotent content.
 import { put, sh } from '../engine/command.ts'
-import { changes, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
+import { changes, noop, refuse, task, type Task, type TaskContext, type Value, valueOn } from '../engine/task.ts'
 import { fileContent, pathState } from '../facts/files.ts'
 
-type Value<T> = T | ((ctx: TaskContext) => T)
-const resolve = <T>(value: Value<T>, ctx: TaskContext): T =>
-  typeof value === 'function' ? (value as (ctx: TaskContext) => T)(ctx) : value
 
 /** A directory that exists with the given mode (parents created as needed). */
 export function directory(name: string, path: Value<string>, options: { mode?: number; tags?: string[] } = {}): Task {
@@ -13,9 +10,9 @@ export function directory(name: string, path: Value<string>, options: { mode?: n
   return task({
     name,
     tags: options.tags,
-    facts: (ctx) => ({ state: pathState(resolve(path, ctx)) }),
+    facts: (ctx) => ({ state: pathState(valueOn(path, ctx)) }),
     plan: ({ state }, ctx) => {
-      const p = resolve(path, ctx)
+      const p = valueOn(path, ctx)
       if (state.exists && state.type !== 'directory') return refuse(`${p} exists and is a ${state.type}, not a directory`)
       if (!state.exists) return changes({ summary: `create ${p}`, commands: [sh`mkdir -p -m ${mode.toString(8)} -- ${p}`] })
       if (state.mode !== mode) return changes({ summary: `chmod ${mode.toString(8)} ${p}`, commands: [sh`chmod ${mode.toString(8)} -- ${p}`] })
@@ -36,9 +33,9 @@ export function file(
     name,
     tags: options.tags,
     notify: options.notify,
-    facts: (ctx) => ({ current: fileContent(resolve(path, ctx)) }),
+    facts: (ctx) => ({ current: fileContent(valueOn(path, ctx)) }),
     plan: ({ current }, ctx) => {
-      const p = resolve(path, ctx)
+      const p = valueOn(path, ctx)
       const wanted = content(ctx)
       if (current.exists && current.content === wanted && current.mode === mode) return noop(`${p} up to date`)
       return changes({

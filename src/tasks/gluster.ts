@@ -1,15 +1,15 @@
 // The trusted pool and the replicated volume: probe peers, create and start gv0, keep its options.
 import { sh } from '../engine/command.ts'
 import { change, changes, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
-import { peers, volumeInfo, volumeOptions, type Peer, type VolumeInfo } from '../facts/gluster.ts'
+import { brickName, peers, volumeInfo, volumeOptions, type Peer, type VolumeInfo } from '../facts/gluster.ts'
 import type { Host, Settings } from '../inventory/types.ts'
 
 const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === name || p.otherNames.includes(name))
 
 /** Bricks in the order the volume is created with: storage hosts first, the arbiter last. */
-export function wantedBricks(hosts: Host[], settings: Settings): string[] {
+export function wantedBricks(hosts: Host[]): string[] {
   const ordered = [...hosts.filter((h) => h.role !== 'arbiter'), ...hosts.filter((h) => h.role === 'arbiter')]
-  return ordered.map((h) => `${h.name}:${h.settings.brick}`)
+  return ordered.map((h) => brickName({ host: h.name, path: h.settings.brick }))
 }
 
 /** Volume options chosen for two hosts over a WAN, overridden by the inventory's gluster_options. */
@@ -86,7 +86,7 @@ export function peersInCluster(): Task {
 }
 
 function describe(volume: VolumeInfo): string {
-  return `${volume.typeStr} replica ${volume.replicaCount} with bricks ${volume.bricks.map((b) => `${b.host}:${b.path}`).join(', ')}`
+  return `${volume.typeStr} replica ${volume.replicaCount} with bricks ${volume.bricks.map(brickName).join(', ')}`
 }
 
 /** The volume exists with exactly the inventory's bricks; a different volume is reported, never touched. */
@@ -98,14 +98,14 @@ export function volumeCreated(): Task {
     facts: (ctx) => ({ volume: volumeInfo(ctx.host.settings.volume) }),
     plan: ({ volume }, ctx) => {
       const s = ctx.host.settings
-      const bricks = wantedBricks(ctx.hosts, s)
+      const bricks = wantedBricks(ctx.hosts)
       const arbiter = ctx.hosts.some((h) => h.role === 'arbiter')
       const replica = arbiter ? ['replica', '3', 'arbiter', '1'] : ['replica', '2']
       if (!volume) {
         const force = ctx.hosts.some((h) => h.settings.brickForce) ? ['force'] : []
         return changes(change(`create ${s.volume}: ${replica.join(' ')} ${bricks.join(' ')}`, sh`gluster --mode=script volume create ${s.volume} ${[...replica, ...bricks, ...force]}`))
       }
-      const existing = volume.bricks.map((b) => `${b.host}:${b.path}`)
+      const existing = volume.bricks.map(brickName)
       const same = existing.length === bricks.length && existing.every((b, i) => b === bricks[i])
       const replicaCount = arbiter ? 3 : 2
       if (!same || volume.replicaCount !== replicaCount)

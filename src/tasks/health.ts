@@ -1,7 +1,7 @@
 // Read-only health checks for the status playbook: each says what it found; unhealthy ones fail.
 import { noop, refuse, task, type Task } from '../engine/task.ts'
 import { agentReport } from '../facts/agent.ts'
-import { healSummary, peers, volumeInfo, volumeStatus } from '../facts/gluster.ts'
+import { healState, peers, volumeInfo, volumeStatus } from '../facts/gluster.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
 
@@ -59,8 +59,9 @@ export function healHealth(): Task {
     name: 'heal',
     tags,
     runOnce: true,
-    facts: (ctx) => ({ heal: healSummary(ctx.host.settings.volume) }),
-    plan: ({ heal }) => {
+    facts: (ctx) => ({ state: healState(ctx.host.settings.volume) }),
+    plan: ({ state }) => {
+      const heal = state.bricks
       const pending = heal.reduce((n, b) => n + b.pending, 0)
       const split = heal.reduce((n, b) => n + b.splitBrain, 0)
       const line = `${pending} pending heal, ${split} in split brain`

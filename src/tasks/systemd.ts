@@ -1,11 +1,8 @@
 // systemd units: enabled, running.
 import { sh } from '../engine/command.ts'
-import { change, changesOr, task, type Task, type TaskContext } from '../engine/task.ts'
+import { change, changesOr, task, type Task, type Value, valueOn } from '../engine/task.ts'
 import { unitState } from '../facts/systemd.ts'
 
-type Value<T> = T | ((ctx: TaskContext) => T)
-const resolve = <T>(value: Value<T>, ctx: TaskContext): T =>
-  typeof value === 'function' ? (value as (ctx: TaskContext) => T)(ctx) : value
 
 /** A service enabled (or not) and started (or stopped). */
 export function service(
@@ -16,9 +13,9 @@ export function service(
   return task({
     name: options.name ?? `service ${typeof unit === 'string' ? unit : ''}`.trim(),
     tags: options.tags,
-    facts: (ctx) => ({ state: unitState(resolve(unit, ctx)) }),
+    facts: (ctx) => ({ state: unitState(valueOn(unit, ctx)) }),
     plan: ({ state }, ctx) => {
-      const name = resolve(unit, ctx)
+      const name = valueOn(unit, ctx)
       if (!state.loaded) return { refuse: `unit ${name} is not installed (LoadState is not loaded)` }
       const enabledNow = state.enabled === 'enabled' || state.enabled === 'enabled-runtime' || state.enabled === 'static' || state.enabled === 'generated'
       const activeNow = state.active === 'active' || state.active === 'activating' || state.active === 'reloading'

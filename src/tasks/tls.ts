@@ -11,13 +11,12 @@ import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
 import { caState, glusterTlsFiles, installedTls, issuedMaterial, opensslDirLinks, resolvedAddresses, secureAccessFile, tlsLinks } from '../facts/tls.ts'
 import { caDir, createCa, issuableName, issueCertificate, renewDays } from '../tls/ca.ts'
+import { AGENT_UNIT } from '../agent/units.ts'
 import { sameOption } from './gluster.ts'
 
 const tags = ['tls', 'gluster']
 const tlsOn = (ctx: TaskContext) => ctx.host.settings.tls || 'tls is off in the inventory'
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
-// The agent's unit, named here rather than imported, so this family does not depend on the agent's.
-const agentService = 'gfs-writecache.service'
 
 /** What glusterd reads from secure-access: our certificates are signed directly by the CA. */
 export const secureAccessContent = 'option transport.socket.ssl-cert-depth 1\n'
@@ -109,7 +108,7 @@ export function managementEncryption(): Task {
       secure: fileContent(secureAccessFile),
       union: mountAt(ctx.host.settings.unionMount),
       gv0: mountAt(ctx.host.settings.gv0Mount),
-      agent: unitState(agentService),
+      agent: unitState(AGENT_UNIT),
       glusterd: unitState('glusterd.service'),
     }),
     plan: ({ secure, union, gv0, agent, glusterd }, ctx) => {
@@ -121,7 +120,7 @@ export function managementEncryption(): Task {
       // Already on TLS (only the depth line differs): running clients keep working, glusterd re-reads it.
       if (secure.exists) return changes(write, restart)
       return changes(
-        agent.active === 'active' && change(`stop ${agentService} before the union is unmounted`, sh`systemctl stop ${agentService}`),
+        agent.active === 'active' && change(`stop ${AGENT_UNIT} before the union is unmounted`, sh`systemctl stop ${AGENT_UNIT}`),
         union && change(`unmount ${s.unionMount} (cached data stays in ${s.cacheUpper})`, sh`umount -- ${s.unionMount}`),
         gv0 && change(`unmount ${s.gv0Mount} to remount it over TLS`, sh`umount -- ${s.gv0Mount}`),
         write,

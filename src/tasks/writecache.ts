@@ -9,12 +9,10 @@ import type { Host } from '../inventory/types.ts'
 import { file } from './files.ts'
 import { mountUnitName } from './mounts.ts'
 import { service } from './systemd.ts'
-import { agentUnits } from '../agent/units.ts'
+import { DEFAULT_CONFIG_PATH } from '../agent/config.ts'
+import { AGENT_PROGRAM, AGENT_UNIT, agentUnits } from '../agent/units.ts'
 
-export const agentProgram = '/usr/local/lib/gfs-writecache/agent.mjs'
-export const agentCommand = '/usr/local/bin/gfs-writecache'
-export const agentConfigFile = '/etc/gfs-writecache/config.json'
-export const agentService = 'gfs-writecache.service'
+const agentCommand = '/usr/local/bin/gfs-writecache'
 const restart = 'restart flush agent'
 
 export interface AgentBundle {
@@ -46,13 +44,13 @@ function agentProgramTask(bundle: AgentBundle): Task {
     name: 'flush agent program',
     tags: ['agent'],
     notify: [restart],
-    facts: () => ({ digest: fileDigest(agentProgram), link: fact('agent command link', sh`readlink -- ${agentCommand}`, (r) => r.stdout.trim()) }),
+    facts: () => ({ digest: fileDigest(AGENT_PROGRAM), link: fact('agent command link', sh`readlink -- ${agentCommand}`, (r) => r.stdout.trim()) }),
     plan: ({ digest, link }) =>
       changesOr(
         `agent ${bundle.sha256.slice(0, 12)} installed`,
         digest !== bundle.sha256 &&
-          change(`install ${agentProgram} (sha256 ${bundle.sha256.slice(0, 12)})`, put(agentProgram, bundle.code, { mode: 0o755 })),
-        link !== agentProgram && change(`link ${agentCommand}`, sh`ln -sfn ${agentProgram} ${agentCommand}`),
+          change(`install ${AGENT_PROGRAM} (sha256 ${bundle.sha256.slice(0, 12)})`, put(AGENT_PROGRAM, bundle.code, { mode: 0o755 })),
+        link !== AGENT_PROGRAM && change(`link ${agentCommand}`, sh`ln -sfn ${AGENT_PROGRAM} ${agentCommand}`),
       ),
   })
 }
@@ -90,14 +88,14 @@ function unionMounted(): Task {
   return task({
     name: 'union mounted',
     tags: ['cache'],
-    facts: (ctx) => ({ union: mountAt(ctx.host.settings.unionMount), agent: unitState(agentService) }),
+    facts: (ctx) => ({ union: mountAt(ctx.host.settings.unionMount), agent: unitState(AGENT_UNIT) }),
     plan: ({ union, agent }, ctx) => {
       const path = ctx.host.settings.unionMount
       if (union?.fstype === 'overlay') return noop(`${path} mounted`)
       if (union) return refuse(`${path} has ${union.source} (${union.fstype}) mounted on it; unmount it yourself after checking what it is`)
       const unit = mountUnitName(path)
       return changes(
-        agent.active === 'active' && change(`stop ${agentService} for the offline prepare step`, sh`systemctl stop ${agentService}`),
+        agent.active === 'active' && change(`stop ${AGENT_UNIT} for the offline prepare step`, sh`systemctl stop ${AGENT_UNIT}`),
         change(`mount ${path} (runs gfs-writecache prepare first)`, sh`systemctl start ${unit}`),
       )
     },
@@ -108,18 +106,18 @@ function unionMounted(): Task {
 export function agentTasks(bundle: AgentBundle): Task[] {
   return [
     agentProgramTask(bundle),
-    file('flush agent config', agentConfigFile, (ctx) => JSON.stringify(agentConfig(ctx.host), null, 2) + '\n', {
+    file('flush agent config', DEFAULT_CONFIG_PATH, (ctx) => JSON.stringify(agentConfig(ctx.host), null, 2) + '\n', {
       tags: ['agent'],
       notify: [restart],
     }),
     agentUnitsTask(),
     service((ctx) => mountUnitName(ctx.host.settings.unionMount), { enabled: true }, { name: 'union mount enabled', tags: ['cache'] }),
     unionMounted(),
-    service(agentService, { enabled: true, started: true }, { name: 'flush agent running', tags: ['agent'] }),
+    service(AGENT_UNIT, { enabled: true, started: true }, { name: 'flush agent running', tags: ['agent'] }),
   ]
 }
 
 /** Restart the agent once at the end when its program, config or units changed. */
 export function agentHandlers(): Handler[] {
-  return [{ name: restart, task: task({ name: restart, plan: () => changes(change(`restart ${agentService}`, sh`systemctl restart ${agentService}`)) }) }]
+  return [{ name: restart, task: task({ name: restart, plan: () => changes(change(`restart ${AGENT_UNIT}`, sh`systemctl restart ${AGENT_UNIT}`)) }) }]
 }

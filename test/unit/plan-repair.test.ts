@@ -74,7 +74,7 @@ test('status: volume, heal and agent checks fail on what needs attention', (t) =
   const bricks = [{ host: 'hydra', path: '/data/brick1/gv0', online: true, pid: 1 }]
   t.regex(planOf(volumeHealth(), { info: volume, bricks }).refuse!, /bricks online 1\/2/)
   t.regex(planOf(volumeHealth(), { info: { ...volume, started: false }, bricks }).refuse!, /STOPPED/)
-  t.regex(planOf(healHealth(), { heal: heal(0, 2) }).refuse!, /2 in split brain/)
+  t.regex(planOf(healHealth(), { state: { bricks: heal(0, 2), splitBrainFiles: [] } }).refuse!, /2 in split brain/)
   const report = {
     version: '1', running: true, union: { path: '/gfs/union', mounted: true }, lastPublish: null, errors: [], conflicts: 0,
     pending: { entries: 2, bytes: 1048576, oldestAgeSeconds: 3 }, cache: { usedPercent: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70 },

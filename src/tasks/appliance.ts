@@ -1,0 +1,84 @@
+// The appliance as one list of converging tasks: the site playbook runs it from bare hosts, the repair
+// playbook runs it again on drifted ones (never creating the volume). Bundles the agent once per run.
+import { bundleAgent } from '../agent/bundle.ts'
+import { refuse, type Playbook, type Task, type TaskContext } from '../engine/task.ts'
+import { brickIdentityRestored, bricksOnline } from './bricks.ts'
+import { directory, fstabEntry } from './files.ts'
+import { peersInCluster, probePeers, volumeCreated, volumeOptionsSet, volumeStarted } from './gluster.ts'
+import { healed, splitBrainResolved } from './heal.ts'
+import { immutableMountPoint, mounted } from './mounts.ts'
+import { packages } from './packages.ts'
+import { brickDirectory, storagePreflight } from './storage.ts'
+import { service } from './systemd.ts'
+import { certificateInstalled, certificatesIssued, managementEncryption, volumeTls } from './tls.ts'
+import { agentHandlers, agentTasks, type AgentBundle } from './writecache.ts'
+
+/** Packages every host needs: gluster, the agent's runtime, and the tools the agent and repair use. */
+export const hostPackages = ['glusterfs-server', 'glusterfs-client', 'nodejs', 'attr', 'psmisc', 'e2fsprogs', 'procps']
+
+/** gv0's fstab line: mounted from this host's glusterd, the others as backup volfile servers, after glusterd. */
+export function gv0FstabEntry(ctx: TaskContext) {
+  const others = ctx.hosts.filter((h) => h.name !== ctx.host.name && h.role !== 'arbiter').map((h) => h.name)
+  return {
+    source: `${ctx.host.name}:/${ctx.host.settings.volume}`,
+    mountPoint: ctx.host.settings.gv0Mount,
+    fstype: 'glusterfs',
+    options: [
+      'defaults',
+      '_netdev',
+      ...(others.length ? [`backup-volfile-servers=${others.join(':')}`] : []),
+      'x-systemd.requires=glusterd.service',
+      'x-systemd.after=glusterd.service',
+    ],
+  }
+}
+
+/** The volume task: creates gv0, or (for repair) only insists that it exists. */
+function volume(create: boolean): Task {
+  const created = volumeCreated()
+  if (create) return created
+  return {
+    ...created,
+    name: 'gluster volume exists',
+    plan: (facts, ctx) => {
+      const plan = created.plan(facts, ctx)
+      if ('changes' in plan && plan.changes.length)
+        return refuse(`volume ${ctx.host.settings.volume} does not exist; repair never creates volumes: run the site playbook`)
+      return plan
+    },
+  }
+}
+
+/** Every task of the appliance, in order. */
+export function applianceTasks(agent: AgentBundle, options: { createVolume: boolean }): Task[] {
+  return [
+    storagePreflight(),
+    packages('packages installed', hostPackages),
+    certificatesIssued(),
+    certificateInstalled(),
+    managementEncryption(),
+    service('glusterd', { enabled: true, started: true }, { name: 'glusterd enabled and running', tags: ['gluster'] }),
+    brickDirectory(),
+    probePeers(),
+    peersInCluster(),
+    volume(options.createVolume),
+    brickIdentityRestored(),
+    volumeTls(),
+    volumeStarted(),
+    bricksOnline(),
+    volumeOptionsSet(),
+    fstabEntry('gv0 in /etc/fstab', gv0FstabEntry, { tags: ['mounts'] }),
+    mounted('gv0 mounted', (ctx) => ({ path: ctx.host.settings.gv0Mount, fstype: 'fuse.glusterfs' }), { tags: ['mounts'] }),
+    directory('cache upper dir', (ctx) => ctx.host.settings.cacheUpper, { tags: ['cache'] }),
+    directory('cache work dir', (ctx) => ctx.host.settings.cacheWork, { tags: ['cache'] }),
+    immutableMountPoint('union mount point', (ctx) => ctx.host.settings.unionMount, { tags: ['cache'] }),
+    ...agentTasks(agent),
+    healed(),
+    splitBrainResolved(),
+  ]
+}
+
+/** A playbook of the appliance's tasks, with the agent bundled from this checkout. */
+export async function appliancePlaybook(name: string, description: string, options: { createVolume: boolean }): Promise<Playbook> {
+  return { name, description, tasks: applianceTasks(await bundleAgent(), options), handlers: agentHandlers() }
+}
