@@ -1,12 +1,12 @@
 // Only the inventory's hosts get in: gluster over TLS against an intruder, strict SSH host keys,
 // and no secret in any output. Runs against whichever lab instance GFS_LAB_INSTANCE selects.
 import test from 'ava'
-import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import { caDir } from '../../src/tls/ca.ts'
-import { lab, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
+import { lab, labInventoryWith, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
 const hosts = ['hydra', 'plexus']
@@ -17,14 +17,10 @@ const becomePassword = 'pw-Kx3#unseen-become-secret'
 
 /** The lab's inventory with TLS on (and whatever else `change` sets), written where its CA will live. */
 function writeInventory(change: (inventory: any) => void = () => {}): string {
-  const inventory = parse(readFileSync(lab.inventoryPath, 'utf8'))
-  inventory.all.vars.tls = true
-  change(inventory)
-  writeFileSync(inventoryFile, stringify(inventory))
-  // the same appliance as the lab inventory: its hosts may already trust the lab's CA, so keep it
-  const labCa = caDir(lab.inventoryPath)
-  if (existsSync(labCa) && !existsSync(caDir(inventoryFile))) cpSync(labCa, caDir(inventoryFile), { recursive: true })
-  return inventoryFile
+  return labInventoryWith((inventory) => {
+    inventory.all.vars.tls = true
+    change(inventory)
+  }, inventoryFile)
 }
 
 test.before(async () => {

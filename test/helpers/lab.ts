@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import * as lab from '../../src/lab/api.ts'
+import { caDir } from '../../src/tls/ca.ts'
 
 export { lab }
 
@@ -36,15 +37,15 @@ export async function eventually(check: () => Promise<boolean | string>, timeout
   throw new Error(`not reached in ${timeoutMs} ms: ${last === false ? 'condition false' : last}`)
 }
 
-/** A copy of the lab inventory with some variables changed per host or for all, in a temp dir. */
-export function labInventoryWith(change: (inventory: any) => void): string {
+/**
+ * A copy of the lab inventory with some variables changed, written to `file` (default: a new temp dir).
+ * The copy is the same appliance, so it keeps the lab inventory's CA beside it: the hosts trust that one.
+ */
+export function labInventoryWith(change: (inventory: any) => void, file = join(mkdtempSync(join(tmpdir(), 'gfs-inv-')), 'variant.yaml')): string {
   const inventory = parse(readFileSync(lab.inventoryPath, 'utf8'))
   change(inventory)
-  const dir = mkdtempSync(join(tmpdir(), 'gfs-inv-'))
-  const file = join(dir, 'variant.yaml')
   writeFileSync(file, stringify(inventory))
-  // the variant is the same appliance: it keeps the lab inventory's CA (beside it as <name>-ca/)
-  const ca = lab.inventoryPath.replace(/\.ya?ml$/, '-ca')
-  if (existsSync(ca)) cpSync(ca, join(dir, 'variant-ca'), { recursive: true })
+  const labCa = caDir(lab.inventoryPath)
+  if (existsSync(labCa) && !existsSync(caDir(file))) cpSync(labCa, caDir(file), { recursive: true })
   return file
 }
