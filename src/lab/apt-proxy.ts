@@ -1,10 +1,10 @@
 // The lab's own apt-cacher-ng on the management gateway: hosts reach the registry only through it.
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { aptCacheDir, runDir } from './paths.ts'
-import { pidAlive, stopPid } from './pids.ts'
+import { livePidIn, pidAlive, stopPid } from './pids.ts'
 import { sleep } from './proc.ts'
 import { LabError } from './errors.ts'
 import { machineMirrors, type Mirrors } from './rootfs.ts'
@@ -14,9 +14,7 @@ const pidFile = join(runDir, 'apt-cacher-ng.pid')
 
 /** The proxy's pid when it is running. */
 export function aptProxyPid(): number | undefined {
-  if (!existsSync(pidFile)) return undefined
-  const pid = Number(readFileSync(pidFile, 'utf8'))
-  return pidAlive(pid) ? pid : undefined
+  return livePidIn(pidFile)
 }
 
 function listening(host: string, port: number): Promise<boolean> {

@@ -5,17 +5,14 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { hostPaths, repoRoot, runDir } from './paths.ts'
 import { hostNs, namespacePids } from './network.ts'
-import { pidAlive, stopPid } from './pids.ts'
+import { livePidIn, stopPid } from './pids.ts'
 import { run, sleep, type RunResult } from './proc.ts'
 import { LabError } from './errors.ts'
 import type { SupervisorConfig } from './supervisor.ts'
 
 /** The supervisor's pid when it is running. */
 export function supervisorPid(name: string): number | undefined {
-  const f = hostPaths(name).supervisorPid
-  if (!existsSync(f)) return undefined
-  const pid = Number(readFileSync(f, 'utf8'))
-  return pidAlive(pid) ? pid : undefined
+  return livePidIn(hostPaths(name).supervisorPid)
 }
 
 /** How many times the supervisor has booted the host (a reboot increments it). */

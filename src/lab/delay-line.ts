@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { repoRoot, runDir, labRoot } from './paths.ts'
 import { must } from './proc.ts'
 import { router, routerNs } from './network.ts'
-import { pidAlive, stopPid } from './pids.ts'
+import { livePidIn, stopPid } from './pids.ts'
 
 const source = join(repoRoot, 'lab', 'delay-line.c')
 const pidFile = join(runDir, 'delay-line.pid')
@@ -25,9 +25,7 @@ export async function buildDelayLine(): Promise<string> {
 
 /** Pid of the running delay line, if any. */
 export function delayLinePid(): number | undefined {
-  if (!existsSync(pidFile)) return undefined
-  const pid = Number(readFileSync(pidFile, 'utf8'))
-  return pidAlive(pid) ? pid : undefined
+  return livePidIn(pidFile)
 }
 
 /** Starts the delay line inside the router namespace with a one-way delay of half the RTT. */

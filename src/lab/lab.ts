@@ -144,8 +144,10 @@ export async function leftovers(): Promise<string[]> {
   for (const ns of await ownNamespaces()) found.push(`netns ${ns}`)
   for (const link of await ownLinks()) found.push(`link ${link}`)
   for (const pid of await strayNspawns()) found.push(`process ${pid}`)
-  if (delayLinePid()) found.push(`delay line ${delayLinePid()}`)
-  if (aptProxyPid()) found.push(`apt-cacher-ng ${aptProxyPid()}`)
+  const delayLine = delayLinePid()
+  if (delayLine) found.push(`delay line ${delayLine}`)
+  const aptProxy = aptProxyPid()
+  if (aptProxy) found.push(`apt-cacher-ng ${aptProxy}`)
   return found
 }
 

@@ -1,5 +1,5 @@
 // Process liveness and stopping by pid: the lab only ever signals processes it started.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { sleep } from './proc.ts'
 
 /** Whether a pid belongs to a live (non-zombie) process. */
@@ -10,6 +10,13 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false
   }
+}
+
+/** The pid a pid file names, when that process is alive. */
+export function livePidIn(file: string): number | undefined {
+  if (!existsSync(file)) return undefined
+  const pid = Number(readFileSync(file, 'utf8'))
+  return pidAlive(pid) ? pid : undefined
 }
 
 /** Sends SIGTERM, waits up to graceMs, then SIGKILL; resolves once the process is gone. */
