@@ -1,11 +1,11 @@
 // Running lab hosts: starting a host's supervisor, finding its PID 1, running commands in it, rebooting.
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { hostPaths, repoRoot, runDir } from './paths.ts'
 import { hostNs, namespacePids } from './network.ts'
-import { livePidIn, stopPid } from './pids.ts'
+import { livePidIn, pidsWhere, stopPid } from './pids.ts'
 import { run, sleep, type RunResult } from './proc.ts'
 import { LabError } from './errors.ts'
 import type { SupervisorConfig } from './supervisor.ts'
@@ -117,13 +117,5 @@ export async function stopHost(name: string): Promise<void> {
 
 /** nspawn processes running a given root directory, found through /proc even without their supervisor. */
 export function nspawnsOf(root: string): number[] {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
-      if (argv[0]?.endsWith('systemd-nspawn') && argv.includes(`--directory=${root}`)) pids.push(Number(entry))
-    } catch {}
-  }
-  return pids
+  return pidsWhere((argv) => Boolean(argv[0]?.endsWith('systemd-nspawn')) && argv.includes(`--directory=${root}`))
 }

@@ -1,5 +1,5 @@
 // The lab's operations: each step checks what exists first, so `up` and `down` also repair a half-up lab.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { hostPaths, hostsDir } from './paths.ts'
 import { loadTopology, type LabHost, type Topology } from './topology.ts'
 import { ensureRootfs, type Flavor } from './rootfs.ts'
@@ -16,7 +16,7 @@ import { removeInventory, writeInventory } from './inventory-writer.ts'
 import { requireRoot, requireTools } from './preflight.ts'
 import { withLock } from './lock.ts'
 import { run, sleep } from './proc.ts'
-import { stopPid } from './pids.ts'
+import { pidsWhere, stopPid } from './pids.ts'
 import { LabError } from './errors.ts'
 
 export type Log = (line: string) => void
@@ -115,16 +115,9 @@ export async function up(opts: UpOptions = {}): Promise<void> {
 
 /** nspawn processes running one of the lab's roots, found even when their supervisor is gone. */
 async function strayNspawns(): Promise<number[]> {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
-      if (argv[0]?.endsWith('systemd-nspawn') && argv.some((a) => a.startsWith(`--directory=${hostsDir}/`))) pids.push(Number(entry))
-      if (argv.some((a) => a.endsWith('src/lab/supervisor.ts')) && argv.some((a) => a.includes(hostsDir))) pids.push(Number(entry))
-    } catch {}
-  }
-  return pids
+  const nspawn = (argv: string[]) => Boolean(argv[0]?.endsWith('systemd-nspawn')) && argv.some((a) => a.startsWith(`--directory=${hostsDir}/`))
+  const supervisor = (argv: string[]) => argv.some((a) => a.endsWith('src/lab/supervisor.ts')) && argv.some((a) => a.includes(hostsDir))
+  return pidsWhere((argv) => nspawn(argv) || supervisor(argv))
 }
 
 // Mounts and loop devices of this instance live under its hosts directory; matching the whole lab

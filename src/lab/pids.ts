@@ -1,5 +1,5 @@
 // Process liveness and stopping by pid: the lab only ever signals processes it started.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { sleep } from './proc.ts'
 
 /** Whether a pid belongs to a live (non-zombie) process. */
@@ -17,6 +17,18 @@ export function livePidIn(file: string): number | undefined {
   if (!existsSync(file)) return undefined
   const pid = Number(readFileSync(file, 'utf8'))
   return pidAlive(pid) ? pid : undefined
+}
+
+/** Pids of the processes whose argv matches, read from /proc (processes that vanish meanwhile are skipped). */
+export function pidsWhere(match: (argv: string[]) => boolean): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (match(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'))) pids.push(Number(entry))
+    } catch {}
+  }
+  return pids
 }
 
 /** Sends SIGTERM, waits up to graceMs, then SIGKILL; resolves once the process is gone. */
