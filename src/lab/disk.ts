@@ -17,6 +17,12 @@ export function isMounted(path: string): boolean {
   return mountPoints().includes(path)
 }
 
+/** Unmounts a path, retrying a busy mount a few times before detaching it lazily; nothing to do when not mounted. */
+export async function unmount(path: string): Promise<void> {
+  for (let i = 0; i < 5 && isMounted(path); i++) await run(['umount', path])
+  if (isMounted(path)) await must(['umount', '--lazy', path])
+}
+
 /** Loop devices attached to an image file. */
 export async function loopDevicesOf(image: string): Promise<string[]> {
   const r = await run(['losetup', '--noheadings', '--output', 'NAME', '--associated', image])
@@ -40,8 +46,7 @@ export async function ensureDataDisk(host: LabHost): Promise<string> {
 /** Unmounts and detaches a host's data disk, leaving no mount or loop device behind. */
 export async function releaseDataDisk(name: string): Promise<void> {
   const p = hostPaths(name)
-  for (let i = 0; i < 5 && isMounted(p.diskMount); i++) await run(['umount', p.diskMount])
-  if (isMounted(p.diskMount)) await must(['umount', '--lazy', p.diskMount])
+  await unmount(p.diskMount)
   if (existsSync(p.diskImage)) {
     for (const loop of await loopDevicesOf(p.diskImage)) await run(['losetup', '--detach', loop])
   }

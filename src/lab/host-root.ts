@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { hostPaths } from './paths.ts'
-import { isMounted } from './disk.ts'
-import { must, run } from './proc.ts'
+import { isMounted, unmount } from './disk.ts'
+import { must } from './proc.ts'
 import { ensureHostKey } from './ssh-keys.ts'
 import type { LabHost, Topology } from './topology.ts'
 
@@ -18,9 +18,7 @@ export async function mountHostRoot(name: string, rootfs: string): Promise<void>
 
 /** Unmounts the host's overlay root. */
 export async function unmountHostRoot(name: string): Promise<void> {
-  const p = hostPaths(name)
-  for (let i = 0; i < 5 && isMounted(p.root); i++) await run(['umount', p.root])
-  if (isMounted(p.root)) await must(['umount', '--lazy', p.root])
+  await unmount(hostPaths(name).root)
 }
 
 /** Removes the host's writable layer and disk image, so the next `up` starts it fresh. */
