@@ -97,7 +97,7 @@ export async function up(opts: UpOptions = {}): Promise<void> {
     const clientKey = await ensureClientKey()
     await ensureCore(topo)
     await ensureAptProxy(topo)
-    const wanted = intruder ? [...topo.hosts, topo.intruder] : topo.hosts
+    const wanted = intruder ? allHosts(topo) : topo.hosts
     const keys = await Promise.all(
       wanted.map(async (h) => ({ host: h, publicKey: await ensureHost(topo, wanted, h, h === topo.intruder ? intruderRootfs : rootfs, clientKey, log) })),
     )

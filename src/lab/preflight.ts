@@ -1,7 +1,7 @@
 // Checks before touching anything: root, and the tools the lab needs (installed by `lab deps`).
 import { existsSync } from 'node:fs'
 import { LabError } from './errors.ts'
-import { must } from './proc.ts'
+import { must, sbinDirs } from './proc.ts'
 
 /** Debian packages the lab needs on the machine that runs it. */
 export const debianDeps = [
@@ -28,8 +28,6 @@ const tools: Record<string, string> = {
   gcc: 'gcc',
 }
 
-const searchPath = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
-
 /** Refuses to run as a normal user: namespaces, mounts and loop devices need root. */
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) {
@@ -39,7 +37,7 @@ export function requireRoot(): void {
 
 /** Names missing tools and the package that provides each, pointing at `lab deps`. */
 export function requireTools(): void {
-  const missing = Object.entries(tools).filter(([tool]) => !searchPath.some((d) => existsSync(`${d}/${tool}`)))
+  const missing = Object.entries(tools).filter(([tool]) => !sbinDirs.some((d) => existsSync(`${d}/${tool}`)))
   if (missing.length) {
     const list = missing.map(([t, p]) => `${t} (${p})`).join(', ')
     throw new LabError(`missing tools: ${list}`, 'run `npm run lab -- deps` to install them')

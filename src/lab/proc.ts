@@ -4,7 +4,8 @@ import { LabError } from './errors.ts'
 
 // `su` without a login shell leaves root without the sbin directories where ip, losetup and mkfs live.
 const inherited = (process.env.PATH ?? '').split(':').filter(Boolean)
-const sbinDirs = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+/** Where the system's programs live, sbin included. */
+export const sbinDirs = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
 process.env.PATH = [...inherited, ...sbinDirs.filter((d) => !inherited.includes(d))].join(':')
 
 export interface RunResult {
