@@ -126,6 +126,14 @@ function complete(m: Measured): m is Required<Omit<Measured, 'variants' | 'upSec
   return Boolean(m.cold && m.rerun && m.seed && m.small && m.vsLocal && m.unionfs && m.flush && m.idle && m.scan)
 }
 
+/** Keys of T whose values are numbers. */
+type NumberKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T]
+
+/** The named figures of one phase's result, in the order given; NaN each when the phase did not run. */
+function figures<T, K extends NumberKeys<T>>(measured: T | undefined, keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, (measured?.[k] as number | undefined) ?? NaN])) as Record<K, number>
+}
+
 /** The fixed-format results; fields not measured in a partial run are NaN. */
 function results(m: Measured, date: string): Results {
   const u = m.unionfs?.union
@@ -136,27 +144,17 @@ function results(m: Measured, date: string): Results {
     seed: {
       linkKbit: seedLink.kbit,
       rttMs: seedLink.rttMs,
-      gv0SmallBlocksKBps: m.seed?.gv0SmallBlocksKBps ?? NaN,
-      unionSmallBlocksMBps: m.seed?.unionSmallBlocksMBps ?? NaN,
-      unionLargeBlocksMBps: m.seed?.unionLargeBlocksMBps ?? NaN,
-      speedup: m.seed?.speedup ?? NaN,
+      ...figures(m.seed, ['gv0SmallBlocksKBps', 'unionSmallBlocksMBps', 'unionLargeBlocksMBps', 'speedup']),
     },
-    smallFiles: {
-      gv0PerSecond: m.small?.gv0PerSecond ?? NaN,
-      unionNewDirPerSecond: m.small?.unionNewDirPerSecond ?? NaN,
-      unionMergedDirPerSecond: m.small?.unionMergedDirPerSecond ?? NaN,
-    },
-    unionVsLocal: { largeRatio: m.vsLocal?.largeRatio ?? NaN, smallFilesRatio: m.vsLocal?.smallFilesRatio ?? NaN },
+    smallFiles: figures(m.small, ['gv0PerSecond', 'unionNewDirPerSecond', 'unionMergedDirPerSecond']),
+    unionVsLocal: figures(m.vsLocal, ['largeRatio', 'smallFilesRatio']),
     unionVsUnionfsFuse: {
       largeRatio: u && ufs ? u.largeBps / ufs.largeBps : NaN,
       smallFilesRatio: u && ufs ? u.smallFilesPerSecond / ufs.smallFilesPerSecond : NaN,
     },
     flush: {
       linkKbit: flushLink.kbit,
-      largeDrainKbit: m.flush?.largeDrainKbit ?? NaN,
-      largeEfficiency: m.flush?.largeEfficiency ?? NaN,
-      smallFilesPerSecond: m.flush?.smallFilesPerSecond ?? NaN,
-      closeToDurableSeconds: m.flush?.closeToDurableSeconds ?? NaN,
+      ...figures(m.flush, ['largeDrainKbit', 'largeEfficiency', 'smallFilesPerSecond', 'closeToDurableSeconds']),
     },
     provision: {
       coldSeconds: m.cold?.seconds ?? NaN,
