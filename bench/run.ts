@@ -14,7 +14,7 @@ import { onHost, tryOnHost } from './host.ts'
 import { layoutFor, type Layout } from './layout.ts'
 import { mergedDirVariants, type MergedDirVariant } from './merged-dir.ts'
 import { cliRunSeconds, siteRun, type SiteRun } from './provision.ts'
-import { goal, machine, markdownTable, rounded, textTable, updateReadme, writeResults, type Results, type Row } from './report.ts'
+import { goal, machine, markdownTable, resultsPath, rounded, textTable, updateReadme, writeResults, type Results, type Row } from './report.ts'
 import { seedTable, type SeedResult } from './seed.ts'
 import { smallFiles, type SmallFilesResult } from './small-files.ts'
 import { benchmarkNotes } from './notes.ts'
@@ -50,13 +50,11 @@ interface Measured {
 }
 
 /** Down, up --flavor ready and the site playbook: the cold figure; or reuse a lab that is already up. */
-async function prepareLab(m: Measured): Promise<void> {
-  const status = await lab.status()
+async function prepareLab(status: lab.LabStatus, m: Measured): Promise<void> {
   if (reuseLab && status.up) {
     log(`lab ${lab.instance} is up: reusing it`)
     return
   }
-  if (skip.has('provision') && status.up) return
   log(`lab ${lab.instance}: down, then up --flavor ready`)
   await lab.down({ log: (l) => log(`  ${l}`) })
   const t0 = performance.now()
@@ -210,10 +208,12 @@ async function main(): Promise<number> {
   }
   const date = new Date().toISOString()
   const m: Measured = {}
-  const before = (await lab.status()).state?.shape
-  if (!skip.has('provision')) await prepareLab(m)
-  else if (!(await lab.status()).up) throw new Error(`lab ${lab.instance} is not up`)
-  if (!skip.has('provision')) await rerun(m)
+  const status = await lab.status()
+  const before = status.state?.shape
+  if (!skip.has('provision')) {
+    await prepareLab(status, m)
+    await rerun(m)
+  } else if (!status.up) throw new Error(`lab ${lab.instance} is not up`)
   const inventory = await loadInventory(lab.inventoryPath)
   const hydra = inventory.hosts.find((h) => h.name === 'hydra')
   if (!hydra) throw new Error(`${lab.inventoryPath} has no host hydra`)
@@ -244,7 +244,7 @@ async function main(): Promise<number> {
         benchmarkNotes,
       ].join('\n'),
     )
-    log(`\nwrote ${fileURLToPath(new URL('./results.json', import.meta.url))} and the README's Benchmarks section`)
+    log(`\nwrote ${resultsPath} and the README's Benchmarks section`)
   } else {
     const partial = fileURLToPath(new URL('./results.partial.json', import.meta.url))
     writeFileSync(partial, JSON.stringify({ ...rounded(r), variants: m.variants }, null, 2) + '\n')
