@@ -78,7 +78,6 @@ async function closeToDurable(at: Layout, run: number): Promise<number> {
   return (Math.max(...done.map((w) => w.done!)) - closedAt) / 1000
 }
 
-/** All flush figures; the caller has shaped the link to linkKbit and the agent is running with nothing pending. */
 /** All flush figures; the caller has shaped the link to linkKbit and the agent is running with nothing pending.
  * Small files go last: their backlog may outlive the window and would delay anything measured after it. */
 export async function flushBench(at: Layout, linkKbit: number, settleSeconds: number, log: (line: string) => void): Promise<FlushResult> {

@@ -20,10 +20,3 @@ export function round(x: number, digits = 3): number {
   const p = Math.pow(10, Math.max(0, digits - 1 - Math.floor(Math.log10(Math.abs(x)))))
   return Math.round(x * p) / p
 }
-
-/** Wall time of an async step in seconds, with its result. */
-export async function timed<T>(step: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const t0 = performance.now()
-  const value = await step()
-  return { seconds: (performance.now() - t0) / 1000, value }
-}
