@@ -25,15 +25,15 @@ export async function unionfsFuse(at: Layout, opts: { smallMaxSeconds: number })
   await installUnionfsFuse()
   const cache = join(at.local, 'unionfs-cache')
   const mountPoint = `/mnt/${at.name}-unionfs`
-  const options = 'cow,allow_other'
+  const mount = ['unionfs', '-o', 'cow,allow_other', `${cache}=RW:${at.gv0Mount}=RO`, mountPoint]
   await onHost('hydra', ['mkdir', '-p', cache, mountPoint])
-  await onHost('hydra', ['unionfs', '-o', options, `${cache}=RW:${at.gv0Mount}=RO`, mountPoint])
+  await onHost('hydra', mount)
   try {
     const [result, union] = await compareTargets('hydra', [
       { dir: join(mountPoint, at.name, 'vs-unionfs'), smallMaxSeconds: opts.smallMaxSeconds, removeAfter: false },
       { dir: join(at.union, 'vs-unionfs') },
     ])
-    return { mount: `unionfs -o ${options} ${cache}=RW:${at.gv0Mount}=RO ${mountPoint}`, result: result!, union: union! }
+    return { mount: mount.join(' '), result: result!, union: union! }
   } finally {
     await tryOnHost('hydra', ['umount', mountPoint])
     await tryOnHost('hydra', ['rm', '-rf', cache])
