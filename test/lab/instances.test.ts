@@ -9,6 +9,7 @@ import * as lab from '../../src/lab/api.ts'
 import { leftovers } from '../../src/lab/lab.ts'
 import { baseRoot, repoRoot } from '../../src/lab/paths.ts'
 import { namePrefix, parseInstance } from '../../src/lab/instance.ts'
+import { requireRoot } from '../helpers/lab.ts'
 
 const other = parseInstance(process.env.GFS_LAB_OTHER_INSTANCE ?? String(lab.instance === 9 ? 8 : lab.instance + 1))
 
@@ -39,7 +40,7 @@ test.after.always(async () => {
 
 test.serial('two instances run at once; shaping and taking down one leaves the other untouched', async (t) => {
   t.timeout(10 * 60 * 1000)
-  if (process.getuid?.() !== 0) throw new Error('the lab tests need root')
+  requireRoot()
   t.not(other, lab.instance)
   const before = otherLab('status', '--json')
   if (JSON.parse(before.stdout).state) throw new Error(`lab instance ${other} is in use; set GFS_LAB_OTHER_INSTANCE to a free one`)

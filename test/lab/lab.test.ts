@@ -11,6 +11,7 @@ import * as lab from '../../src/lab/api.ts'
 import { leftovers } from '../../src/lab/lab.ts'
 import { hostsDir } from '../../src/lab/paths.ts'
 import { namePrefix } from '../../src/lab/instance.ts'
+import { onHost, requireRoot } from '../helpers/lab.ts'
 
 const topo = lab.topology()
 const mgmt = (name: string) => topo.hosts.find((h) => h.name === name)!.management
@@ -20,15 +21,7 @@ const re = (s: string) => s.replace(/\./g, '\\.')
 const probe = readFileSync(new URL('../../lab/net-probe.cjs', import.meta.url), 'utf8')
 const port = '7411'
 
-function requireRoot() {
-  if (process.getuid?.() !== 0) throw new Error('the lab tests need root (namespaces, mounts, loop devices): run them as root')
-}
-
-async function sh(host: string, script: string) {
-  const r = await lab.exec(host, ['sh', '-c', script])
-  if (r.exitCode !== 0) throw new Error(`${host}: sh -c ${script} exited ${r.exitCode}: ${r.stderr}`)
-  return r.stdout.trim()
-}
+const sh = async (host: string, script: string) => (await onHost(host, script)).trim()
 
 function ssh(knownHosts: string, address: string, command: string) {
   return spawnSync('ssh', [
