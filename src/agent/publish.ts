@@ -8,7 +8,7 @@ import { baseName, fromBytes, fsPath, joinRel, parentRel, type Bytes } from './p
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
 import type { UpperEntry } from './scan.ts'
-import type { PublishRecord } from './state-store.ts'
+import type { LowerId, PublishRecord } from './state-store.ts'
 import { tempName } from './temp-files.ts'
 import { writeUserXattrs, type Xattrs } from './xattrs.ts'
 
@@ -74,6 +74,57 @@ function reportConflict(ctx: PublishContext, e: UpperEntry, target: Bytes): void
     localCopy: fromBytes(target),
     message: `changed here and in gv0 since this host last saw it: local version published as ${fromBytes(baseName(target))}`,
   })
+}
+
+/**
+ * Renames a staged temp over the target unless upper changed meanwhile (the temp is then removed).
+ * The intent is noted first, so a crash right after the rename does not look like a remote change.
+ * With `before` (gv0's target when the copy started), a target that changed since is not overwritten.
+ */
+async function renameIntoPlace(
+  ctx: PublishContext,
+  e: UpperEntry,
+  tmp: Buffer,
+  target: Bytes,
+  conflict: boolean,
+  before?: LowerId | null,
+): Promise<Outcome | null> {
+  const changed = await recheck(ctx, e)
+  if (changed) {
+    await unlink(tmp)
+    return { result: 'changed', reason: changed }
+  }
+  const staged = await lstat(tmp)
+  if (!conflict) ctx.state.noteIntent(e.rel, { i: staged.ino, s: staged.size, m: staged.mtimeMs })
+  if (!conflict && before !== undefined) {
+    const nowLower = lowerId(await lstatOrNull(fsPath(ctx.lower, target)))
+    if (JSON.stringify(nowLower) !== JSON.stringify(before)) {
+      await unlink(tmp)
+      return { result: 'changed', reason: 'gv0 changed during publish' }
+    }
+  }
+  await rename(tmp, fsPath(ctx.lower, target))
+  return null
+}
+
+/** Records a renamed-in entry; a conflict copy keeps gv0's baseline and is reported the first time. */
+async function recordPublish(
+  ctx: PublishContext,
+  e: UpperEntry,
+  rec: PublishRecord | undefined,
+  target: Bytes,
+  conflict: boolean,
+  bytes: number,
+): Promise<Outcome> {
+  const after = lowerId(await lstat(fsPath(ctx.lower, target)))
+  if (conflict) {
+    const base = rec?.x ? rec.L : lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel)))
+    ctx.state.set(e.rel, record(e, base, { x: target }))
+    if (!rec?.x) reportConflict(ctx, e, target)
+    return { result: 'conflict', bytes, target }
+  }
+  ctx.state.set(e.rel, record(e, after))
+  return { result: 'published', bytes, target }
 }
 
 const COPY_CHUNK = 1 << 20
@@ -158,34 +209,13 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     } finally {
       await fh?.close()
     }
-    const changed = await recheck(ctx, e)
-    if (changed) {
-      await unlink(tmp)
-      return { result: 'changed', reason: changed }
-    }
-    const staged = await lstat(tmp)
-    if (!conflict) ctx.state.noteIntent(e.rel, { i: staged.ino, s: staged.size, m: staged.mtimeMs })
-    if (!conflict) {
-      const nowLower = lowerId(await lstatOrNull(fsPath(ctx.lower, target)))
-      if (JSON.stringify(nowLower) !== JSON.stringify(before)) {
-        await unlink(tmp)
-        return { result: 'changed', reason: 'gv0 changed during publish' }
-      }
-    }
-    await rename(tmp, fsPath(ctx.lower, target))
+    const changed = await renameIntoPlace(ctx, e, tmp, target, conflict, before)
+    if (changed) return changed
   } catch (err) {
     await unlink(tmp).catch(() => {})
     throw err
   }
-  const after = lowerId(await lstat(fsPath(ctx.lower, target)))
-  if (conflict) {
-    const base = rec?.x ? rec.L : lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel)))
-    ctx.state.set(e.rel, record(e, base, { x: target }))
-    if (!rec?.x) reportConflict(ctx, e, target)
-    return { result: 'conflict', bytes: e.size, target }
-  }
-  ctx.state.set(e.rel, record(e, after))
-  return { result: 'published', bytes: e.size, target }
+  return await recordPublish(ctx, e, rec, target, conflict, e.size)
 }
 
 /** Recreates a symlink in gv0 atomically (temp link + rename), keeping owner and times. */
@@ -205,26 +235,13 @@ export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promis
   try {
     await lchown(tmp, e.uid, e.gid)
     await lutimes(tmp, e.atimeMs / 1000, e.mtimeMs / 1000)
-    const changed = await recheck(ctx, e)
-    if (changed) {
-      await unlink(tmp)
-      return { result: 'changed', reason: changed }
-    }
-    const staged = await lstat(tmp)
-    if (!conflict) ctx.state.noteIntent(e.rel, { i: staged.ino, s: staged.size, m: staged.mtimeMs })
-    await rename(tmp, fsPath(ctx.lower, target))
+    const changed = await renameIntoPlace(ctx, e, tmp, target, conflict)
+    if (changed) return changed
   } catch (err) {
     await unlink(tmp).catch(() => {})
     throw err
   }
-  const after = lowerId(await lstat(fsPath(ctx.lower, target)))
-  if (conflict) {
-    ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel))), { x: target }))
-    if (!rec?.x) reportConflict(ctx, e, target)
-    return { result: 'conflict', bytes: 0, target }
-  }
-  ctx.state.set(e.rel, record(e, after))
-  return { result: 'published', bytes: 0, target }
+  return await recordPublish(ctx, e, rec, target, conflict, 0)
 }
 
 /** Makes sure the directory exists in gv0 with the upper dir's owner and mode. */
