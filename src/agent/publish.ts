@@ -27,6 +27,11 @@ function record(e: UpperEntry, L: PublishRecord['L'], extra: Partial<PublishReco
   return { k, i: e.ino, s: e.size, m: e.mtimeMs, c: e.ctimeMs, L, t: Date.now(), ...extra }
 }
 
+/** A conflict name for `rel` in its own directory, stamped with this host and now. */
+function conflictRel(ctx: PublishContext, rel: Bytes): Bytes {
+  return joinRel(parentRel(rel), conflictName(baseName(rel), ctx.host, ctx.now()))
+}
+
 /**
  * Decides where the local version goes: its own name, or a conflict name when gv0 changed too.
  * A non-matching entry in the way (e.g. a directory where a file now is) is removed when unchanged.
@@ -44,12 +49,12 @@ async function chooseTarget(
   const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
   const typeClash = st !== null && st.isDirectory() !== wantDir
   if (remoteChanged(ctx, e.rel, id, ref) && !(wantDir && st?.isDirectory())) {
-    return { target: joinRel(parentRel(e.rel), conflictName(baseName(e.rel), ctx.host, ctx.now())), conflict: true }
+    return { target: conflictRel(ctx, e.rel), conflict: true }
   }
   if (typeClash) {
     const kept = await removeLower(ctx, e.rel, ref, 'replaced by a different kind of entry on this host')
     if (kept.length > 0) {
-      return { target: joinRel(parentRel(e.rel), conflictName(baseName(e.rel), ctx.host, ctx.now())), conflict: true }
+      return { target: conflictRel(ctx, e.rel), conflict: true }
     }
     return { target: e.rel, conflict: false } // lower changed under us: the caller looks again
   }
@@ -253,7 +258,7 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry): Promise<Ou
     const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
     if (remoteChanged(ctx, e.rel, lowerId(st), ref)) {
       // keep gv0's newer non-directory under a conflict name, then create the directory
-      const aside = joinRel(parentRel(e.rel), conflictName(baseName(e.rel), ctx.host, ctx.now()))
+      const aside = conflictRel(ctx, e.rel)
       await rename(path, fsPath(ctx.lower, aside))
       ctx.report({
         time: ctx.now().toISOString(),
