@@ -5,6 +5,16 @@ import { fromBytes, fsPath, joinRel, type Bytes } from './paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { isTempName } from './temp-files.ts'
 
+/** Reports a delete (`why`) that was not applied because gv0's copy changed since this host last saw it. */
+export function reportKept(ctx: PublishContext, rel: Bytes, why: string): void {
+  ctx.report({
+    time: ctx.now().toISOString(),
+    path: fromBytes(rel),
+    kind: 'delete-kept',
+    message: `${why}, but gv0's copy changed since this host last saw it: kept the remote file`,
+  })
+}
+
 /** Removes a lower entry (recursively); returns the relative paths it kept because they changed remotely. */
 export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number, why: string): Promise<Bytes[]> {
   const path = fsPath(ctx.lower, rel)
@@ -12,12 +22,7 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
   if (!st) return []
   const id = lowerId(st)
   if (id?.k !== 'd' && remoteChanged(ctx, rel, id, refMs)) {
-    ctx.report({
-      time: ctx.now().toISOString(),
-      path: fromBytes(rel),
-      kind: 'delete-kept',
-      message: `${why}, but gv0's copy changed since this host last saw it: kept the remote file`,
-    })
+    reportKept(ctx, rel, why)
     return [rel]
   }
   if (!st.isDirectory()) {

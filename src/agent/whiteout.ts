@@ -1,8 +1,8 @@
 // Whiteouts in upper are deletes in gv0 (flush contract 4), unless gv0 changed meanwhile (6).
 import { lowerId, lstatOrNull } from './lower.ts'
-import { fromBytes, fsPath } from './paths.ts'
+import { fsPath } from './paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
-import { removeLower } from './remove-lower.ts'
+import { removeLower, reportKept } from './remove-lower.ts'
 import type { UpperEntry } from './scan.ts'
 
 /** Applies a whiteout; the record notes it so the whiteout is reclaimed offline later. */
@@ -17,12 +17,7 @@ export async function applyWhiteout(ctx: PublishContext, e: UpperEntry): Promise
   }
   const id = lowerId(st)
   if (rec?.x || (id?.k !== 'd' && remoteChanged(ctx, e.rel, id, e.ctimeMs))) {
-    ctx.report({
-      time: ctx.now().toISOString(),
-      path: fromBytes(e.rel),
-      kind: 'delete-kept',
-      message: 'deleted here, but gv0\'s copy changed since this host last saw it: kept the remote file',
-    })
+    reportKept(ctx, e.rel, 'deleted here')
     done(id)
     return 'kept'
   }
