@@ -3,6 +3,7 @@
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from './atomic-write.ts'
+import { sameTime } from './lower.ts'
 import type { Bytes } from './paths.ts'
 
 export type EntryKind = 'f' | 'd' | 'l' | 'w'
@@ -107,7 +108,7 @@ export class StateStore {
   /** True when gv0's entry is one this host renamed into place but had not recorded yet. */
   isOurs(rel: Bytes, id: { i: number; s: number; m: number } | null): boolean {
     if (!id) return false
-    return (this.intents.get(rel) ?? []).some((x) => x.i === id.i && x.s === id.s && Math.abs(x.m - id.m) < 0.005)
+    return (this.intents.get(rel) ?? []).some((x) => x.i === id.i && x.s === id.s && sameTime(x.m, id.m))
   }
 
   private loadJournal(): void {
