@@ -45,7 +45,7 @@ export function isUnionMounted(cfg: AgentConfig): boolean {
 }
 
 /** The one set of overlay options the appliance uses (DESIGN.md: offline changes to lower need them off). */
-export function overlayOptions(cfg: AgentConfig): string {
+export function overlayOptions(cfg: Pick<AgentConfig, 'lower' | 'upper' | 'work'>): string {
   return `lowerdir=${cfg.lower},upperdir=${cfg.upper},workdir=${cfg.work},redirect_dir=off,index=off,metacopy=off,xino=off`
 }
 

@@ -1,5 +1,6 @@
 // systemd units for the appliance's host side, rendered from the agent config (the provisioner installs them).
 import { DEFAULT_CONFIG_PATH, type AgentConfig } from './config.ts'
+import { overlayOptions } from './mounts.ts'
 
 export const AGENT_PROGRAM = '/usr/local/lib/gfs-writecache/agent.mjs'
 export const PREPARE_UNIT = 'gfs-writecache-prepare.service'
@@ -86,7 +87,7 @@ After=${lower} ${PREPARE_UNIT}
 What=overlay
 Where=${p.union}
 Type=overlay
-Options=lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work},redirect_dir=off,index=off,metacopy=off,xino=off,_netdev
+Options=${overlayOptions(p)},_netdev
 
 [Install]
 WantedBy=remote-fs.target
