@@ -382,7 +382,6 @@ export class Agent {
   }
 
   private async applyOne(ctx: PublishContext, e: UpperEntry, x: Xattrs | null, sum: PassSummary): Promise<void> {
-    let out: Outcome | null = null
     if (e.kind === 'w' || (e.kind === 'f' && e.size === 0 && isXattrWhiteout(x))) {
       const r = await applyWhiteout(ctx, { ...e, kind: 'w' })
       if (r === 'deleted') sum.deleted++
@@ -390,16 +389,15 @@ export class Agent {
       return
     }
     if (e.kind === 'd') {
-      out = await publishDir(ctx, e)
-      const rec = this.state.get(e.rel)
-      const wasOpaque = isOpaque(x)
-      if (wasOpaque && !rec?.op) {
+      await publishDir(ctx, e)
+      if (isOpaque(x) && !this.state.get(e.rel)?.op) {
         const kept = await applyOpaque(ctx, e)
         sum.deleted++
         if (kept.length) sum.conflicts += kept.length
       }
       return
     }
+    let out: Outcome | null = null
     if (e.kind === 'f') out = await publishFile(ctx, e, x)
     else if (e.kind === 'l') out = await publishSymlink(ctx, e)
     if (!out) return
