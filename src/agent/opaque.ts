@@ -4,7 +4,7 @@ import { lstatOrNull } from './lower.ts'
 import { fsPath, joinRel, type Bytes } from './paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
-import type { UpperEntry } from './scan.ts'
+import { bornMs, type UpperEntry } from './scan.ts'
 import { isTempName } from './temp-files.ts'
 
 /** Deletes lower children that are not in the opaque upper dir (names still in upper get published). */
@@ -13,7 +13,7 @@ export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<B
   if (!(await lstatOrNull(lowerDir))?.isDirectory()) return []
   const upperNames = new Set((await readdir(fsPath(ctx.upper, e.rel), { encoding: 'latin1' })) as unknown as Bytes[])
   const lowerNames = (await readdir(lowerDir, { encoding: 'latin1' })) as unknown as Bytes[]
-  const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
+  const ref = bornMs(e)
   const kept: Bytes[] = []
   for (const name of lowerNames) {
     if (upperNames.has(name) || isTempName(name) || name.includes('.conflict-')) continue

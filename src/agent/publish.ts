@@ -7,7 +7,7 @@ import { lowerId, lstatOrNull, sameTime } from './lower.ts'
 import { baseName, fromBytes, fsPath, joinRel, parentRel, type Bytes } from './paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
-import type { UpperEntry } from './scan.ts'
+import { bornMs, type UpperEntry } from './scan.ts'
 import type { LowerId, PublishRecord } from './state-store.ts'
 import { tempName } from './temp-files.ts'
 import { writeUserXattrs, type Xattrs } from './xattrs.ts'
@@ -46,7 +46,7 @@ async function chooseTarget(
   if (rec?.x) return { target: rec.x, conflict: true }
   const st = known !== undefined ? known : await lstatOrNull(fsPath(ctx.lower, e.rel))
   const id = lowerId(st)
-  const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
+  const ref = bornMs(e)
   const typeClash = st !== null && st.isDirectory() !== wantDir
   if (remoteChanged(ctx, e.rel, id, ref) && !(wantDir && st?.isDirectory())) {
     return { target: conflictRel(ctx, e.rel), conflict: true }
@@ -255,7 +255,7 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry): Promise<Ou
   let st = await lstatOrNull(path)
   const rec = ctx.state.get(e.rel)
   if (st && !st.isDirectory()) {
-    const ref = e.birthMs > 0 ? e.birthMs : e.ctimeMs
+    const ref = bornMs(e)
     if (remoteChanged(ctx, e.rel, lowerId(st), ref)) {
       // keep gv0's newer non-directory under a conflict name, then create the directory
       const aside = conflictRel(ctx, e.rel)

@@ -19,6 +19,11 @@ export interface UpperEntry {
   atimeMs: number
 }
 
+/** When the entry came to be here (birth time, or ctime without one): gv0 changes after it are remote. */
+export function bornMs(e: UpperEntry): number {
+  return e.birthMs > 0 ? e.birthMs : e.ctimeMs
+}
+
 /** Classifies an lstat result the way overlayfs uses upper entries. */
 export function kindOf(st: Stats): EntryKind | 'other' {
   if (st.isFile()) return 'f'
