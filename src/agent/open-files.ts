@@ -17,6 +17,15 @@ function pids(): number[] {
   return out
 }
 
+/** A process's open descriptor numbers; none when it went away or is not readable. */
+function fdsOf(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`)
+  } catch {
+    return []
+  }
+}
+
 function commandOf(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
@@ -50,13 +59,7 @@ export function openWriters(roots: string[]): { paths: Set<Bytes>; byPath: Map<B
   const byPath = new Map<Bytes, number[]>()
   for (const pid of pids()) {
     if (pid === process.pid) continue
-    let fds: string[]
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`)
-    } catch {
-      continue
-    }
-    for (const fd of fds) {
+    for (const fd of fdsOf(pid)) {
       const target = link(`/proc/${pid}/fd/${fd}`)
       if (target === null || target.charCodeAt(0) !== 47) continue
       const rel = relUnder(target, rootBytes)
@@ -90,13 +93,7 @@ export function unionHolders(union: string): Holder[] {
       const t = link(`/proc/${pid}/${via}`)
       if (inside(t)) out.push({ pid, command, via, path: Buffer.from(t as string, 'latin1').toString() })
     }
-    let fds: string[] = []
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`)
-    } catch {
-      // process gone or not readable
-    }
-    for (const fd of fds) {
+    for (const fd of fdsOf(pid)) {
       const t = link(`/proc/${pid}/fd/${fd}`)
       if (inside(t)) out.push({ pid, command, via: `fd ${fd}`, path: Buffer.from(t as string, 'latin1').toString() })
     }
