@@ -1,9 +1,10 @@
 // Runs a playbook: each task across all hosts in parallel, then the next (Ansible's linear strategy).
 import type { Host, Inventory } from '../inventory/types.ts'
-import type { Command } from './command.ts'
+import type { Command, ExecCommand } from './command.ts'
 import { ConnectError, FactError } from './errors.ts'
 import type { EngineEvent, HostTally, Sink, TaskStatus } from './events.ts'
 import type { Executor } from './executor.ts'
+import { batchable, batchCommand, parseBatch, partResult } from './fact-batch.ts'
 import { localExecutor } from './local-executor.ts'
 import { failureReason, type Result } from './result.ts'
 import type { Change, Fact, Playbook, Task, TaskContext } from './task.ts'
@@ -46,6 +47,11 @@ interface HostState {
 type Outcome = { status: TaskStatus; message?: string; changes?: Change[]; data?: unknown }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** The key facts are cached under on a host: the same command is read once until something changes. */
+export function factKey(command: Command): string {
+  return command.kind === 'exec' ? `${command.controller ? 'controller:' : ''}${command.script}` : `put:${command.path}`
+}
 
 /** Select the tasks that the --tags option asks for. */
 export function selectTasks(tasks: Task[], tags?: string[]): Task[] {
@@ -135,7 +141,7 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
     const facts = (task.facts?.(ctx) ?? {}) as Record<string, Fact<unknown>>
     const entries = await Promise.all(
       Object.entries(facts).map(async ([key, f]) => {
-        const cacheKey = f.command.kind === 'exec' ? `${f.command.controller ? 'controller:' : ''}${f.command.script}` : `put:${f.command.path}`
+        const cacheKey = factKey(f.command)
         let pending = state.facts.get(cacheKey)
         if (!pending) {
           roundTrips++
@@ -155,8 +161,36 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
     return Object.fromEntries(entries)
   }
 
+  const contextOf = (state: HostState): TaskContext => ({ host: state.host, inventory: options.inventory, hosts: options.inventory.hosts, check })
+
+  // A host's facts for the whole play, read in one round trip before the first task. Any change on any host
+  // drops every cached fact (a probe on hydra changes plexus's peer list), so after the first change the
+  // tasks read their facts as they come, as they would without this.
+  const readAhead = async (state: HostState, tasks: Task[], first: boolean) => {
+    const ctx = contextOf(state)
+    const commands = new Map<string, ExecCommand>()
+    for (const task of tasks) {
+      if (task.runOnce && !first) continue
+      try {
+        const skip = task.when?.(ctx)
+        if (skip === false || typeof skip === 'string') continue
+        for (const f of Object.values(task.facts?.(ctx) ?? {}) as Fact<unknown>[])
+          if (f.command.kind === 'exec' && batchable(f.command)) commands.set(factKey(f.command), f.command)
+      } catch {
+        // a task whose facts cannot be listed yet reads them itself when it runs
+      }
+    }
+    if (commands.size < 2) return
+    const list = [...commands.values()]
+    const command = batchCommand(list)
+    const batch = await exec(state, 'gathering facts', command)
+    parseBatch(batch.stdout, command.batch.marker, list.length).forEach((part, i) => {
+      if (part) state.facts.set(factKey(list[i]!), Promise.resolve(partResult(state.host.name, list[i]!, part)))
+    })
+  }
+
   const runOn = async (state: HostState, task: Task): Promise<Outcome> => {
-    const ctx: TaskContext = { host: state.host, inventory: options.inventory, hosts: options.inventory.hosts, check }
+    const ctx = contextOf(state)
     const skip = task.when?.(ctx)
     if (skip === false || typeof skip === 'string')
       return { status: 'skipped', message: typeof skip === 'string' ? skip : undefined }
@@ -177,7 +211,7 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
       for (const c of plan.changes) {
         for (const command of c.commands) {
           const result = await exec(state, task.name, command)
-          state.facts.clear()
+          for (const s of states) s.facts.clear()
           applied = true
           if (result.exitCode !== 0) return { status: 'failed', message: `${c.summary}: ${failureReason(result)}`, changes: [c] }
         }
@@ -219,7 +253,18 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
     return true
   }
 
-  for (const task of selectTasks(playbook.tasks, options.tags)) await runTask(task)
+  const selected = selectTasks(playbook.tasks, options.tags)
+  const reachable = states.filter((s) => !s.done)
+  await Promise.all(
+    reachable.map(async (state, i) => {
+      try {
+        await readAhead(state, selected, i === 0)
+      } catch {
+        // nothing is cached; each task reads its facts itself and reports what goes wrong there
+      }
+    }),
+  )
+  for (const task of selected) await runTask(task)
   for (const handler of playbook.handlers ?? []) {
     const wanted = states.filter((s) => s.notified.has(handler.name) && !s.done)
     if (wanted.length === 0) continue

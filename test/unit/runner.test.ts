@@ -16,6 +16,8 @@ const marker = (path: string) =>
     notify: ['restart thing'],
   })
 
+const readBoth = 'read 2 facts: test -e /a; test -e /b'
+
 const playbook: Playbook = {
   name: 'test',
   description: 'test',
@@ -46,10 +48,11 @@ async function run(replies: Record<string, FakeReply[]>, options: { check?: bool
   return { recap, events, ran }
 }
 
-test('changes are applied, facts re-read, handlers run once at the end', async (t) => {
+test('changes are applied, facts re-read on every host after a change, handlers run once at the end', async (t) => {
   const { recap, ran } = await run({ hydra: [{ match: 'test -e', exitCode: 1 }], plexus: [] })
-  t.deepEqual(ran('hydra'), ['test -e /a', 'touch /a', 'test -e /b', 'touch /b', 'systemctl restart thing'])
-  t.deepEqual(ran('plexus'), ['test -e /a', 'test -e /b'])
+  t.deepEqual(ran('hydra'), [readBoth, 'touch /a', 'test -e /b', 'touch /b', 'systemctl restart thing'])
+  // hydra's change may have changed what plexus would read (a gluster probe does), so plexus reads /b again
+  t.deepEqual(ran('plexus'), [readBoth, 'test -e /b'])
   t.deepEqual(recap.hosts.hydra, { ok: 0, changed: 3, failed: 0, skipped: 0, unreachable: false })
   t.deepEqual(recap.hosts.plexus, { ok: 2, changed: 0, failed: 0, skipped: 0, unreachable: false })
   t.true(recapSucceeded(recap))
@@ -57,7 +60,7 @@ test('changes are applied, facts re-read, handlers run once at the end', async (
 
 test('check mode plans but runs nothing that changes', async (t) => {
   const { recap, ran, events } = await run({ hydra: [{ match: 'test -e', exitCode: 1 }], plexus: [] }, { check: true })
-  t.deepEqual(ran('hydra'), ['test -e /a', 'test -e /b'])
+  t.deepEqual(ran('hydra'), [readBoth])
   t.is(recap.hosts.hydra!.changed, 2)
   const ends = events.filter((e) => e.type === 'task:end' && e.host === 'hydra')
   t.true(ends.every((e) => e.type === 'task:end' && e.changes?.[0]?.startsWith('touch')))
@@ -67,7 +70,7 @@ test('an unreachable host is reported and the others go on', async (t) => {
   const { recap, ran } = await run({ plexus: [] })
   t.true(recap.hosts.hydra!.unreachable)
   t.is(recap.hosts.plexus!.ok, 2)
-  t.deepEqual(ran('plexus'), ['test -e /a', 'test -e /b'])
+  t.deepEqual(ran('plexus'), [readBoth])
   t.false(recapSucceeded(recap))
 })
 
@@ -76,7 +79,7 @@ test('a failed command fails that host only and stops its later tasks', async (t
     hydra: [{ match: 'test -e', exitCode: 1 }, { match: 'touch', exitCode: 1, stderr: 'read-only file system' }],
     plexus: [{ match: 'test -e', exitCode: 1 }],
   })
-  t.deepEqual(ran('hydra'), ['test -e /a', 'touch /a'])
+  t.deepEqual(ran('hydra'), [readBoth, 'touch /a'])
   t.is(recap.hosts.hydra!.failed, 1)
   t.is(recap.hosts.plexus!.changed, 3)
   const failure = events.find((e) => e.type === 'task:end' && e.status === 'failed')
@@ -153,4 +156,50 @@ test('a long command marked progress reports its output lines while it runs', as
   await runPlaybook({ playbook: pb, inventory: inv, hosts: inv.hosts.slice(0, 1), sink, connect: async (h) => localExecutor(h.name) })
   const progress = events.flatMap((e) => (e.type === 'progress' ? [e.message] : []))
   t.deepEqual(progress, ['step 1', 'step 2', 'step 3'])
+})
+
+test('a no-change run reads every fact of the play in one round trip per host', async (t) => {
+  const probe = (name: string, path: string, extra: Partial<Playbook['tasks'][number]> = {}) =>
+    ({ ...task({ name, facts: () => ({ p: fact(name, sh`test -e ${path}`, (r) => r.exitCode === 0) }), plan: () => noop('fine') }), ...extra })
+  const pb: Playbook = {
+    name: 'read-ahead',
+    description: '',
+    tasks: [
+      probe('one', '/one'),
+      probe('two', '/two'),
+      probe('cluster', '/cluster', { runOnce: true }),
+      probe('off', '/off', { when: () => 'not wanted here' }),
+    ],
+  }
+  const { recap, ran } = await run({ hydra: [], plexus: [] }, { pb })
+  t.deepEqual(ran('hydra'), ['read 3 facts: test -e /one; test -e /two; test -e /cluster'])
+  t.deepEqual(ran('plexus'), ['read 2 facts: test -e /one; test -e /two'])
+  t.is(recap.roundTrips, 2)
+  t.like(recap.hosts.hydra, { ok: 3, skipped: 1, changed: 0 })
+})
+
+test('a fact whose part of the batch did not come back is read on its own', async (t) => {
+  const { sink } = collect()
+  const inv = inventory()
+  const executors: ReturnType<typeof fakeExecutor>[] = []
+  const recap = await runPlaybook({
+    playbook: { ...playbook, handlers: [] },
+    inventory: inv,
+    hosts: inv.hosts.slice(0, 1),
+    sink,
+    connect: async (h) => {
+      const fake = fakeExecutor(h.name, [])
+      executors.push(fake)
+      return {
+        ...fake,
+        // the batch is cut off after the first section, as if the connection dropped mid-answer
+        run: async (c) => {
+          const r = await fake.run(c)
+          return 'batch' in c ? { ...r, stdout: r.stdout.slice(0, r.stdout.indexOf(' err 0')) } : r
+        },
+      }
+    },
+  })
+  t.deepEqual(executors[0]!.ran.map((c) => c.display), [readBoth, 'test -e /a', 'test -e /b'])
+  t.is(recap.hosts.hydra!.ok, 2)
 })
