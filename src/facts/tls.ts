@@ -1,4 +1,5 @@
 // Facts about the TLS material: what the controller's CA has issued, and what a host has installed.
+import { createPublicKey, X509Certificate } from 'node:crypto'
 import { onController, sh } from '../engine/command.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
@@ -23,34 +24,64 @@ export interface CaState {
   certificates: IssuedCertificate[]
 }
 
-/** Parse the controller's `ca` and `cert NAME CN VERIFIED FRESH KEYMATCH` lines. */
-export function parseCaState(result: Result): CaState {
+/** Parse the controller's `--- ca`, `--- cert NAME` and `--- pubkey NAME` sections (PEM texts) as of `now`. */
+export function parseCaState(result: Result, now = Date.now()): CaState {
   if (result.exitCode !== 0) throw new Error(`cannot read the CA: ${(result.stderr || result.stdout).trim()}`)
-  const lines = result.stdout.split('\n')
-  return {
-    ca: lines.includes('ca'),
-    certificates: lines
-      .filter((l) => l.startsWith('cert\t'))
-      .map((l) => {
-        const [, name = '', subject = '', verified, fresh, keyMatches] = l.split('\t')
-        return { name, cn: /CN=([^,]*)/.exec(subject)?.[1] ?? '', verified: verified === 'yes', fresh: fresh === 'yes', keyMatches: keyMatches === 'yes' }
-      }),
+  const sections = pemSections(result.stdout)
+  const caPem = sections.get('ca')
+  const ca = caPem ? x509(caPem) : undefined
+  if (caPem && !ca) throw new Error('the CA certificate ca.pem cannot be read: restore it from a backup of the CA directory')
+  const certificates = [...sections.keys()].flatMap((key) => {
+    const name = /^cert (.+)$/.exec(key)?.[1]
+    if (name === undefined) return []
+    const cert = x509(sections.get(key)!)
+    if (!cert) return [{ name, cn: '', verified: false, fresh: false, keyMatches: false }]
+    const pubkey = sections.get(`pubkey ${name}`)
+    const valid = Date.parse(cert.validFrom) <= now && now < Date.parse(cert.validTo)
+    return [
+      {
+        name,
+        cn: /^CN=(.*)$/m.exec(cert.subject)?.[1] ?? '',
+        verified: Boolean(ca && valid && cert.checkIssued(ca) && cert.verify(ca.publicKey)),
+        fresh: Date.parse(cert.validTo) > now + renewDays * 86_400_000,
+        keyMatches: Boolean(pubkey?.trim() && createPublicKey(pubkey).equals(cert.publicKey)),
+      },
+    ]
+  })
+  return { ca: Boolean(ca), certificates }
+}
+
+/** The certificate in a PEM text, or undefined when it cannot be read (a damaged file is issued again). */
+function x509(pem: string): X509Certificate | undefined {
+  try {
+    return new X509Certificate(pem)
+  } catch {
+    return undefined
   }
 }
 
-/** What the CA in `dir` holds for these host names (on the controller). */
+/** `--- NAME` headed sections of the output, by NAME. */
+function pemSections(stdout: string): Map<string, string> {
+  const sections = new Map<string, string>()
+  let current: string | undefined
+  for (const line of stdout.split('\n')) {
+    const header = /^--- (.+)$/.exec(line)
+    if (header) sections.set((current = header[1]!), '')
+    else if (current !== undefined) sections.set(current, sections.get(current)! + line + '\n')
+  }
+  return sections
+}
+
+/** What the CA in `dir` holds for these host names (on the controller): certificates, and the public half of each key. */
 export const caState = (dir: string, names: string[]) =>
   fact(
     `CA ${dir}`,
-    onController(sh`cd ${dir} 2>/dev/null || exit 0; [ -f ca.key ] && [ -f ca.pem ] && echo ca; for n in ${names}; do
+    onController(sh`cd ${dir} 2>/dev/null || exit 0; [ -f ca.key ] && [ -f ca.pem ] && echo '--- ca' && cat ca.pem; for n in ${names}; do
   [ -f "$n.pem" ] && [ -f "$n.key" ] || continue
-  s=$(openssl x509 -in "$n.pem" -noout -subject -nameopt RFC2253 2>/dev/null)
-  v=no; openssl verify -CAfile ca.pem "$n.pem" >/dev/null 2>&1 && v=yes
-  f=no; openssl x509 -in "$n.pem" -noout -checkend ${renewDays * 86400} >/dev/null 2>&1 && f=yes
-  k=no; [ "$(openssl x509 -in "$n.pem" -noout -pubkey 2>/dev/null)" = "$(openssl pkey -in "$n.key" -pubout 2>/dev/null)" ] && k=yes
-  printf 'cert\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$s" "$v" "$f" "$k"
+  echo "--- cert $n"; cat "$n.pem"
+  echo "--- pubkey $n"; openssl pkey -in "$n.key" -pubout 2>/dev/null
 done; true`),
-    parseCaState,
+    (result) => parseCaState(result),
   )
 
 export interface IssuedMaterial {

@@ -1,12 +1,17 @@
 import test from 'ava'
 import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { CaState, IssuedMaterial } from '../../src/facts/tls.ts'
-import { parseCaState, parseDigests, parseLinks, parseMaterial } from '../../src/facts/tls.ts'
+import { caState, parseCaState, parseDigests, parseLinks, parseMaterial } from '../../src/facts/tls.ts'
 import type { FileContent } from '../../src/facts/files.ts'
 import type { Mount } from '../../src/facts/mounts.ts'
 import type { UnitState } from '../../src/facts/systemd.ts'
 import { Secret } from '../../src/inventory/types.ts'
 import { certificateInstalled, certificatesIssued, managementEncryption, secureAccessContent, volumeTls } from '../../src/tasks/tls.ts'
+import { createCa, issueCertificate } from '../../src/tls/ca.ts'
+import { localExecutor } from '../../src/engine/local-executor.ts'
 import { host } from '../helpers/hosts.ts'
 import { planOf } from '../helpers/plan.ts'
 
@@ -129,8 +134,6 @@ test('volume TLS: a host added to the inventory is added to both allow lists, wi
 })
 
 test('TLS fact parsers read what the commands print', (t) => {
-  const ca = parseCaState(result('ca\ncert\thydra\tsubject=CN=hydra\tyes\tno\tyes\n'))
-  t.deepEqual(ca, { ca: true, certificates: [{ name: 'hydra', cn: 'hydra', verified: true, fresh: false, keyMatches: true }] })
   t.deepEqual(parseCaState(result('')), { ca: false, certificates: [] })
   const m = parseMaterial(result('--- ca\nA\n--- cert\nB\n--- key\nK\n'))
   t.is(m?.ca, 'A\n')
@@ -142,4 +145,31 @@ test('TLS fact parsers read what the commands print', (t) => {
     '/usr/lib/ssl/glusterfs.pem': '/etc/ssl/glusterfs.pem',
     '/usr/lib/ssl/glusterfs.ca': '',
   })
+})
+
+test('the CA fact judges real certificates made by the CA commands', async (t) => {
+  const run = (command: Parameters<ReturnType<typeof localExecutor>['run']>[0]) => localExecutor('controller').run(command)
+  const dir = join(mkdtempSync(join(tmpdir(), 'gfs-ca-')), 'lab-ca')
+  const other = join(mkdtempSync(join(tmpdir(), 'gfs-ca-')), 'other-ca')
+  for (const c of [createCa(dir, 'lab'), issueCertificate(dir, 'hydra'), issueCertificate(dir, 'plexus'), issueCertificate(dir, 'arbiter'), createCa(other, 'other'), issueCertificate(other, 'plexus')])
+    t.is((await run(c)).exitCode, 0)
+  // plexus's certificate comes from another CA; arbiter's key is not the one its certificate was made for
+  writeFileSync(join(dir, 'plexus.pem'), readFileSync(join(other, 'plexus.pem')))
+  writeFileSync(join(dir, 'plexus.key'), readFileSync(join(other, 'plexus.key')))
+  writeFileSync(join(dir, 'arbiter.key'), readFileSync(join(dir, 'hydra.key')))
+  const f = caState(dir, ['hydra', 'plexus', 'arbiter', 'nobody'])
+  const out = await run(f.command)
+  t.false(out.stdout.includes('PRIVATE KEY'), 'no private key leaves the CA directory')
+  const now = f.parse(out)
+  t.true(now.ca)
+  t.deepEqual(now.certificates, [
+    { name: 'hydra', cn: 'hydra', verified: true, fresh: true, keyMatches: true },
+    { name: 'plexus', cn: 'plexus', verified: false, fresh: true, keyMatches: true },
+    { name: 'arbiter', cn: 'arbiter', verified: true, fresh: true, keyMatches: false },
+  ])
+  const in340Days = parseCaState(out, Date.now() + 340 * 86_400_000)
+  t.deepEqual(in340Days.certificates.map((c) => c.fresh), [false, false, false])
+  writeFileSync(join(dir, 'hydra.pem'), 'damaged\n')
+  t.like(f.parse(await run(f.command)).certificates[0], { name: 'hydra', verified: false })
+  t.deepEqual(f.parse(await run(caState(join(dir, 'missing'), ['hydra']).command)), { ca: false, certificates: [] })
 })
