@@ -1,7 +1,8 @@
 // Many read-only fact commands sent to a host as one command: one round trip instead of one per fact.
-// The commands run one after another (gluster's CLI takes cluster locks, so never at once), each in its
-// own subshell with stdin closed; their output comes back framed by a random marker. A section that did
-// not come back whole is left out, and its fact is read on its own later, as without the batch.
+// The commands run at the same time (facts only read; of the gluster commands among them only
+// `volume status` takes the cluster lock, so none waits for another), each in its own subshell with stdin
+// closed; their output comes back in order, framed by a random marker. A section that did not come back
+// whole is left out, and its fact is read on its own later, as without the batch.
 import { randomBytes } from 'node:crypto'
 import type { ExecCommand } from './command.ts'
 import type { Result } from './result.ts'
@@ -25,9 +26,10 @@ export function batchMarker(): string {
 export function batchScript(scripts: readonly string[], marker: string): string {
   const lines = [`d=$(mktemp -d) || exit 70`, `trap 'rm -rf "$d"' EXIT`]
   scripts.forEach((script, i) => {
-    lines.push(`(\n${script}\n) </dev/null >"$d/${i}.out" 2>"$d/${i}.err"; echo $? >"$d/${i}.rc"`)
+    lines.push(`{ (\n${script}\n) </dev/null >"$d/${i}.out" 2>"$d/${i}.err"; echo $? >"$d/${i}.rc"; } &`)
   })
   lines.push(
+    `wait`,
     `i=0; while [ $i -lt ${scripts.length} ]; do`,
     `  printf '\\n%s out %s %s\\n' '${marker}' $i "$(cat "$d/$i.rc")"; cat "$d/$i.out"`,
     `  printf '\\n%s err %s\\n' '${marker}' $i; cat "$d/$i.err"`,

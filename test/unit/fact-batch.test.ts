@@ -1,4 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import test from 'ava'
 import { batchCommand, frameParts, parseBatch, type BatchPart } from '../../src/engine/fact-batch.ts'
 import { sh } from '../../src/engine/command.ts'
@@ -48,4 +51,15 @@ test('each batch has its own marker, and the display lists what it reads', (t) =
   const b = batchCommand(scripts.slice(0, 2))
   t.not(a.batch.marker, b.batch.marker)
   t.is(a.display, `read 2 facts: ${scripts[0]!.display}; ${scripts[1]!.display}`)
+})
+
+test('the commands of a batch run at the same time, so a slow gluster call does not hold up the rest', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gfs-batch-'))
+  const flag = join(dir, 'second-ran')
+  // the first command can only finish once the second one has run: in sequence it would give up
+  const first = sh`i=0; while [ ! -e ${flag} ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done; test -e ${flag} && echo saw it`
+  const second = sh`touch ${flag}`
+  const command = batchCommand([first, second])
+  const parts = parseBatch(execFileSync('/bin/sh', ['-c', command.script], { encoding: 'utf8' }), command.batch.marker, 2)
+  t.deepEqual(parts[0], { exitCode: 0, stdout: 'saw it\n', stderr: '' })
 })
