@@ -1,5 +1,6 @@
 // Facts about the gluster pool and volume, read from `gluster ... --xml`.
 import { sh } from '../engine/command.ts'
+import { raw } from '../engine/quote.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
 import { find, findAll, parseXml, textAt, type XmlNode } from './xml.ts'
@@ -166,20 +167,39 @@ export interface HealState {
   bricks: HealSummary[]
   /** paths (or <gfid:...>) in split brain; listed only when the summary counts any */
   splitBrainFiles: string[]
+  /** this host's brick has no entry in its heal index, so `heal info` was not run (bricks is empty) */
+  indexEmpty?: boolean
 }
 
 /** Parse the healState command: the summary document, then the split-brain listing when one was asked for. */
 export function parseHealState(result: Result): HealState {
+  if (result.stdout === indexEmpty) return { bricks: [], splitBrainFiles: [], indexEmpty: true }
   const [summary, listing] = result.stdout.split('<?xml').filter((d) => d.trim()).map((d) => `<?xml${d}`)
   const part = (stdout: string | undefined) => ({ ...result, stdout: stdout ?? '' })
   const bricks = parseHealSummary(part(summary))
   return { bricks, splitBrainFiles: listing ? parseSplitBrain(part(listing)) : [] }
 }
 
+const healInfo = (volume: string) =>
+  sh`out=$(gluster --mode=script volume heal ${volume} info summary --xml) || { echo "$out"; exit 1; }; printf '%s\n' "$out"; case "$out" in *'<numberOfEntriesInSplitBrain>'[1-9]*) gluster --mode=script volume heal ${volume} info split-brain --xml;; esac`
+
 /** Pending heals per brick, and the split-brain files only when there are any: one round trip in the common case. */
-export const healState = (volume: string) =>
-  fact(
-    `gluster heal ${volume}`,
-    sh`out=$(gluster --mode=script volume heal ${volume} info summary --xml) || { echo "$out"; exit 1; }; printf '%s\n' "$out"; case "$out" in *'<numberOfEntriesInSplitBrain>'[1-9]*) gluster --mode=script volume heal ${volume} info split-brain --xml;; esac`,
+export const healState = (volume: string) => fact(`gluster heal ${volume}`, healInfo(volume), parseHealState)
+
+const indexEmpty = 'heal index empty\n'
+
+/**
+ * healState, read only when this host's brick has entries in its heal index. The index is what `heal info`
+ * reads (xattrop and dirty hold a link per entry besides their base file; entry-changes a directory per
+ * parent), so an empty index means nothing here waits for a heal: the answer then takes a few ms instead of
+ * a glfsheal run with a TLS connection to every brick. A file in split brain has index entries on both
+ * bricks (each copy blames the other), so any one brick's empty index also rules split brain out.
+ */
+export const healStateIfIndexed = (volume: string, brick: string) => {
+  const indices = `${brick}/.glusterfs/indices`
+  return fact(
+    `gluster heal ${volume} (index of ${brick})`,
+    sh`if [ -d ${indices}/xattrop ] && [ -z "$(find ${indices}/xattrop ${indices}/dirty ${indices}/entry-changes -mindepth 1 -maxdepth 1 ! -name 'xattrop-*' ! -name 'dirty-*' 2>/dev/null | head -n 1)" ]; then printf '%s' ${indexEmpty}; exit 0; fi; ${raw(healInfo(volume).script)}`,
     parseHealState,
   )
+}

@@ -1,11 +1,17 @@
 import test from 'ava'
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ExecCommand } from '../../src/engine/command.ts'
+import { localExecutor } from '../../src/engine/local-executor.ts'
 import type { BrickIdentity } from '../../src/facts/bricks.ts'
 import { parseBrickIdentity } from '../../src/facts/bricks.ts'
-import type { BrickStatus, HealSummary, VolumeInfo } from '../../src/facts/gluster.ts'
+import type { BrickStatus, HealState, HealSummary, VolumeInfo } from '../../src/facts/gluster.ts'
+import { healStateIfIndexed } from '../../src/facts/gluster.ts'
 import { brickIdentityRestored, bricksOnline } from '../../src/tasks/bricks.ts'
 import { healed, splitBrainResolved } from '../../src/tasks/heal.ts'
 import { agentHealth, healHealth, volumeHealth } from '../../src/tasks/health.ts'
-import { host } from '../helpers/hosts.ts'
+import { host, inventory } from '../helpers/hosts.ts'
 import { planOf } from '../helpers/plan.ts'
 
 const id = 'ebf735b5-2ac3-46f3-909a-efdb5f1f41ce'
@@ -54,9 +60,57 @@ const heal = (pending: number, splitBrain = 0, connected = true): HealSummary[] 
 ]
 
 test('heals: triggered while entries are pending; refused while a brick is unreachable', (t) => {
-  t.deepEqual(planOf(healed(), { state: { bricks: heal(3), splitBrainFiles: [] } }).commands, ['gluster --mode=script volume heal gv0'])
+  const trigger = planOf(healed(), { state: { bricks: heal(3), splitBrainFiles: [] } })
+  t.deepEqual(trigger.changes, ['heal 3 pending entries'])
+  t.regex(trigger.commands?.[0] ?? '', /gluster --mode=script volume heal gv0 2>&1/)
   t.deepEqual(planOf(healed(), { state: { bricks: heal(0), splitBrainFiles: [] } }).changes, [])
   t.regex(planOf(healed(), { state: { bricks: heal(3, 0, false), splitBrainFiles: [] } }).refuse!, /unreachable/)
+  const quiet = planOf(healed(), { state: { bricks: [], splitBrainFiles: [], indexEmpty: true } })
+  t.deepEqual(quiet.changes, [])
+  t.false(planOf(splitBrainResolved(), { state: { bricks: [], splitBrainFiles: [], indexEmpty: true } }).refuse !== undefined)
+})
+
+/** The first command healed() plans on hydra for these heal facts. */
+function healCommand(state: HealState): ExecCommand {
+  const hosts = [host('hydra'), host('plexus')]
+  const plan = healed().plan({ state } as never, { host: hosts[0]!, hosts, inventory: inventory(hosts), check: false })
+  if ('refuse' in plan) throw new Error(plan.refuse)
+  return plan.changes[0]!.commands[0] as ExecCommand
+}
+
+/** Run a command here with `dir` first on PATH (stand-in programs). */
+const runWithPath = (dir: string, c: ExecCommand) => localExecutor('hydra').run({ ...c, script: `PATH=${dir}; export PATH; ${c.script}` })
+
+test("heals: the trigger waits while another host's trigger holds the volume lock, and fails on anything else", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gfs-heal-'))
+  // a stand-in gluster: busy twice, then successful; then one that fails for another reason
+  const fakeGluster = (body: string) => writeFileSync(join(dir, 'gluster'), `#!/bin/sh\n${body}\n`, { mode: 0o755 })
+  const trigger = healCommand({ bricks: heal(3), splitBrainFiles: [] })
+  fakeGluster(`n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ $n -ge 2 ] && { echo launched; exit 0; }; echo 'Another transaction is in progress for gv0. Please try again after some time.'; exit 1`)
+  t.is((await runWithPath(`${dir}:/usr/bin:/bin`, trigger)).exitCode, 0)
+  t.is(readFileSync(join(dir, 'n'), 'utf8').trim(), '3')
+  fakeGluster(`echo 'Self-heal daemon is not running'; exit 1`)
+  const failed = await runWithPath(`${dir}:/usr/bin:/bin`, trigger)
+  t.is(failed.exitCode, 1)
+  t.regex(failed.stderr, /Self-heal daemon is not running/)
+})
+
+test('heals: the index fact answers from an empty heal index, and asks gluster when it holds an entry', async (t) => {
+  const brickDir = mkdtempSync(join(tmpdir(), 'gfs-brick-'))
+  const indices = join(brickDir, '.glusterfs', 'indices')
+  for (const d of ['xattrop', 'dirty', 'entry-changes']) mkdirSync(join(indices, d), { recursive: true })
+  const base = join(indices, 'xattrop', 'xattrop-6a1c6b4e-0d5b-4f7a-9a55-2a1e0c2d9f11')
+  writeFileSync(base, '')
+  // no gluster on this PATH: an answer that needs it fails instead of claiming nothing is pending
+  const read = async (f: ReturnType<typeof healStateIfIndexed>) => f.parse(await runWithPath('/usr/bin:/bin', f.command as ExecCommand))
+  const f = healStateIfIndexed('gv0', brickDir)
+  t.deepEqual(await read(f), { bricks: [], splitBrainFiles: [], indexEmpty: true })
+  linkSync(base, join(indices, 'xattrop', '0b8e3f7c-2f1a-4d0e-8c5b-7a6d9e1f2c3b'))
+  await t.throwsAsync(read(f))
+  rmSync(join(indices, 'xattrop', '0b8e3f7c-2f1a-4d0e-8c5b-7a6d9e1f2c3b'))
+  mkdirSync(join(indices, 'entry-changes', '00000000-0000-0000-0000-000000000001'))
+  await t.throwsAsync(read(f))
+  await t.throwsAsync(read(healStateIfIndexed('gv0', join(brickDir, 'wiped'))))
 })
 
 test('split brain: listed without a policy, resolved with one', (t) => {
