@@ -26,6 +26,14 @@ export class ConnectError extends ProvisionError {
   }
 }
 
+/** Logged in, but sudo does not make the user root: the host is reached, and nothing can be done on it. */
+export class BecomeError extends ProvisionError {
+  override name = 'BecomeError'
+  constructor(readonly host: string, message: string) {
+    super(`${host}: ${message}`)
+  }
+}
+
 /** A fact command that failed or printed something its parser cannot read. */
 export class FactError extends ProvisionError {
   override name = 'FactError'

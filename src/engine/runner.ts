@@ -1,7 +1,7 @@
 // Runs a playbook: each task across all hosts in parallel, then the next (Ansible's linear strategy).
 import type { Host, Inventory } from '../inventory/types.ts'
 import type { Command, ExecCommand } from './command.ts'
-import { ConnectError, FactError } from './errors.ts'
+import { BecomeError, ConnectError, FactError } from './errors.ts'
 import type { EngineEvent, HostTally, Sink, TaskStatus } from './events.ts'
 import type { Executor } from './executor.ts'
 import { batchable, batchCommand, parseBatch, partResult } from './fact-batch.ts'
@@ -107,7 +107,10 @@ export async function runPlaybook(options: RunOptions): Promise<Recap> {
       try {
         state.executor = await options.connect(state.host)
       } catch (error) {
-        emitEnd(state, 'connect', { status: 'unreachable', message: (error as Error).message }, performance.now() - t0)
+        // a host that let us in but where sudo says no is reached, and failed; anything else is unreachable
+        const status = error instanceof BecomeError ? 'failed' : 'unreachable'
+        emitEnd(state, 'connect', { status, message: (error as Error).message }, performance.now() - t0)
+        state.done = true
       }
     }),
   )

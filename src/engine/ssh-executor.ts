@@ -4,8 +4,9 @@ import { Readable } from 'node:stream'
 import { NodeSSH } from 'node-ssh'
 import type { ClientChannel } from 'ssh2'
 import type { Host } from '../inventory/types.ts'
-import type { Command, ExecCommand } from './command.ts'
+import type { Command } from './command.ts'
 import { putScript } from './command.ts'
+import { becomeScript, checkBecome } from './become.ts'
 import { ConnectError } from './errors.ts'
 import { lineSplitter, type Executor, type RunOptions } from './executor.ts'
 import {
@@ -18,7 +19,6 @@ import {
   verifyHostKey,
   type HostKeyVerdict,
 } from './known-hosts.ts'
-import { quote } from './quote.ts'
 import type { Result } from './result.ts'
 
 export interface SshOptions {
@@ -73,16 +73,6 @@ function hostKeyMessage(host: Host, name: string, verdict: HostKeyVerdict, prese
   return ''
 }
 
-/** Wrap a script for sudo when the connecting user is not root. */
-function becomeScript(host: Host, command: ExecCommand): { script: string; stdin?: string | Buffer } {
-  if (!host.become) return { script: command.script, stdin: command.stdin }
-  if (host.becomePassword) {
-    const input = Buffer.concat([Buffer.from(`${host.becomePassword.value}\n`), Buffer.from(command.stdin ?? '')])
-    return { script: `sudo -S -p '' -- sh -c ${quote(command.script)}`, stdin: input }
-  }
-  return { script: `sudo -n -- sh -c ${quote(command.script)}`, stdin: command.stdin }
-}
-
 /** Open a verified SSH connection to one host. */
 export async function connectSsh(host: Host, options: SshOptions): Promise<Executor> {
   const entries = await readKnownHosts(options.knownHostsFile)
@@ -117,6 +107,12 @@ export async function connectSsh(host: Host, options: SshOptions): Promise<Execu
   const executor = new SshExecutor(host, ssh)
   // After connect, node-ssh no longer listens for errors: a reset link must fail the host, not the process.
   ssh.connection?.on('error', (error: Error) => executor.lose(error))
+  try {
+    await checkBecome(executor, host)
+  } catch (error) {
+    await executor.close()
+    throw error
+  }
   return executor
 }
 

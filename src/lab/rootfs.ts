@@ -16,7 +16,7 @@ export const flavorPackages: Record<Flavor, string[]> = {
   ready: [
     'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'iputils-ping',
     'glusterfs-server', 'glusterfs-client', 'nodejs', 'attr', 'psmisc', 'procps', 'kmod',
-    'fuse3', 'ca-certificates',
+    'fuse3', 'ca-certificates', 'sudo',
   ],
   bare: ['systemd', 'systemd-sysv', 'dbus', 'openssh-server'],
 }

@@ -203,3 +203,23 @@ test('a fact whose part of the batch did not come back is read on its own', asyn
   t.deepEqual(executors[0]!.ran.map((c) => c.display), [readBoth, 'test -e /a', 'test -e /b'])
   t.is(recap.hosts.hydra!.ok, 2)
 })
+
+test('a host where sudo does not make us root is failed with sudo\'s words, not unreachable, and runs nothing', async (t) => {
+  const { BecomeError } = await import('../../src/engine/errors.ts')
+  const { sink, events } = collect()
+  const inv = inventory()
+  const recap = await runPlaybook({
+    playbook,
+    inventory: inv,
+    hosts: inv.hosts,
+    sink,
+    connect: async (h) => {
+      if (h.name === 'hydra') throw new BecomeError('hydra', 'logged in as deploy, but sudo did not make it root (sudo: a password is required)')
+      return fakeExecutor(h.name, [])
+    },
+  })
+  t.like(recap.hosts.hydra, { failed: 1, unreachable: false, ok: 0 })
+  t.like(recap.hosts.plexus, { ok: 2, failed: 0 })
+  t.true(events.some((e) => e.type === 'task:end' && e.host === 'hydra' && /a password is required/.test(e.message ?? '')))
+  t.false(recapSucceeded(recap))
+})
