@@ -50,8 +50,19 @@ async function run(options: CliOptions): Promise<number> {
   return recapSucceeded(recap) ? 0 : 2
 }
 
+/**
+ * A reader that stops early (`| head`) must not kill a run halfway through changing hosts: output that
+ * nobody reads any more is dropped and the run goes on to its end and exit code.
+ */
+function outlivePipeReaders(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+  })
+}
+
 /** Entry point: returns the exit code; only here do errors become messages. */
 export async function main(argv: string[]): Promise<number> {
+  outlivePipeReaders()
   let options: CliOptions
   try {
     options = parseCli(argv)
