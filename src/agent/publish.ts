@@ -32,16 +32,19 @@ function conflictRel(ctx: PublishContext, rel: Bytes): Bytes {
   return joinRel(parentRel(rel), conflictName(baseName(rel), ctx.host, ctx.now()))
 }
 
+/** Where the local version goes, and (for its own name) gv0's entry there, to compare again before the rename. */
+interface Target {
+  target: Bytes
+  conflict: boolean
+  /** gv0's identity at `target` when publishing started; undefined for a conflict copy */
+  before?: LowerId | null
+}
+
 /**
  * Decides where the local version goes: its own name, or a conflict name when gv0 changed too.
  * A non-matching entry in the way (e.g. a directory where a file now is) is removed when unchanged.
  */
-async function chooseTarget(
-  ctx: PublishContext,
-  e: UpperEntry,
-  wantDir: boolean,
-  known?: Stats | null,
-): Promise<{ target: Bytes; conflict: boolean; lower?: Stats | null }> {
+async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean, known?: Stats | null): Promise<Target> {
   const rec = ctx.state.get(e.rel)
   if (rec?.x) return { target: rec.x, conflict: true }
   const st = known !== undefined ? known : await lstatOrNull(fsPath(ctx.lower, e.rel))
@@ -56,9 +59,10 @@ async function chooseTarget(
     if (kept.length > 0) {
       return { target: conflictRel(ctx, e.rel), conflict: true }
     }
-    return { target: e.rel, conflict: false } // lower changed under us: the caller looks again
+    // lower changed under us: whatever is there now is the baseline the rename checks against
+    return { target: e.rel, conflict: false, before: lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel))) }
   }
-  return { target: e.rel, conflict: false, lower: st }
+  return { target: e.rel, conflict: false, before: id }
 }
 
 async function recheck(ctx: PublishContext, e: UpperEntry): Promise<string | null> {
@@ -84,15 +88,14 @@ function reportConflict(ctx: PublishContext, e: UpperEntry, target: Bytes): void
 /**
  * Renames a staged temp over the target unless upper changed meanwhile (the temp is then removed).
  * The intent is noted first, so a crash right after the rename does not look like a remote change.
- * With `before` (gv0's target when the copy started), a target that changed since is not overwritten.
+ * A target that changed in gv0 since `before` (when publishing started) is not overwritten: the entry
+ * is published again later, and chooseTarget then sees the remote change and makes it a conflict.
  */
 async function renameIntoPlace(
   ctx: PublishContext,
   e: UpperEntry,
   tmp: Buffer,
-  target: Bytes,
-  conflict: boolean,
-  before?: LowerId | null,
+  { target, conflict, before }: Target,
 ): Promise<Outcome | null> {
   const changed = await recheck(ctx, e)
   if (changed) {
@@ -190,7 +193,6 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
   const { target, conflict } = chosen
   const dir = parentRel(target)
   const tmp = fsPath(ctx.lower, joinRel(dir, tempName(ctx.host, baseName(target))))
-  const before = conflict ? null : lowerId(chosen.lower !== undefined ? chosen.lower : await lstatOrNull(fsPath(ctx.lower, target)))
   const want = e.mode & 0o7777
   let fh: FileHandle | null = await createTemp(tmp, want)
   try {
@@ -214,7 +216,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     } finally {
       await fh?.close()
     }
-    const changed = await renameIntoPlace(ctx, e, tmp, target, conflict, before)
+    const changed = await renameIntoPlace(ctx, e, tmp, chosen)
     if (changed) return changed
   } catch (err) {
     await unlink(tmp).catch(() => {})
@@ -223,7 +225,10 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
   return await recordPublish(ctx, e, rec, target, conflict, e.size)
 }
 
-/** Recreates a symlink in gv0 atomically (temp link + rename), keeping owner and times. */
+/**
+ * Recreates a symlink in gv0 atomically (temp link + rename), keeping owner and times. Like a file, a
+ * link whose gv0 name changed remotely goes to a conflict name, also when the change lands mid-publish.
+ */
 export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promise<Outcome> {
   const linkTarget = await readlink(fsPath(ctx.upper, e.rel), { encoding: 'buffer' })
   const rec = ctx.state.get(e.rel)
@@ -233,14 +238,16 @@ export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promis
     ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(here), rec?.x ? { x: rec.x } : {}))
     return { result: 'already' }
   }
-  const { target, conflict } = await chooseTarget(ctx, e, false)
+  // without a conflict record, `here` is gv0's entry at the link's own name: no second lookup
+  const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here)
+  const { target, conflict } = chosen
   const tmp = fsPath(ctx.lower, joinRel(parentRel(target), tempName(ctx.host, baseName(target))))
   await unlink(tmp).catch(() => {})
   await symlink(linkTarget, tmp)
   try {
     await lchown(tmp, e.uid, e.gid)
     await lutimes(tmp, e.atimeMs / 1000, e.mtimeMs / 1000)
-    const changed = await renameIntoPlace(ctx, e, tmp, target, conflict)
+    const changed = await renameIntoPlace(ctx, e, tmp, chosen)
     if (changed) return changed
   } catch (err) {
     await unlink(tmp).catch(() => {})

@@ -149,6 +149,39 @@ test('symlinks: created, retargeted, replaced by a file', async (t) => {
   t.is(text(join(sb.lower, 'dangling')), 'now a file')
 })
 
+test('symlinks changed in gv0 are never overwritten: changed before the pass or during the publish, the local link gets a conflict name', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  symlinkSync('v1', join(sb.union, 'early'))
+  symlinkSync('v1', join(sb.union, 'late'))
+  await flushAll(t, agent)
+  await sleep(20)
+  // the other host retargets 'early' in gv0 before the next pass
+  rmSync(join(sb.lower, 'early'))
+  symlinkSync('remote', join(sb.lower, 'early'))
+  // and 'late' after the agent looked at gv0 but before its rename: the intent note sits in that window
+  const noteIntent = agent.state.noteIntent.bind(agent.state)
+  agent.state.noteIntent = (rel, intent) => {
+    noteIntent(rel, intent)
+    if (rel === 'late' && readlinkSync(join(sb.lower, 'late')) === 'v1') {
+      rmSync(join(sb.lower, 'late'))
+      symlinkSync('remote', join(sb.lower, 'late'))
+    }
+  }
+  for (const n of ['early', 'late']) {
+    rmSync(join(sb.union, n))
+    symlinkSync('local', join(sb.union, n))
+  }
+  await flushAll(t, agent)
+  for (const n of ['early', 'late']) {
+    t.is(readlinkSync(join(sb.lower, n)), 'remote', `${n}: gv0's link kept`)
+    const copies = readdirSync(sb.lower).filter((c) => c.startsWith(`${n}.conflict-hydra-`))
+    t.is(copies.length, 1, `${n}: one conflict copy`)
+    t.is(readlinkSync(join(sb.lower, copies[0])), 'local', `${n}: the local link under the conflict name`)
+  }
+  t.deepEqual(agent.state.conflicts.map((c) => `${c.kind} ${c.path}`).sort(), ['modified-both early', 'modified-both late'])
+})
+
 test('hard-to-quote names arrive intact and nothing is run', async (t) => {
   const sb = await sandbox(t)
   const canaries = [join(sb.dir, 'pwned'), join(process.cwd(), 'pwned'), join(sb.lower, 'pwned')]
