@@ -1,6 +1,7 @@
 // Who has files of the cache open, read from /proc: writers make an entry non-quiescent,
 // and any holder of the union blocks an evict cycle.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { mappedPath, mappingsOf, writesToFile } from './mappings.ts'
 import { toBytes, type Bytes } from './paths.ts'
 
 export interface Holder {
@@ -52,11 +53,28 @@ function relUnder(target: Bytes, roots: Bytes[]): Bytes | null {
   return null
 }
 
-/** Relative paths (under union or upper) currently open for writing by any process. */
-export function openWriters(roots: string[]): { paths: Set<Bytes>; byPath: Map<Bytes, number[]> } {
+export interface Writers {
+  /** relative paths (under union or upper) being written */
+  paths: Set<Bytes>
+  byPath: Map<Bytes, number[]>
+  /** the subset written through a shared writable mapping (possibly with no descriptor open) */
+  mapped: Set<Bytes>
+}
+
+/**
+ * Relative paths (under union or upper) currently open for writing, or mapped shared and writable,
+ * by any process. The kernel names a mapping made through the union by its union path (6.x with
+ * backing files; measured on 6.18), older kernels by the upper path: both roots are matched.
+ */
+export function openWriters(roots: string[]): Writers {
   const rootBytes = roots.map(toBytes)
-  const paths = new Set<Bytes>()
-  const byPath = new Map<Bytes, number[]>()
+  const w: Writers = { paths: new Set(), byPath: new Map(), mapped: new Set() }
+  const add = (rel: Bytes, pid: number) => {
+    w.paths.add(rel)
+    const list = w.byPath.get(rel) ?? []
+    if (!list.includes(pid)) list.push(pid)
+    w.byPath.set(rel, list)
+  }
   for (const pid of pids()) {
     if (pid === process.pid) continue
     for (const fd of fdsOf(pid)) {
@@ -72,13 +90,17 @@ export function openWriters(roots: string[]): { paths: Set<Bytes>; byPath: Map<B
         continue
       }
       if ((flags & 3) === 0) continue // O_RDONLY
-      paths.add(rel)
-      const list = byPath.get(rel) ?? []
-      list.push(pid)
-      byPath.set(rel, list)
+      add(rel, pid)
+    }
+    for (const m of mappingsOf(pid)) {
+      if (!writesToFile(m)) continue
+      const rel = relUnder(mappedPath(pid, m), rootBytes)
+      if (rel === null) continue
+      add(rel, pid)
+      w.mapped.add(rel)
     }
   }
-  return { paths, byPath }
+  return w
 }
 
 /** Every process that keeps the union busy (open files, cwd, root, mappings), for evict reports. */
@@ -97,20 +119,8 @@ export function unionHolders(union: string): Holder[] {
       const t = link(`/proc/${pid}/fd/${fd}`)
       if (inside(t)) out.push({ pid, command, via: `fd ${fd}`, path: Buffer.from(t as string, 'latin1').toString() })
     }
-    try {
-      const maps = readFileSync(`/proc/${pid}/maps`, 'latin1')
-      for (const line of maps.split('\n')) {
-        const p = line.indexOf(' /')
-        if (p < 0) continue
-        const t = line.slice(p + 1)
-        if (inside(t)) {
-          out.push({ pid, command, via: 'mmap', path: Buffer.from(t, 'latin1').toString() })
-          break
-        }
-      }
-    } catch {
-      // process gone
-    }
+    const mapped = mappingsOf(pid).find((m) => inside(m.path))
+    if (mapped) out.push({ pid, command, via: 'mmap', path: Buffer.from(mapped.path, 'latin1').toString() })
   }
   return out
 }
