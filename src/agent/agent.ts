@@ -4,6 +4,7 @@ import { statfsSync } from 'node:fs'
 import { lstat } from 'node:fs/promises'
 import type { AgentConfig } from './config.ts'
 import type { Log } from './log.ts'
+import { linkGroups, linkOrder } from './hard-links.ts'
 import { lstatOrNull } from './lower.ts'
 import { isUnionMounted, lowerProblem } from './mounts.ts'
 import { removeLower } from './remove-lower.ts'
@@ -160,6 +161,7 @@ export class Agent {
   }
 
   private ctx(): PublishContext {
+    let groups: Map<number, Bytes[]> | null = null
     return {
       upper: this.upper,
       lower: this.lower,
@@ -170,6 +172,8 @@ export class Agent {
         this.state.addConflict(c)
         this.log(`conflict: ${c.path}: ${c.message}`)
       },
+      // built at the first hard link a pass meets: passes without any never walk the index for it
+      namesOf: (ino) => (groups ??= linkGroups(this.index.entries.values())).get(ino) ?? [],
     }
   }
 
@@ -316,28 +320,15 @@ export class Agent {
         return sum
       }
       let blocked = false
-      await pool(acrossDirs(ready), this.cfg.publishConcurrency, async (e) => {
-        try {
-          await this.applyOne(ctx, e, xs.get(e.rel) ?? null, sum)
-          this.entryBackoff.delete(e.rel)
-          this.errors.delete(e.rel)
-          return true
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code ?? ''
-          const message = `${fromBytes(e.rel)}: ${(err as Error).message}`
-          sum.failed++
-          this.entryBackoff.set(e.rel, this.backoff(this.entryBackoff.get(e.rel), message))
-          this.notReady.set(e.rel, `failed: ${(err as Error).message}`)
-          if (GLOBAL_ERRORS.has(code)) {
-            this.globalBackoff = this.backoff(this.globalBackoff, `gv0 not taking writes: ${message}`)
-            this.noteError('global', `gv0 not taking writes (${code}): ${message}`)
-            blocked = true
-            return false
-          }
-          this.noteError(e.rel, message)
-          return true
-        }
-      })
+      // the first name of each inode before its other names, so those can link to it
+      for (const batch of linkOrder(ready)) {
+        if (blocked) break
+        await pool(acrossDirs(batch), this.cfg.publishConcurrency, async (e) => {
+          if (await this.applyOrBackoff(ctx, e, xs.get(e.rel) ?? null, sum)) return true
+          blocked = true
+          return false
+        })
+      }
       if (blocked) {
         sum.blocked = this.globalBackoff?.message ?? 'gv0 error'
         break
@@ -346,6 +337,29 @@ export class Agent {
     if (!sum.blocked) await this.applyVanished(ctx, gone, sum)
     if (!sum.blocked && sum.failed === 0) this.clearGlobal()
     return sum
+  }
+
+  /** Applies one entry; its error backs it off, and false means gv0 as a whole refused (stop the pass). */
+  private async applyOrBackoff(ctx: PublishContext, e: UpperEntry, x: Xattrs | null, sum: PassSummary): Promise<boolean> {
+    try {
+      await this.applyOne(ctx, e, x, sum)
+      this.entryBackoff.delete(e.rel)
+      this.errors.delete(e.rel)
+      return true
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? ''
+      const message = `${fromBytes(e.rel)}: ${(err as Error).message}`
+      sum.failed++
+      this.entryBackoff.set(e.rel, this.backoff(this.entryBackoff.get(e.rel), message))
+      this.notReady.set(e.rel, `failed: ${(err as Error).message}`)
+      if (GLOBAL_ERRORS.has(code)) {
+        this.globalBackoff = this.backoff(this.globalBackoff, `gv0 not taking writes: ${message}`)
+        this.noteError('global', `gv0 not taking writes (${code}): ${message}`)
+        return false
+      }
+      this.noteError(e.rel, message)
+      return true
+    }
   }
 
   private async applyVanished(ctx: PublishContext, gone: Bytes[], sum: PassSummary): Promise<void> {

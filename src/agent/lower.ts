@@ -15,19 +15,27 @@ export async function lstatOrNull(path: Buffer): Promise<Stats | null> {
   }
 }
 
-/** The identity of a lower entry as remembered in the state store. */
+/** The identity of a lower entry as remembered in the state store (link count only when above 1). */
 export function lowerId(st: Stats | null): LowerId | null {
   if (!st) return null
   const k = kindOf(st)
-  return { k: k === 'other' ? 'f' : k, i: st.ino, s: st.size, m: st.mtimeMs, c: st.ctimeMs }
+  const id: LowerId = { k: k === 'other' ? 'f' : k, i: st.ino, s: st.size, m: st.mtimeMs, c: st.ctimeMs }
+  if (id.k === 'f' && st.nlink > 1) id.n = st.nlink
+  return id
 }
 
-/** True when lower still holds exactly what was recorded (directories: same inode is enough). */
+/**
+ * True when lower still holds exactly what was recorded (directories: same inode is enough).
+ * A file with several names (hard links) is compared by inode, size and mtime only: adding or
+ * removing any of its names moves its ctime, and this host's own hard-link publishes do that to
+ * every name of the inode. A remote chmod or chown of such a file alone is therefore not seen.
+ */
 export function sameLower(now: LowerId | null, then: LowerId | null): boolean {
   if (now === null || then === null) return now === then
   if (now.k !== then.k || now.i !== then.i) return false
   if (now.k === 'd') return true
-  return now.s === then.s && now.m === then.m && now.c === then.c
+  if (now.s !== then.s || now.m !== then.m) return false
+  return now.c === then.c || (now.n ?? 1) > 1 || (then.n ?? 1) > 1
 }
 
 /** Timestamps as set through utimes lose sub-microsecond precision; compare with that slack. */

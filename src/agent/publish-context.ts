@@ -11,6 +11,8 @@ export interface PublishContext {
   state: StateStore
   now(): Date
   report(c: ConflictReport): void
+  /** upper names of an inode that has several (hard links), as this pass's index shows them */
+  namesOf(ino: number): Bytes[]
 }
 
 /**

@@ -1,9 +1,10 @@
 // Atomic publish of one upper file, symlink or directory into gv0 (flush contract 2, 3, 6).
 import { constants, type Stats } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
-import { chmod, chown, lchown, lstat, lutimes, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
+import { chmod, chown, lchown, link, lstat, lutimes, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
 import { conflictName } from './conflicts.ts'
-import { lowerId, lstatOrNull, sameTime } from './lower.ts'
+import { publishedTwin } from './hard-links.ts'
+import { lowerId, lstatOrNull, sameLower, sameTime } from './lower.ts'
 import { baseName, fromBytes, fsPath, joinRel, parentRel, type Bytes } from './paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
@@ -105,8 +106,7 @@ async function renameIntoPlace(
   const staged = await lstat(tmp)
   if (!conflict) ctx.state.noteIntent(e.rel, { i: staged.ino, s: staged.size, m: staged.mtimeMs })
   if (!conflict && before !== undefined) {
-    const nowLower = lowerId(await lstatOrNull(fsPath(ctx.lower, target)))
-    if (JSON.stringify(nowLower) !== JSON.stringify(before)) {
+    if (!sameLower(lowerId(await lstatOrNull(fsPath(ctx.lower, target))), before)) {
       await unlink(tmp)
       return { result: 'changed', reason: 'gv0 changed during publish' }
     }
@@ -193,6 +193,10 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
   const { target, conflict } = chosen
   const dir = parentRel(target)
   const tmp = fsPath(ctx.lower, joinRel(dir, tempName(ctx.host, baseName(target))))
+  if (!conflict && e.nlink > 1) {
+    const linked = await publishLink(ctx, e, rec, tmp, chosen)
+    if (linked) return linked
+  }
   const want = e.mode & 0o7777
   let fh: FileHandle | null = await createTemp(tmp, want)
   try {
@@ -223,6 +227,41 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     throw err
   }
   return await recordPublish(ctx, e, rec, target, conflict, e.size)
+}
+
+/**
+ * Publishes another name of an inode as a hard link to the copy gv0 already holds under its first name,
+ * or returns null (nothing fit: the caller copies). The link is made under the temp name and renamed
+ * into place, not made at the final name: link(2) there only works while the name is absent (an older
+ * version has to be replaced, and EEXIST would leave it), and the rename runs the same checks (upper
+ * unchanged, gv0 unchanged since the lookup) and intent note as a copy does.
+ */
+async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, tmp: Buffer, chosen: Target): Promise<Outcome | null> {
+  const twin = await publishedTwin(ctx, e)
+  if (!twin) return null
+  await unlink(tmp).catch(() => {})
+  await link(fsPath(ctx.lower, twin.rel), tmp)
+  try {
+    // one inode: the twin's owner and mode are e's unless they changed here since (the twin follows)
+    if (twin.st.uid !== e.uid || twin.st.gid !== e.gid) await chown(tmp, e.uid, e.gid)
+    if ((twin.st.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(tmp, e.mode & 0o7777)
+    const changed = await renameIntoPlace(ctx, e, tmp, chosen)
+    if (changed) return changed
+    // rename(2) onto another name of the same inode does nothing and leaves the temp name
+    if (chosen.before?.i === twin.st.ino) await unlink(tmp).catch(() => {})
+  } catch (err) {
+    await unlink(tmp).catch(() => {})
+    throw err
+  }
+  const out = await recordPublish(ctx, e, rec, chosen.target, false, 0)
+  // the link moved ctime and link count of the inode: its other names take the new identity (with the
+  // link count above 1, sameLower stops reading their later ctime changes as remote ones)
+  const L = ctx.state.get(e.rel)?.L ?? null
+  for (const rel of ctx.namesOf(e.ino)) {
+    const other = ctx.state.get(rel)
+    if (rel !== e.rel && other && !other.x && other.L?.i === twin.st.ino) ctx.state.set(rel, { ...other, L })
+  }
+  return out
 }
 
 /**

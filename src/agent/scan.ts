@@ -13,6 +13,8 @@ export interface UpperEntry {
   mtimeMs: number
   ctimeMs: number
   birthMs: number
+  /** names of the inode in upper (hard links) */
+  nlink: number
   mode: number
   uid: number
   gid: number
@@ -43,6 +45,7 @@ export function entryFromStat(rel: Bytes, st: Stats): UpperEntry {
     mtimeMs: st.mtimeMs,
     ctimeMs: st.ctimeMs,
     birthMs: st.birthtimeMs,
+    nlink: st.nlink,
     mode: st.mode,
     uid: st.uid,
     gid: st.gid,

@@ -15,6 +15,8 @@ export interface LowerId {
   s: number
   m: number
   c: number
+  /** link count, for files with more than one name */
+  n?: number
 }
 
 /** One upper entry that has been applied to lower. */

@@ -2,7 +2,7 @@
 import test from 'ava'
 import { execFileSync, spawn } from 'node:child_process'
 import {
-  appendFileSync, chownSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync,
+  appendFileSync, chownSync, chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync,
   renameSync, rmSync, symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -180,6 +180,43 @@ test('symlinks changed in gv0 are never overwritten: changed before the pass or 
     t.is(readlinkSync(join(sb.lower, copies[0])), 'local', `${n}: the local link under the conflict name`)
   }
   t.deepEqual(agent.state.conflicts.map((c) => `${c.kind} ${c.path}`).sort(), ['modified-both early', 'modified-both late'])
+})
+
+test('hard links stay hard links in gv0, across updates; a name whose first copy changed in gv0 falls back to a copy', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  const ino = (rel: string) => lstatSync(join(sb.lower, rel)).ino
+  writeFileSync(join(sb.union, 'a'), 'shared v1')
+  linkSync(join(sb.union, 'a'), join(sb.union, 'b'))
+  mkdirSync(join(sb.union, 'sub'))
+  linkSync(join(sb.union, 'a'), join(sb.union, 'sub/c'))
+  t.is(lstatSync(join(sb.upper, 'b')).ino, lstatSync(join(sb.upper, 'a')).ino, 'one inode in upper')
+  await flushAll(t, agent)
+  for (const n of ['a', 'b', 'sub/c']) t.is(text(join(sb.lower, n)), 'shared v1')
+  t.is(ino('b'), ino('a'), 'b is a link to a in gv0')
+  t.is(ino('sub/c'), ino('a'), 'sub/c is a link to a in gv0')
+  t.is(lstatSync(join(sb.lower, 'a')).nlink, 3)
+  // written through one name: every name changes, and gv0 keeps them one inode
+  writeFileSync(join(sb.union, 'b'), 'shared v2')
+  await flushAll(t, agent)
+  for (const n of ['a', 'b', 'sub/c']) t.is(text(join(sb.lower, n)), 'shared v2')
+  t.is(ino('b'), ino('a'))
+  t.is(ino('sub/c'), ino('a'))
+  t.deepEqual(readdirSync(sb.lower).filter((n) => n.includes('.conflict-') || n.startsWith('.gfs-writecache')), [])
+  t.deepEqual(agent.state.conflicts, [], 'our own links and renames are not remote changes')
+  // the other host replaces a in gv0; then a local write: a conflicts, b cannot link to gv0's a and is
+  // copied, sub/c links to b's copy
+  await sleep(20)
+  writeFileSync(join(sb.lower, 'a.new'), 'remote')
+  renameSync(join(sb.lower, 'a.new'), join(sb.lower, 'a'))
+  writeFileSync(join(sb.union, 'a'), 'shared v3')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'a')), 'remote')
+  t.is(text(join(sb.lower, 'b')), 'shared v3')
+  t.is(text(join(sb.lower, 'sub/c')), 'shared v3')
+  t.not(ino('b'), ino('a'), 'not linked to the remote file')
+  t.is(ino('sub/c'), ino('b'))
+  t.deepEqual(agent.state.conflicts.map((c) => `${c.kind} ${c.path}`), ['modified-both a'])
 })
 
 test('hard-to-quote names arrive intact and nothing is run', async (t) => {
