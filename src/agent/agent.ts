@@ -114,6 +114,7 @@ export class Agent {
   private readonly entryBackoff = new Map<Bytes, Backoff>()
   private readonly notReady = new Map<Bytes, string>()
   private readonly unsupportedReported = new Set<Bytes>()
+  private readonly warned = new Set<string>()
   private readonly rateWindow: { t: number; bytes: number }[] = []
   private readonly startedAt = Date.now()
   private chain: Promise<unknown> = Promise.resolve()
@@ -174,6 +175,11 @@ export class Agent {
       },
       // built at the first hard link a pass meets: passes without any never walk the index for it
       namesOf: (ino) => (groups ??= linkGroups(this.index.entries.values())).get(ino) ?? [],
+      warnOnce: (key, message) => {
+        if (this.warned.has(key)) return
+        this.warned.add(key)
+        this.noteError(key, message)
+      },
     }
   }
 
@@ -403,7 +409,7 @@ export class Agent {
       return
     }
     if (e.kind === 'd') {
-      await publishDir(ctx, e)
+      await publishDir(ctx, e, x)
       if (isOpaque(x) && !this.state.get(e.rel)?.op) {
         const kept = await applyOpaque(ctx, e)
         sum.deleted++

@@ -13,6 +13,8 @@ export interface PublishContext {
   report(c: ConflictReport): void
   /** upper names of an inode that has several (hard links), as this pass's index shows them */
   namesOf(ino: number): Bytes[]
+  /** reports a lasting problem that does not stop publishing, once per key (log and status) */
+  warnOnce(key: string, message: string): void
 }
 
 /**

@@ -2,6 +2,7 @@
 import { constants, type Stats } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { chmod, chown, lchown, link, lstat, lutimes, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
+import { hasAcl, writeAcls } from './acls.ts'
 import { conflictName } from './conflicts.ts'
 import { publishedTwin } from './hard-links.ts'
 import { lowerId, lstatOrNull, sameLower, sameTime } from './lower.ts'
@@ -215,6 +216,8 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
       // chown clears set-id bits, and umask or a set-group-id parent may have changed the mode at create
       if ((created.mode & 0o7777) !== want || (chowned && (want & 0o6000) !== 0)) await fh.chmod(want)
       if (xattrs) await writeUserXattrs(fh.fd, xattrs)
+      // after the chmod: an access ACL sets the group bits from its mask, as it does in upper
+      await writeAcls(ctx, fh.fd, xattrs, e.rel)
       await fh.utimes(e.atimeMs / 1000, e.mtimeMs / 1000)
       await fh.sync()
     } finally {
@@ -295,8 +298,11 @@ export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promis
   return await recordPublish(ctx, e, rec, target, conflict, 0)
 }
 
-/** Makes sure the directory exists in gv0 with the upper dir's owner and mode. */
-export async function publishDir(ctx: PublishContext, e: UpperEntry): Promise<Outcome> {
+/**
+ * Makes sure the directory exists in gv0 with the upper dir's owner and mode, and its ACLs when `x`
+ * (read for directories new to this host) carries any.
+ */
+export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs | null = null): Promise<Outcome> {
   const path = fsPath(ctx.lower, e.rel)
   let st = await lstatOrNull(path)
   const rec = ctx.state.get(e.rel)
@@ -328,6 +334,14 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry): Promise<Ou
   }
   if (st.uid !== e.uid || st.gid !== e.gid) await chown(path, e.uid, e.gid)
   if ((st.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(path, e.mode & 0o7777)
+  if (hasAcl(x)) {
+    const dir = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+    try {
+      await writeAcls(ctx, dir.fd, x, e.rel)
+    } finally {
+      await dir.close()
+    }
+  }
   const keep: Partial<PublishRecord> = rec?.k === 'd' && rec.i === e.ino && rec.op ? { op: 1 } : {}
   ctx.state.set(e.rel, record(e, lowerId(st), keep))
   return { result: 'published', bytes: 0, target: e.rel }

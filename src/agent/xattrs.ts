@@ -12,7 +12,9 @@ const O_NONBLOCK = constants.O_NONBLOCK
 
 function run(cmd: string, args: string[], fds: number[], input?: string): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...fds] })
+    // LC_ALL=C: messages are matched (EOPNOTSUPP below), so they must not be translated
+    const env = { ...process.env, LC_ALL: 'C' }
+    const child = spawn(cmd, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...fds] })
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout?.on('data', (b: Buffer) => out.push(b))
@@ -86,17 +88,28 @@ export async function readXattrs(paths: Buffer[]): Promise<(Xattrs | null)[]> {
   return out
 }
 
-/** Copies user.* xattrs onto an open file; trusted.overlay.* and others never leave the cache. */
-export async function writeUserXattrs(fd: number, attrs: Xattrs): Promise<void> {
+/**
+ * Sets the xattrs of `attrs` that `wanted` picks onto an open file or directory. A file system that
+ * does not take them fails with an error whose code is EOPNOTSUPP.
+ */
+export async function setXattrs(fd: number, attrs: Xattrs, wanted: (name: string) => boolean): Promise<void> {
   const lines: string[] = []
   for (const [name, value] of attrs) {
-    if (!name.startsWith('user.')) continue
+    if (!wanted(name)) continue
     lines.push(`${name}=0x${value.toString('hex')}`)
   }
   if (lines.length === 0) return
   const dump = `# file: /proc/self/fd/3\n${lines.join('\n')}\n\n`
   const r = await run('setfattr', ['--restore=-'], [fd], dump)
-  if (r.code !== 0) throw new Error(`setfattr failed: ${r.err.trim()}`)
+  if (r.code === 0) return
+  const err: NodeJS.ErrnoException = new Error(`setfattr failed: ${r.err.trim()}`)
+  if (/Operation not supported/.test(r.err)) err.code = 'EOPNOTSUPP'
+  throw err
+}
+
+/** Copies user.* xattrs onto an open file; trusted.overlay.* and others never leave the cache. */
+export async function writeUserXattrs(fd: number, attrs: Xattrs): Promise<void> {
+  await setXattrs(fd, attrs, (name) => name.startsWith('user.'))
 }
 
 /** Removes one xattr from a path (used offline to clear trusted.overlay.opaque). */
