@@ -16,7 +16,11 @@ import { agentHandlers, agentTasks, type AgentBundle } from './writecache.ts'
 /** Packages every host needs: gluster, the agent's runtime, and the tools the agent and repair use. */
 export const hostPackages = ['glusterfs-server', 'glusterfs-client', 'nodejs', 'attr', 'psmisc', 'e2fsprogs', 'procps']
 
-/** gv0's fstab line: mounted from this host's glusterd, the others as backup volfile servers, after glusterd. */
+/**
+ * gv0's fstab line: mounted from this host's glusterd, the others as backup volfile servers, after glusterd.
+ * `acl`: without it gluster's FUSE client refuses POSIX ACLs (EOPNOTSUPP) and the agent publishes without them.
+ * A gv0 already mounted without it keeps running so until its next mount (reboot, or the TLS switch-over).
+ */
 export function gv0FstabEntry(ctx: TaskContext) {
   const others = ctx.hosts.filter((h) => h.name !== ctx.host.name && h.role !== 'arbiter').map((h) => h.name)
   return {
@@ -26,6 +30,7 @@ export function gv0FstabEntry(ctx: TaskContext) {
     options: [
       'defaults',
       '_netdev',
+      'acl',
       ...(others.length ? [`backup-volfile-servers=${others.join(':')}`] : []),
       'x-systemd.requires=glusterd.service',
       'x-systemd.after=glusterd.service',

@@ -1,7 +1,8 @@
 import test from 'ava'
 import type { Peer, VolumeInfo } from '../../src/facts/gluster.ts'
 import type { Mount } from '../../src/facts/mounts.ts'
-import { withFstabLine } from '../../src/tasks/files.ts'
+import { gv0FstabEntry } from '../../src/tasks/appliance.ts'
+import { fstabEntry, withFstabLine } from '../../src/tasks/files.ts'
 import { peersInCluster, probePeers, sameOption, volumeCreated, volumeOptionsSet, volumeStarted, wantedOptions } from '../../src/tasks/gluster.ts'
 import { immutableMountPoint, mounted, mountUnitName } from '../../src/tasks/mounts.ts'
 import { packages } from '../../src/tasks/packages.ts'
@@ -137,6 +138,19 @@ test('union mount point: made immutable only while nothing is mounted', (t) => {
   t.deepEqual(planOf(task, { current: undefined, dir }).commands, ['mkdir -p -- /gfs/union && chattr +i -- /gfs/union'])
   t.deepEqual(planOf(task, { current: undefined, dir: { ...dir, immutable: true } }).changes, [])
   t.deepEqual(planOf(task, { current: mount('/gfs/union', 'overlay'), dir }).changes, [])
+})
+
+test('gv0 in fstab: mounted with acl (the agent copies POSIX ACLs); an old line is replaced once, then nothing changes', (t) => {
+  const task = fstabEntry('gv0 in /etc/fstab', gv0FstabEntry)
+  const old = '# root\nUUID=1 / ext4 defaults 0 1\nhydra:/gv0 /gfs/gv0 glusterfs defaults,_netdev,backup-volfile-servers=plexus 0 0\n'
+  const wanted =
+    '# root\nUUID=1 / ext4 defaults 0 1\n' +
+    'hydra:/gv0 /gfs/gv0 glusterfs defaults,_netdev,acl,backup-volfile-servers=plexus,' +
+    'x-systemd.requires=glusterd.service,x-systemd.after=glusterd.service 0 0\n'
+  const first = planOf(task, { fstab: { exists: true, mode: 0o644, content: old } })
+  t.deepEqual(first.changes, ['set /gfs/gv0 in /etc/fstab'])
+  t.deepEqual(first.commands, [`write /etc/fstab (${Buffer.byteLength(wanted)} bytes, mode 644)`, 'systemctl daemon-reload'])
+  t.deepEqual(planOf(task, { fstab: { exists: true, mode: 0o644, content: wanted } }).changes, [])
 })
 
 test('fstab: one line per mount point, other lines untouched', (t) => {
