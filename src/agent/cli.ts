@@ -118,7 +118,11 @@ async function status(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
 async function flush(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
   const req = { cmd: 'flush' as const, wait: a.wait, timeoutMs: a.timeoutSeconds * 1000 }
   type R = { ok: boolean; message: string; pending: { entries: number } }
-  const r = await viaDaemon<R>(cfg, req, req.timeoutMs + 30_000, (agent) => agent.flush(req))
+  // without a daemon this run is the agent's start: temporaries of a crashed agent go first, as a daemon's do
+  const r = await viaDaemon<R>(cfg, req, req.timeoutMs + 30_000, async (agent) => {
+    await agent.removeStaleTemps()
+    return agent.flush(req)
+  })
   if (r.ok) {
     io.out(r.message)
     return 0

@@ -31,6 +31,17 @@ test('status --json without a daemon: one JSON object with the documented fields
   t.regex(text1.stdout, /agent not running/)
 })
 
+test('flush without a daemon removes temporaries left by a killed agent, as a daemon start does', async (t) => {
+  const sb = await sandbox(t)
+  writeFileSync(join(sb.union, 'doc'), 'content')
+  const stale = join(sb.lower, '.gfs-writecache.tmp.hydra.0123456789abcdef.99999')
+  writeFileSync(stale, 'partial')
+  const r = await cli(['flush', '--wait', '--timeout', '30', '--config', sb.configFile])
+  t.is(r.code, 0, r.stderr)
+  t.is(text(join(sb.lower, 'doc')), 'content')
+  t.false(existsSync(stale), 'stale temporary removed')
+})
+
 test('daemon: status, flush --wait, evict with a holder, conflicts, metrics, clean stop', async (t) => {
   const sb = await sandbox(t, { settleSeconds: 0.2 })
   const bundle = await agentBundle()
