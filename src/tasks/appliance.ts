@@ -6,7 +6,7 @@ import { brickIdentityRestored, bricksOnline } from './bricks.ts'
 import { directory, fstabEntry } from './files.ts'
 import { peersInCluster, probePeers, volumeCreated, volumeOptionsSet, volumeStarted } from './gluster.ts'
 import { healed, splitBrainResolved } from './heal.ts'
-import { immutableMountPoint, mounted } from './mounts.ts'
+import { gv0AclMount, immutableMountPoint, mounted } from './mounts.ts'
 import { packages } from './packages.ts'
 import { brickDirectory, storagePreflight } from './storage.ts'
 import { service } from './systemd.ts'
@@ -18,8 +18,8 @@ export const hostPackages = ['glusterfs-server', 'glusterfs-client', 'nodejs', '
 
 /**
  * gv0's fstab line: mounted from this host's glusterd, the others as backup volfile servers, after glusterd.
- * `acl`: without it gluster's FUSE client refuses POSIX ACLs (EOPNOTSUPP) and the agent publishes without them.
- * A gv0 already mounted without it keeps running so until its next mount (reboot, or the TLS switch-over).
+ * `acl`: without it gluster's FUSE client refuses POSIX ACLs (EOPNOTSUPP) and the agent publishes without them;
+ * a gv0 mounted without it is mounted again (gv0AclMount).
  */
 export function gv0FstabEntry(ctx: TaskContext) {
   const others = ctx.hosts.filter((h) => h.name !== ctx.host.name && h.role !== 'arbiter').map((h) => h.name)
@@ -73,6 +73,7 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
     bricksOnline(),
     volumeOptionsSet(),
     fstabEntry('gv0 in /etc/fstab', gv0FstabEntry, { tags: ['mounts'] }),
+    gv0AclMount(),
     mounted('gv0 mounted', (ctx) => ({ path: ctx.host.settings.gv0Mount, fstype: 'fuse.glusterfs' }), { tags: ['mounts'] }),
     directory('cache upper dir', (ctx) => ctx.host.settings.cacheUpper, { tags: ['cache'] }),
     directory('cache work dir', (ctx) => ctx.host.settings.cacheWork, { tags: ['cache'] }),

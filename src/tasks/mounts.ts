@@ -1,9 +1,11 @@
 // Mounts that are active now and come back after a reboot: gv0 over FUSE, the union over overlayfs.
 import { sh } from '../engine/command.ts'
-import { change, changes, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
+import { change, changes, noop, refuse, task, type Change, type Task, type TaskContext } from '../engine/task.ts'
 import { dirWithAttrs } from '../facts/files.ts'
-import { mountAt } from '../facts/mounts.ts'
-import { mountUnitName } from '../agent/units.ts'
+import { mountAt, type Mount } from '../facts/mounts.ts'
+import { unitState, type UnitState } from '../facts/systemd.ts'
+import type { Settings } from '../inventory/types.ts'
+import { AGENT_UNIT, mountUnitName } from '../agent/units.ts'
 
 export { mountUnitName }
 
@@ -28,6 +30,37 @@ export function mounted(
             `unmount it yourself (umount ${path}) after checking nothing uses it, then run again`,
         )
       return changes(change(`mount ${path}`, sh`systemctl start ${mountUnitName(path)}`))
+    },
+  })
+}
+
+/**
+ * The changes that take gv0's mount down so it can be mounted again with other options: the agent stops
+ * first, then the union (never while the agent runs; the cached data stays in upper), then gv0. Later tasks
+ * mount both again and start the agent. Plain umount, never lazy: a busy mount fails the host instead.
+ */
+export function releaseGv0(s: Settings, now: { agent: UnitState; union?: Mount; gv0?: Mount }, why: string): Change[] {
+  return [
+    now.agent.active === 'active' && change(`stop ${AGENT_UNIT} before the union is unmounted`, sh`systemctl stop ${AGENT_UNIT}`),
+    now.union && change(`unmount ${s.unionMount} (cached data stays in ${s.cacheUpper})`, sh`umount -- ${s.unionMount}`),
+    now.gv0 && change(`unmount ${s.gv0Mount} ${why}`, sh`umount -- ${s.gv0Mount}`),
+  ].filter((c): c is Change => Boolean(c))
+}
+
+/**
+ * gv0 mounted before its fstab line had `acl` (an older version of this playbook) is mounted again, so the
+ * agent's copies of POSIX ACLs are not refused. Gluster's FUSE client without acl lets the kernel check
+ * permissions itself: such a mount shows `default_permissions`.
+ */
+export function gv0AclMount(): Task {
+  return task({
+    name: 'gv0 mounted with acl',
+    tags: ['mounts'],
+    facts: (ctx) => ({ gv0: mountAt(ctx.host.settings.gv0Mount), union: mountAt(ctx.host.settings.unionMount), agent: unitState(AGENT_UNIT) }),
+    plan: ({ gv0, union, agent }, ctx) => {
+      if (gv0?.fstype !== 'fuse.glusterfs') return noop(`${ctx.host.settings.gv0Mount} is not mounted yet`)
+      if (!gv0.options.includes('default_permissions')) return noop(`${ctx.host.settings.gv0Mount} is mounted with acl`)
+      return changes(...releaseGv0(ctx.host.settings, { agent, union, gv0 }, 'to mount it again with acl'))
     },
   })
 }

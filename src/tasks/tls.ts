@@ -10,6 +10,7 @@ import { volumeInfo, volumeOptions } from '../facts/gluster.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
 import { caState, glusterTlsFiles, installedTls, issuedMaterial, opensslDirLinks, resolvedAddresses, secureAccessFile, tlsLinks } from '../facts/tls.ts'
+import { releaseGv0 } from './mounts.ts'
 import { caDir, createCa, issuableName, issueCertificate, renewDays } from '../tls/ca.ts'
 import { AGENT_UNIT } from '../agent/units.ts'
 import { sameOption } from './gluster.ts'
@@ -93,11 +94,10 @@ export function certificateInstalled(): Task {
 }
 
 /**
- * glusterd talks TLS. Switching an existing host over needs every gluster client on it restarted: the
- * agent is stopped first, then the union (never while the agent runs) and gv0 are unmounted; later tasks
- * mount them again over TLS (the union's prepare step keeps the cached data) and start the agent.
- * Plain umount, never lazy: a busy mount fails the host instead (systemd's stop of the union's unit
- * can fail in containers when the unit's cgroup is gone).
+ * glusterd talks TLS. Switching an existing host over needs every gluster client on it restarted: gv0 is
+ * released (releaseGv0: agent, union, gv0) and later tasks mount it again over TLS (the union's prepare step
+ * keeps the cached data) and start the agent. (Plain umount rather than stopping the union's unit: systemd's
+ * stop can fail in containers when the unit's cgroup is gone.)
  */
 export function managementEncryption(): Task {
   return task({
@@ -119,13 +119,7 @@ export function managementEncryption(): Task {
       const restart = running && change('restart glusterd with TLS', sh`systemctl restart glusterd.service`)
       // Already on TLS (only the depth line differs): running clients keep working, glusterd re-reads it.
       if (secure.exists) return changes(write, restart)
-      return changes(
-        agent.active === 'active' && change(`stop ${AGENT_UNIT} before the union is unmounted`, sh`systemctl stop ${AGENT_UNIT}`),
-        union && change(`unmount ${s.unionMount} (cached data stays in ${s.cacheUpper})`, sh`umount -- ${s.unionMount}`),
-        gv0 && change(`unmount ${s.gv0Mount} to remount it over TLS`, sh`umount -- ${s.gv0Mount}`),
-        write,
-        restart,
-      )
+      return changes(...releaseGv0(s, { agent, union, gv0 }, 'to remount it over TLS'), write, restart)
     },
   })
 }

@@ -50,11 +50,18 @@ test.serial('one run provisions both bare hosts', async (t) => {
   t.regex(info, /cluster.quorum-type: fixed/)
 })
 
-test.serial('a file written into hydra\'s union reaches both bricks and plexus', async (t) => {
+test.serial('a file written into hydra\'s union reaches both bricks and plexus, with its ACL', async (t) => {
   const content = `written through the union at ${new Date().toISOString()}\n`
+  // user::rw- user:1000:r-- group::r-- mask::rw- other::r-- (setfacl is not installed; the xattr is the ACL)
+  const acl = '0sAgAAAAEABgD/////AgAGAOgDAAAEAAQA/////xAABgD/////IAAEAP////8='
   await onHost('hydra', 'mkdir -p /gfs/union/docs && cat > /gfs/union/docs/hello.txt', { input: content })
+  await onHost('hydra', `setfattr -n system.posix_acl_access -v ${acl} /gfs/union/docs/hello.txt`)
   await onHost('hydra', 'gfs-writecache flush --wait --timeout 120', { timeoutMs: 150_000 })
-  for (const h of hosts) t.is(await onHost(h, 'cat /data/brick1/gv0/docs/hello.txt'), content, `${h} brick`)
+  for (const h of hosts) {
+    t.is(await onHost(h, 'cat /data/brick1/gv0/docs/hello.txt'), content, `${h} brick`)
+    const brickAcl = await onHost(h, 'getfattr --absolute-names -e base64 -n system.posix_acl_access /data/brick1/gv0/docs/hello.txt')
+    t.true(brickAcl.includes(`system.posix_acl_access=${acl}`), `${h} brick ACL: ${brickAcl}`)
+  }
   t.is(await onHost('plexus', 'cat /gfs/gv0/docs/hello.txt'), content)
   await eventually(async () => (await tryOnHost('plexus', 'cat /gfs/union/docs/hello.txt')).stdout === content, 90_000)
   t.pass()

@@ -4,7 +4,7 @@ import type { Mount } from '../../src/facts/mounts.ts'
 import { gv0FstabEntry } from '../../src/tasks/appliance.ts'
 import { fstabEntry, withFstabLine } from '../../src/tasks/files.ts'
 import { peersInCluster, probePeers, sameOption, volumeCreated, volumeOptionsSet, volumeStarted, wantedOptions } from '../../src/tasks/gluster.ts'
-import { immutableMountPoint, mounted, mountUnitName } from '../../src/tasks/mounts.ts'
+import { gv0AclMount, immutableMountPoint, mounted, mountUnitName } from '../../src/tasks/mounts.ts'
 import { packages } from '../../src/tasks/packages.ts'
 import { storagePreflight } from '../../src/tasks/storage.ts'
 import { service } from '../../src/tasks/systemd.ts'
@@ -159,4 +159,19 @@ test('fstab: one line per mount point, other lines untouched', (t) => {
   t.is(after, '# root\nUUID=1 / ext4 defaults 0 1\nhydra:/gv0 /gfs/gv0 glusterfs defaults,_netdev 0 0\n')
   t.is(withFstabLine(after, '/gfs/gv0', 'hydra:/gv0 /gfs/gv0 glusterfs defaults,_netdev 0 0'), after)
   t.is(withFstabLine('', '/x', 'a /x t o 0 0'), 'a /x t o 0 0\n')
+})
+
+test('gv0 mounted without acl (an older playbook) is released so that it is mounted again with it', (t) => {
+  const fuse = (options: string[]): Mount => ({ target: '/gfs/gv0', source: 'hydra:/gv0', fstype: 'fuse.glusterfs', options })
+  const union: Mount = { target: '/gfs/union', source: 'overlay', fstype: 'overlay', options: [] }
+  const agent = { active: 'active' } as never
+  const old = planOf(gv0AclMount(), { gv0: fuse(['rw', 'default_permissions', 'allow_other']), union, agent })
+  t.deepEqual(old.changes, [
+    'stop gfs-writecache.service before the union is unmounted',
+    'unmount /gfs/union (cached data stays in /data/writecache/upper)',
+    'unmount /gfs/gv0 to mount it again with acl',
+  ])
+  t.deepEqual(old.commands, ['systemctl stop gfs-writecache.service', 'umount -- /gfs/union', 'umount -- /gfs/gv0'])
+  t.deepEqual(planOf(gv0AclMount(), { gv0: fuse(['rw', 'allow_other']), union, agent }).changes, [])
+  t.deepEqual(planOf(gv0AclMount(), { gv0: undefined, union: undefined, agent }).changes, [])
 })
