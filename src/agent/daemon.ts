@@ -3,7 +3,7 @@ import type { Server } from 'node:net'
 import { Agent } from './agent.ts'
 import type { AgentConfig } from './config.ts'
 import { startControlServer, type Request } from './control-socket.ts'
-import { dropDentries } from './dentries.ts'
+import { dropDentries, watchGraph } from './dentries.ts'
 import { evictCycle } from './evict.ts'
 import { acquireLock } from './lock.ts'
 import type { Log } from './log.ts'
@@ -46,6 +46,14 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     })
     log(`gfs-writecache agent started: upper ${cfg.upper} -> ${cfg.lower}, ${agent.index.entries.size} upper entries`)
     let stopping = false
+    const stopGraphWatch = watchGraph(cfg.lower, 1000, (from, to) => {
+      log(`gv0's client switched graphs (${from} -> ${to}, a volume option changed): dropping the union's stale dentries`)
+      try {
+        dropDentries(cfg.dropCachesFile)
+      } catch (err) {
+        agent.reportError('dentries', `dropping dentries: ${(err as Error).message}`)
+      }
+    })
     const tickMs = Math.min(1000, Math.max(50, (cfg.settleSeconds * 1000) / 2))
     let lastFull = Date.now()
     let lastDrop = 0
@@ -130,6 +138,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     })()
     const stop = async () => {
       stopping = true
+      stopGraphWatch()
       poke()
       await done
       await agent.exclusive(async () => {})

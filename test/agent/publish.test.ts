@@ -388,6 +388,26 @@ test('a remote creation becomes visible through the union after the periodic den
   t.is(seen, 'hello from the other host')
 })
 
+test('when gv0\'s client switches graphs (a volume option changed), the daemon drops dentries at once', async (t) => {
+  const sb = await sandbox(t, { dentryDropSeconds: 0 })
+  const dropped = join(sb.dir, 'drop_caches')
+  writeFileSync(dropped, '')
+  const { startDaemon } = await import('../../src/agent/daemon.ts')
+  // gluster's meta directory names the active graph; here a stand-in symlink plays it
+  mkdirSync(join(sb.lower, '.meta', 'graphs'), { recursive: true })
+  const active = join(sb.lower, '.meta', 'graphs', 'active')
+  symlinkSync('hydra-829-2026-11-24-19:40:07.548615 +0000', active)
+  const d = await startDaemon({ ...sb.cfg, dropCachesFile: dropped }, (l) => t.log(l))
+  t.teardown(() => d.stop())
+  await sleep(1500)
+  t.is(readFileSync(dropped, 'utf8'), '', 'no drop while the graph stays (the periodic drop is off)')
+  rmSync(active)
+  symlinkSync('hydra-829-2026-11-24-19:40:11.056830 +0000', active)
+  const deadline = Date.now() + 5000
+  while (Date.now() < deadline && readFileSync(dropped, 'utf8') === '') await sleep(100)
+  t.is(readFileSync(dropped, 'utf8'), '2\n')
+})
+
 test('inotify: the daemon publishes a change without waiting for the periodic scan', async (t) => {
   const sb = await sandbox(t, { scanIntervalSeconds: 3600, settleSeconds: 0.1 })
   const { startDaemon } = await import('../../src/agent/daemon.ts')

@@ -76,3 +76,23 @@ test.serial('a file created on plexus becomes visible through hydra\'s union wit
   t.log(`visible on hydra ${((Date.now() - started) / 1000).toFixed(1)} s after the publish`)
   t.pass()
 })
+
+test.serial('a volume option change (a new client graph) leaves no directory of the union answering ESTALE', async (t) => {
+  const dir = `graph-switch-${Date.now()}`
+  const since = (await onHost('hydra', 'date "+%Y-%m-%d %H:%M:%S"')).trim()
+  await onHost('hydra', `mkdir /gfs/gv0/${dir} && ls /gfs/union/${dir}`) // a merged dir, its dentry now cached
+  try {
+    for (const [i, change] of ['set gv0 performance.nl-cache on', 'reset gv0 performance.nl-cache'].entries()) {
+      await onHost('hydra', `gluster --mode=script volume ${change}`)
+      // within the switch itself a write may still meet the old graph; seconds later it must not
+      await eventually(async () => {
+        const r = await tryOnHost('hydra', `mkdir /gfs/union/${dir}/after-${i}`)
+        return r.exitCode === 0 || r.stderr.trim()
+      }, 10_000, 500)
+    }
+  } finally {
+    await tryOnHost('hydra', 'gluster --mode=script volume reset gv0 performance.nl-cache')
+  }
+  const journal = await onHost('hydra', `journalctl -u gfs-writecache.service --since '${since}' --no-pager -o cat`)
+  t.regex(journal, /switched graphs .* dropping the union's stale dentries/)
+})
