@@ -76,6 +76,9 @@ async function nlCache(at: Layout, merged: string): Promise<MergedDirVariant[]> 
   } finally {
     for (const key of keys) await tryOnHost('hydra', ['gluster', '--mode=script', 'volume', 'reset', at.volume, key])
     await new Promise((r) => setTimeout(r, 3000))
+    // the new client graph leaves the union's dentries stale (ESTALE); hydra's agent, which drops them
+    // on a graph switch, is stopped while the bench writes
+    await dropDentries('hydra')
   }
 }
 
