@@ -98,6 +98,11 @@ test('volume options: WAN defaults, inventory overrides, only differing ones are
   const wanted = wantedOptions(hosts, hosts[0]!.settings)
   t.is(wanted['cluster.quorum-type'], 'fixed')
   t.is(wanted['cluster.quorum-count'], '2')
+  // a cut-off client's connection (and its locks) must be gone on the brick before the client reconnects
+  t.is(wanted['network.ping-timeout'], '10')
+  t.is(wanted['server.tcp-user-timeout'], '10')
+  t.is(wanted['server.keepalive-time'], '10')
+  t.is(wanted['server.keepalive-count'], '3')
   const current = { ...wanted, 'performance.cache-size': '32MB', 'cluster.server-quorum-type': 'off' }
   t.deepEqual(planOf(volumeOptionsSet(), { current }, { hosts }).commands, [
     'gluster --mode=script volume set gv0 cluster.server-quorum-type none',
@@ -175,3 +180,4 @@ test('gv0 mounted without acl (an older playbook) is released so that it is moun
   t.deepEqual(planOf(gv0AclMount(), { gv0: fuse(['rw', 'allow_other']), union, agent }).changes, [])
   t.deepEqual(planOf(gv0AclMount(), { gv0: undefined, union: undefined, agent }).changes, [])
 })
+
