@@ -1,5 +1,6 @@
 // The appliance as one list of converging tasks: the site playbook runs it from bare hosts, the repair
 // playbook runs it again on drifted ones (never creating the volume). Bundles the agent once per run.
+import { sysctlsApplied } from './sysctl.ts'
 import { bundleAgent } from '../agent/bundle.ts'
 import { refuse, type Playbook, type Task, type TaskContext } from '../engine/task.ts'
 import { brickIdentityRestored, bricksOnline } from './bricks.ts'
@@ -59,6 +60,7 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
   return [
     storagePreflight(),
     packages('packages installed', hostPackages),
+    sysctlsApplied(),
     certificatesIssued(),
     certificateInstalled(),
     managementEncryption(),

@@ -8,6 +8,7 @@ import { gv0AclMount, immutableMountPoint, mounted, mountUnitName } from '../../
 import { packages } from '../../src/tasks/packages.ts'
 import { storagePreflight } from '../../src/tasks/storage.ts'
 import { service } from '../../src/tasks/systemd.ts'
+import { SYSCTL_FILE, sysctlFile, sysctlsApplied } from '../../src/tasks/sysctl.ts'
 import { host } from '../helpers/hosts.ts'
 import { planOf } from '../helpers/plan.ts'
 
@@ -181,3 +182,18 @@ test('gv0 mounted without acl (an older playbook) is released so that it is moun
   t.deepEqual(planOf(gv0AclMount(), { gv0: undefined, union: undefined, agent }).changes, [])
 })
 
+test('sysctl: SYN retries lowered in sysctl.d and in the running kernel; nothing to do once both are set', (t) => {
+  const wanted = sysctlFile()
+  t.regex(wanted, /^net\.ipv4\.tcp_syn_retries = 3$/m)
+  const missing = { exists: false, content: '', mode: 0 }
+  const written = { exists: true, content: wanted, mode: 0o644 }
+  t.deepEqual(planOf(sysctlsApplied(), { file: missing, live: { 'net.ipv4.tcp_syn_retries': '6' } }).changes, [
+    `create ${SYSCTL_FILE}`,
+    'set net.ipv4.tcp_syn_retries = 3 (was 6)',
+  ])
+  t.deepEqual(planOf(sysctlsApplied(), { file: missing, live: { 'net.ipv4.tcp_syn_retries': '6' } }).commands!.slice(1), ['sysctl -w net.ipv4.tcp_syn_retries=3'])
+  // the file alone is not enough (sysctl.d is read at boot), nor the running value alone
+  t.deepEqual(planOf(sysctlsApplied(), { file: written, live: { 'net.ipv4.tcp_syn_retries': '6' } }).changes, ['set net.ipv4.tcp_syn_retries = 3 (was 6)'])
+  t.deepEqual(planOf(sysctlsApplied(), { file: { ...written, content: '# old\n' }, live: { 'net.ipv4.tcp_syn_retries': '3' } }).changes, [`update ${SYSCTL_FILE}`])
+  t.deepEqual(planOf(sysctlsApplied(), { file: written, live: { 'net.ipv4.tcp_syn_retries': '3' } }).changes, [])
+})
