@@ -34,6 +34,10 @@ export function wantedOptions(hosts: Host[], settings: Settings): Record<string,
     'server.tcp-user-timeout': '10',
     'server.keepalive-time': '10',
     'server.keepalive-count': '3',
+    // A cut that ends while the brick still holds the old connection (about 10-16 s in) can still
+    // park such an unlink: the self-heal daemon's crawl every 60 s instead of 600 caps that wait.
+    // The crawl reads the heal index, which is empty in normal operation.
+    'cluster.heal-timeout': '60',
     'cluster.favorite-child-policy': settings.splitBrainPolicy === 'latest-mtime' ? 'mtime' : settings.splitBrainPolicy === 'bigger-file' ? 'size' : 'none',
   }
   return { ...base, ...settings.glusterOptions }

@@ -104,6 +104,7 @@ test('volume options: WAN defaults, inventory overrides, only differing ones are
   t.is(wanted['server.tcp-user-timeout'], '10')
   t.is(wanted['server.keepalive-time'], '10')
   t.is(wanted['server.keepalive-count'], '3')
+  t.is(wanted['cluster.heal-timeout'], '60')
   const current = { ...wanted, 'performance.cache-size': '32MB', 'cluster.server-quorum-type': 'off' }
   t.deepEqual(planOf(volumeOptionsSet(), { current }, { hosts }).commands, [
     'gluster --mode=script volume set gv0 cluster.server-quorum-type none',
