@@ -37,11 +37,11 @@ test.serial('the link cut in the middle of a drain: the union keeps taking write
   await new Promise((r) => setTimeout(r, 15_000))
   t.not((await tryOnHost('plexus', 'cat /data/brick1/gv0/while-cut.txt')).stdout, 'written-while-cut\n', 'cannot reach plexus while cut')
   await lab.link('up')
+  const back = Date.now()
   await lab.shape(null, { rttMs: 20 })
   await draining
   // gv0 takes writes again within seconds of the link (SYN retries and brick timeouts set by the site
   // playbook); the timeouts stay generous for a loaded machine: what matters is that nothing is lost
-  const back = Date.now()
   await flush('hydra', 600)
   t.log(`hydra drained ${((Date.now() - back) / 1000).toFixed(1)} s after the link returned`)
   await flush('plexus', 300)
