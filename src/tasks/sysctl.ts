@@ -1,7 +1,8 @@
 // Kernel settings the appliance needs, kept in /etc/sysctl.d and applied to the running kernel.
 import { put, sh } from '../engine/command.ts'
-import { change, changesOr, fact, task, type Task } from '../engine/task.ts'
+import { change, changesOr, task, type Task } from '../engine/task.ts'
 import { fileContent } from '../facts/files.ts'
+import { sysctlValues } from '../facts/sysctl.ts'
 
 export const SYSCTL_FILE = '/etc/sysctl.d/60-gfs-writecache.conf'
 
@@ -27,23 +28,13 @@ export function sysctlFile(settings: Record<string, string> = wantedSysctls): st
   )
 }
 
-const liveValues = (keys: string[]) =>
-  fact(`sysctl ${keys.join(' ')}`, sh`sysctl -e ${keys}`, (r) => {
-    const values: Record<string, string> = {}
-    for (const line of r.stdout.split('\n')) {
-      const m = /^(\S+)\s*=\s*(.*?)\s*$/.exec(line)
-      if (m) values[m[1]!] = m[2]!
-    }
-    return values
-  })
-
 /** The appliance's sysctls: the file in /etc/sysctl.d (for boots) and the running values. */
 export function sysctlsApplied(settings: Record<string, string> = wantedSysctls): Task {
   const keys = Object.keys(settings)
   return task({
     name: 'kernel settings (sysctl)',
     tags: ['gluster'],
-    facts: () => ({ file: fileContent(SYSCTL_FILE), live: liveValues(keys) }),
+    facts: () => ({ file: fileContent(SYSCTL_FILE), live: sysctlValues(keys) }),
     plan: ({ file, live }) => {
       const wanted = sysctlFile(settings)
       const differing = keys.filter((k) => live[k] !== settings[k])
