@@ -34,6 +34,11 @@ function conflictRel(ctx: PublishContext, rel: Bytes): Bytes {
   return joinRel(parentRel(rel), conflictName(baseName(rel), ctx.host, ctx.now()))
 }
 
+/** This host's temporary name for `target`, in the same gv0 directory (so the rename is atomic). */
+function tempFor(ctx: PublishContext, target: Bytes): Buffer {
+  return fsPath(ctx.lower, joinRel(parentRel(target), tempName(ctx.host, baseName(target))))
+}
+
 /** Where the local version goes, and (for its own name) gv0's entry there, to compare again before the rename. */
 interface Target {
   target: Bytes
@@ -192,8 +197,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
   // without a conflict record, `here` is gv0's entry at the file's own name: no second lookup
   const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here)
   const { target, conflict } = chosen
-  const dir = parentRel(target)
-  const tmp = fsPath(ctx.lower, joinRel(dir, tempName(ctx.host, baseName(target))))
+  const tmp = tempFor(ctx, target)
   if (!conflict && e.nlink > 1) {
     const linked = await publishLink(ctx, e, rec, tmp, chosen)
     if (linked) return linked
@@ -283,7 +287,7 @@ export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promis
   // without a conflict record, `here` is gv0's entry at the link's own name: no second lookup
   const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here)
   const { target, conflict } = chosen
-  const tmp = fsPath(ctx.lower, joinRel(parentRel(target), tempName(ctx.host, baseName(target))))
+  const tmp = tempFor(ctx, target)
   await unlink(tmp).catch(() => {})
   await symlink(linkTarget, tmp)
   try {

@@ -1,8 +1,7 @@
 // Files, directories and fstab lines with exact, idempotent content.
 import { put, sh } from '../engine/command.ts'
-import { changes, noop, refuse, task, type Task, type TaskContext, type Value, valueOn } from '../engine/task.ts'
-import { fileContent, pathState } from '../facts/files.ts'
-
+import { changes, noop, refuse, task, type Change, type Task, type TaskContext, type Value, valueOn } from '../engine/task.ts'
+import { fileContent, pathState, type FileContent } from '../facts/files.ts'
 
 /** A directory that exists with the given mode (parents created as needed). */
 export function directory(name: string, path: Value<string>, options: { mode?: number; tags?: string[] } = {}): Task {
@@ -36,15 +35,21 @@ export function file(
     facts: (ctx) => ({ current: fileContent(valueOn(path, ctx)) }),
     plan: ({ current }, ctx) => {
       const p = valueOn(path, ctx)
-      const wanted = content(ctx)
-      if (current.exists && current.content === wanted && current.mode === mode) return noop(`${p} up to date`)
-      return changes({
-        summary: current.exists ? (current.content === wanted ? `chmod ${mode.toString(8)} ${p}` : `update ${p}`) : `create ${p}`,
-        commands: [put(p, wanted, { mode, secret: options.secret })],
-        diff: options.secret ? undefined : { path: p, before: current.content, after: wanted },
-      })
+      const c = fileChange(p, current, content(ctx), { mode, secret: options.secret })
+      return c ? changes(c) : noop(`${p} up to date`)
     },
   })
+}
+
+/** The change that gives `path` exactly `wanted` with `mode`, or false when `current` already is that. */
+export function fileChange(path: string, current: FileContent, wanted: string, options: { mode: number; secret?: boolean }): Change | false {
+  const { mode, secret } = options
+  if (current.exists && current.content === wanted && current.mode === mode) return false
+  return {
+    summary: current.exists ? (current.content === wanted ? `chmod ${mode.toString(8)} ${path}` : `update ${path}`) : `create ${path}`,
+    commands: [put(path, wanted, { mode, secret })],
+    diff: secret ? undefined : { path, before: current.content, after: wanted },
+  }
 }
 
 /** Escape a field for /etc/fstab (spaces and tabs as octal). */

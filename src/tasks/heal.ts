@@ -5,7 +5,7 @@ import { healStateIfIndexed } from '../facts/gluster.ts'
 
 const policyCommand = { 'latest-mtime': 'latest-mtime', 'bigger-file': 'bigger-file' } as const
 
-const state = (ctx: TaskContext) => ({ state: healStateIfIndexed(ctx.host.settings.volume, ctx.host.settings.brick) })
+const healFacts = (ctx: TaskContext) => ({ state: healStateIfIndexed(ctx.host.settings.volume, ctx.host.settings.brick) })
 
 /** `gluster volume heal`, tried again while another host's trigger holds the volume's cluster lock. */
 const triggerHeal = (volume: string) =>
@@ -19,7 +19,7 @@ export function healed(options: { attempts?: number; delayMs?: number } = {}): T
   return task({
     name: 'pending heals',
     tags: ['gluster', 'heal'],
-    facts: state,
+    facts: healFacts,
     wait: {
       attempts: options.attempts ?? 150,
       delayMs: options.delayMs ?? 2000,
@@ -44,7 +44,7 @@ export function splitBrainResolved(): Task {
     name: 'split-brain files',
     tags: ['gluster', 'heal'],
     runOnce: true,
-    facts: state,
+    facts: healFacts,
     plan: ({ state }, ctx) => {
       const files = state.splitBrainFiles
       const s = ctx.host.settings

@@ -1,8 +1,9 @@
 // Kernel settings the appliance needs, kept in /etc/sysctl.d and applied to the running kernel.
-import { put, sh } from '../engine/command.ts'
+import { sh } from '../engine/command.ts'
 import { change, changesOr, task, type Task } from '../engine/task.ts'
 import { fileContent } from '../facts/files.ts'
 import { sysctlValues } from '../facts/sysctl.ts'
+import { fileChange } from './files.ts'
 
 export const SYSCTL_FILE = '/etc/sysctl.d/60-gfs-writecache.conf'
 
@@ -40,8 +41,7 @@ export function sysctlsApplied(settings: Record<string, string> = wantedSysctls)
       const differing = keys.filter((k) => live[k] !== settings[k])
       return changesOr(
         `${keys.length} sysctl(s) as wanted`,
-        !(file.exists && file.content === wanted && file.mode === 0o644) &&
-          { ...change(`${file.exists ? 'update' : 'create'} ${SYSCTL_FILE}`, put(SYSCTL_FILE, wanted, { mode: 0o644 })), diff: { path: SYSCTL_FILE, before: file.content, after: wanted } },
+        fileChange(SYSCTL_FILE, file, wanted, { mode: 0o644 }),
         ...differing.map((k) => change(`set ${k} = ${settings[k]} (was ${live[k] ?? 'unknown'})`, sh`sysctl -w ${`${k}=${settings[k]}`}`)),
       )
     },
