@@ -1,10 +1,11 @@
 // The agent's configuration file: one JSON object, validated with messages that name the key.
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
+import { agentDefaults, DEFAULT_CONFIG_PATH, flushDefaults, layoutDefaults, type FlushSettings } from './defaults.ts'
 
-export const DEFAULT_CONFIG_PATH = '/etc/gfs-writecache/config.json'
+export { DEFAULT_CONFIG_PATH }
 
-export interface AgentConfig {
+export interface AgentConfig extends FlushSettings {
   /** host name used in conflict names and temporary names */
   host: string
   /** overlay upper dir (on the cache disk) */
@@ -17,11 +18,6 @@ export interface AgentConfig {
   union: string
   /** agent state (on the cache disk, outside upper) */
   stateDir: string
-  settleSeconds: number
-  scanIntervalSeconds: number
-  dentryDropSeconds: number
-  highWatermarkPercent: number
-  lowWatermarkPercent: number
   metricsFile: string
   socket: string
   /** refuse to publish unless lower is a mount point (protects against writing to an empty mount dir) */
@@ -35,18 +31,9 @@ export interface AgentConfig {
 }
 
 export const CONFIG_DEFAULTS: Omit<AgentConfig, 'host' | 'upper' | 'work' | 'lower' | 'union'> = {
-  stateDir: '/data/writecache/state',
-  settleSeconds: 5,
-  scanIntervalSeconds: 300,
-  dentryDropSeconds: 30,
-  highWatermarkPercent: 85,
-  lowWatermarkPercent: 60,
-  metricsFile: '/var/lib/prometheus/node-exporter/gfs-writecache.prom',
-  socket: '/run/gfs-writecache/agent.sock',
-  requireLowerMount: true,
-  retryMaxSeconds: 60,
-  publishConcurrency: 8,
-  dropCachesFile: '/proc/sys/vm/drop_caches',
+  stateDir: layoutDefaults.stateDir,
+  ...flushDefaults,
+  ...agentDefaults,
 }
 
 /** Thrown for a bad config file; the CLI prints the message without a stack trace. */

@@ -1,20 +1,12 @@
 // The flush agent's own report, from `gfs-writecache status --json` on the host.
+import type { StatusReport } from '../agent/status.ts'
 import { sh } from '../engine/command.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
 
-/** The fields of the agent's status report that health checks read. */
-export interface AgentReport {
-  version: string
-  running: boolean
-  union: { path: string; mounted: boolean }
-  lower?: { path: string; problem: string | null }
-  pending: { entries: number; bytes: number; oldestAgeSeconds: number | null }
-  lastPublish: string | null
-  errors: { time: string; message: string }[]
-  conflicts: number
-  cache: { usedPercent: number; highWatermarkPercent: number; lowWatermarkPercent: number }
-}
+/** The fields of the agent's status report that health checks read (`lower` is absent from older agents). */
+export type AgentReport = Pick<StatusReport, 'version' | 'running' | 'union' | 'pending' | 'lastPublish' | 'errors' | 'conflicts' | 'cache'> &
+  Partial<Pick<StatusReport, 'lower'>>
 
 /** Parse the agent's JSON status; undefined when the agent is not installed. */
 export function parseAgentReport(result: Result): AgentReport | undefined {

@@ -1,31 +1,26 @@
-// Our own variables: their YAML names, defaults (from DESIGN.md) and the check of each written value.
+// Our own variables: their YAML names, defaults (from src/agent/defaults.ts) and the check of each written value.
 import { isScalar } from 'yaml'
 import type { Node } from 'yaml'
 import type { FlushSettings, HostRole, Settings } from './types.ts'
 import { describe, mapEntries, type MapEntry, type Origin, type YamlSource } from './yaml-source.ts'
 import { normalizeRemotePath } from './paths.ts'
 import { didYouMean } from './suggest.ts'
+import { flushDefaults, layoutDefaults } from '../agent/defaults.ts'
 
 /** The defaults a host gets for every variable the inventory leaves out. */
 export const defaultSettings: Readonly<Settings> = Object.freeze({
-  volume: 'gv0',
-  brick: '/data/brick1/gv0',
+  volume: layoutDefaults.volume,
+  brick: layoutDefaults.brick,
   brickForce: false,
-  dataDisk: '/data',
-  gv0Mount: '/gfs/gv0',
-  unionMount: '/gfs/union',
-  cacheUpper: '/data/writecache/upper',
-  cacheWork: '/data/writecache/work',
+  dataDisk: layoutDefaults.dataDisk,
+  gv0Mount: layoutDefaults.gv0Mount,
+  unionMount: layoutDefaults.unionMount,
+  cacheUpper: layoutDefaults.cacheUpper,
+  cacheWork: layoutDefaults.cacheWork,
   glusterOptions: {},
   splitBrainPolicy: 'none',
   tls: true,
-  flush: {
-    settleSeconds: 5,
-    scanIntervalSeconds: 60,
-    dentryDropSeconds: 10,
-    highWatermarkPercent: 90,
-    lowWatermarkPercent: 70,
-  },
+  flush: { ...flushDefaults },
 })
 
 export const defaultRole: HostRole = 'storage'

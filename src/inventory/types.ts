@@ -1,4 +1,7 @@
 // The shape every playbook sees once an inventory file has been read, merged and validated.
+import type { FlushSettings } from '../agent/defaults.ts'
+
+export type { FlushSettings }
 
 /** A value that must never be printed: the reporter shows it as ***. */
 export class Secret {
@@ -9,15 +12,6 @@ export class Secret {
   toJSON(): string {
     return '***'
   }
-}
-
-/** Flush agent settings, written to the agent's config file on each host. */
-export interface FlushSettings {
-  settleSeconds: number
-  scanIntervalSeconds: number
-  dentryDropSeconds: number
-  highWatermarkPercent: number
-  lowWatermarkPercent: number
 }
 
 /** Our own variables (snake_case in YAML, camelCase here), after defaults are applied. */

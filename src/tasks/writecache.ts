@@ -9,7 +9,7 @@ import type { Host } from '../inventory/types.ts'
 import { file } from './files.ts'
 import { mountUnitName } from './mounts.ts'
 import { service } from './systemd.ts'
-import { DEFAULT_CONFIG_PATH } from '../agent/config.ts'
+import { DEFAULT_CONFIG_PATH } from '../agent/defaults.ts'
 import { AGENT_PROGRAM, AGENT_UNIT, agentUnits } from '../agent/units.ts'
 
 const agentCommand = '/usr/local/bin/gfs-writecache'
@@ -30,11 +30,7 @@ export function agentConfig(host: Host) {
     lower: s.gv0Mount,
     union: s.unionMount,
     stateDir: posix.join(posix.dirname(s.cacheUpper), 'state'),
-    settleSeconds: s.flush.settleSeconds,
-    scanIntervalSeconds: s.flush.scanIntervalSeconds,
-    dentryDropSeconds: s.flush.dentryDropSeconds,
-    highWatermarkPercent: s.flush.highWatermarkPercent,
-    lowWatermarkPercent: s.flush.lowWatermarkPercent,
+    ...s.flush,
   }
 }
 

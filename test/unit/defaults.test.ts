@@ -1,0 +1,20 @@
+// The agent on a host and the inventory that configures it must agree on every default.
+import test from 'ava'
+import { parseConfig } from '../../src/agent/config.ts'
+import { defaultSettings } from '../../src/inventory/schema.ts'
+import { agentConfig } from '../../src/tasks/writecache.ts'
+import { host } from '../helpers/hosts.ts'
+
+const required = { host: 'hydra', upper: '/data/writecache/upper', work: '/data/writecache/work', lower: '/gfs/gv0', union: '/gfs/union' }
+
+test('an agent config without flush settings gets the documented defaults, the inventory\'s', (t) => {
+  const config = parseConfig(required)
+  const documented = { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70 }
+  t.like(config, documented)
+  t.deepEqual(defaultSettings.flush, documented)
+})
+
+test('the config the inventory writes for a default host is what the agent assumes without one', (t) => {
+  const written = parseConfig(JSON.parse(JSON.stringify(agentConfig(host('hydra')))))
+  t.deepEqual(written, parseConfig(required))
+})
