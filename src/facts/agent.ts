@@ -3,6 +3,7 @@ import type { StatusReport } from '../agent/status.ts'
 import { sh } from '../engine/command.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
+import { absentMarker, commandFailed, isAbsent } from './answer.ts'
 
 /** The fields of the agent's status report that health checks read (`lower` is absent from older agents). */
 export type AgentReport = Pick<StatusReport, 'version' | 'running' | 'union' | 'pending' | 'lastPublish' | 'errors' | 'conflicts' | 'cache'> &
@@ -10,10 +11,11 @@ export type AgentReport = Pick<StatusReport, 'version' | 'running' | 'union' | '
 
 /** Parse the agent's JSON status; undefined when the agent is not installed. */
 export function parseAgentReport(result: Result): AgentReport | undefined {
-  if (result.exitCode === 127 || !result.stdout.trim().startsWith('{')) return undefined
+  if (isAbsent(result)) return undefined
+  if (result.exitCode !== 0 || !result.stdout.trim().startsWith('{')) throw commandFailed(result)
   return JSON.parse(result.stdout) as AgentReport
 }
 
 /** The agent's state as it reports it. */
 export const agentReport = () =>
-  fact('flush agent status', sh`command -v gfs-writecache >/dev/null || exit 127; gfs-writecache status --json`, parseAgentReport)
+  fact('flush agent status', sh`command -v gfs-writecache >/dev/null || { echo ${absentMarker}; exit 0; }; gfs-writecache status --json`, parseAgentReport)

@@ -2,6 +2,7 @@
 import { sh } from '../engine/command.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
+import { commandFailed } from './answer.ts'
 
 export interface BrickIdentity {
   exists: boolean
@@ -13,6 +14,7 @@ export interface BrickIdentity {
 
 /** Parse the output of the brickIdentity command (three `key=value` lines). */
 export function parseBrickIdentity(result: Result): BrickIdentity {
+  if (result.exitCode !== 0) throw commandFailed(result)
   const values = Object.fromEntries(
     result.stdout
       .split('\n')
@@ -33,6 +35,7 @@ export function parseBrickIdentity(result: Result): BrickIdentity {
 export const brickIdentity = (brick: string) =>
   fact(
     `brick ${brick}`,
-    sh`if [ -d ${brick} ]; then echo exists=yes; getfattr --absolute-names -e hex -n trusted.glusterfs.volume-id -- ${brick} 2>/dev/null | grep '^trusted'; echo "entries=$(find ${brick} -mindepth 1 -maxdepth 1 ! -name .glusterfs | head -n 1 | wc -l)"; else echo exists=no; fi; echo end=yes`,
+    // getfattr's only "absent" answer is ENODATA; any other failure (not installed, no xattr support) is the fact's error
+    sh`if [ -d ${brick} ]; then echo exists=yes; v=$(LC_ALL=C getfattr --absolute-names -e hex -n trusted.glusterfs.volume-id -- ${brick} 2>&1); rc=$?; case $rc:$v in 0:*) printf '%s\n' "$v" | grep '^trusted';; *': No such attribute') ;; *) printf '%s\n' "$v" >&2; exit $rc;; esac; echo "entries=$(find ${brick} -mindepth 1 -maxdepth 1 ! -name .glusterfs | head -n 1 | wc -l)"; else echo exists=no; fi; echo end=yes`,
     parseBrickIdentity,
   )

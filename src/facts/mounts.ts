@@ -2,6 +2,7 @@
 import { sh } from '../engine/command.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
+import { commandFailed } from './answer.ts'
 
 export interface Mount {
   target: string
@@ -20,7 +21,10 @@ interface FindmntNode {
 
 /** Parse `findmnt --json -o TARGET,SOURCE,FSTYPE,OPTIONS` (tree or list) into a flat list. */
 export function parseFindmnt(result: Result): Mount[] {
-  if (result.exitCode !== 0 || !result.stdout.trim()) return []
+  // findmnt's answer for "nothing mounted there": exit 1 and not a word
+  if (result.exitCode === 1 && !result.stdout.trim() && !result.stderr.trim()) return []
+  if (result.exitCode !== 0) throw commandFailed(result)
+  if (!result.stdout.trim()) return []
   const flat: Mount[] = []
   const walk = (nodes: FindmntNode[]) => {
     for (const n of nodes) {

@@ -2,9 +2,13 @@
 import { sh } from '../engine/command.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
+import { commandFailed } from './answer.ts'
 
 /** Parse `dpkg-query -W -f '${Package}\t${db:Status-Status}\t${Version}\n'` into installed name -> version. */
 export function parseDpkgQuery(result: Result): Map<string, string> {
+  // dpkg-query exits 1 when some names are unknown to it: those are not installed, that is all
+  const unknownOnly = result.exitCode === 1 && result.stderr.split('\n').every((l) => !l.trim() || /^dpkg-query: no packages found matching /.test(l))
+  if (result.exitCode !== 0 && !unknownOnly) throw commandFailed(result)
   const installed = new Map<string, string>()
   for (const line of result.stdout.split('\n')) {
     const [name, status, version] = line.split('\t')
@@ -13,10 +17,6 @@ export function parseDpkgQuery(result: Result): Map<string, string> {
   return installed
 }
 
-/** The installed subset of the given packages (dpkg-query exits 1 when some are unknown: that is fine). */
+/** The installed subset of the given packages. */
 export const installedPackages = (names: string[]) =>
-  fact(
-    'installed packages',
-    sh`dpkg-query -W -f '\${Package}\t\${db:Status-Status}\t\${Version}\n' ${names} 2>/dev/null; true`,
-    parseDpkgQuery,
-  )
+  fact('installed packages', sh`LC_ALL=C dpkg-query -W -f '\${Package}\t\${db:Status-Status}\t\${Version}\n' ${names}`, parseDpkgQuery)

@@ -4,6 +4,7 @@ import { onController, sh } from '../engine/command.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
 import { Secret } from '../inventory/types.ts'
+import { absentMarker, commandFailed, isAbsent } from './answer.ts'
 import { renewDays } from '../tls/ca.ts'
 
 export interface IssuedCertificate {
@@ -92,7 +93,8 @@ export interface IssuedMaterial {
 
 /** Parse the `--- ca`, `--- cert`, `--- key` sections; undefined when something is missing. */
 export function parseMaterial(result: Result): IssuedMaterial | undefined {
-  if (result.exitCode !== 0) return undefined
+  if (isAbsent(result)) return undefined
+  if (result.exitCode !== 0) throw commandFailed(result)
   const sections = new Map<string, string>()
   let current = ''
   for (const line of result.stdout.split('\n')) {
@@ -109,7 +111,9 @@ export function parseMaterial(result: Result): IssuedMaterial | undefined {
 export const issuedMaterial = (dir: string, name: string) =>
   fact(
     `issued ${name}`,
-    onController(sh`cd ${dir} && echo '--- ca' && cat ca.pem && echo '--- cert' && cat ${`${name}.pem`} && echo '--- key' && cat ${`${name}.key`}`),
+    onController(
+      sh`cd ${dir} 2>/dev/null && [ -f ca.pem ] && [ -f ${`${name}.pem`} ] && [ -f ${`${name}.key`} ] || { echo ${absentMarker}; exit 0; }; echo '--- ca' && cat ca.pem && echo '--- cert' && cat ${`${name}.pem`} && echo '--- key' && cat ${`${name}.key`}`,
+    ),
     parseMaterial,
   )
 
@@ -130,6 +134,7 @@ export const tlsLinks = () =>
 
 /** Parse `sha256sum` lines (missing files print nothing) into path -> digest. */
 export function parseDigests(result: Result): Record<string, string> {
+  if (result.exitCode !== 0) throw commandFailed(result)
   return Object.fromEntries(
     result.stdout
       .split('\n')
@@ -141,7 +146,7 @@ export function parseDigests(result: Result): Record<string, string> {
 
 /** SHA-256 of the installed TLS files (the key is compared by digest, never read back). */
 export const installedTls = () =>
-  fact('installed TLS files', sh`sha256sum -- ${Object.values(glusterTlsFiles)} 2>/dev/null; true`, parseDigests)
+  fact('installed TLS files', sh`for f in ${Object.values(glusterTlsFiles)}; do if [ -e "$f" ]; then sha256sum -- "$f" || exit; fi; done`, parseDigests)
 
 /** IPv4 addresses these names resolve to on the host, as gluster there would see them. */
 export const resolvedAddresses = (names: string[]) =>

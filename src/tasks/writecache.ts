@@ -2,6 +2,7 @@
 import { posix } from 'node:path'
 import { put, sh } from '../engine/command.ts'
 import { change, changes, changesOr, fact, noop, refuse, task, type Handler, type Task, type TaskContext } from '../engine/task.ts'
+import { absentMarker, commandFailed, isAbsent } from '../facts/answer.ts'
 import { fileContent, fileDigest } from '../facts/files.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
@@ -34,13 +35,21 @@ export function agentConfig(host: Host) {
   }
 }
 
+/** Where the agent command's symlink points ('' when it is not a symlink). */
+const commandLink = () =>
+  fact('agent command link', sh`if [ -L ${agentCommand} ]; then readlink -- ${agentCommand}; else echo ${absentMarker}; fi`, (r) => {
+    if (isAbsent(r)) return ''
+    if (r.exitCode !== 0) throw commandFailed(r)
+    return r.stdout.trim()
+  })
+
 /** The bundled agent program, uploaded only when its digest differs. */
 function agentProgramTask(bundle: AgentBundle): Task {
   return task({
     name: 'flush agent program',
     tags: ['agent'],
     notify: [restart],
-    facts: () => ({ digest: fileDigest(AGENT_PROGRAM), link: fact('agent command link', sh`readlink -- ${agentCommand}`, (r) => r.stdout.trim()) }),
+    facts: () => ({ digest: fileDigest(AGENT_PROGRAM), link: commandLink() }),
     plan: ({ digest, link }) =>
       changesOr(
         `agent ${bundle.sha256.slice(0, 12)} installed`,

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CaState, IssuedMaterial } from '../../src/facts/tls.ts'
-import { caState, parseCaState, parseDigests, parseLinks, parseMaterial } from '../../src/facts/tls.ts'
+import { caState, issuedMaterial, parseCaState, parseDigests, parseLinks, parseMaterial } from '../../src/facts/tls.ts'
 import type { FileContent } from '../../src/facts/files.ts'
 import type { Mount } from '../../src/facts/mounts.ts'
 import type { UnitState } from '../../src/facts/systemd.ts'
@@ -139,7 +139,8 @@ test('TLS fact parsers read what the commands print', (t) => {
   t.is(m?.ca, 'A\n')
   t.is(m?.key.value, 'K\n')
   t.is(JSON.stringify(m?.key), '"***"')
-  t.is(parseMaterial(result('', 1)), undefined)
+  t.is(parseMaterial(result('missing\n')), undefined)
+  t.throws(() => parseMaterial(result('', 1)))
   t.deepEqual(parseDigests(result(`${'a'.repeat(64)}  /etc/ssl/glusterfs.pem\n`)), { '/etc/ssl/glusterfs.pem': 'a'.repeat(64) })
   t.deepEqual(parseLinks(result('/usr/lib/ssl/glusterfs.pem\t/etc/ssl/glusterfs.pem\n/usr/lib/ssl/glusterfs.ca\t\n')), {
     '/usr/lib/ssl/glusterfs.pem': '/etc/ssl/glusterfs.pem',
@@ -167,6 +168,10 @@ test('the CA fact judges real certificates made by the CA commands', async (t) =
     { name: 'plexus', cn: 'plexus', verified: false, fresh: true, keyMatches: true },
     { name: 'arbiter', cn: 'arbiter', verified: true, fresh: true, keyMatches: false },
   ])
+  const issued = issuedMaterial(dir, 'hydra')
+  t.is(issued.parse(await run(issued.command))?.cert, readFileSync(join(dir, 'hydra.pem'), 'utf8'))
+  const none = issuedMaterial(dir, 'nobody')
+  t.is(none.parse(await run(none.command)), undefined)
   const in340Days = parseCaState(out, Date.now() + 340 * 86_400_000)
   t.deepEqual(in340Days.certificates.map((c) => c.fresh), [false, false, false])
   writeFileSync(join(dir, 'hydra.pem'), 'damaged\n')
