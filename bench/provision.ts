@@ -2,7 +2,7 @@
 // from the runner's recap (every remote command, facts included, is one round trip on the host's connection).
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { runPlaybook, recapSucceeded, type Recap } from '../src/engine/runner.ts'
+import { runPlaybook, recapSucceeded, type Recap } from '../src/engine/play.ts'
 import { connectSsh } from '../src/engine/ssh-executor.ts'
 import type { EngineEvent } from '../src/engine/events.ts'
 import { loadInventory } from '../src/inventory/load.ts'

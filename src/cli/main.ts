@@ -1,7 +1,7 @@
 // The provision command: options -> inventory -> playbook -> runner -> report -> exit code.
 import chalk from 'chalk'
 import { ProvisionError, UsageError, InventoryError } from '../engine/errors.ts'
-import { runPlaybook, recapSucceeded } from '../engine/runner.ts'
+import { runPlaybook, recapSucceeded } from '../engine/play.ts'
 import { connectSsh } from '../engine/ssh-executor.ts'
 import { loadInventory } from '../inventory/load.ts'
 import type { Host, Inventory } from '../inventory/types.ts'

@@ -3,7 +3,7 @@ import { sh } from '../../src/engine/command.ts'
 import { ConnectError } from '../../src/engine/errors.ts'
 import { collect } from '../../src/engine/events.ts'
 import { fakeExecutor, type FakeReply } from '../../src/engine/fake-executor.ts'
-import { recapSucceeded, runPlaybook } from '../../src/engine/runner.ts'
+import { recapSucceeded, runPlaybook } from '../../src/engine/play.ts'
 import { change, changes, fact, noop, task, type Playbook } from '../../src/engine/task.ts'
 import { inventory } from '../helpers/hosts.ts'
 
