@@ -1,14 +1,11 @@
 // `npm run demo`: the main job on the lab: bring it up from bare hosts, provision, show the result.
-import { spawnSync } from 'node:child_process'
 import chalk from 'chalk'
+import { runAttached } from '../engine/process.ts'
 import * as lab from '../lab/api.ts'
 
 const say = (text: string) => console.log(chalk.bold.blue(`\n==> ${text}`))
 
-function provision(...args: string[]): number {
-  const run = spawnSync('npx', ['zx', 'provision.mjs', ...args], { stdio: 'inherit' })
-  return run.status ?? 1
-}
+const provision = (...args: string[]): Promise<number> => runAttached(['npx', 'zx', 'provision.mjs', ...args])
 
 async function show(host: string, title: string, argv: string[]): Promise<void> {
   const r = await lab.exec(host, argv)
@@ -20,7 +17,7 @@ say('bringing the lab up: hydra and plexus as bare Debian bookworm hosts')
 await lab.up({ flavor: process.env.LAB_FLAVOR === 'ready' ? 'ready' : 'bare', log: (l) => console.log(chalk.dim(`lab: ${l}`)) })
 const inventory = lab.inventoryName()
 say(`provisioning: npx zx provision.mjs --inventory ${inventory}`)
-if (provision('--inventory', inventory) !== 0) process.exit(1)
+if ((await provision('--inventory', inventory)) !== 0) process.exit(1)
 say('a file written through the union on hydra, then flushed to gv0')
 await lab.exec('hydra', ['sh', '-c', 'date > /gfs/union/hello-from-hydra.txt'])
 await show('hydra', 'publish everything pending, wait until done', ['gfs-writecache', 'flush', '--wait', '--timeout', '120'])

@@ -1,11 +1,10 @@
 // The lab's own apt-cacher-ng on the management gateway: hosts reach the registry only through it.
-import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { aptCacheDir, runDir } from './paths.ts'
 import { livePidIn, pidAlive, stopPid } from './pids.ts'
-import { sleep } from './proc.ts'
+import { sleep, startDetached } from './proc.ts'
 import { LabError } from './errors.ts'
 import { machineMirrors, type Mirrors } from './rootfs.ts'
 import type { Topology } from './topology.ts'
@@ -53,17 +52,14 @@ export async function ensureAptProxy(topo: Topology): Promise<void> {
   await stopAptProxy()
   if (!existsSync('/usr/sbin/apt-cacher-ng')) throw new LabError('apt-cacher-ng is not installed', 'run `npm run lab -- deps`')
   for (const d of [join(aptCacheDir, 'cache'), join(aptCacheDir, 'log'), runDir]) mkdirSync(d, { recursive: true })
-  const log = openSync(join(runDir, 'apt-cacher-ng.log'), 'a')
   const confDir = join(runDir, 'apt-cacher-ng.conf.d')
   mkdirSync(confDir, { recursive: true })
   writeFileSync(join(confDir, 'acng.conf'), aptProxyConfig(topo, machineMirrors()))
-  const child = spawn('/usr/sbin/apt-cacher-ng', ['-c', confDir, 'ForeGround=1'], { detached: true, stdio: ['ignore', log, log] })
-  closeSync(log)
-  child.unref()
-  writeFileSync(pidFile, String(child.pid))
+  const pid = startDetached(['/usr/sbin/apt-cacher-ng', '-c', confDir, 'ForeGround=1'], join(runDir, 'apt-cacher-ng.log'))
+  writeFileSync(pidFile, String(pid))
   for (let i = 0; i < 50; i++) {
     if (await listening(gateway, port)) return
-    if (!pidAlive(child.pid!)) break
+    if (!pidAlive(pid)) break
     await sleep(100)
   }
   throw new LabError(`apt-cacher-ng did not start on ${gateway}:${port}; see ${join(runDir, 'apt-cacher-ng.log')}`)

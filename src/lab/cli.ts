@@ -1,7 +1,8 @@
 // `npm run lab -- COMMAND`: the lab's command line. The only place errors become messages and exit codes.
 import './cli-guard.ts'
-import { spawn } from 'node:child_process'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import chalk from 'chalk'
+import { runAttached } from '../engine/process.ts'
 import { LabError } from './errors.ts'
 import * as lab from './lab.ts'
 import { parseFlavor } from './rootfs.ts'
@@ -25,31 +26,28 @@ const usage = `usage: [GFS_LAB_INSTANCE=0..9] npm run lab -- COMMAND
 
 const log = (line: string) => console.error(chalk.dim('lab: ') + line)
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name)
-  if (i < 0) return undefined
-  const v = args[i + 1]
-  if (v === undefined || v.startsWith('--')) throw new LabError(`${name} needs a value`)
-  args.splice(i, 2)
-  return v
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** A command's own options and its positional arguments; anything else is a usage error. */
+function parse<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new LabError((error as Error).message, usage)
+  }
 }
 
-function passthrough(argv: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' })
-    child.on('error', () => resolve(127))
-    child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 15 : 1)))
-  })
-}
+const passthrough = (argv: string[]): Promise<number> => runAttached(argv)
 
 async function main(args: string[]): Promise<number> {
   const cmd = args.shift()
   switch (cmd) {
     case 'up': {
-      const flavor = parseFlavor(option(args, '--flavor'))
-      const withOpt = option(args, '--with')
+      const { values, positionals } = parse(args, { flavor: { type: 'string' }, with: { type: 'string' } })
+      const flavor = parseFlavor(values.flavor)
+      const withOpt = values.with
       if (withOpt !== undefined && withOpt !== 'intruder') throw new LabError(`--with ${withOpt}: expected --with intruder`)
-      if (args.length) throw new LabError(`unexpected arguments: ${args.join(' ')}`)
+      if (positionals.length) throw new LabError(`unexpected arguments: ${positionals.join(' ')}`)
       await lab.up({ flavor, intruder: withOpt === 'intruder', log })
       console.log(inventoryPath)
       return 0
@@ -58,8 +56,9 @@ async function main(args: string[]): Promise<number> {
       await lab.down({ log })
       return 0
     case 'status': {
+      const { values } = parse(args, { json: { type: 'boolean' } })
       const s = await lab.status()
-      if (args.includes('--json')) {
+      if (values.json) {
         console.log(JSON.stringify(s, null, 2))
       } else {
         const shape = s.state ? `${s.state.shape.rateKbit ? `${s.state.shape.rateKbit} kbit/s` : 'unlimited'}, rtt ${s.state.shape.rttMs} ms, link ${s.state.link}` : '-'
@@ -94,8 +93,9 @@ async function main(args: string[]): Promise<number> {
       return 0
     }
     case 'shape': {
-      const rate = args.shift()
-      const rtt = option(args, '--rtt')
+      const { values, positionals } = parse(args, { rtt: { type: 'string' } })
+      const [rate] = positionals
+      const rtt = values.rtt
       if (rate === undefined) throw new LabError('shape needs a rate in kbit/s or "off"')
       const rateKbit = rate === 'off' ? null : Number(rate)
       if (rateKbit !== null && !(rateKbit > 0)) throw new LabError(`shape ${rate}: expected a rate in kbit/s or "off"`)

@@ -1,12 +1,12 @@
 // Running lab hosts: starting a host's supervisor, finding its PID 1, running commands in it, rebooting.
-import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { hostPaths, repoRoot, runDir } from './paths.ts'
 import { hostNs, namespacePids } from './network.ts'
 import { livePidIn, pidsWhere, stopPid } from './pids.ts'
-import { run, sleep, type RunResult } from './proc.ts'
+import type { Result } from '../engine/result.ts'
+import { run, sleep, startDetached } from './proc.ts'
 import { LabError } from './errors.ts'
 import type { SupervisorConfig } from './supervisor.ts'
 
@@ -33,14 +33,7 @@ export async function startSupervisor(name: string): Promise<void> {
     pidFile: p.supervisorPid,
     bootCountFile: p.bootCount,
   }
-  const log = openSync(p.supervisorLog, 'a')
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/lab/supervisor.ts'), JSON.stringify(config)], {
-    cwd: repoRoot,
-    detached: true,
-    stdio: ['ignore', log, log],
-  })
-  closeSync(log)
-  child.unref()
+  startDetached([process.execPath, '--import', 'tsx', join(repoRoot, 'src/lab/supervisor.ts'), JSON.stringify(config)], p.supervisorLog, { cwd: repoRoot })
   for (let i = 0; i < 100 && !supervisorPid(name); i++) await sleep(50)
 }
 
@@ -65,7 +58,7 @@ export async function execArgv(name: string, argv: string[]): Promise<string[]> 
 }
 
 /** Runs a command as root on a lab host and returns its output and exit code. */
-export async function execIn(name: string, argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export async function execIn(name: string, argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
   return run(await execArgv(name, argv), opts)
 }
 

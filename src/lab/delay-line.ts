@@ -1,10 +1,9 @@
 // The WAN's round-trip latency: a small C program (lab/delay-line.c) between two TAPs in the router.
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot, runDir, labRoot } from './paths.ts'
-import { must } from './proc.ts'
+import { must, startDetached } from './proc.ts'
 import { router, routerNs } from './network.ts'
 import { livePidIn, stopPid } from './pids.ts'
 
@@ -33,16 +32,10 @@ export async function startDelayLine(rttMs: number): Promise<number> {
   await stopDelayLine()
   const bin = await buildDelayLine()
   mkdirSync(runDir, { recursive: true })
-  const log = openSync(join(runDir, 'delay-line.log'), 'a')
   const oneWayUs = String(Math.round((rttMs * 1000) / 2))
-  const child = spawn('ip', ['netns', 'exec', routerNs, bin, router.tapA, router.tapB, oneWayUs], {
-    detached: true,
-    stdio: ['ignore', log, log],
-  })
-  closeSync(log)
-  child.unref()
-  writeFileSync(pidFile, String(child.pid))
-  return child.pid!
+  const pid = startDetached(['ip', 'netns', 'exec', routerNs, bin, router.tapA, router.tapB, oneWayUs], join(runDir, 'delay-line.log'))
+  writeFileSync(pidFile, String(pid))
+  return pid
 }
 
 /** Stops the delay line (if running) and forgets its pid. */

@@ -1,7 +1,7 @@
 // Keeps one lab host booted: runs systemd-nspawn and boots it again when the container reboots
 // (nspawn exits with 133 on reboot). Started detached by `lab up`; stopped with SIGTERM by `lab down`.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
+import { startChild, type ChildProcess } from './proc.ts'
 
 export interface SupervisorConfig {
   name: string
@@ -48,7 +48,7 @@ export async function supervise(c: SupervisorConfig): Promise<number> {
       boots++
       writeFileSync(c.bootCountFile, String(boots))
       console.log(`[supervisor] ${new Date().toISOString()} boot ${boots} of ${c.name}`)
-      child = spawn('systemd-nspawn', nspawnArgs(c), {
+      child = startChild(['systemd-nspawn', ...nspawnArgs(c)], {
         stdio: ['ignore', 'inherit', 'inherit'],
         env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: '1' },
       })

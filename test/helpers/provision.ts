@@ -1,7 +1,7 @@
 // Runs the real CLI (npx zx provision.mjs) and reads its JSON Lines events, as a script would.
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { EngineEvent, HostTally } from '../../src/engine/events.ts'
+import { runProcess } from '../../src/engine/process.ts'
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -19,33 +19,26 @@ export interface ProvisionRun {
 export async function provision(args: string[], options: { json?: boolean; timeoutMs?: number } = {}): Promise<ProvisionRun> {
   const json = options.json ?? true
   const argv = ['zx', 'provision.mjs', ...args, ...(json ? ['--json'] : [])]
-  return await new Promise((resolve, reject) => {
-    const child = spawn('npx', argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } })
-    let stdout = ''
-    let stderr = ''
-    const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs ?? 15 * 60_000)
-    child.stdout.on('data', (b) => (stdout += b))
-    child.stderr.on('data', (b) => (stderr += b))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      const events = json
-        ? stdout
-            .split('\n')
-            .filter((l) => l.startsWith('{'))
-            .map((l) => JSON.parse(l) as EngineEvent)
-        : []
-      const recapEvent = events.findLast((e) => e.type === 'recap')
-      resolve({
-        exitCode: code ?? 1,
-        events,
-        recap: recapEvent?.type === 'recap' ? { hosts: recapEvent.hosts, durationMs: recapEvent.durationMs } : undefined,
-        stdout,
-        stderr: stderr.split('\n').filter((l) => !l.includes('Unknown user config')).join('\n'),
-        failures: events.flatMap((e) => (e.type === 'task:end' && (e.status === 'failed' || e.status === 'unreachable') ? [`${e.host} ${e.task}: ${e.message}`] : [])),
-      })
-    })
+  const { exitCode, stdout, stderr } = await runProcess(['npx', ...argv], {
+    cwd: repoRoot,
+    env: { ...process.env, FORCE_COLOR: '0' },
+    timeoutMs: options.timeoutMs ?? 15 * 60_000,
   })
+  const events = json
+    ? stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as EngineEvent)
+    : []
+  const recapEvent = events.findLast((e) => e.type === 'recap')
+  return {
+    exitCode,
+    events,
+    recap: recapEvent?.type === 'recap' ? { hosts: recapEvent.hosts, durationMs: recapEvent.durationMs } : undefined,
+    stdout,
+    stderr: stderr.split('\n').filter((l) => !l.includes('Unknown user config')).join('\n'),
+    failures: events.flatMap((e) => (e.type === 'task:end' && (e.status === 'failed' || e.status === 'unreachable') ? [`${e.host} ${e.task}: ${e.message}`] : [])),
+  }
 }
 
 /** A short text of a run for assertion messages. */
