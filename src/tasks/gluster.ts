@@ -1,6 +1,6 @@
 // The trusted pool and the replicated volume: probe peers, create and start gv0, keep its options.
 import { sh } from '../engine/command.ts'
-import { change, changes, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
+import { change, changes, changesOr, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { brickName, peers, volumeInfo, volumeOptions, type Peer, type VolumeInfo } from '../facts/gluster.ts'
 import type { Host, Settings } from '../inventory/types.ts'
 
@@ -64,7 +64,8 @@ export function probePeers(): Task {
     facts: () => ({ pool: peers() }),
     plan: ({ pool }, ctx) => {
       const others = ctx.hosts.filter((h) => h.name !== ctx.host.name)
-      return changes(
+      return changesOr(
+        `${others.map((h) => h.name).join(', ') || 'no other host'} in the pool`,
         ...others.filter((h) => !knows(pool, h.name)).map((h) => change(`probe ${h.name}`, sh`gluster --mode=script peer probe ${h.name}`)),
       )
     },

@@ -1,0 +1,179 @@
+// Cases for the TLS tasks, the flush agent's tasks and handler, and the flush playbook.
+import { createHash } from 'node:crypto'
+import type { CaState, IssuedMaterial } from '../../src/facts/tls.ts'
+import { AGENT_PROGRAM, agentUnits } from '../../src/agent/units.ts'
+import { Secret } from '../../src/inventory/types.ts'
+import { secureAccessContent, wantedTlsOptions } from '../../src/tasks/tls.ts'
+import { agentConfig } from '../../src/tasks/writecache.ts'
+import { host, inventory } from '../helpers/hosts.ts'
+import type { TaskSuite } from '../helpers/task-cases.ts'
+import { file, mount, unit, volume } from './facts.ts'
+
+/** The agent bundle the cases' playbook carries. */
+export const bundle = { code: 'AGENT', sha256: 'ab'.repeat(32) }
+
+const on = { tls: true }
+const tlsHosts = [host('hydra', { address: '10.0.0.1' }, on), host('plexus', { address: '10.0.0.2' }, on)]
+const cert = (name: string, overrides = {}) => ({ name, cn: name, verified: true, fresh: true, keyMatches: true, ...overrides })
+const allValid: { ca: CaState } = { ca: { ca: true, certificates: [cert('hydra'), cert('plexus')] } }
+const material: IssuedMaterial = { ca: 'CA-PEM\n', cert: 'HYDRA-PEM\n', key: new Secret('HYDRA-KEY\n') }
+const digest = (s: string) => createHash('sha256').update(s).digest('hex')
+const linked = { '/usr/lib/ssl/glusterfs.pem': '/etc/ssl/glusterfs.pem', '/usr/lib/ssl/glusterfs.key': '/etc/ssl/glusterfs.key', '/usr/lib/ssl/glusterfs.ca': '/etc/ssl/glusterfs.ca' }
+const installed = (m: IssuedMaterial) => ({ '/etc/ssl/glusterfs.ca': digest(m.ca), '/etc/ssl/glusterfs.pem': digest(m.cert), '/etc/ssl/glusterfs.key': digest(m.key.value) })
+const running = { secure: file(), union: mount('/gfs/union', 'overlay'), gv0: mount('/gfs/gv0', 'fuse.glusterfs'), agent: unit('active'), glusterd: unit('active') }
+const resolved = ['10.9.0.1', '10.9.0.2']
+const threeHosts = [...tlsHosts, host('arbiter1', { address: '10.0.0.3', role: 'arbiter' }, on)]
+const tlsOptions = wantedTlsOptions({ host: tlsHosts[0]!, hosts: tlsHosts, inventory: inventory(tlsHosts), check: false }, resolved)
+const units = agentUnits(agentConfig(host('hydra')))
+const unitFacts = (content: (name: string) => string | undefined) => Object.fromEntries(units.map((u) => [u.name, file(content(u.content))]))
+const configText = JSON.stringify(agentConfig(host('hydra')), null, 2) + '\n'
+const report = {
+  version: '1', running: true, union: { path: '/gfs/union', mounted: true }, lastPublish: null, errors: [], conflicts: 0,
+  pending: { entries: 2, bytes: 1048576, oldestAgeSeconds: 3 }, cache: { usedPercent: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70 },
+}
+
+const issued: [string, CaState, string[]][] = [
+  ['no CA: create it and issue for every host', { ca: false, certificates: [] }, ['create the CA in /tmp/test-inventory-ca', 'issue a certificate for hydra', 'issue a certificate for plexus']],
+  ['a new host gets one', { ca: true, certificates: [cert('hydra')] }, ['issue a certificate for plexus (none yet)']],
+  ['close to expiry: re-issued', { ca: true, certificates: [cert('hydra', { fresh: false }), cert('plexus')] }, ['issue a certificate for hydra (expires within 30 days)']],
+  ['signed by another CA', { ca: true, certificates: [cert('hydra'), cert('plexus', { verified: false })] }, ['issue a certificate for plexus (not signed by the current CA)']],
+  ['wrong name', { ca: true, certificates: [cert('hydra', { cn: 'other' }), cert('plexus')] }, ['issue a certificate for hydra (its name is "other")']],
+  ['key does not match', { ca: true, certificates: [cert('hydra'), cert('plexus', { keyMatches: false })] }, ['issue a certificate for plexus (its key does not match)']],
+]
+
+export const agentSuites: TaskSuite[] = [
+  {
+    task: 'TLS certificates issued',
+    hosts: tlsHosts,
+    cases: [
+      ...issued.map(([name, ca, changes]) => ({ name, facts: { ca }, changes, after: allValid })),
+      { name: 'all valid: nothing', facts: allValid, reason: /valid for more than 30 days/ },
+      { name: 'odd host names are refused, not turned into file names', hosts: [host('hy/dra', {}, on), host('plexus', {}, on)], facts: { ca: { ca: true, certificates: [] } }, refuse: /cannot issue certificates for host names "hy\/dra"/ },
+    ],
+  },
+  {
+    task: 'TLS certificate installed',
+    hosts: tlsHosts,
+    cases: [
+      {
+        name: 'uploads what differs; the key with mode 0600 and never shown',
+        facts: { issued: material, installed: {}, links: {} },
+        changes: [
+          'install the CA certificate /etc/ssl/glusterfs.ca',
+          "install hydra's certificate /etc/ssl/glusterfs.pem",
+          "install hydra's key /etc/ssl/glusterfs.key",
+          'link /usr/lib/ssl/glusterfs.pem to /etc/ssl/glusterfs.pem',
+          'link /usr/lib/ssl/glusterfs.key to /etc/ssl/glusterfs.key',
+          'link /usr/lib/ssl/glusterfs.ca to /etc/ssl/glusterfs.ca',
+        ],
+        after: { installed: installed(material), links: linked },
+      },
+      { name: 'a renewed certificate', facts: { issued: { ...material, cert: 'RENEWED\n' }, installed: installed(material), links: linked }, changes: ["install hydra's certificate /etc/ssl/glusterfs.pem"], after: { installed: installed({ ...material, cert: 'RENEWED\n' }) } },
+      { name: 'nothing issued', facts: { issued: undefined, installed: installed(material), links: linked }, refuse: /no certificate issued for hydra/ },
+      { name: 'a host that trusts another CA is never re-keyed by accident', facts: { issued: material, installed: { ...installed(material), '/etc/ssl/glusterfs.ca': digest('OTHER-CA\n') }, links: linked }, refuse: /already trusts another CA/ },
+    ],
+  },
+  {
+    task: 'gluster management encryption',
+    hosts: tlsHosts,
+    cases: [
+      {
+        name: 'a running appliance is switched over in a safe order',
+        facts: running,
+        commands: ['systemctl stop gfs-writecache.service', 'umount -- /gfs/union', 'umount -- /gfs/gv0', `write /var/lib/glusterd/secure-access (${secureAccessContent.length} bytes, mode 644)`, 'systemctl restart glusterd.service'],
+        after: { secure: file(secureAccessContent), union: undefined, gv0: undefined, agent: unit('inactive') },
+      },
+      {
+        name: 'a bare host',
+        facts: { secure: file(), union: undefined, gv0: undefined, agent: unit('inactive', { loaded: false }), glusterd: unit('active') },
+        changes: ['write /var/lib/glusterd/secure-access', 'restart glusterd with TLS'],
+        after: { secure: file(secureAccessContent) },
+      },
+      { name: 'already on TLS, another depth line', facts: { ...running, secure: file('') }, changes: ['write /var/lib/glusterd/secure-access', 'restart glusterd with TLS'], after: { secure: file(secureAccessContent) } },
+    ],
+  },
+  {
+    task: 'gluster volume TLS',
+    hosts: tlsHosts,
+    cases: [
+      {
+        name: 'options for a started volume, then a restart so the bricks serve TLS',
+        facts: { current: { 'client.ssl': 'off', 'server.ssl': 'off', 'auth.allow': '*' }, volume: volume(), resolved },
+        commands: [
+          'gluster --mode=script volume set gv0 client.ssl on',
+          'gluster --mode=script volume set gv0 server.ssl on',
+          'gluster --mode=script volume set gv0 auth.ssl-allow hydra,plexus',
+          'gluster --mode=script volume set gv0 auth.allow 10.0.0.1,10.0.0.2,10.9.0.1,10.9.0.2',
+          'gluster --mode=script volume stop gv0',
+          'gluster --mode=script volume start gv0',
+        ],
+        after: { current: tlsOptions },
+      },
+      {
+        name: 'a volume not yet started is not restarted',
+        facts: { current: {}, volume: volume({ started: false }), resolved },
+        changes: Object.entries(tlsOptions).map(([k, v]) => `set ${k} = ${v} (was unset)`),
+        after: { current: tlsOptions },
+      },
+      { name: 'no volume', facts: { current: {}, volume: undefined, resolved }, refuse: /does not exist/ },
+      {
+        name: 'a host added to the inventory is added to both allow lists, without a restart',
+        hosts: threeHosts,
+        facts: { current: tlsOptions, volume: volume(), resolved: [...resolved, '10.9.0.3'] },
+        changes: [
+          'set auth.ssl-allow = hydra,plexus,arbiter1 (was hydra,plexus)',
+          'set auth.allow = 10.0.0.1,10.0.0.2,10.0.0.3,10.9.0.1,10.9.0.2,10.9.0.3 (was 10.0.0.1,10.0.0.2,10.9.0.1,10.9.0.2)',
+        ],
+        after: { current: wantedTlsOptions({ host: threeHosts[0]!, hosts: threeHosts, inventory: inventory(threeHosts), check: false }, [...resolved, '10.9.0.3']) },
+      },
+    ],
+  },
+  {
+    task: 'flush agent program',
+    cases: [
+      { name: 'installed and linked', facts: { digest: undefined, link: '' }, changes: [`install ${AGENT_PROGRAM} (sha256 ${bundle.sha256.slice(0, 12)})`, 'link /usr/local/bin/gfs-writecache'], after: { digest: bundle.sha256, link: AGENT_PROGRAM } },
+      { name: 'another version replaced', facts: { digest: 'cd'.repeat(32), link: AGENT_PROGRAM }, commands: [`write ${AGENT_PROGRAM} (5 bytes, mode 755)`], after: { digest: bundle.sha256 } },
+    ],
+  },
+  {
+    task: 'flush agent config',
+    cases: [
+      { name: 'written from the inventory', facts: { current: file() }, changes: ['create /etc/gfs-writecache/config.json'], after: { current: file(configText) } },
+      { name: 'an edited one is put back', facts: { current: file('{}\n') }, changes: ['update /etc/gfs-writecache/config.json'], after: { current: file(configText) } },
+    ],
+  },
+  {
+    task: 'flush agent units',
+    cases: [
+      { name: 'every unit written, systemd reloaded', facts: unitFacts(() => undefined), changes: [...units.map((u) => `create /etc/systemd/system/${u.name}`), 'reload systemd'], after: unitFacts((c) => c) },
+      { name: 'one unit edited', facts: unitFacts((c) => (c === units[0]!.content ? 'edited\n' : c)), changes: [`update /etc/systemd/system/${units[0]!.name}`, 'reload systemd'], after: unitFacts((c) => c) },
+    ],
+  },
+  {
+    task: 'union mount enabled',
+    cases: [{ name: 'enabled', facts: { state: unit('inactive', { enabled: 'disabled' }) }, commands: ['systemctl enable gfs-union.mount'], after: { state: unit('inactive') } }],
+  },
+  {
+    task: 'union mounted',
+    cases: [
+      { name: 'a running agent is stopped for the prepare step', facts: { union: undefined, agent: unit('active') }, commands: ['systemctl stop gfs-writecache.service', 'systemctl start gfs-union.mount'], after: { union: mount('/gfs/union', 'overlay'), agent: unit('inactive') } },
+      { name: 'a foreign mount is reported', facts: { union: mount('/gfs/union', 'tmpfs', 'tmpfs'), agent: unit('inactive') }, refuse: /has tmpfs \(tmpfs\) mounted on it/ },
+    ],
+  },
+  {
+    task: 'flush agent running',
+    cases: [{ name: 'enabled and started', facts: { state: unit('inactive', { enabled: 'disabled' }) }, commands: ['systemctl enable gfs-writecache.service', 'systemctl start gfs-writecache.service'], after: { state: unit('active') } }],
+  },
+  {
+    task: 'restart flush agent',
+    handler: true,
+    cases: [{ name: 'restarts the agent whenever notified', facts: {}, commands: ['systemctl restart gfs-writecache.service'] }],
+  },
+  {
+    task: 'write cache flushed',
+    cases: [
+      { name: 'publishes what is pending and waits', facts: { report }, changes: ['publish 2 entries (1.0 MiB)'], commands: ['gfs-writecache flush --wait --timeout 3600'], after: { report: { ...report, pending: { entries: 0, bytes: 0, oldestAgeSeconds: null } } } },
+      { name: 'not installed', facts: { report: undefined }, refuse: /not installed/ },
+    ],
+  },
+]

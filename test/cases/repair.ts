@@ -1,0 +1,60 @@
+// Cases for the bricks, heals and split-brain tasks.
+import type { BrickIdentity } from '../../src/facts/bricks.ts'
+import { host } from '../helpers/hosts.ts'
+import type { TaskSuite } from '../helpers/task-cases.ts'
+import { brickStatus, heal, volume, volumeId } from './facts.ts'
+
+const brick = (b: Partial<BrickIdentity>): BrickIdentity => ({ exists: true, volumeId, hasData: true, ...b })
+const policy = [host('hydra', {}, { splitBrainPolicy: 'latest-mtime' }), host('plexus', {}, { splitBrainPolicy: 'latest-mtime' })]
+const healed = { state: { bricks: heal(0), splitBrainFiles: [] } }
+
+export const repairSuites: TaskSuite[] = [
+  {
+    task: 'brick identity',
+    cases: [
+      {
+        name: 'an empty brick without volume-id is reset and healed',
+        on: 'plexus',
+        facts: { volume: volume(), brick: brick({ volumeId: undefined, hasData: false }) },
+        commands: [
+          'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 start',
+          'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 plexus:/data/brick1/gv0 commit force',
+          'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
+        ],
+        after: { brick: brick({}) },
+      },
+      { name: 'a brick that still holds files is never reset automatically', on: 'plexus', facts: { volume: volume(), brick: brick({ volumeId: undefined }) }, refuse: /still holds files.*reset-brick gv0 plexus:\/data\/brick1\/gv0 start/ },
+      { name: 'a brick of another volume', facts: { volume: volume(), brick: brick({ volumeId: '00000000-0000-0000-0000-000000000000' }) }, refuse: /another volume/ },
+      { name: 'its own', facts: { volume: volume(), brick: brick({}) }, reason: /belongs to gv0/ },
+      { name: 'no volume yet', facts: { volume: undefined, brick: brick({ volumeId: undefined }) }, reason: /does not exist yet/ },
+    ],
+  },
+  {
+    task: 'brick processes online',
+    cases: [
+      { name: 'down bricks are started with start force', facts: { bricks: brickStatus(false) }, commands: ['gluster --mode=script volume start gv0 force'], after: { bricks: brickStatus(true) } },
+    ],
+  },
+  {
+    task: 'pending heals',
+    cases: [
+      { name: 'triggered while entries are pending', facts: { state: { bricks: heal(3), splitBrainFiles: [] } }, changes: ['heal 3 pending entries'], after: healed },
+      { name: 'refused while a brick is unreachable', facts: { state: { bricks: heal(3, 0, false), splitBrainFiles: [] } }, refuse: /unreachable/ },
+      { name: 'an empty heal index asks gluster nothing', facts: { state: { bricks: [], splitBrainFiles: [], indexEmpty: true } }, reason: /heal index/ },
+    ],
+  },
+  {
+    task: 'split-brain files',
+    cases: [
+      { name: 'listed without a policy', facts: { state: { bricks: heal(0, 1), splitBrainFiles: ['/docs/a.txt'] } }, refuse: /1 file\(s\) in split brain: \/docs\/a.txt.*split-brain source-brick/ },
+      {
+        name: 'resolved with one',
+        hosts: policy,
+        facts: { state: { bricks: heal(0, 2), splitBrainFiles: ['/docs/a.txt', '<gfid:1234>'] } },
+        commands: ['gluster --mode=script volume heal gv0 split-brain latest-mtime /docs/a.txt', 'gluster --mode=script volume heal gv0 split-brain latest-mtime gfid:1234'],
+        after: healed,
+      },
+      { name: 'an empty heal index', facts: { state: { bricks: [], splitBrainFiles: [], indexEmpty: true } }, reason: /no split-brain/ },
+    ],
+  },
+]
