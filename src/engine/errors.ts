@@ -42,14 +42,6 @@ export class FactError extends ProvisionError {
   }
 }
 
-/** A task that refused to act (unsafe state) or whose command failed. */
-export class TaskError extends ProvisionError {
-  override name = 'TaskError'
-  constructor(readonly host: string, readonly task: string, message: string) {
-    super(`${host}: ${task}: ${message}`)
-  }
-}
-
 /** Wrong command-line usage. */
 export class UsageError extends ProvisionError {
   override name = 'UsageError'

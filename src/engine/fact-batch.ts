@@ -1,8 +1,5 @@
-// Many read-only fact commands sent to a host as one command: one round trip instead of one per fact.
-// The commands run at the same time (facts only read; of the gluster commands among them only
-// `volume status` takes the cluster lock, so none waits for another), each in its own subshell with stdin
-// closed; their output comes back in order, framed by a random marker. A section that did not come back
-// whole is left out, and its fact is read on its own later, as without the batch.
+// Many read-only fact commands sent to a host as one command, run at once, their output framed by a
+// random marker: one round trip instead of one per fact (docs/rationale.md, "Facts read in one round trip").
 import { randomBytes } from 'node:crypto'
 import type { ExecCommand } from './command.ts'
 import type { Result } from './result.ts'

@@ -188,13 +188,7 @@ export const healState = (volume: string) => fact(`gluster heal ${volume}`, heal
 
 const indexEmpty = 'heal index empty\n'
 
-/**
- * healState, read only when this host's brick has entries in its heal index. The index is what `heal info`
- * reads (xattrop and dirty hold a link per entry besides their base file; entry-changes a directory per
- * parent), so an empty index means nothing here waits for a heal: the answer then takes a few ms instead of
- * a glfsheal run with a TLS connection to every brick. A file in split brain has index entries on both
- * bricks (each copy blames the other), so any one brick's empty index also rules split brain out.
- */
+/** healState, read only when this host's brick has entries in its heal index (docs/rationale.md, "The heal index shortcut"). */
 export const healStateIfIndexed = (volume: string, brick: string) => {
   const indices = `${brick}/.glusterfs/indices`
   return fact(

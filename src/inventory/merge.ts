@@ -1,14 +1,5 @@
-// Ansible's inventory model: groups with hosts, vars and children, and the order in which their variables apply.
-//
-// Precedence, lowest first (Ansible's documented order for inventory variables):
-//   1. all's vars in the inventory file
-//   2. group_vars/all
-//   3. other groups' vars in the inventory file, parents before children (by depth, then by name)
-//   4. group_vars/<group>, in the same order
-//   5. the host's own vars in the inventory file (when a host is listed twice, the later entry wins)
-//   6. host_vars/<host>
-// A later layer replaces a variable as a whole (Ansible's hash_behaviour=replace): a host's `flush:`
-// mapping replaces the group's, and missing flush keys take their defaults.
+// Ansible's inventory model: groups with hosts, vars and children, and the order in which their variables
+// apply (Ansible's documented precedence; see docs/rationale.md, "Inventory variable precedence").
 import { readdir, stat } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
 import type { Node } from 'yaml'

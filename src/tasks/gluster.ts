@@ -24,13 +24,8 @@ export function wantedOptions(hosts: Host[], settings: Settings): Record<string,
     'cluster.server-quorum-type': 'none',
     // Notice a dead link in 10 s instead of 42 s, so errors reach the agent sooner.
     'network.ping-timeout': '10',
-    // The bricks notice a dead client as soon as the client notices a dead brick. A brick that
-    // keeps a cut-off client's connection keeps its AFR locks too; when the client comes back on a
-    // new connection first, an unlink of a file the old connection had locked is parked in the
-    // brick's locks xlator, and gluster 10 does not wake it when the old connection is cleaned up:
-    // the client's entry lock on the directory then blocks every create in it until the
-    // self-heal daemon's next crawl (up to cluster.heal-timeout, 600 s) unlocks that file.
-    // Unacknowledged data: TCP_USER_TIMEOUT; idle: keepalive after 10 s, 3 probes 2 s apart.
+    // The bricks notice a dead client as soon as the client notices a dead brick, or its stale locks
+    // block creates until the next heal crawl (docs/rationale.md, "Brick-side timeouts").
     'server.tcp-user-timeout': '10',
     'server.keepalive-time': '10',
     'server.keepalive-count': '3',

@@ -34,11 +34,7 @@ export function mounted(
   })
 }
 
-/**
- * The changes that take gv0's mount down so it can be mounted again with other options: the agent stops
- * first, then the union (never while the agent runs; the cached data stays in upper), then gv0. Later tasks
- * mount both again and start the agent. Plain umount, never lazy: a busy mount fails the host instead.
- */
+/** Take gv0 down to mount it again with other options: agent, union, then gv0 (docs/rationale.md, "Releasing gv0"). */
 export function releaseGv0(s: Settings, now: { agent: UnitState; union?: Mount; gv0?: Mount }, why: string): Change[] {
   return [
     now.agent.active === 'active' && change(`stop ${AGENT_UNIT} before the union is unmounted`, sh`systemctl stop ${AGENT_UNIT}`),
@@ -47,11 +43,7 @@ export function releaseGv0(s: Settings, now: { agent: UnitState; union?: Mount; 
   ].filter((c): c is Change => Boolean(c))
 }
 
-/**
- * gv0 mounted before its fstab line had `acl` (an older version of this playbook) is mounted again, so the
- * agent's copies of POSIX ACLs are not refused. Gluster's FUSE client without acl lets the kernel check
- * permissions itself: such a mount shows `default_permissions`.
- */
+/** gv0 mounted without `acl` (it shows `default_permissions`) is mounted again, so the agent can copy ACLs. */
 export function gv0AclMount(): Task {
   return task({
     name: 'gv0 mounted with acl',

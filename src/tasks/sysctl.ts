@@ -7,15 +7,7 @@ import { fileChange } from './files.ts'
 
 export const SYSCTL_FILE = '/etc/sysctl.d/60-gfs-writecache.conf'
 
-/**
- * SYN retries for connects: 3 instead of the kernel's 6. A gluster client that lost a brick
- * reconnects by one connect() at a time, each retried until its SYN retries run out. With 6, the
- * retries of an attempt made while the link is cut end up 32 and 64 s apart (the attempt gives up
- * after about 130 s), so the link coming back is noticed up to a minute later. With 3 an attempt
- * gives up after 15 s (19 s with the linear SYN timeouts of kernel 6.5+), the next starts 3 s
- * later, and no two SYNs are more than 8 s apart. Host-wide: a connect to a peer that does not
- * answer at all fails after 15-19 s instead of about 2 minutes.
- */
+/** SYN retries 3 instead of 6: a gluster client notices a returning link within seconds (docs/rationale.md, "SYN retries"). */
 export const wantedSysctls: Record<string, string> = {
   'net.ipv4.tcp_syn_retries': '3',
 }

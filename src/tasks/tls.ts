@@ -93,12 +93,7 @@ export function certificateInstalled(): Task {
   })
 }
 
-/**
- * glusterd talks TLS. Switching an existing host over needs every gluster client on it restarted: gv0 is
- * released (releaseGv0: agent, union, gv0) and later tasks mount it again over TLS (the union's prepare step
- * keeps the cached data) and start the agent. (Plain umount rather than stopping the union's unit: systemd's
- * stop can fail in containers when the unit's cgroup is gone.)
- */
+/** glusterd talks TLS; an existing host's gluster clients are restarted (docs/rationale.md, "Releasing gv0"). */
 export function managementEncryption(): Task {
   return task({
     name: 'gluster management encryption',
