@@ -150,6 +150,10 @@ export class Agent {
       this.state.dirty = true
     }
     await this.index.fullScan()
+    // a reclaim cut short by a crash: the entry is gone, so gv0's own name shows (no conflict target)
+    for (const [rel, rec] of this.state.records) {
+      if (rec.r && rec.x && !this.index.entries.has(rel)) this.state.set(rel, { ...rec, x: undefined })
+    }
   }
 
   /** Removes this host's temporaries left by a crash, in every lower dir that mirrors an upper dir. */
