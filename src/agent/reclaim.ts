@@ -10,7 +10,7 @@ import { openWriters } from './open-files.ts'
 import { materializePendingDeletes } from './pending-deletes.ts'
 import { depthOf, fromBytes, fsPath, parentRel, type Bytes } from './paths.ts'
 import type { UpperEntry } from './scan.ts'
-import { removeXattr } from './xattrs.ts'
+import { isOpaque, readXattrs, removeXattr } from './xattrs.ts'
 
 export interface ReclaimSummary {
   removed: number
@@ -70,6 +70,7 @@ async function removeBatch(agent: Agent, batch: UpperEntry[], remove: (e: UpperE
 export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
   assertUnmounted(agent)
   await agent.index.fullScan()
+  assertUnmounted(agent)
   if (materializePendingDeletes(agent) > 0) await agent.index.fullScan()
   // the records the marks refer to must be on disk before any mark
   agent.state.save()
@@ -123,8 +124,12 @@ export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
       }
       sum.kept++
     }
-    for (let i = 0; i < empty.length; i += BATCH) {
-      await removeBatch(agent, empty.slice(i, i + BATCH), (e) => rmdir(fsPath(agent.upper, e.rel)), sum)
+    // an opaque dir whose replacement has not reached gv0 yet would let gv0's old contents show through
+    const xs = await readXattrs(empty.map((e) => fsPath(agent.upper, e.rel)))
+    const removable = empty.filter((e, i) => agent.state.get(e.rel)?.op || !isOpaque(xs[i]))
+    sum.kept += empty.length - removable.length
+    for (let i = 0; i < removable.length; i += BATCH) {
+      await removeBatch(agent, removable.slice(i, i + BATCH), (e) => rmdir(fsPath(agent.upper, e.rel)), sum)
     }
   }
   agent.saveState()

@@ -18,9 +18,10 @@ export async function remountAfterEvict(agent: Agent): Promise<string | null> {
     agent.clearError('mount')
     return null
   } catch (err) {
-    pending.add(agent)
     const message = `union ${agent.cfg.union} NOT mounted: mounting it again after evict failed (retrying): ${(err as Error).message}`
-    agent.reportError('mount', message)
+    // reported once: the error stays in status until a retry succeeds
+    if (!pending.has(agent)) agent.reportError('mount', message)
+    pending.add(agent)
     return message
   }
 }

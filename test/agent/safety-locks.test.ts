@@ -1,9 +1,13 @@
 // The state lock: exactly one taker wins a stale lock, and a daemon started while an offline command
-// holds it waits for it instead of exiting (and being restarted by systemd in a loop).
+// holds it waits for it instead of exiting (and being restarted by systemd in a loop). The union
+// mount: a failed remount after evict is retried.
 import test from 'ava'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { startDaemon } from '../../src/agent/daemon.ts'
+import { evictCycle } from '../../src/agent/evict.ts'
+import { isUnionMounted } from '../../src/agent/mounts.ts'
 import { agentBundle, cli, sandbox, sleep, until } from './helpers.ts'
 
 const lockModule = resolve('src/agent/lock.ts')
@@ -80,4 +84,25 @@ test('a daemon started while an offline flush holds the lock waits for it, then 
   daemon.kill('SIGTERM')
   await until(() => exitCode !== undefined, 10_000)
   t.is(exitCode, 0, log)
+})
+
+test('a failed remount after evict is reported and retried by the daemon until the union is mounted', async (t) => {
+  const sb = await sandbox(t, { settleSeconds: 0.1 })
+  const d = await startDaemon(sb.cfg, (l) => t.log(l))
+  t.teardown(() => d.stop())
+  writeFileSync(join(sb.union, 'kept.txt'), 'in gv0')
+  t.true(await until(() => existsSync(join(sb.lower, 'kept.txt')), 10_000))
+  // the work dir goes missing while the union is down: mount fails until it is back
+  renameSync(sb.cfg.work, `${sb.cfg.work}.away`)
+  const r = await evictCycle(d.agent)
+  t.true(r.ok)
+  t.false(isUnionMounted(sb.cfg), 'the remount failed')
+  const s = await d.agent.status()
+  t.true(s.errors.some((e) => /NOT mounted/.test(e.message)), 'reported in status')
+  await sleep(2500)
+  t.false(isUnionMounted(sb.cfg))
+  renameSync(`${sb.cfg.work}.away`, sb.cfg.work)
+  t.true(await until(() => isUnionMounted(sb.cfg), 10_000), 'the daemon mounted it again')
+  t.is(readFileSync(join(sb.union, 'kept.txt'), 'utf8'), 'in gv0')
+  t.true(await until(async () => !(await d.agent.status()).errors.some((e) => /NOT mounted/.test(e.message)), 5000), 'error cleared')
 })

@@ -6,7 +6,7 @@ import { explain, provision } from '../helpers/provision.ts'
 
 const DIRS = 8
 const PER_DIR = 300
-const ROOT = 'crash-evict'
+const ROOT = `crash-evict-${Date.now()}`
 
 test.before(async () => {
   requireRoot()
