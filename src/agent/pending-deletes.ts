@@ -3,8 +3,31 @@
 // the deleted entry shows through. Offline, before reclaim, such deletes get a real whiteout in
 // upper: the union keeps hiding the name and the next pass applies the delete like any other.
 import { spawnSync } from 'node:child_process'
+import { closeSync, constants, linkSync, openSync, unlinkSync } from 'node:fs'
 import type { Agent } from './agent.ts'
-import { fromBytes, parentRel, toBytes } from './paths.ts'
+import { baseName, fromBytes, fsPath, parentRel, type Bytes } from './paths.ts'
+
+/**
+ * Makes a whiteout (char device 0/0) at `name` in the open directory `dirFd`. mknod(1) creates it under
+ * a plain temporary name (its arguments are text), and link(2) gives it the byte-exact name without
+ * replacing anything that might be there.
+ */
+function makeWhiteout(dirFd: number, name: Bytes): void {
+  const tmp = `.gfs-writecache.whiteout.${process.pid}`
+  const at = (n: Bytes) => Buffer.from(`/proc/self/fd/${dirFd}/${n}`, 'latin1')
+  try {
+    unlinkSync(at(tmp))
+  } catch {
+    // none left over
+  }
+  const r = spawnSync('mknod', ['-m', '000', `/proc/self/fd/3/${tmp}`, 'c', '0', '0'], { stdio: ['ignore', 'ignore', 'pipe', dirFd], encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`mknod: ${(r.stderr || String(r.error)).trim()}`)
+  try {
+    linkSync(at(tmp), at(name))
+  } finally {
+    unlinkSync(at(tmp))
+  }
+}
 
 /** Creates whiteouts for the topmost pending deletes; returns how many were made. The union must be unmounted. */
 export function materializePendingDeletes(agent: Agent): number {
@@ -15,15 +38,17 @@ export function materializePendingDeletes(agent: Agent): number {
     // below another pending delete: that one's whiteout hides this name too
     if (gone.has(parent)) continue
     if (parent !== '' && agent.index.entries.get(parent)?.kind !== 'd') continue
-    // arguments reach mknod as UTF-8: a name that is not valid UTF-8 cannot be passed
-    const path = fromBytes(agent.upper + '/' + rel)
-    if (toBytes(path) !== agent.upper + '/' + rel) {
-      agent.reportError(`whiteout:${rel}`, `${fromBytes(rel)}: cannot make a whiteout for a pending delete (name is not UTF-8)`)
-      continue
+    try {
+      const dirFd = openSync(fsPath(agent.upper, parent), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+      try {
+        makeWhiteout(dirFd, baseName(rel))
+      } finally {
+        closeSync(dirFd)
+      }
+      made++
+    } catch (err) {
+      agent.reportError(`whiteout:${rel}`, `${fromBytes(rel)}: cannot make a whiteout for a pending delete: ${(err as Error).message}`)
     }
-    const r = spawnSync('mknod', ['-m', '000', path, 'c', '0', '0'], { encoding: 'utf8' })
-    if (r.status === 0) made++
-    else agent.reportError(`whiteout:${rel}`, `${fromBytes(rel)}: cannot make a whiteout for a pending delete: ${(r.stderr || String(r.error)).trim()}`)
   }
   return made
 }
