@@ -150,6 +150,10 @@ export class Agent {
       this.state.dirty = true
     }
     await this.index.fullScan()
+    // a reclaim cut short by a crash: the entry is gone, so gv0's own name shows (no conflict target)
+    for (const [rel, rec] of this.state.records) {
+      if (rec.r && rec.x && !this.index.entries.has(rel)) this.state.set(rel, { ...rec, x: undefined })
+    }
   }
 
   /** Removes this host's temporaries left by a crash, in every lower dir that mirrors an upper dir. */
@@ -204,6 +208,11 @@ export class Agent {
   /** Entries not yet applied to gv0, parents first. */
   candidates(): UpperEntry[] {
     const out: UpperEntry[] = []
+    for (const [rel, why] of this.index.problems) {
+      if (this.unsupportedReported.has(rel)) continue
+      this.unsupportedReported.add(rel)
+      this.noteError(`unreadable:${rel}`, `${fromBytes(rel)}: ${why}`)
+    }
     for (const e of this.index.entries.values()) {
       if (e.kind === 'other') {
         if (!this.unsupportedReported.has(e.rel)) {
@@ -227,9 +236,45 @@ export class Agent {
     const out: Bytes[] = []
     for (const [rel, rec] of this.state.records) {
       if (rec.r || rec.k === 'w') continue
-      if (!this.index.entries.has(rel)) out.push(rel)
+      if (!this.index.entries.has(rel) && !this.unreadable(rel)) out.push(rel)
     }
     return out.sort((a, b) => depthOf(b) - depthOf(a))
+  }
+
+  /**
+   * What keeps `flush --wait` from finishing that waiting cannot fix: pending entries whose last attempt
+   * failed or that are backed off, and entries of a kind that is never published. Null while anything
+   * else is still pending (settling, open, not reached yet) or gv0 as a whole is not taking writes.
+   */
+  stuck(): string[] | null {
+    if (this.globalBackoff) return null
+    const out: string[] = []
+    const failed = (why: string | undefined) => why !== undefined && (why.startsWith('failed: ') || why.startsWith('retrying later: '))
+    for (const e of this.candidates()) {
+      const why = this.notReady.get(e.rel)
+      if (!failed(why)) return null
+      out.push(`${fromBytes(e.rel)}: ${why}`)
+    }
+    for (const rel of this.vanished()) {
+      const why = this.notReady.get(rel)
+      if (!failed(why)) return null
+      out.push(`${fromBytes(rel)}: ${why}`)
+    }
+    for (const e of this.index.entries.values()) {
+      if (e.kind === 'other') out.push(`${fromBytes(e.rel)}: sockets, FIFOs and device nodes are not published`)
+    }
+    for (const [rel, why] of this.index.problems) out.push(`${fromBytes(rel)}: ${why}`)
+    return out
+  }
+
+  /** True when the walk could not read `rel` or a directory above it: its absence from the index means nothing. */
+  private unreadable(rel: Bytes): boolean {
+    const problems = this.index.problems
+    if (problems.size === 0) return false
+    for (let r = rel; ; r = parentRel(r)) {
+      if (problems.has(r)) return true
+      if (r === '') return false
+    }
   }
 
   /** Pending entries, bytes and the oldest change, as status reports them. */
@@ -386,6 +431,7 @@ export class Agent {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? ''
         this.noteError(rel, `${fromBytes(rel)}: applying delete: ${(err as Error).message}`)
+        this.notReady.set(rel, `failed: applying delete: ${(err as Error).message}`)
         sum.failed++
         if (GLOBAL_ERRORS.has(code)) {
           this.globalBackoff = this.backoff(this.globalBackoff, `gv0 not taking writes: ${(err as Error).message}`)
@@ -455,6 +501,12 @@ export class Agent {
       const sum = await this.exclusive(() => this.pass({ settleMs: opts.settleMs }))
       this.saveState()
       const p = this.pending()
+      const stuck = opts.wait ? this.stuck() : null
+      if (stuck?.length) {
+        // everything publishable is in gv0: waiting longer would not change what is left
+        const shown = stuck.slice(0, 10).join('; ') + (stuck.length > 10 ? `; and ${stuck.length - 10} more` : '')
+        return { ok: false, pending: p, message: `${stuck.length} entries cannot be published now: ${shown}` }
+      }
       if (p.entries === 0) return { ok: true, pending: p, message: 'nothing pending' }
       if (!opts.wait) {
         return { ok: true, pending: p, message: `published ${sum.published}, ${p.entries} still pending` }

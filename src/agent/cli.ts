@@ -133,6 +133,10 @@ async function flush(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
 
 async function evict(cfg: AgentConfig, io: Io): Promise<number> {
   const r = await viaDaemon<EvictResult>(cfg, { cmd: 'evict' }, 3_600_000, (agent) => evictCycle(agent))
+  if (r.ok && r.mountError) {
+    io.err(`evict: ${r.message}\nmount it with: gfs-writecache mount-union`)
+    return 1
+  }
   if (r.ok) {
     io.out(r.message)
     return 0
@@ -182,9 +186,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           io.err(`prepare: ${cfg.union} is mounted; prepare only changes upper before the union is mounted`)
           return 1
         }
-        const r = await offline(cfg, (agent) => prepare(agent))
-        io.out(`prepare: published ${r.published}, reclaimed ${r.reclaim.removed}, ${r.reclaim.kept} kept in the cache`)
-        if (r.problem) io.err(`prepare: ${r.problem}`)
+        // the union is mounted after this step whatever happens here: a failure must not keep it
+        // down (writes would land on the root disk and the cached data would stay hidden)
+        try {
+          const r = await offline(cfg, (agent) => prepare(agent))
+          io.out(`prepare: published ${r.published}, reclaimed ${r.reclaim.removed}, ${r.reclaim.kept} kept in the cache`)
+          if (r.problem) io.err(`prepare: ${r.problem}`)
+        } catch (err) {
+          if (err instanceof UnionMountedError) throw err
+          io.err(`prepare: ${(err as Error).message} (nothing is lost: the cache stays as it is and the union can be mounted)`)
+        }
         return 0
       }
       case 'mount-union':

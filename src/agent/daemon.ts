@@ -5,7 +5,8 @@ import type { AgentConfig } from './config.ts'
 import { startControlServer, type Request } from './control-socket.ts'
 import { dropDentries, watchGraph } from './dentries.ts'
 import { evictCycle } from './evict.ts'
-import { acquireLock } from './lock.ts'
+import { waitForLock } from './lock.ts'
+import { retryRemount } from './remount.ts'
 import type { Log } from './log.ts'
 import { writeMetrics } from './metrics.ts'
 import { UpperWatcher } from './watch.ts'
@@ -18,7 +19,7 @@ export interface DaemonHandle {
 
 /** Starts the daemon; resolves once it serves the socket. `stop()` ends it cleanly. */
 export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHandle> {
-  const release = acquireLock(cfg.stateDir)
+  const release = await waitForLock(cfg.stateDir, log)
   const agent = new Agent(cfg, log)
   let server: Server | null = null
   let watcher: UpperWatcher | null = null
@@ -61,8 +62,13 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     let lastEvictTry = 0
     let leftOver = true
     const w = watcher
+    let lastRemountTry = 0
     const tick = async () => {
       const now = Date.now()
+      if (now - lastRemountTry >= 2000) {
+        lastRemountTry = now
+        await agent.exclusive(() => retryRemount(agent, log))
+      }
       await agent.exclusive(async () => {
         let changed = false
         if (now - lastFull >= cfg.scanIntervalSeconds * 1000) {

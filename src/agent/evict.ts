@@ -1,11 +1,12 @@
 // The evict cycle and the pre-mount prepare step: the only moments upper may be changed.
 import type { Agent } from './agent.ts'
-import { isUnionMounted, mountUnion, umountUnion } from './mounts.ts'
+import { isUnionMounted, umountUnion } from './mounts.ts'
 import { unionHolders, type Holder } from './open-files.ts'
 import { reclaim, UnionMountedError, type ReclaimSummary } from './reclaim.ts'
+import { remountAfterEvict, remountPending } from './remount.ts'
 
 export type EvictResult =
-  | { ok: true; published: number; reclaim: ReclaimSummary; message: string }
+  | { ok: true; published: number; reclaim: ReclaimSummary; message: string; mountError?: string }
   | { ok: false; holders: Holder[]; message: string }
 
 /** Describes who holds the union, one process per line. */
@@ -37,8 +38,10 @@ async function mergeOffline(agent: Agent): Promise<{ published: number; reclaim:
 export async function evictCycle(agent: Agent): Promise<EvictResult> {
   return agent.exclusive(async () => {
     const cfg = agent.cfg
-    const wasMounted = isUnionMounted(cfg)
-    if (wasMounted) {
+    const mounted = isUnionMounted(cfg)
+    // after a failed remount the union is down but must come back at the end of this cycle too
+    const wasMounted = mounted || remountPending(agent)
+    if (mounted) {
       const holders = unionHolders(cfg.union)
       if (holders.length) return { ok: false, holders, message: `union busy:\n${describeHolders(holders)}` }
       const u = await umountUnion(cfg)
@@ -47,25 +50,22 @@ export async function evictCycle(agent: Agent): Promise<EvictResult> {
         return { ok: false, holders: again, message: `umount ${cfg.union} failed: ${u.message}\n${describeHolders(again)}`.trim() }
       }
     }
+    let result: EvictResult
+    let mountError: string | null = null
     try {
       const r = await mergeOffline(agent)
       agent.noteEviction()
       agent.saveState()
-      return {
+      result = {
         ok: true,
         ...r,
         message: `published ${r.published}, reclaimed ${r.reclaim.removed} entries, ${r.reclaim.kept} kept in the cache`,
       }
     } finally {
-      if (wasMounted) {
-        try {
-          await mountUnion(cfg)
-        } catch (err) {
-          agent.reportError('mount', (err as Error).message)
-        }
-      }
+      if (wasMounted) mountError = await remountAfterEvict(agent)
       await agent.index.fullScan()
     }
+    return mountError && result.ok ? { ...result, mountError, message: `${result.message}; ${mountError}` } : result
   })
 }
 

@@ -12,6 +12,7 @@ import { removeLower } from './remove-lower.ts'
 import { bornMs, type UpperEntry } from './scan.ts'
 import type { LowerId, PublishRecord } from './state-store.ts'
 import { tempName } from './temp-files.ts'
+import { openScannedFile } from './upper-source.ts'
 import { writeUserXattrs, type Xattrs } from './xattrs.ts'
 
 export type Outcome =
@@ -158,8 +159,8 @@ async function createTemp(tmp: Buffer, mode: number): Promise<FileHandle> {
  * Copies the upper file's bytes into an open temp file. Reads at most `size` + 1 bytes: a file that grew
  * is reported as such (more than `size` copied) instead of being chased while a writer appends.
  */
-async function copyInto(src: Buffer, dst: FileHandle, size: number): Promise<number> {
-  const from = await open(src, constants.O_RDONLY | constants.O_NOFOLLOW)
+async function copyInto(src: Buffer, ino: number, dst: FileHandle, size: number): Promise<number> {
+  const from = await openScannedFile(src, ino)
   try {
     const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, size + 1))
     let copied = 0
@@ -208,7 +209,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     try {
       // attributes come with the create reply: this fstat is answered from the kernel's cache
       const created = await fh.stat()
-      const copied = await copyInto(fsPath(ctx.upper, e.rel), fh, e.size)
+      const copied = await copyInto(fsPath(ctx.upper, e.rel), e.ino, fh, e.size)
       if (copied !== e.size) {
         await fh.close()
         fh = null

@@ -1,12 +1,16 @@
 // Offline space reclaim (flush contract 5): with the union unmounted, upper entries that gv0
 // already holds are removed, so the union shows gv0's copy from then on.
+// Crash-safe (contract 1): each batch is marked reclaimed durably before it is unlinked, so an entry
+// missing after a crash at any point is a reclaim, never a local delete to apply to gv0.
 import { readdir, rmdir, unlink } from 'node:fs/promises'
 import { isDone, type Agent } from './agent.ts'
 import { lstatOrNull } from './lower.ts'
 import { isUnionMounted } from './mounts.ts'
 import { openWriters } from './open-files.ts'
-import { depthOf, fromBytes, fsPath } from './paths.ts'
-import { removeXattr } from './xattrs.ts'
+import { materializePendingDeletes } from './pending-deletes.ts'
+import { depthOf, fromBytes, fsPath, parentRel, type Bytes } from './paths.ts'
+import type { UpperEntry } from './scan.ts'
+import { isOpaque, readXattrs, removeXattr } from './xattrs.ts'
 
 export interface ReclaimSummary {
   removed: number
@@ -19,64 +23,113 @@ export class UnionMountedError extends Error {
   override name = 'UnionMountedError'
 }
 
-/** Deletes published entries from upper; refuses outright while the union is mounted. */
-export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
-  if (isUnionMounted(agent.cfg)) throw new UnionMountedError(`${agent.cfg.union} is mounted: upper is only changed offline`)
-  await agent.index.fullScan()
-  const writers = openWriters([agent.cfg.upper])
-  const sum: ReclaimSummary = { removed: 0, kept: 0, openedOpaque: 0 }
-  const entries = [...agent.index.entries.values()].sort((a, b) => depthOf(b.rel) - depthOf(a.rel))
-  for (const e of entries) {
-    // checked per entry: someone could mount the union while this runs
-    if (sum.removed % 256 === 0 && isUnionMounted(agent.cfg)) throw new UnionMountedError(`${agent.cfg.union} got mounted during reclaim`)
-    const rec = agent.state.get(e.rel)
-    const path = fsPath(agent.upper, e.rel)
-    if (writers.paths.has(e.rel)) {
-      sum.kept++
-      continue
+/** Entries unlinked per durable mark; the mount is checked again before each batch. */
+const BATCH = 256
+
+function assertUnmounted(agent: Agent): void {
+  if (isUnionMounted(agent.cfg)) throw new UnionMountedError(`${agent.cfg.union} got mounted during reclaim`)
+}
+
+/**
+ * Directories that must stay in upper: a record below them is a delete not yet applied to gv0, and
+ * removing (or un-opaquing) the upper dir would let gv0's copy of that name show through again.
+ */
+function dirsWithPendingDeletes(agent: Agent): Set<Bytes> {
+  const out = new Set<Bytes>()
+  for (let rel of agent.vanished()) {
+    while (rel !== '') {
+      rel = parentRel(rel)
+      if (out.has(rel)) break
+      out.add(rel)
     }
+  }
+  return out
+}
+
+/** Marks a batch durably, then removes it; a failed removal leaves the entry to be republished as is. */
+async function removeBatch(agent: Agent, batch: UpperEntry[], remove: (e: UpperEntry) => Promise<void>, sum: ReclaimSummary): Promise<void> {
+  if (batch.length === 0) return
+  assertUnmounted(agent)
+  agent.state.markReclaimed(batch.map((e) => e.rel))
+  for (const e of batch) {
     try {
-      if (e.kind === 'f' || e.kind === 'l') {
-        if (!isDone(e, rec) || !rec) {
-          sum.kept++
-          continue
-        }
-        await unlink(path)
-        if (rec.k === 'w') agent.state.delete(e.rel)
-        else agent.state.set(e.rel, { ...rec, r: 1, x: undefined })
-        sum.removed++
-      } else if (e.kind === 'w') {
-        if (!isDone(e, rec)) {
-          sum.kept++
-          continue
-        }
-        await unlink(path)
-        agent.state.delete(e.rel)
-        sum.removed++
-      } else if (e.kind === 'd') {
-        if (!rec || rec.k !== 'd' || rec.i !== e.ino || rec.r) {
-          sum.kept++
-          continue
-        }
+      await remove(e)
+      sum.removed++
+      const rec = agent.state.get(e.rel)
+      if (rec?.k === 'w') agent.state.delete(e.rel)
+      else if (rec?.x) agent.state.set(e.rel, { ...rec, x: undefined }) // gv0's name shows from now on
+    } catch (err) {
+      // still in upper with a reclaimed mark: the next pass finds it published ('already') and re-records it
+      agent.reportError(`reclaim:${e.rel}`, `reclaim ${fromBytes(e.rel)}: ${(err as Error).message}`)
+      sum.kept++
+    }
+  }
+}
+
+/** Deletes published entries from upper, deepest first; refuses outright while the union is mounted. */
+export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
+  assertUnmounted(agent)
+  await agent.index.fullScan()
+  assertUnmounted(agent)
+  if (materializePendingDeletes(agent) > 0) await agent.index.fullScan()
+  // the records the marks refer to must be on disk before any mark
+  agent.state.save()
+  const writers = openWriters([agent.cfg.upper])
+  const pendingBelow = dirsWithPendingDeletes(agent)
+  const sum: ReclaimSummary = { removed: 0, kept: 0, openedOpaque: 0 }
+  const levels = new Map<number, UpperEntry[]>()
+  for (const e of agent.index.entries.values()) {
+    const d = depthOf(e.rel)
+    const l = levels.get(d)
+    if (l) l.push(e)
+    else levels.set(d, [e])
+  }
+  for (const depth of [...levels.keys()].sort((a, b) => b - a)) {
+    const files: UpperEntry[] = []
+    const dirs: UpperEntry[] = []
+    for (const e of levels.get(depth) as UpperEntry[]) {
+      if (e.kind === 'd') dirs.push(e)
+      else if ((e.kind === 'f' || e.kind === 'l' || e.kind === 'w') && !writers.paths.has(e.rel) && isDone(e, agent.state.get(e.rel))) files.push(e)
+      else sum.kept++
+    }
+    for (let i = 0; i < files.length; i += BATCH) {
+      await removeBatch(agent, files.slice(i, i + BATCH), (e) => unlink(fsPath(agent.upper, e.rel)), sum)
+    }
+    // a level's directories only after everything below them is gone (or kept)
+    const empty: UpperEntry[] = []
+    for (const e of dirs) {
+      const rec = agent.state.get(e.rel)
+      if (!rec || rec.k !== 'd' || rec.i !== e.ino || rec.r || writers.paths.has(e.rel) || pendingBelow.has(e.rel)) {
+        sum.kept++
+        continue
+      }
+      const path = fsPath(agent.upper, e.rel)
+      try {
         const left = await readdir(path)
         const inLower = (await lstatOrNull(fsPath(agent.lower, e.rel)))?.isDirectory() ?? false
         if (left.length === 0 && inLower) {
-          await rmdir(path)
-          agent.state.set(e.rel, { ...rec, r: 1, op: undefined })
-          sum.removed++
-        } else {
-          if (rec.op) {
-            // gv0's copy of this directory was already made to match: let it show through again
-            await removeXattr(path, 'trusted.overlay.opaque')
-            agent.state.set(e.rel, { ...rec, op: undefined })
-            sum.openedOpaque++
-          }
-          sum.kept++
+          empty.push(e)
+          continue
         }
+        if (rec.op) {
+          // gv0's copy of this directory was already made to match: let it show through again
+          assertUnmounted(agent)
+          await removeXattr(path, 'trusted.overlay.opaque')
+          agent.state.set(e.rel, { ...rec, op: undefined })
+          sum.openedOpaque++
+        }
+      } catch (err) {
+        if (err instanceof UnionMountedError) throw err
+        agent.reportError(`reclaim:${e.rel}`, `reclaim ${fromBytes(e.rel)}: ${(err as Error).message}`)
       }
-    } catch (err) {
-      agent.reportError(`reclaim:${e.rel}`, `reclaim ${fromBytes(e.rel)}: ${(err as Error).message}`)
       sum.kept++
+    }
+    // an opaque dir whose replacement has not reached gv0 yet would let gv0's old contents show through
+    const xs = await readXattrs(empty.map((e) => fsPath(agent.upper, e.rel)))
+    const removable = empty.filter((e, i) => agent.state.get(e.rel)?.op || !isOpaque(xs[i]))
+    sum.kept += empty.length - removable.length
+    for (let i = 0; i < removable.length; i += BATCH) {
+      await removeBatch(agent, removable.slice(i, i + BATCH), (e) => rmdir(fsPath(agent.upper, e.rel)), sum)
     }
   }
   agent.saveState()

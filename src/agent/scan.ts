@@ -57,6 +57,8 @@ export function entryFromStat(rel: Bytes, st: Stats): UpperEntry {
 export class UpperIndex {
   readonly entries = new Map<Bytes, UpperEntry>()
   readonly children = new Map<Bytes, Set<Bytes>>()
+  /** entries the last walk could not read (one bad entry never fails the walk), with the reason */
+  readonly problems = new Map<Bytes, string>()
 
   constructor(readonly root: Bytes) {}
 
@@ -64,6 +66,7 @@ export class UpperIndex {
   async fullScan(): Promise<void> {
     this.entries.clear()
     this.children.clear()
+    this.problems.clear()
     await this.scanTree('')
   }
 
@@ -127,7 +130,9 @@ export class UpperIndex {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') return null
-      throw err
+      if (dir === '') throw err
+      this.problems.set(dir, `cannot read directory: ${(err as Error).message}`)
+      return null
     }
   }
 
@@ -136,7 +141,8 @@ export class UpperIndex {
       return entryFromStat(rel, lstatSync(fsPath(this.root, rel)))
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-      throw err
+      this.problems.set(rel, `cannot read entry: ${(err as Error).message}`)
+      return null
     }
   }
 

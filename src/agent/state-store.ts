@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { writeFileAtomic } from './atomic-write.ts'
 import { sameTime } from './lower.ts'
 import type { Bytes } from './paths.ts'
+import { ReclaimJournal, reclaimedRecord } from './reclaim-journal.ts'
 
 export type EntryKind = 'f' | 'd' | 'l' | 'w'
 
@@ -89,10 +90,22 @@ export class StateStore {
   /** renames announced but not yet in a saved state (recovered after a crash, or in flight) */
   private readonly intents = new Map<Bytes, Intent[]>()
   private journalFd: number | null = null
+  private readonly reclaimed: ReclaimJournal
 
   constructor(stateDir: string) {
     this.file = join(stateDir, 'state.json')
     this.journal = join(stateDir, 'intents.log')
+    this.reclaimed = new ReclaimJournal(join(stateDir, 'reclaimed.log'))
+  }
+
+  /** Marks entries reclaimed, durably (fsync) before the caller unlinks them. */
+  markReclaimed(rels: Bytes[]): void {
+    this.reclaimed.append(rels)
+    for (const rel of rels) {
+      const rec = this.records.get(rel)
+      if (rec) this.records.set(rel, reclaimedRecord(rec))
+    }
+    this.dirty = true
   }
 
   /**
@@ -151,6 +164,14 @@ export class StateStore {
     this.upperIno = parsed.upperIno ?? null
     this.conflicts = parsed.conflicts ?? []
     this.totals = { ...this.totals, ...parsed.totals }
+    // reclaims a crash cut short: those entries may be gone from upper, and are not deletes
+    for (const rel of this.reclaimed.read()) {
+      const rec = this.records.get(rel)
+      if (rec && !rec.r) {
+        this.records.set(rel, reclaimedRecord(rec))
+        this.dirty = true
+      }
+    }
   }
 
   /** Persists atomically (temp, fsync, rename, fsync dir). */
@@ -160,6 +181,7 @@ export class StateStore {
     const body: StateFile = { v: 1, upperIno: this.upperIno, records, conflicts: this.conflicts, totals: this.totals }
     // latin1 keeps the byte-string keys exact on disk
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
+    this.reclaimed.clear()
     this.dirty = false
     // the saved records cover finished renames; keep only intents whose record is still missing
     if (this.journalFd !== null) {

@@ -1,0 +1,38 @@
+// A union the evict cycle unmounted but could not mount again: writes to the mount point would land
+// on the root disk and hide cached data, so it is reported until mounted, and retried.
+import type { Agent } from './agent.ts'
+import { isUnionMounted, mountUnion } from './mounts.ts'
+
+const pending = new WeakSet<Agent>()
+
+/** True while the union is down because a remount failed. */
+export function remountPending(agent: Agent): boolean {
+  return pending.has(agent)
+}
+
+/** Mounts the union again after an evict; a failure is reported and left for `retryRemount`. */
+export async function remountAfterEvict(agent: Agent): Promise<string | null> {
+  try {
+    await mountUnion(agent.cfg)
+    pending.delete(agent)
+    agent.clearError('mount')
+    return null
+  } catch (err) {
+    const message = `union ${agent.cfg.union} NOT mounted: mounting it again after evict failed (retrying): ${(err as Error).message}`
+    // reported once: the error stays in status until a retry succeeds
+    if (!pending.has(agent)) agent.reportError('mount', message)
+    pending.add(agent)
+    return message
+  }
+}
+
+/** The daemon's retry: mounts the union if a remount is pending. */
+export async function retryRemount(agent: Agent, log: (line: string) => void): Promise<void> {
+  if (!pending.has(agent)) return
+  if (isUnionMounted(agent.cfg)) {
+    pending.delete(agent)
+    agent.clearError('mount')
+    return
+  }
+  if ((await remountAfterEvict(agent)) === null) log(`union ${agent.cfg.union} mounted again`)
+}
