@@ -512,7 +512,8 @@ export class Agent {
 
   /** Scans, publishes and repeats until nothing is pending or the deadline passes. */
   async flush(opts: { wait: boolean; timeoutMs: number; settleMs?: number }): Promise<{ ok: boolean; pending: PendingSummary; message: string }> {
-    const deadline = this.clock.mono() + opts.timeoutMs
+    // the caller's timeout is real time, whatever clock drives settle times and backoff
+    const deadline = performance.now() + opts.timeoutMs
     const settleMs = opts.settleMs ?? this.cfg.settleSeconds * 1000
     let settledOnce = false
     this.retryNow()
@@ -531,7 +532,7 @@ export class Agent {
       if (!opts.wait) {
         return { ok: true, pending: p, message: `published ${sum.published}, ${p.entries} still pending` }
       }
-      if (opts.wait && this.clock.mono() >= deadline) {
+      if (performance.now() >= deadline) {
         return {
           ok: false,
           pending: p,
@@ -539,7 +540,7 @@ export class Agent {
         }
       }
       const wait = this.globalBackoff ? Math.max(50, this.globalBackoff.until - this.clock.mono()) : 100
-      await new Promise((r) => setTimeout(r, Math.min(wait, 1000, Math.max(0, deadline - this.clock.mono()))))
+      await new Promise((r) => setTimeout(r, Math.min(wait, 1000, Math.max(0, deadline - performance.now()))))
     }
   }
 
