@@ -161,7 +161,6 @@ export class Agent {
     }
     this.obs.load(ino)
     await this.index.fullScan()
-    this.obs.round(this.candidates(), this.vanished(), this.index.walkedSince)
   }
 
   /** Removes this host's temporaries left by a crash, in every lower dir that mirrors an upper dir. */

@@ -19,12 +19,12 @@ export interface Clock {
 export const systemClock: Clock = { mono: () => performance.now(), wall: () => Date.now() }
 
 /**
- * What makes an entry "unchanged": inode, size and times. A whiteout is identified by its inode only:
- * its ctime and link count belong to every whiteout of the upper dir.
+ * What makes an entry "unchanged": kind, inode, size and times. A whiteout is identified by its inode
+ * only: its ctime and link count belong to every whiteout of the upper dir.
  */
-export function identityOf(e: UpperEntry): string {
-  if (e.kind === 'w') return `w${e.ino}`
-  return `${e.kind}${e.ino}:${e.size}:${e.mtimeMs}:${e.ctimeMs}`
+export function sameIdentity(a: UpperEntry, b: UpperEntry): boolean {
+  if (a.kind !== b.kind || a.ino !== b.ino) return false
+  return a.kind === 'w' || (a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs)
 }
 
 /** Entries that may stand for a delete: char-device whiteouts, and empty files (xattr whiteouts are found later). */
@@ -33,7 +33,8 @@ function mayDelete(e: UpperEntry): boolean {
 }
 
 interface Seen {
-  id: string
+  /** the entry as last seen (the index's own object: no copy is kept) */
+  e: UpperEntry | null
   /** monotonic time this identity was first seen */
   since: number
   /** monotonic time the name was first seen pending, whatever it looked like then */
@@ -46,8 +47,6 @@ interface SavedFile {
   bound: number
   deletes: Record<string, number>
 }
-
-const GONE = 'gone'
 
 export class Observations {
   private readonly seen = new Map<Bytes, Seen>()
@@ -109,7 +108,7 @@ export class Observations {
     const keep = new Set<Bytes>()
     for (const e of pending) {
       keep.add(e.rel)
-      this.note(e.rel, identityOf(e), now)
+      this.note(e.rel, e, now)
       if (mayDelete(e) && !this.deletedAfter.has(e.rel)) {
         this.deletedAfter.set(e.rel, this.bound)
         this.dirty = true
@@ -117,7 +116,7 @@ export class Observations {
     }
     for (const rel of gone) {
       keep.add(rel)
-      this.note(rel, GONE, now)
+      this.note(rel, null, now)
     }
     if (walkedSince === null) return
     for (const rel of this.seen.keys()) if (!keep.has(rel)) this.seen.delete(rel)
@@ -125,10 +124,14 @@ export class Observations {
     this.bound = walkedSince
   }
 
-  private note(rel: Bytes, id: string, now: number): Seen {
+  /** `e` null: the name left upper. */
+  private note(rel: Bytes, e: UpperEntry | null, now: number): Seen {
     const s = this.seen.get(rel)
-    if (s?.id === id) return s
-    const fresh = { id, since: now, pending: s?.pending ?? now }
+    if (s && (s.e === null ? e === null : e !== null && sameIdentity(s.e, e))) {
+      s.e = e
+      return s
+    }
+    const fresh = { e, since: now, pending: s?.pending ?? now }
     this.seen.set(rel, fresh)
     return fresh
   }
@@ -136,7 +139,7 @@ export class Observations {
   /** Notes a fresh look at an entry; returns how long it has been seen unchanged (ms). */
   see(e: UpperEntry): number {
     const now = this.clock.mono()
-    return now - this.note(e.rel, identityOf(e), now).since
+    return now - this.note(e.rel, e, now).since
   }
 
   /** Monotonic time the entry's current identity was first seen (now when never seen). */

@@ -115,6 +115,7 @@ test('a file the other host created after the local delete is kept, not deleted 
   await sleep(20)
   unlinkSync(join(sb.union, 'other2'))
   const next = await agentWith(t, sb)
+  await step(next, 60_000) // the new agent's settle time starts with its own first look
   await sleep(350)
   await step(next)
   t.is(text(join(sb.lower, 'shared/later')), 'v2 from plexus, made after the delete', 'kept after a restart too')
