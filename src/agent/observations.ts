@@ -87,13 +87,14 @@ export class Observations {
 
   /**
    * Saved after the state file, never before it: an older copy only holds older (lower) bounds, and a
-   * delete it lacks gets this run's older bound, so neither can make a delete look later than it was.
+   * delete it lacks gets that copy's older bound, so neither can make a delete look later than it was.
    */
   save(): void {
     const deletes: Record<string, number> = {}
     for (const [rel, t] of this.deletedAfter) deletes[rel] = t
     const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes }
-    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
+    // no fsync: a copy lost or torn by a power cut reads as "nothing known", which is safe (see load)
+    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { durable: false })
     this.dirty = false
   }
 
