@@ -9,7 +9,9 @@ import { lstatOrNull } from './lower.ts'
 import { isUnionMounted, lowerProblem } from './mounts.ts'
 import { removeLower } from './remove-lower.ts'
 import { applyOpaque } from './opaque.ts'
-import { openWriters } from './open-files.ts'
+import { deleteHeld, oldestNewName } from './delete-order.ts'
+import { WriterSnapshots } from './fresh-writers.ts'
+import { Observations, systemClock, type Clock } from './observations.ts'
 import { depthOf, fromBytes, fsPath, parentRel, toBytes, type Bytes } from './paths.ts'
 import { publishDir, publishFile, publishSymlink, type Outcome } from './publish.ts'
 import type { PublishContext } from './publish-context.ts'
@@ -118,15 +120,23 @@ export class Agent {
   private readonly rateWindow: { t: number; bytes: number }[] = []
   private readonly startedAt = Date.now()
   private chain: Promise<unknown> = Promise.resolve()
+  /** monotonic clock for settle times and backoff (injectable, so tests drive it) */
+  readonly clock: Clock
+  readonly obs: Observations
+  private readonly writers: WriterSnapshots
 
   constructor(
     readonly cfg: AgentConfig,
     private readonly log: Log = () => {},
+    opts: { clock?: Clock } = {},
   ) {
     this.state = new StateStore(cfg.stateDir)
     this.upper = toBytes(cfg.upper)
     this.lower = toBytes(cfg.lower)
     this.index = new UpperIndex(this.upper)
+    this.clock = opts.clock ?? systemClock
+    this.obs = new Observations(cfg.stateDir, this.clock)
+    this.writers = new WriterSnapshots([cfg.union, cfg.upper], this.clock)
   }
 
   /** Runs operations one at a time (passes, evicts, flushes never overlap). */
@@ -149,6 +159,7 @@ export class Agent {
       this.state.upperIno = ino
       this.state.dirty = true
     }
+    this.obs.load(ino)
     await this.index.fullScan()
     // a reclaim cut short by a crash: the entry is gone, so gv0's own name shows (no conflict target)
     for (const [rel, rec] of this.state.records) {
@@ -184,6 +195,7 @@ export class Agent {
         this.warned.add(key)
         this.noteError(key, message)
       },
+      busy: (rel) => this.writers.busy(rel),
     }
   }
 
@@ -196,13 +208,13 @@ export class Agent {
   private backoff(prev: Backoff | undefined | null, message: string): Backoff {
     const failures = (prev?.failures ?? 0) + 1
     const delay = Math.min(this.cfg.retryMaxSeconds * 1000, 500 * 2 ** Math.min(failures - 1, 16))
-    return { until: Date.now() + delay, failures, message }
+    return { until: this.clock.mono() + delay, failures, message }
   }
 
   /** Forgets the global backoff so a user-requested flush retries at once. */
   retryNow(): void {
-    if (this.globalBackoff) this.globalBackoff.until = 0
-    for (const b of this.entryBackoff.values()) b.until = 0
+    if (this.globalBackoff) this.globalBackoff.until = -Infinity
+    for (const b of this.entryBackoff.values()) b.until = -Infinity
   }
 
   /** Entries not yet applied to gv0, parents first. */
@@ -303,8 +315,7 @@ export class Agent {
   async pass(opts: { settleMs?: number } = {}): Promise<PassSummary> {
     const settleMs = opts.settleMs ?? this.cfg.settleSeconds * 1000
     const sum: PassSummary = { published: 0, bytes: 0, conflicts: 0, deleted: 0, skipped: 0, failed: 0, blocked: null }
-    const now = Date.now()
-    if (this.globalBackoff && now < this.globalBackoff.until) {
+    if (this.globalBackoff && this.clock.mono() < this.globalBackoff.until) {
       sum.blocked = this.globalBackoff.message
       return sum
     }
@@ -317,13 +328,16 @@ export class Agent {
     }
     const cands = this.candidates()
     const gone = this.vanished()
+    this.obs.round(cands, gone, this.index.walkedSince)
     if (cands.length === 0 && gone.length === 0) {
       this.clearGlobal()
       this.notReady.clear()
       return sum
     }
-    const writers = openWriters([this.cfg.union, this.cfg.upper])
     this.notReady.clear()
+    this.writers.forget()
+    // applied after every creation of the pass, so a rename's new name reaches gv0 before its old one goes
+    const deletes: { e: UpperEntry; x: Xattrs | null }[] = []
     const ctx = this.ctx()
     // group by depth: a level's directories exist in gv0 before the next level is published
     const levels = new Map<number, UpperEntry[]>()
@@ -337,7 +351,7 @@ export class Agent {
       const ready: UpperEntry[] = []
       for (const stale of levels.get(level) as UpperEntry[]) {
         const bo = this.entryBackoff.get(stale.rel)
-        if (bo && Date.now() < bo.until) {
+        if (bo && this.clock.mono() < bo.until) {
           this.notReady.set(stale.rel, `retrying later: ${bo.message}`)
           sum.skipped++
           continue
@@ -351,14 +365,15 @@ export class Agent {
         this.index.entries.set(e.rel, e)
         if (isDone(e, this.state.get(e.rel))) continue
         if (e.kind !== 'd') {
-          const q = quiescence(e, Date.now(), settleMs, writers)
+          const q = quiescence(e, this.obs.see(e), settleMs, this.writers.after(this.obs.sinceOf(e.rel)))
           if (!q.quiet) {
             this.notReady.set(e.rel, q.reason + (q.pids ? ` by pid ${q.pids.join(', ')}` : ''))
             sum.skipped++
             continue
           }
         }
-        ready.push(e)
+        if (e.kind === 'w') deletes.push({ e, x: null })
+        else ready.push(e)
       }
       const needX = ready.filter((e) => e.kind === 'f' || (e.kind === 'd' && this.state.get(e.rel)?.i !== e.ino))
       const xs = new Map<Bytes, Xattrs | null>()
@@ -371,8 +386,10 @@ export class Agent {
         return sum
       }
       let blocked = false
+      const xattrWhiteouts = ready.filter((e) => e.kind === 'f' && e.size === 0 && isXattrWhiteout(xs.get(e.rel) ?? null))
+      for (const e of xattrWhiteouts) deletes.push({ e, x: xs.get(e.rel) ?? null })
       // the first name of each inode before its other names, so those can link to it
-      for (const batch of linkOrder(ready)) {
+      for (const batch of linkOrder(xattrWhiteouts.length ? ready.filter((e) => !xattrWhiteouts.includes(e)) : ready)) {
         if (blocked) break
         await pool(acrossDirs(batch), this.cfg.publishConcurrency, async (e) => {
           if (await this.applyOrBackoff(ctx, e, xs.get(e.rel) ?? null, sum)) return true
@@ -385,9 +402,47 @@ export class Agent {
         break
       }
     }
-    if (!sum.blocked) await this.applyVanished(ctx, gone, sum)
+    const holds = sum.blocked ? null : this.deleteHolds(cands, new Set(deletes.map((d) => d.e.rel)))
+    if (holds) await this.applyDeletes(ctx, deletes, holds, sum)
+    if (holds && !sum.blocked) await this.applyVanished(ctx, gone, sum, holds)
     if (!sum.blocked && sum.failed === 0) this.clearGlobal()
     return sum
+  }
+
+  /**
+   * Why a delete first seen at `since` waits (delete-order.ts), from the new names still pending after
+   * this pass's publishes: entries gv0 has never had from this host.
+   */
+  private deleteHolds(cands: UpperEntry[], deletes: Set<Bytes>): (since: number) => string | null {
+    const pendingNew: { rel: Bytes; since: number }[] = []
+    for (const c of cands) {
+      if (c.kind === 'd' || c.kind === 'w' || c.kind === 'other' || deletes.has(c.rel)) continue
+      const e = this.index.entries.get(c.rel)
+      const rec = this.state.get(c.rel)
+      if (!e || e.kind === 'w' || isDone(e, rec) || (rec && rec.k !== 'w')) continue
+      pendingNew.push({ rel: c.rel, since: this.obs.pendingSince(c.rel) })
+    }
+    const oldest = oldestNewName(pendingNew)
+    return (since) => deleteHeld(since, this.clock.mono(), oldest, fromBytes)
+  }
+
+  private async applyDeletes(ctx: PublishContext, deletes: { e: UpperEntry; x: Xattrs | null }[], held: (since: number) => string | null, sum: PassSummary): Promise<void> {
+    const now: { e: UpperEntry; x: Xattrs | null }[] = []
+    for (const d of deletes) {
+      const why = held(this.obs.sinceOf(d.e.rel))
+      if (why) {
+        this.notReady.set(d.e.rel, why)
+        sum.skipped++
+      } else now.push(d)
+    }
+    const xs = new Map(now.map((d) => [d.e.rel, d.x]))
+    let blocked = false
+    await pool(acrossDirs(now.map((d) => d.e)), this.cfg.publishConcurrency, async (e) => {
+      if (await this.applyOrBackoff(ctx, e, xs.get(e.rel) ?? null, sum)) return true
+      blocked = true
+      return false
+    })
+    if (blocked) sum.blocked = this.globalBackoff?.message ?? 'gv0 error'
   }
 
   /** Applies one entry; its error backs it off, and false means gv0 as a whole refused (stop the pass). */
@@ -413,10 +468,16 @@ export class Agent {
     }
   }
 
-  private async applyVanished(ctx: PublishContext, gone: Bytes[], sum: PassSummary): Promise<void> {
+  private async applyVanished(ctx: PublishContext, gone: Bytes[], sum: PassSummary, held: (since: number) => string | null): Promise<void> {
     for (const rel of gone) {
       const rec = this.state.get(rel)
       if (!rec) continue
+      const why = held(this.obs.sinceOf(rel))
+      if (why) {
+        this.notReady.set(rel, why)
+        sum.skipped++
+        continue
+      }
       try {
         if (await lstatOrNull(fsPath(this.upper, rel))) continue // index was stale
         if (rec.x) {
@@ -449,7 +510,7 @@ export class Agent {
 
   private async applyOne(ctx: PublishContext, e: UpperEntry, x: Xattrs | null, sum: PassSummary): Promise<void> {
     if (e.kind === 'w' || (e.kind === 'f' && e.size === 0 && isXattrWhiteout(x))) {
-      const r = await applyWhiteout(ctx, { ...e, kind: 'w' })
+      const r = await applyWhiteout(ctx, { ...e, kind: 'w' }, this.obs.deletedAfterMs(e))
       if (r === 'deleted') sum.deleted++
       if (r === 'kept') sum.conflicts++
       return
@@ -483,9 +544,11 @@ export class Agent {
 
   /** Saves state when something changed; a failure (e.g. cache disk full) is reported, not fatal. */
   saveState(): void {
-    if (!this.state.dirty) return
+    if (!this.state.dirty && !this.obs.dirty) return
     try {
-      this.state.save()
+      if (this.state.dirty) this.state.save()
+      // after the state: see Observations.save
+      this.obs.save()
       this.errors.delete('state')
     } catch (err) {
       this.noteError('state', `saving state: ${(err as Error).message}`)
@@ -494,7 +557,10 @@ export class Agent {
 
   /** Scans, publishes and repeats until nothing is pending or the deadline passes. */
   async flush(opts: { wait: boolean; timeoutMs: number; settleMs?: number }): Promise<{ ok: boolean; pending: PendingSummary; message: string }> {
-    const deadline = Date.now() + opts.timeoutMs
+    // the caller's timeout is real time, whatever clock drives settle times and backoff
+    const deadline = performance.now() + opts.timeoutMs
+    const settleMs = opts.settleMs ?? this.cfg.settleSeconds * 1000
+    let settledOnce = false
     this.retryNow()
     for (;;) {
       await this.index.fullScan()
@@ -508,18 +574,24 @@ export class Agent {
         return { ok: false, pending: p, message: `${stuck.length} entries cannot be published now: ${shown}` }
       }
       if (p.entries === 0) return { ok: true, pending: p, message: 'nothing pending' }
+      // a one-shot flush in a fresh process: give what it found the settle time to be seen unchanged, once
+      if (!opts.wait && !settledOnce && !this.obs.watchedFor(settleMs)) {
+        settledOnce = true
+        await new Promise((r) => setTimeout(r, settleMs))
+        continue
+      }
       if (!opts.wait) {
         return { ok: true, pending: p, message: `published ${sum.published}, ${p.entries} still pending` }
       }
-      if (Date.now() >= deadline) {
+      if (performance.now() >= deadline) {
         return {
           ok: false,
           pending: p,
           message: `${p.entries} entries (${p.bytes} bytes) still pending after ${opts.timeoutMs / 1000}s: ${p.reasons.join('; ') || 'settling'}`,
         }
       }
-      const wait = this.globalBackoff ? Math.max(50, this.globalBackoff.until - Date.now()) : 100
-      await new Promise((r) => setTimeout(r, Math.min(wait, 1000, Math.max(0, deadline - Date.now()))))
+      const wait = this.globalBackoff ? Math.max(50, this.globalBackoff.until - this.clock.mono()) : 100
+      await new Promise((r) => setTimeout(r, Math.min(wait, 1000, Math.max(0, deadline - performance.now()))))
     }
   }
 

@@ -56,15 +56,16 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       }
     })
     const tickMs = Math.min(1000, Math.max(50, (cfg.settleSeconds * 1000) / 2))
-    let lastFull = Date.now()
-    let lastDrop = 0
-    let lastMetrics = 0
-    let lastEvictTry = 0
+    // intervals on the monotonic clock: a wall clock stepped back must not stop scans, drops or evicts
+    let lastFull = performance.now()
+    let lastDrop = -Infinity
+    let lastMetrics = -Infinity
+    let lastEvictTry = -Infinity
     let leftOver = true
     const w = watcher
-    let lastRemountTry = 0
+    let lastRemountTry = -Infinity
     const tick = async () => {
-      const now = Date.now()
+      const now = performance.now()
       if (now - lastRemountTry >= 2000) {
         lastRemountTry = now
         await agent.exclusive(() => retryRemount(agent, log))

@@ -15,6 +15,8 @@ export interface PublishContext {
   namesOf(ino: number): Bytes[]
   /** reports a lasting problem that does not stop publishing, once per key (log and status) */
   warnOnce(key: string, message: string): void
+  /** why the upper file is open for writing right now (a look at /proc at most milliseconds old), or null */
+  busy(rel: Bytes): Promise<string | null>
 }
 
 /**

@@ -77,10 +77,11 @@ async function recheck(ctx: PublishContext, e: UpperEntry): Promise<string | nul
   try {
     const now = await lstat(fsPath(ctx.upper, e.rel))
     if (!sameUpper(e, now)) return 'changed during publish'
-    return null
   } catch {
     return 'vanished during publish'
   }
+  // a writer that opened it since the pass looked, and has not changed its size or times yet
+  return e.kind === 'f' ? await ctx.busy(e.rel) : null
 }
 
 function reportConflict(ctx: PublishContext, e: UpperEntry, target: Bytes): void {
@@ -199,6 +200,8 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
   const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here)
   const { target, conflict } = chosen
   const tmp = tempFor(ctx, target)
+  const busy = await ctx.busy(e.rel)
+  if (busy) return { result: 'changed', reason: busy }
   if (!conflict && e.nlink > 1) {
     const linked = await publishLink(ctx, e, rec, tmp, chosen)
     if (linked) return linked

@@ -1,4 +1,6 @@
-// The rule for "safe to publish": no writer has it open and nothing changed for the settle time.
+// The rule for "safe to publish": no writer has it open and the agent has seen it unchanged for the
+// settle time. The agent's own observation, not the file's times: those can be in the future (tar,
+// cp -p, a clock stepped back) or shared (whiteouts), see observations.ts.
 import type { Writers } from './open-files.ts'
 import type { UpperEntry } from './scan.ts'
 
@@ -7,7 +9,7 @@ export type Quiescence = { quiet: true } | { quiet: false; reason: string; pids?
 /** Decides whether an entry may be published now (pure, so it is tested with data). */
 export function quiescence(
   e: UpperEntry,
-  nowMs: number,
+  unchangedForMs: number,
   settleMs: number,
   writers: Writers,
   unionRel: string = e.rel,
@@ -17,8 +19,6 @@ export function quiescence(
     const pids = writers.byPath.get(e.rel) ?? writers.byPath.get(unionRel)
     return { quiet: false, reason: mapped ? 'mapped shared and writable' : 'open for writing', pids }
   }
-  const changed = Math.max(e.mtimeMs, e.ctimeMs)
-  const age = nowMs - changed
-  if (age < settleMs) return { quiet: false, reason: `settling (changed ${(age / 1000).toFixed(1)}s ago)` }
+  if (unchangedForMs < settleMs) return { quiet: false, reason: `settling (seen unchanged for ${(unchangedForMs / 1000).toFixed(1)}s)` }
   return { quiet: true }
 }

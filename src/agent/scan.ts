@@ -60,14 +60,23 @@ export class UpperIndex {
   /** entries the last walk could not read (one bad entry never fails the walk), with the reason */
   readonly problems = new Map<Bytes, string>()
 
+  /**
+   * Wall-clock start of the last full walk that completed, null while one runs or after one failed:
+   * an entry missing from a complete index was missing from upper at some moment after this time.
+   */
+  walkedSince: number | null = null
+
   constructor(readonly root: Bytes) {}
 
   /** Walks the whole upper dir; yields to the event loop now and then so the socket stays responsive. */
   async fullScan(): Promise<void> {
+    const started = Date.now()
+    this.walkedSince = null
     this.entries.clear()
     this.children.clear()
     this.problems.clear()
     await this.scanTree('')
+    this.walkedSince = started
   }
 
   /** Re-reads one directory (after an inotify event); new subdirectories are walked fully. */

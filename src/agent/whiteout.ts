@@ -1,4 +1,6 @@
 // Whiteouts in upper are deletes in gv0 (flush contract 4), unless gv0 changed meanwhile (6).
+// When the delete happened is the agent's own lower bound (observations.ts), never the whiteout's ctime:
+// all whiteouts share one inode, and each later delete anywhere moves that ctime.
 import { lowerId, lstatOrNull } from './lower.ts'
 import { fsPath } from './paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
@@ -6,7 +8,7 @@ import { removeLower, reportKept } from './remove-lower.ts'
 import type { UpperEntry } from './scan.ts'
 
 /** Applies a whiteout; the record notes it so the whiteout is reclaimed offline later. */
-export async function applyWhiteout(ctx: PublishContext, e: UpperEntry): Promise<'deleted' | 'kept' | 'absent'> {
+export async function applyWhiteout(ctx: PublishContext, e: UpperEntry, deletedAfterMs: number): Promise<'deleted' | 'kept' | 'absent'> {
   const rec = ctx.state.get(e.rel)
   const st = await lstatOrNull(fsPath(ctx.lower, e.rel))
   const done = (L: ReturnType<typeof lowerId>) =>
@@ -16,12 +18,12 @@ export async function applyWhiteout(ctx: PublishContext, e: UpperEntry): Promise
     return 'absent'
   }
   const id = lowerId(st)
-  if (rec?.x || (id?.k !== 'd' && remoteChanged(ctx, e.rel, id, e.ctimeMs))) {
+  if (rec?.x || (id?.k !== 'd' && remoteChanged(ctx, e.rel, id, deletedAfterMs))) {
     reportKept(ctx, e.rel, 'deleted here')
     done(id)
     return 'kept'
   }
-  const kept = await removeLower(ctx, e.rel, e.ctimeMs, 'deleted here')
+  const kept = await removeLower(ctx, e.rel, deletedAfterMs, 'deleted here')
   done(kept.length > 0 ? lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel))) : null)
   return kept.length > 0 ? 'kept' : 'deleted'
 }

@@ -1,0 +1,171 @@
+// The agent's own view of time (flush contract 11). A file's times say nothing reliable about when it
+// last changed (tar and cp -p set them, clocks step), and every whiteout is a hard link of one inode
+// whose ctime each delete anywhere moves. So the agent remembers, per pending entry, when it first saw
+// the entry as it is now (monotonic clock), and per pending delete a wall-clock time the delete cannot
+// be older than, kept on disk so a restart does not lose it.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { writeFileAtomic } from './atomic-write.ts'
+import type { Bytes } from './paths.ts'
+import type { UpperEntry } from './scan.ts'
+
+export interface Clock {
+  /** milliseconds on a clock that never steps (backoff, settle time) */
+  mono(): number
+  /** milliseconds since the epoch (only where a time is compared with gv0's) */
+  wall(): number
+}
+
+export const systemClock: Clock = { mono: () => performance.now(), wall: () => Date.now() }
+
+/**
+ * What makes an entry "unchanged": kind, inode, size and times. A whiteout is identified by its inode
+ * only: its ctime and link count belong to every whiteout of the upper dir.
+ */
+export function sameIdentity(a: UpperEntry, b: UpperEntry): boolean {
+  if (a.kind !== b.kind || a.ino !== b.ino) return false
+  return a.kind === 'w' || (a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs)
+}
+
+/** Entries that may stand for a delete: char-device whiteouts, and empty files (xattr whiteouts are found later). */
+function mayDelete(e: UpperEntry): boolean {
+  return e.kind === 'w' || (e.kind === 'f' && e.size === 0)
+}
+
+interface Seen {
+  /** the entry as last seen (the index's own object: no copy is kept) */
+  e: UpperEntry | null
+  /** monotonic time this identity was first seen */
+  since: number
+  /** monotonic time the name was first seen pending, whatever it looked like then */
+  pending: number
+}
+
+interface SavedFile {
+  v: 1
+  upperIno: number | null
+  bound: number
+  deletes: Record<string, number>
+}
+
+export class Observations {
+  private readonly seen = new Map<Bytes, Seen>()
+  /** pending deletes: wall-clock ms the delete happened after */
+  private readonly deletedAfter = new Map<Bytes, number>()
+  /**
+   * Wall-clock start of the last complete walk of upper as of the last complete round: a delete not
+   * seen in that round happened after it. 0 (the epoch) when unknown: every remote change is newer.
+   */
+  private bound = 0
+  private upperIno: number | null = null
+  /** pending deletes were added since the last save */
+  dirty = false
+  readonly startedAt: number
+  readonly file: string
+
+  constructor(
+    stateDir: string,
+    readonly clock: Clock,
+  ) {
+    this.file = join(stateDir, 'observed.json')
+    this.startedAt = clock.mono()
+  }
+
+  /** Reads what a previous run knew about pending deletes; another upper dir (or none saved) knows nothing. */
+  load(upperIno: number): void {
+    this.upperIno = upperIno
+    let saved: SavedFile
+    try {
+      saved = JSON.parse(readFileSync(this.file, 'latin1')) as SavedFile
+    } catch {
+      return
+    }
+    if (saved.v !== 1 || saved.upperIno !== upperIno) return
+    this.bound = saved.bound
+    for (const [rel, t] of Object.entries(saved.deletes)) this.deletedAfter.set(rel, t)
+  }
+
+  /**
+   * Saved after the state file, never before it: an older copy only holds older (lower) bounds, and a
+   * delete it lacks gets that copy's older bound, so neither can make a delete look later than it was.
+   */
+  save(): void {
+    const deletes: Record<string, number> = {}
+    for (const [rel, t] of this.deletedAfter) deletes[rel] = t
+    const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes }
+    // no fsync: a copy lost or torn by a power cut reads as "nothing known", which is safe (see load)
+    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { durable: false })
+    this.dirty = false
+  }
+
+  /**
+   * Notes what a pass is about to work on: every pending entry of the index, and published names that
+   * left upper. `walkedSince` is the wall-clock start of the last complete walk the index reflects (null
+   * while a walk runs): only then does an absent entry prove anything, so only then are old notes
+   * dropped and the bound moved on.
+   */
+  round(pending: Iterable<UpperEntry>, gone: Iterable<Bytes>, walkedSince: number | null): void {
+    const now = this.clock.mono()
+    const keep = new Set<Bytes>()
+    for (const e of pending) {
+      keep.add(e.rel)
+      this.note(e.rel, e, now)
+      if (mayDelete(e) && !this.deletedAfter.has(e.rel)) {
+        this.deletedAfter.set(e.rel, this.bound)
+        this.dirty = true
+      }
+    }
+    for (const rel of gone) {
+      keep.add(rel)
+      this.note(rel, null, now)
+    }
+    if (walkedSince === null) return
+    for (const rel of this.seen.keys()) if (!keep.has(rel)) this.seen.delete(rel)
+    for (const rel of this.deletedAfter.keys()) if (!keep.has(rel)) this.deletedAfter.delete(rel)
+    this.bound = walkedSince
+  }
+
+  /** `e` null: the name left upper. */
+  private note(rel: Bytes, e: UpperEntry | null, now: number): Seen {
+    const s = this.seen.get(rel)
+    if (s && (s.e === null ? e === null : e !== null && sameIdentity(s.e, e))) {
+      s.e = e
+      return s
+    }
+    const fresh = { e, since: now, pending: s?.pending ?? now }
+    this.seen.set(rel, fresh)
+    return fresh
+  }
+
+  /** Notes a fresh look at an entry; returns how long it has been seen unchanged (ms). */
+  see(e: UpperEntry): number {
+    const now = this.clock.mono()
+    return now - this.note(e.rel, e, now).since
+  }
+
+  /** Monotonic time the entry's current identity was first seen (now when never seen). */
+  sinceOf(rel: Bytes): number {
+    return this.seen.get(rel)?.since ?? this.clock.mono()
+  }
+
+  /** Monotonic time the name was first seen pending (now when never seen). */
+  pendingSince(rel: Bytes): number {
+    return this.seen.get(rel)?.pending ?? this.clock.mono()
+  }
+
+  /**
+   * Wall-clock time a pending delete is known to be newer than: a remote change after it is kept. Never
+   * later than the delete itself, so a remote file is never removed for an older delete. Two such bounds,
+   * the later one wins: the last complete walk before the agent first saw it (see round()), and the birth
+   * of the whiteout's inode (one inode for all whiteouts of a mount: born before any of its links),
+   * which is all there is for a delete made before the agent ever ran.
+   */
+  deletedAfterMs(e: UpperEntry): number {
+    return Math.max(this.deletedAfter.get(e.rel) ?? this.bound, e.birthMs > 0 ? e.birthMs : 0)
+  }
+
+  /** True once this process has been watching for `ms`: before that, nothing can be quiet for that long. */
+  watchedFor(ms: number): boolean {
+    return this.clock.mono() - this.startedAt >= ms
+  }
+}
