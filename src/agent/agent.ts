@@ -8,16 +8,18 @@ import { linkGroups, linkOrder } from './hard-links.ts'
 import { lstatOrNull } from './lower.ts'
 import { isUnionMounted, lowerProblem } from './mounts.ts'
 import { removeLower } from './remove-lower.ts'
+import { withParents } from './remote-parents.ts'
 import { applyOpaque } from './opaque.ts'
+import { staleDentryMs } from './no-clobber.ts'
 import { openWriters } from './open-files.ts'
-import { depthOf, fromBytes, fsPath, parentRel, toBytes, type Bytes } from './paths.ts'
+import { baseName, depthOf, fromBytes, fsPath, parentRel, toBytes, type Bytes } from './paths.ts'
 import { publishDir, publishFile, publishSymlink, type Outcome } from './publish.ts'
 import type { PublishContext } from './publish-context.ts'
 import { quiescence } from './quiescence.ts'
 import { entryFromStat, UpperIndex, type UpperEntry } from './scan.ts'
 import { StateStore, type PublishRecord } from './state-store.ts'
 import type { StatusReport } from './status.ts'
-import { removeStaleTemps } from './temp-files.ts'
+import { isTempName, removeStaleTemps } from './temp-files.ts'
 import { AGENT_VERSION } from './version.ts'
 import { applyWhiteout } from './whiteout.ts'
 import { isOpaque, isXattrWhiteout, readXattrs, type Xattrs } from './xattrs.ts'
@@ -167,6 +169,7 @@ export class Agent {
       upper: this.upper,
       lower: this.lower,
       host: this.cfg.host,
+      staleDentryMs: staleDentryMs(this.cfg.dentryDropSeconds),
       state: this.state,
       now: () => new Date(),
       report: (c) => {
@@ -209,6 +212,14 @@ export class Agent {
         if (!this.unsupportedReported.has(e.rel)) {
           this.unsupportedReported.add(e.rel)
           this.noteError(`unsupported:${e.rel}`, `${fromBytes(e.rel)}: sockets, FIFOs and device nodes are not published`)
+        }
+        continue
+      }
+      if (isTempName(baseName(e.rel))) {
+        // a temporary shown through the union: publishing or deleting it could hit a publish in flight
+        if (!this.unsupportedReported.has(e.rel)) {
+          this.unsupportedReported.add(e.rel)
+          this.noteError(`temp:${e.rel}`, `${fromBytes(e.rel)}: named like a publish temporary: not published`)
         }
         continue
       }
@@ -315,7 +326,7 @@ export class Agent {
         }
         ready.push(e)
       }
-      const needX = ready.filter((e) => e.kind === 'f' || (e.kind === 'd' && this.state.get(e.rel)?.i !== e.ino))
+      const needX = ready.filter((e) => e.kind === 'f' || e.kind === 'd')
       const xs = new Map<Bytes, Xattrs | null>()
       try {
         const got = await readXattrs(needX.map((e) => fsPath(this.upper, e.rel)))
@@ -348,7 +359,8 @@ export class Agent {
   /** Applies one entry; its error backs it off, and false means gv0 as a whole refused (stop the pass). */
   private async applyOrBackoff(ctx: PublishContext, e: UpperEntry, x: Xattrs | null, sum: PassSummary): Promise<boolean> {
     try {
-      await this.applyOne(ctx, e, x, sum)
+      if (e.kind === 'w') await this.applyOne(ctx, e, x, sum)
+      else await withParents(ctx, e.rel, () => this.applyOne(ctx, e, x, sum))
       this.entryBackoff.delete(e.rel)
       this.errors.delete(e.rel)
       return true

@@ -34,6 +34,12 @@ export interface PublishRecord {
   t: number
   /** local versions of this name go here since a conflict (relative path in lower) */
   x?: Bytes
+  /** gv0's entry at `x` as this host last wrote it (an edit there by another host gets a new name) */
+  X?: LowerId | null
+  /** digest of the user xattrs and ACLs published (meta-sync.ts) */
+  h?: string
+  /** directories: upper owner, group and mode when published (pushed again only when changed here) */
+  a?: [number, number, number]
   /** opaque directory contents already replaced in lower */
   op?: 1
   /** upper entry reclaimed; the record stays as the baseline for the next copy-up */
@@ -51,7 +57,7 @@ export interface ConflictReport {
   time: string
   /** path relative to the volume root, as text */
   path: string
-  kind: 'modified-both' | 'delete-kept' | 'type-changed'
+  kind: 'modified-both' | 'delete-kept' | 'type-changed' | 'dir-recreated'
   /** where the local version was published (modified-both, type-changed) */
   localCopy?: string
   message: string
