@@ -41,6 +41,17 @@ test.serial("a name plexus creates while hydra's union still caches it as missin
   t.regex(await onHost('hydra', 'gfs-writecache conflicts --json'), new RegExp(`${name}\\.txt`))
 })
 
+test.serial('a first publish takes its name with link(2): the next local version replaces it as an ordinary update', async (t) => {
+  const name = `linked-${Date.now()}`
+  await onHost('hydra', `echo v1 > /gfs/union/${name}.txt`)
+  await flush('hydra')
+  t.deepEqual(await onBoth(`stat -c %h /data/brick1/gv0/${name}.txt; cat /data/brick1/gv0/${name}.txt`), ['2\nv1\n', '2\nv1\n'], 'one name (and gluster\'s gfid link)')
+  await onHost('hydra', `echo v2 > /gfs/union/${name}.txt`)
+  await flush('hydra')
+  t.deepEqual(await onBoth(`cat /data/brick1/gv0/${name}.txt`), ['v2\n', 'v2\n'])
+  t.deepEqual(await onBoth(`ls -a /data/brick1/gv0 | grep -c '^${name}\\.conflict-\\|^\\.gfs-writecache\\.tmp' || true`), ['0\n', '0\n'], 'no conflict copy, no temporary')
+})
+
 test.serial('a directory plexus removes while hydra writes below it: hydra\'s writes reach gv0, flush never stalls', async (t) => {
   const dir = `removed-${Date.now()}`
   await onHost('hydra', `mkdir -p /gfs/union/${dir}/sub && echo a1 > /gfs/union/${dir}/sub/a`)
