@@ -52,6 +52,18 @@ test.serial('a first publish takes its name with link(2): the next local version
   t.deepEqual(await onBoth(`ls -a /data/brick1/gv0 | grep -c '^${name}\\.conflict-\\|^\\.gfs-writecache\\.tmp' || true`), ['0\n', '0\n'], 'no conflict copy, no temporary')
 })
 
+test.serial('user xattrs changed and removed after the first publish reach both bricks', async (t) => {
+  const name = `tagged-${Date.now()}`
+  await onHost('hydra', `mkdir /gfs/union/${name} && echo x > /gfs/union/${name}/f && setfattr -n user.state -v draft /gfs/union/${name}/f && setfattr -n user.old -v 1 /gfs/union/${name}/f`)
+  await flush('hydra')
+  await onHost('hydra', `cd /gfs/union/${name} && setfattr -n user.state -v final f && setfattr -x user.old f && setfattr -n user.dir -v yes .`)
+  await flush('hydra')
+  for (const out of await onBoth(`cd /data/brick1/gv0/${name} && getfattr -d -m '^user\\.' f . 2>/dev/null`)) {
+    t.regex(out, /# file: f\nuser\.state="final"\n\n/, 'changed here, changed there; removed here, removed there')
+    t.regex(out, /# file: \.\nuser\.dir="yes"/)
+  }
+})
+
 test.serial('a directory plexus removes while hydra writes below it: hydra\'s writes reach gv0, flush never stalls', async (t) => {
   const dir = `removed-${Date.now()}`
   await onHost('hydra', `mkdir -p /gfs/union/${dir}/sub && echo a1 > /gfs/union/${dir}/sub/a`)
