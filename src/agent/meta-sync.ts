@@ -14,40 +14,58 @@ import { readXattrsOfFds, removeXattrsOfFd, writeUserXattrs, type Xattrs } from 
 const isAcl = (name: string) => ACL_XATTRS.includes(name)
 const synced = (name: string) => name.startsWith('user.') || isAcl(name)
 
-/** A short digest of the xattrs that travel to gv0, kept in the record to see later changes here. */
-export function xattrHash(x: Xattrs): string {
-  const h = createHash('sha256')
-  for (const name of [...x.keys()].filter(synced).sort()) {
-    h.update(name).update('\0').update(x.get(name) as Buffer).update('\0')
+/** Short hashes of the values of the xattrs that travel to gv0, by name; undefined when there are none. */
+export function xattrDigest(x: Xattrs): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined
+  for (const [name, value] of x) {
+    if (!synced(name)) continue
+    out ??= {}
+    out[name] = createHash('sha256').update(value).digest('hex').slice(0, 12)
   }
-  return h.digest('hex').slice(0, 16)
+  return out
 }
 
-/** True when the entry's user xattrs or ACLs may differ from what the record says gv0 got. */
-export function xattrsChangedHere(rec: PublishRecord | undefined, e: UpperEntry, x: Xattrs | null): boolean {
-  if (!x) return false // unreadable now: keep what gv0 has, try again at the next change
-  return !rec || rec.i !== e.ino || rec.h !== xattrHash(x)
+function sameDigest(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const ka = Object.keys(a ?? {})
+  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a?.[k] === b?.[k])
 }
 
-/** The record fields for what was synced: the xattr digest (kept when unknown). */
+/** True when the entry's user xattrs or ACLs changed here since the record (unreadable now: no). */
+export function xattrsChangedHere(rec: PublishRecord | undefined, x: Xattrs | null): boolean {
+  if (!x) return false
+  return !rec || !sameDigest(rec.xh, xattrDigest(x))
+}
+
+/** The record field for what gv0 got: the digest (kept as it was when the xattrs were unreadable). */
 export function xattrFields(rec: PublishRecord | undefined, x: Xattrs | null): Partial<PublishRecord> {
-  const h = x ? xattrHash(x) : rec?.h
-  return h === undefined ? {} : { h }
+  const xh = x ? xattrDigest(x) : rec?.xh
+  return xh === undefined ? {} : { xh }
 }
 
 /**
- * Makes the user xattrs and ACLs of an existing gv0 file or directory those of `want`: sets the
- * changed ones, removes those gone here. Removing an access ACL leaves the group bits at its mask, so
- * the mode is set again after one was touched. A gv0 without ACL support is reported once.
+ * Brings what changed here since `prev` (the record's digest) to an existing gv0 file or directory:
+ * xattrs set or changed here are set, those removed here are removed. Names unchanged here keep gv0's
+ * value, so the other host's changes to them stay. Removing an access ACL leaves the group bits at its
+ * mask, so the mode is set again after one was touched. A gv0 without ACL support is reported once.
  */
-export async function syncXattrs(ctx: PublishContext, path: Buffer, want: Xattrs, rel: Bytes, mode: number): Promise<void> {
+export async function syncXattrs(
+  ctx: PublishContext,
+  path: Buffer,
+  want: Xattrs,
+  prev: Record<string, string> | undefined,
+  rel: Bytes,
+  mode: number,
+): Promise<void> {
+  const now = xattrDigest(want) ?? {}
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   try {
     const [have] = await readXattrsOfFds([fh.fd])
     const set: Xattrs = new Map()
     const gone: string[] = []
-    for (const [name, value] of want) if (synced(name) && !have.get(name)?.equals(value)) set.set(name, value)
-    for (const name of have.keys()) if (synced(name) && !want.has(name)) gone.push(name)
+    for (const [name, value] of want) {
+      if (synced(name) && prev?.[name] !== now[name] && !have.get(name)?.equals(value)) set.set(name, value)
+    }
+    for (const name of Object.keys(prev ?? {})) if (!want.has(name) && have.has(name)) gone.push(name)
     if (set.size === 0 && gone.length === 0) return
     await removeXattrsOfFd(fh.fd, gone.filter((n) => !isAcl(n)))
     await writeUserXattrs(fh.fd, set)

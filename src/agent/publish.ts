@@ -261,7 +261,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
 async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Buffer, here: Stats, xattrs: Xattrs | null): Promise<Outcome> {
   if (here.uid !== e.uid || here.gid !== e.gid) await chown(p, e.uid, e.gid)
   if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(p, e.mode & 0o7777)
-  if (xattrs && xattrsChangedHere(rec, e, xattrs)) await syncXattrs(ctx, p, xattrs, e.rel, e.mode)
+  if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.xh, e.rel, e.mode)
   const now = lowerId(await lstat(p))
   const x = rec?.x ? { x: rec.x, X: now } : {}
   ctx.state.set(e.rel, record(e, rec?.x ? rec.L : now, { ...x, ...xattrFields(rec, xattrs) }))
@@ -394,8 +394,8 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
     } finally {
       await dir.close()
     }
-  } else if (!created && x && xattrsChangedHere(rec, e, x)) {
-    await syncXattrs(ctx, path, x, e.rel, e.mode)
+  } else if (!created && x && xattrsChangedHere(rec, x)) {
+    await syncXattrs(ctx, path, x, rec?.xh, e.rel, e.mode)
   }
   const keep: Partial<PublishRecord> = rec?.k === 'd' && rec.i === e.ino && rec.op ? { op: 1 } : {}
   ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...xattrFields(rec, x), a: dirMeta(e) }))

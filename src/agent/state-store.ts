@@ -36,8 +36,8 @@ export interface PublishRecord {
   x?: Bytes
   /** gv0's entry at `x` as this host last wrote it (an edit there by another host gets a new name) */
   X?: LowerId | null
-  /** digest of the user xattrs and ACLs published (meta-sync.ts) */
-  h?: string
+  /** user xattrs and ACLs published, as short hashes of their values by name (meta-sync.ts) */
+  xh?: Record<string, string>
   /** directories: upper owner, group and mode when published (pushed again only when changed here) */
   a?: [number, number, number]
   /** opaque directory contents already replaced in lower */

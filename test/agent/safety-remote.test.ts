@@ -196,6 +196,15 @@ test('user xattrs and ACLs changed after the first publish reach gv0, removed on
   t.deepEqual(acls(join(sb.lower, 'd')), [])
   t.notRegex(xattrs(join(sb.lower, 'd')), /user\.dir/)
   t.is(lstatSync(join(sb.lower, 'f')).mode & 0o777, lstatSync(join(sb.upper, 'f')).mode & 0o777)
+  // the other host's xattr changes stay when something else changes here
+  setf('-n', 'user.new', '-v', 'theirs', join(sb.lower, 'f'))
+  setf('-n', 'user.remote', '-v', 'r', join(sb.lower, 'f'))
+  setf('-n', 'user.another', '-v', 'here', join(sb.union, 'f'))
+  await flushAll(t, agent)
+  const after = xattrs(join(sb.lower, 'f'))
+  t.regex(after, /user\.another="here"/)
+  t.regex(after, /user\.new="theirs"/)
+  t.regex(after, /user\.remote="r"/)
   // and evict loses nothing: the union shows gv0's copy with the same xattrs
   const r = await evictCycle(agent)
   t.true(r.ok, r.message)
