@@ -10,7 +10,7 @@ import { isUnionMounted, lowerProblem } from './mounts.ts'
 import { removeLower } from './remove-lower.ts'
 import { withParents } from './remote-parents.ts'
 import { applyOpaque } from './opaque.ts'
-import { staleDentryMs } from './no-clobber.ts'
+import { DentryDrops } from './no-clobber.ts'
 import { openWriters } from './open-files.ts'
 import { baseName, depthOf, fromBytes, fsPath, parentRel, toBytes, type Bytes } from './paths.ts'
 import { publishDir, publishFile, publishSymlink, type Outcome } from './publish.ts'
@@ -120,6 +120,8 @@ export class Agent {
   private readonly rateWindow: { t: number; bytes: number }[] = []
   private readonly startedAt = Date.now()
   private chain: Promise<unknown> = Promise.resolve()
+  /** this process's dentry drops: they bound how long a negative dentry can have been stale */
+  private readonly drops = new DentryDrops()
 
   constructor(
     readonly cfg: AgentConfig,
@@ -169,7 +171,7 @@ export class Agent {
       upper: this.upper,
       lower: this.lower,
       host: this.cfg.host,
-      staleDentryMs: staleDentryMs(this.cfg.dentryDropSeconds),
+      staleDentryMs: (born) => this.drops.staleMs(born),
       state: this.state,
       now: () => new Date(),
       report: (c) => {
@@ -532,6 +534,11 @@ export class Agent {
   /** Records an error from outside a pass (evict, dentry drop, metrics). */
   reportError(key: string, message: string): void {
     this.noteError(key, message)
+  }
+
+  /** Notes a dentry drop once it is done (no-clobber.ts: names created remotely before it are visible after it). */
+  noteDentryDrop(): void {
+    this.drops.note(Date.now())
   }
 
   /** Clears an error once its cause is gone. */

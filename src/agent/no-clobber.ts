@@ -11,12 +11,36 @@ import type { Xattrs } from './xattrs.ts'
 
 /** Clocks of the two hosts (gv0's ctimes come from the other one) may disagree by this much. */
 const CLOCK_SKEW_MS = 10_000
-/** Without periodic drops a negative dentry lives until memory pressure evicts it: assume this long. */
-const UNDROPPED_DENTRY_MS = 300_000
 
-/** How long a stale negative dentry may have hidden a gv0 name from the union. */
-export function staleDentryMs(dentryDropSeconds: number): number {
-  return (dentryDropSeconds > 0 ? dentryDropSeconds * 1000 : UNDROPPED_DENTRY_MS) + CLOCK_SKEW_MS
+/** Dentry drops this process remembers: days of them at the usual intervals. */
+const KEEP_DROPS = 20_000
+
+/**
+ * The dentry drops this process made, in order. A negative dentry that hid a gv0 name at some moment was
+ * cached after the last drop before it: that drop bounds how long before an entry's birth a name the
+ * other host created could have stayed invisible. Without a drop before the birth (drops off, the
+ * daemon down then, an offline merge) a negative dentry lives until memory pressure evicts it: no bound.
+ */
+export class DentryDrops {
+  private readonly times: number[] = []
+
+  note(at: number): void {
+    if (this.times.length && at < this.times[this.times.length - 1]) return
+    this.times.push(at)
+    if (this.times.length > KEEP_DROPS) this.times.splice(0, this.times.length - KEEP_DROPS)
+  }
+
+  /** How long before `bornMs` a stale negative dentry may have hidden a gv0 name (clock skew included). */
+  staleMs(bornMs: number): number {
+    let lo = 0
+    let hi = this.times.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.times[mid] <= bornMs) lo = mid + 1
+      else hi = mid
+    }
+    return lo === 0 ? Infinity : bornMs - this.times[lo - 1] + CLOCK_SKEW_MS
+  }
 }
 
 /** A copy-up: overlayfs marks it with its origin (an empty one when the lower has no file handles). */
@@ -34,7 +58,7 @@ export function isCopyUp(x: Xattrs | null | undefined): boolean {
 export function unseenByUnion(ctx: PublishContext, e: UpperEntry, id: LowerId | null, x: Xattrs | null | undefined): boolean {
   if (id === null || ctx.state.isOurs(e.rel, id)) return false
   const born = bornMs(e)
-  return isCopyUp(x) ? id.c > born : id.c > born - ctx.staleDentryMs
+  return isCopyUp(x) ? id.c > born : id.c > born - ctx.staleDentryMs(born)
 }
 
 /** A conflict name for `rel` in its own directory, stamped with this host and now (+ `bumpS` seconds). */

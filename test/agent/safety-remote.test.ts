@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/evict.ts'
+import { DentryDrops } from '../../src/agent/no-clobber.ts'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
 
 const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
@@ -58,6 +59,17 @@ test('a stale negative dentry: a name the other host created is never overwritte
   await flushAll(t, agent)
   t.is(text(join(sb.lower, 'new.txt')), 'theirs')
   t.is(text(join(sb.lower, copies[0])), 'mine, again')
+})
+
+test('a negative dentry is stale for at most the time since the last drop before the entry was made', (t) => {
+  const drops = new DentryDrops()
+  t.is(drops.staleMs(5_000), Infinity, 'no drop seen: no bound')
+  drops.note(10_000)
+  drops.note(40_000)
+  t.is(drops.staleMs(9_000), Infinity, 'made before the first drop this agent saw')
+  t.is(drops.staleMs(25_000), 15_000 + 10_000, 'since the drop at 10 s, plus clock skew')
+  t.is(drops.staleMs(40_000), 10_000)
+  t.is(drops.staleMs(100_000), 60_000 + 10_000, 'a pass that held drops back widens the window')
 })
 
 test('a directory removed or made a file on the other host: entries written below it here still reach gv0, reported', async (t) => {
