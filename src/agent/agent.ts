@@ -8,18 +8,20 @@ import { linkGroups, linkOrder } from './hard-links.ts'
 import { lstatOrNull } from './lower.ts'
 import { isUnionMounted, lowerProblem } from './mounts.ts'
 import { removeLower } from './remove-lower.ts'
+import { withParents } from './remote-parents.ts'
 import { applyOpaque } from './opaque.ts'
 import { deleteHeld, oldestNewName } from './delete-order.ts'
 import { WriterSnapshots } from './fresh-writers.ts'
+import { DentryDrops } from './no-clobber.ts'
 import { Observations, systemClock, type Clock } from './observations.ts'
-import { depthOf, fromBytes, fsPath, parentRel, toBytes, type Bytes } from './paths.ts'
+import { baseName, depthOf, fromBytes, fsPath, parentRel, toBytes, type Bytes } from './paths.ts'
 import { publishDir, publishFile, publishSymlink, type Outcome } from './publish.ts'
 import type { PublishContext } from './publish-context.ts'
 import { quiescence } from './quiescence.ts'
 import { entryFromStat, UpperIndex, type UpperEntry } from './scan.ts'
 import { StateStore, type PublishRecord } from './state-store.ts'
 import type { StatusReport } from './status.ts'
-import { removeStaleTemps } from './temp-files.ts'
+import { isTempName, removeStaleTemps } from './temp-files.ts'
 import { AGENT_VERSION } from './version.ts'
 import { applyWhiteout } from './whiteout.ts'
 import { isOpaque, isXattrWhiteout, readXattrs, type Xattrs } from './xattrs.ts'
@@ -124,6 +126,8 @@ export class Agent {
   readonly clock: Clock
   readonly obs: Observations
   private readonly writers: WriterSnapshots
+  /** this process's dentry drops: they bound how long a negative dentry can have been stale */
+  private readonly drops = new DentryDrops()
 
   constructor(
     readonly cfg: AgentConfig,
@@ -182,6 +186,7 @@ export class Agent {
       upper: this.upper,
       lower: this.lower,
       host: this.cfg.host,
+      staleDentryMs: (born) => this.drops.staleMs(born),
       state: this.state,
       now: () => new Date(),
       report: (c) => {
@@ -230,6 +235,14 @@ export class Agent {
         if (!this.unsupportedReported.has(e.rel)) {
           this.unsupportedReported.add(e.rel)
           this.noteError(`unsupported:${e.rel}`, `${fromBytes(e.rel)}: sockets, FIFOs and device nodes are not published`)
+        }
+        continue
+      }
+      if (isTempName(baseName(e.rel))) {
+        // a temporary shown through the union: publishing or deleting it could hit a publish in flight
+        if (!this.unsupportedReported.has(e.rel)) {
+          this.unsupportedReported.add(e.rel)
+          this.noteError(`temp:${e.rel}`, `${fromBytes(e.rel)}: named like a publish temporary: not published`)
         }
         continue
       }
@@ -375,7 +388,7 @@ export class Agent {
         if (e.kind === 'w') deletes.push({ e, x: null })
         else ready.push(e)
       }
-      const needX = ready.filter((e) => e.kind === 'f' || (e.kind === 'd' && this.state.get(e.rel)?.i !== e.ino))
+      const needX = ready.filter((e) => e.kind === 'f' || e.kind === 'd')
       const xs = new Map<Bytes, Xattrs | null>()
       try {
         const got = await readXattrs(needX.map((e) => fsPath(this.upper, e.rel)))
@@ -448,7 +461,8 @@ export class Agent {
   /** Applies one entry; its error backs it off, and false means gv0 as a whole refused (stop the pass). */
   private async applyOrBackoff(ctx: PublishContext, e: UpperEntry, x: Xattrs | null, sum: PassSummary): Promise<boolean> {
     try {
-      await this.applyOne(ctx, e, x, sum)
+      if (e.kind === 'w') await this.applyOne(ctx, e, x, sum)
+      else await withParents(ctx, e.rel, () => this.applyOne(ctx, e, x, sum))
       this.entryBackoff.delete(e.rel)
       this.errors.delete(e.rel)
       return true
@@ -644,6 +658,11 @@ export class Agent {
   /** Records an error from outside a pass (evict, dentry drop, metrics). */
   reportError(key: string, message: string): void {
     this.noteError(key, message)
+  }
+
+  /** Notes a dentry drop once it is done (no-clobber.ts: names created remotely before it are visible after it). */
+  noteDentryDrop(): void {
+    this.drops.note(Date.now())
   }
 
   /** Clears an error once its cause is gone. */

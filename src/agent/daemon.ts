@@ -51,6 +51,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       log(`gv0's client switched graphs (${from} -> ${to}, a volume option changed): dropping the union's stale dentries`)
       try {
         dropDentries(cfg.dropCachesFile)
+        agent.noteDentryDrop()
       } catch (err) {
         agent.reportError('dentries', `dropping dentries: ${(err as Error).message}`)
       }
@@ -94,6 +95,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
         lastDrop = now
         try {
           dropDentries(cfg.dropCachesFile)
+          agent.noteDentryDrop()
           agent.clearError('dentries')
         } catch (err) {
           agent.reportError('dentries', `dropping dentries: ${(err as Error).message}`)

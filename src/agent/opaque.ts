@@ -1,11 +1,25 @@
 // An opaque upper dir replaced the lower one: gv0 must lose the names the union no longer shows.
-import { readdir } from 'node:fs/promises'
+import { readdir, unlink } from 'node:fs/promises'
 import { lstatOrNull } from './lower.ts'
-import { fsPath, joinRel, type Bytes } from './paths.ts'
+import { baseName, fsPath, joinRel, parentRel, type Bytes } from './paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
 import { bornMs, type UpperEntry } from './scan.ts'
-import { isTempName } from './temp-files.ts'
+import { isOwnTemp, isTempName } from './temp-files.ts'
+
+/**
+ * Conflict copies in `dir` that this host still publishes into: recorded for a name the opaque dir
+ * still holds. Any other name with ".conflict-" in it (another host's, or one whose local name is gone)
+ * was shown by the union before the directory was replaced, so it goes like every other name.
+ */
+function liveConflictCopies(ctx: PublishContext, dir: Bytes, upperNames: Set<Bytes>): Set<Bytes> {
+  const out = new Set<Bytes>()
+  for (const [rel, rec] of ctx.state.records) {
+    if (!rec.x || rec.r || parentRel(rel) !== dir || !upperNames.has(baseName(rel))) continue
+    if (parentRel(rec.x) === dir) out.add(baseName(rec.x))
+  }
+  return out
+}
 
 /** Deletes lower children that are not in the opaque upper dir (names still in upper get published). */
 export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<Bytes[]> {
@@ -14,9 +28,15 @@ export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<B
   const upperNames = new Set((await readdir(fsPath(ctx.upper, e.rel), { encoding: 'latin1' })) as unknown as Bytes[])
   const lowerNames = (await readdir(lowerDir, { encoding: 'latin1' })) as unknown as Bytes[]
   const ref = bornMs(e)
+  const spared = lowerNames.some((n) => n.includes('.conflict-')) ? liveConflictCopies(ctx, e.rel, upperNames) : new Set<Bytes>()
   const kept: Bytes[] = []
   for (const name of lowerNames) {
-    if (upperNames.has(name) || isTempName(name) || name.includes('.conflict-')) continue
+    if (upperNames.has(name) || spared.has(name)) continue
+    if (isTempName(name)) {
+      // another host's temporary may be mid-publish: never ours to delete; our own is a leftover
+      if (isOwnTemp(name, ctx.host)) await unlink(fsPath(ctx.lower, joinRel(e.rel, name))).catch(() => {})
+      continue
+    }
     kept.push(...(await removeLower(ctx, joinRel(e.rel, name), ref, 'its directory was replaced here')))
   }
   const rec = ctx.state.get(e.rel)

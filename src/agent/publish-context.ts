@@ -8,6 +8,8 @@ export interface PublishContext {
   upper: Bytes
   lower: Bytes
   host: string
+  /** how long before `bornMs` a stale negative dentry may have hidden a gv0 name from the union (no-clobber.ts) */
+  staleDentryMs(bornMs: number): number
   state: StateStore
   now(): Date
   report(c: ConflictReport): void

@@ -3,7 +3,6 @@ import { constants, type Stats } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { chmod, chown, lchown, link, lstat, lutimes, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
 import { hasAcl, writeAcls } from './acls.ts'
-import { conflictName } from './conflicts.ts'
 import { publishedTwin } from './hard-links.ts'
 import { lowerId, lstatOrNull, sameLower, sameTime } from './lower.ts'
 import { baseName, fromBytes, fsPath, joinRel, parentRel, type Bytes } from './paths.ts'
@@ -12,6 +11,8 @@ import { removeLower } from './remove-lower.ts'
 import { bornMs, type UpperEntry } from './scan.ts'
 import type { LowerId, PublishRecord } from './state-store.ts'
 import { tempName } from './temp-files.ts'
+import { dirMeta, dirMetaChangedHere, syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
+import { conflictRel, isCopyUp, linkAsConflict, linkIntoPlace, unseenByUnion } from './no-clobber.ts'
 import { openScannedFile } from './upper-source.ts'
 import { writeUserXattrs, type Xattrs } from './xattrs.ts'
 
@@ -30,11 +31,6 @@ function record(e: UpperEntry, L: PublishRecord['L'], extra: Partial<PublishReco
   return { k, i: e.ino, s: e.size, m: e.mtimeMs, c: e.ctimeMs, L, t: Date.now(), ...extra }
 }
 
-/** A conflict name for `rel` in its own directory, stamped with this host and now. */
-function conflictRel(ctx: PublishContext, rel: Bytes): Bytes {
-  return joinRel(parentRel(rel), conflictName(baseName(rel), ctx.host, ctx.now()))
-}
-
 /** This host's temporary name for `target`, in the same gv0 directory (so the rename is atomic). */
 function tempFor(ctx: PublishContext, target: Bytes): Buffer {
   return fsPath(ctx.lower, joinRel(parentRel(target), tempName(ctx.host, baseName(target))))
@@ -49,23 +45,37 @@ interface Target {
 }
 
 /**
- * Decides where the local version goes: its own name, or a conflict name when gv0 changed too.
- * A non-matching entry in the way (e.g. a directory where a file now is) is removed when unchanged.
+ * Where later local versions go once this name is in conflict: the same conflict copy while gv0 still
+ * holds it as this host wrote it, a new one when the other host edited (or removed) it.
  */
-async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean, known?: Stats | null): Promise<Target> {
+async function conflictTarget(ctx: PublishContext, rel: Bytes, x: Bytes, X: LowerId | null | undefined): Promise<Target> {
+  if (X === undefined) return { target: x, conflict: true } // recorded before copies were checked
+  const now = lowerId(await lstatOrNull(fsPath(ctx.lower, x)))
+  if (now !== null && sameLower(now, X)) return { target: x, conflict: true, before: X }
+  return { target: conflictRel(ctx, rel), conflict: true, before: null }
+}
+
+/**
+ * Decides where the local version goes: its own name, or a conflict name when gv0 changed too.
+ * A name this host has no record of counts as changed when the union may never have shown gv0's
+ * entry there (no-clobber.ts). A non-matching entry in the way (e.g. a directory where a file now
+ * is) is removed when unchanged.
+ */
+async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean, known?: Stats | null, x?: Xattrs | null): Promise<Target> {
   const rec = ctx.state.get(e.rel)
-  if (rec?.x) return { target: rec.x, conflict: true }
+  if (rec?.x) return await conflictTarget(ctx, e.rel, rec.x, rec.X)
   const st = known !== undefined ? known : await lstatOrNull(fsPath(ctx.lower, e.rel))
   const id = lowerId(st)
   const ref = bornMs(e)
   const typeClash = st !== null && st.isDirectory() !== wantDir
-  if (remoteChanged(ctx, e.rel, id, ref) && !(wantDir && st?.isDirectory())) {
-    return { target: conflictRel(ctx, e.rel), conflict: true }
+  const changed = rec ? remoteChanged(ctx, e.rel, id, ref) : unseenByUnion(ctx, e, id, x)
+  if (changed && !(wantDir && st?.isDirectory())) {
+    return { target: conflictRel(ctx, e.rel), conflict: true, before: null }
   }
   if (typeClash) {
     const kept = await removeLower(ctx, e.rel, ref, 'replaced by a different kind of entry on this host')
     if (kept.length > 0) {
-      return { target: conflictRel(ctx, e.rel), conflict: true }
+      return { target: conflictRel(ctx, e.rel), conflict: true, before: null }
     }
     // lower changed under us: whatever is there now is the baseline the rename checks against
     return { target: e.rel, conflict: false, before: lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel))) }
@@ -84,28 +94,29 @@ async function recheck(ctx: PublishContext, e: UpperEntry): Promise<string | nul
   return e.kind === 'f' ? await ctx.busy(e.rel) : null
 }
 
-function reportConflict(ctx: PublishContext, e: UpperEntry, target: Bytes): void {
+function reportConflict(ctx: PublishContext, e: UpperEntry, target: Bytes, oldCopy?: Bytes): void {
+  const why = oldCopy
+    ? `its conflict copy ${fromBytes(baseName(oldCopy))} changed in gv0`
+    : 'changed here and in gv0 since this host last saw it'
   ctx.report({
     time: ctx.now().toISOString(),
     path: fromBytes(e.rel),
     kind: 'modified-both',
     localCopy: fromBytes(target),
-    message: `changed here and in gv0 since this host last saw it: local version published as ${fromBytes(baseName(target))}`,
+    message: `${why}: local version published as ${fromBytes(baseName(target))}`,
   })
 }
 
 /**
- * Renames a staged temp over the target unless upper changed meanwhile (the temp is then removed).
- * The intent is noted first, so a crash right after the rename does not look like a remote change.
- * A target that changed in gv0 since `before` (when publishing started) is not overwritten: the entry
- * is published again later, and chooseTarget then sees the remote change and makes it a conflict.
+ * Moves a staged temp to the target unless upper changed meanwhile (the temp is then removed), and
+ * answers where it went. The intent is noted first, so a crash right after does not look like a
+ * remote change. A name that was free (`before` null) is taken with link(2), which never replaces:
+ * when the other host took it meanwhile, its file stays and the local version becomes a conflict
+ * copy. A target that changed in gv0 since `before` is not overwritten: the entry is published again
+ * later, and chooseTarget then sees the remote change and makes it a conflict.
  */
-async function renameIntoPlace(
-  ctx: PublishContext,
-  e: UpperEntry,
-  tmp: Buffer,
-  { target, conflict, before }: Target,
-): Promise<Outcome | null> {
+async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: Buffer, chosen: Target): Promise<Outcome | Target> {
+  const { target, conflict, before } = chosen
   const changed = await recheck(ctx, e)
   if (changed) {
     await unlink(tmp)
@@ -113,33 +124,41 @@ async function renameIntoPlace(
   }
   const staged = await lstat(tmp)
   if (!conflict) ctx.state.noteIntent(e.rel, { i: staged.ino, s: staged.size, m: staged.mtimeMs })
-  if (!conflict && before !== undefined) {
+  if (before === null) {
+    if (await linkIntoPlace(ctx, tmp, fsPath(ctx.lower, target))) return chosen
+    const copy = await linkAsConflict(ctx, e.rel, tmp, (rel) => fsPath(ctx.lower, rel))
+    return { target: copy, conflict: true, before: null }
+  }
+  if (before !== undefined) {
     if (!sameLower(lowerId(await lstatOrNull(fsPath(ctx.lower, target))), before)) {
       await unlink(tmp)
       return { result: 'changed', reason: 'gv0 changed during publish' }
     }
   }
   await rename(tmp, fsPath(ctx.lower, target))
-  return null
+  return chosen
 }
 
-/** Records a renamed-in entry; a conflict copy keeps gv0's baseline and is reported the first time. */
+/**
+ * Records a placed entry; a conflict copy keeps gv0's baseline and its own identity, and is reported
+ * whenever it is a new one.
+ */
 async function recordPublish(
   ctx: PublishContext,
   e: UpperEntry,
   rec: PublishRecord | undefined,
-  target: Bytes,
-  conflict: boolean,
+  { target, conflict }: Target,
   bytes: number,
+  extra: Partial<PublishRecord> = {},
 ): Promise<Outcome> {
   const after = lowerId(await lstat(fsPath(ctx.lower, target)))
   if (conflict) {
     const base = rec?.x ? rec.L : lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel)))
-    ctx.state.set(e.rel, record(e, base, { x: target }))
-    if (!rec?.x) reportConflict(ctx, e, target)
+    ctx.state.set(e.rel, record(e, base, { ...extra, x: target, X: after }))
+    if (rec?.x !== target) reportConflict(ctx, e, target, rec?.x)
     return { result: 'conflict', bytes, target }
   }
-  ctx.state.set(e.rel, record(e, after))
+  ctx.state.set(e.rel, record(e, after, extra))
   return { result: 'published', bytes, target }
 }
 
@@ -187,21 +206,20 @@ async function copyInto(src: Buffer, ino: number, dst: FileHandle, size: number)
  */
 export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xattrs | null): Promise<Outcome> {
   const rec = ctx.state.get(e.rel)
-  const here = await lstatOrNull(fsPath(ctx.lower, rec?.x ?? e.rel))
+  const herePath = fsPath(ctx.lower, rec?.x ?? e.rel)
+  const here = await lstatOrNull(herePath)
   if (here?.isFile() && here.size === e.size && sameTime(here.mtimeMs, e.mtimeMs)) {
-    // a publish that finished before a crash, or a copy-up that changed nothing but metadata
-    const p = fsPath(ctx.lower, rec?.x ?? e.rel)
-    if (here.uid !== e.uid || here.gid !== e.gid) await chown(p, e.uid, e.gid)
-    if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(p, e.mode & 0o7777)
-    ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(await lstat(p)), rec?.x ? { x: rec.x } : {}))
-    return { result: 'already' }
+    // a publish that finished before a crash, or a copy-up that changed nothing but metadata; a name
+    // this host has no record of may also hold the other host's file, which is never taken as ours
+    if (rec || isCopyUp(xattrs) || ctx.state.isOurs(e.rel, lowerId(here))) return await publishMetadata(ctx, e, rec, herePath, here, xattrs)
   }
   // without a conflict record, `here` is gv0's entry at the file's own name: no second lookup
-  const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here)
+  const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here, xattrs)
   const { target, conflict } = chosen
   const tmp = tempFor(ctx, target)
   const busy = await ctx.busy(e.rel)
   if (busy) return { result: 'changed', reason: busy }
+  let placed: Outcome | Target
   if (!conflict && e.nlink > 1) {
     const linked = await publishLink(ctx, e, rec, tmp, chosen)
     if (linked) return linked
@@ -231,13 +249,27 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     } finally {
       await fh?.close()
     }
-    const changed = await renameIntoPlace(ctx, e, tmp, chosen)
-    if (changed) return changed
+    placed = await renameIntoPlace(ctx, e, tmp, chosen)
+    if ('result' in placed) return placed
   } catch (err) {
     await unlink(tmp).catch(() => {})
     throw err
   }
-  return await recordPublish(ctx, e, rec, target, conflict, e.size)
+  return await recordPublish(ctx, e, rec, placed, e.size, xattrFields(undefined, xattrs))
+}
+
+/**
+ * gv0 holds the content already: brings owner, mode, user xattrs and ACLs up to date (a change of
+ * those alone moves only the upper file's ctime) and records the entry.
+ */
+async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Buffer, here: Stats, xattrs: Xattrs | null): Promise<Outcome> {
+  if (here.uid !== e.uid || here.gid !== e.gid) await chown(p, e.uid, e.gid)
+  if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(p, e.mode & 0o7777)
+  if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.xh, e.rel, e.mode)
+  const now = lowerId(await lstat(p))
+  const x = rec?.x ? { x: rec.x, X: now } : {}
+  ctx.state.set(e.rel, record(e, rec?.x ? rec.L : now, { ...x, ...xattrFields(rec, xattrs) }))
+  return { result: 'already' }
 }
 
 /**
@@ -250,21 +282,22 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
 async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, tmp: Buffer, chosen: Target): Promise<Outcome | null> {
   const twin = await publishedTwin(ctx, e)
   if (!twin) return null
+  let placed: Outcome | Target
   await unlink(tmp).catch(() => {})
   await link(fsPath(ctx.lower, twin.rel), tmp)
   try {
     // one inode: the twin's owner and mode are e's unless they changed here since (the twin follows)
     if (twin.st.uid !== e.uid || twin.st.gid !== e.gid) await chown(tmp, e.uid, e.gid)
     if ((twin.st.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(tmp, e.mode & 0o7777)
-    const changed = await renameIntoPlace(ctx, e, tmp, chosen)
-    if (changed) return changed
+    placed = await renameIntoPlace(ctx, e, tmp, chosen)
+    if ('result' in placed) return placed
     // rename(2) onto another name of the same inode does nothing and leaves the temp name
     if (chosen.before?.i === twin.st.ino) await unlink(tmp).catch(() => {})
   } catch (err) {
     await unlink(tmp).catch(() => {})
     throw err
   }
-  const out = await recordPublish(ctx, e, rec, chosen.target, false, 0)
+  const out = await recordPublish(ctx, e, rec, placed, 0)
   // the link moved ctime and link count of the inode: its other names take the new identity (with the
   // link count above 1, sameLower stops reading their later ctime changes as remote ones)
   const L = ctx.state.get(e.rel)?.L ?? null
@@ -285,41 +318,52 @@ export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promis
   const herePath = fsPath(ctx.lower, rec?.x ?? e.rel)
   const here = await lstatOrNull(herePath)
   if (here?.isSymbolicLink() && (await readlink(herePath, { encoding: 'buffer' })).equals(linkTarget)) {
-    ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(here), rec?.x ? { x: rec.x } : {}))
+    ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(here), rec?.x ? { x: rec.x, X: lowerId(here) } : {}))
     return { result: 'already' }
   }
   // without a conflict record, `here` is gv0's entry at the link's own name: no second lookup
   const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here)
-  const { target, conflict } = chosen
-  const tmp = tempFor(ctx, target)
+  const tmp = tempFor(ctx, chosen.target)
   await unlink(tmp).catch(() => {})
   await symlink(linkTarget, tmp)
+  let placed: Outcome | Target
   try {
     await lchown(tmp, e.uid, e.gid)
     await lutimes(tmp, e.atimeMs / 1000, e.mtimeMs / 1000)
-    const changed = await renameIntoPlace(ctx, e, tmp, chosen)
-    if (changed) return changed
+    placed = await renameIntoPlace(ctx, e, tmp, chosen)
+    if ('result' in placed) return placed
   } catch (err) {
     await unlink(tmp).catch(() => {})
     throw err
   }
-  return await recordPublish(ctx, e, rec, target, conflict, 0)
+  return await recordPublish(ctx, e, rec, placed, 0)
+}
+
+/** A directory this host published is gone from gv0 (another host removed it) but changed here since. */
+function reportRecreated(ctx: PublishContext, rel: Bytes): void {
+  ctx.report({
+    time: ctx.now().toISOString(),
+    path: fromBytes(rel),
+    kind: 'dir-recreated',
+    message: 'removed in gv0 by another host, but entries in it changed here: made again to publish them',
+  })
 }
 
 /**
- * Makes sure the directory exists in gv0 with the upper dir's owner and mode, and its ACLs when `x`
- * (read for directories new to this host) carries any.
+ * Makes sure the directory exists in gv0 with the upper dir's owner, mode, user xattrs and ACLs (`x`).
+ * Of an existing one, only what changed here since the record is pushed (meta-sync.ts): the other
+ * host's changes to it stay.
  */
 export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs | null = null): Promise<Outcome> {
   const path = fsPath(ctx.lower, e.rel)
   let st = await lstatOrNull(path)
   const rec = ctx.state.get(e.rel)
+  const removedThere = st === null && rec?.k === 'd'
   if (st && !st.isDirectory()) {
     const ref = bornMs(e)
-    if (remoteChanged(ctx, e.rel, lowerId(st), ref)) {
+    if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : unseenByUnion(ctx, e, lowerId(st), x)) {
       // keep gv0's newer non-directory under a conflict name, then create the directory
-      const aside = conflictRel(ctx, e.rel)
-      await rename(path, fsPath(ctx.lower, aside))
+      const aside = await linkAsConflict(ctx, e.rel, path, (rel) => fsPath(ctx.lower, rel))
       ctx.report({
         time: ctx.now().toISOString(),
         path: fromBytes(e.rel),
@@ -332,25 +376,32 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
     }
     st = null
   }
+  let created = false
   if (!st) {
     try {
       await mkdir(path, { mode: e.mode & 0o7777 })
+      created = true
+      if (removedThere) reportRecreated(ctx, e.rel)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
     st = await lstat(path)
   }
-  if (st.uid !== e.uid || st.gid !== e.gid) await chown(path, e.uid, e.gid)
-  if ((st.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(path, e.mode & 0o7777)
-  if (hasAcl(x)) {
+  const push = created ? { owner: true, mode: true } : dirMetaChangedHere(rec, e)
+  if (push.owner && (st.uid !== e.uid || st.gid !== e.gid)) await chown(path, e.uid, e.gid)
+  if (push.mode && (st.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(path, e.mode & 0o7777)
+  if (created && x && (hasAcl(x) || [...x.keys()].some((n) => n.startsWith('user.')))) {
     const dir = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
     try {
+      await writeUserXattrs(dir.fd, x)
       await writeAcls(ctx, dir.fd, x, e.rel)
     } finally {
       await dir.close()
     }
+  } else if (!created && x && xattrsChangedHere(rec, x)) {
+    await syncXattrs(ctx, path, x, rec?.xh, e.rel, e.mode)
   }
   const keep: Partial<PublishRecord> = rec?.k === 'd' && rec.i === e.ino && rec.op ? { op: 1 } : {}
-  ctx.state.set(e.rel, record(e, lowerId(st), keep))
+  ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...xattrFields(rec, x), a: dirMeta(e) }))
   return { result: 'published', bytes: 0, target: e.rel }
 }

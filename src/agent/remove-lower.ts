@@ -3,7 +3,7 @@ import { readdir, rmdir, unlink } from 'node:fs/promises'
 import { lowerId, lstatOrNull } from './lower.ts'
 import { fromBytes, fsPath, joinRel, type Bytes } from './paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
-import { isTempName } from './temp-files.ts'
+import { isOwnTemp, isTempName } from './temp-files.ts'
 
 /** Reports a delete (`why`) that was not applied because gv0's copy changed since this host last saw it. */
 export function reportKept(ctx: PublishContext, rel: Bytes, why: string): void {
@@ -34,7 +34,9 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
   const names = (await readdir(path, { encoding: 'latin1' })) as unknown as Bytes[]
   for (const name of names) {
     if (isTempName(name)) {
-      kept.push(joinRel(rel, name))
+      // this host's leftover goes; another host's may be mid-publish and keeps the directory
+      if (isOwnTemp(name, ctx.host)) await unlink(fsPath(ctx.lower, joinRel(rel, name))).catch(() => {})
+      else kept.push(joinRel(rel, name))
       continue
     }
     kept.push(...(await removeLower(ctx, joinRel(rel, name), refMs, why)))

@@ -35,6 +35,12 @@ export interface PublishRecord {
   t: number
   /** local versions of this name go here since a conflict (relative path in lower) */
   x?: Bytes
+  /** gv0's entry at `x` as this host last wrote it (an edit there by another host gets a new name) */
+  X?: LowerId | null
+  /** user xattrs and ACLs published, as short hashes of their values by name (meta-sync.ts) */
+  xh?: Record<string, string>
+  /** directories: upper owner, group and mode when published (pushed again only when changed here) */
+  a?: [number, number, number]
   /** opaque directory contents already replaced in lower */
   op?: 1
   /** upper entry reclaimed; the record stays as the baseline for the next copy-up */
@@ -52,7 +58,7 @@ export interface ConflictReport {
   time: string
   /** path relative to the volume root, as text */
   path: string
-  kind: 'modified-both' | 'delete-kept' | 'type-changed'
+  kind: 'modified-both' | 'delete-kept' | 'type-changed' | 'dir-recreated'
   /** where the local version was published (modified-both, type-changed) */
   localCopy?: string
   message: string

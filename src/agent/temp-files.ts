@@ -16,9 +16,24 @@ export function isTempName(name: Bytes): boolean {
   return name.startsWith(TEMP_PREFIX)
 }
 
+/**
+ * The host a temporary name belongs to, or null for a name that only looks like one. Host names may
+ * hold dots, so the name is parsed from the right: a prefix match would take "hydra.lab"'s
+ * temporaries for "hydra"'s.
+ */
+export function tempOwner(name: Bytes): string | null {
+  if (!isTempName(name)) return null
+  const m = /^(.+)\.[0-9a-f]{16}\.\d+$/.exec(name.slice(TEMP_PREFIX.length))
+  return m ? m[1] : null
+}
+
+/** True only for this host's own temporaries: another host's may be mid-publish and are never touched. */
+export function isOwnTemp(name: Bytes, host: string): boolean {
+  return tempOwner(name) === host
+}
+
 /** Removes this host's temporaries in the given lower dirs (other hosts may be mid-publish). */
 export async function removeStaleTemps(lower: Bytes, dirs: Iterable<Bytes>, host: string): Promise<number> {
-  const mine = `${TEMP_PREFIX}${host}.`
   let removed = 0
   for (const dir of dirs) {
     let names: string[]
@@ -28,7 +43,7 @@ export async function removeStaleTemps(lower: Bytes, dirs: Iterable<Bytes>, host
       continue
     }
     for (const name of names) {
-      if (!name.startsWith(mine)) continue
+      if (!isOwnTemp(name, host)) continue
       try {
         await unlink(fsPath(lower, joinRel(dir, name)))
         removed++

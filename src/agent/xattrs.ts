@@ -132,3 +132,14 @@ export function isOpaque(x: Xattrs | null | undefined): boolean {
 export function isXattrWhiteout(x: Xattrs | null | undefined): boolean {
   return x?.has('trusted.overlay.whiteout') ?? false
 }
+
+/** Removes xattrs from an open file or directory; an already missing one is not an error. */
+export async function removeXattrsOfFd(fd: number, names: string[]): Promise<void> {
+  for (const name of names) {
+    const r = await run('setfattr', ['-x', name, '/proc/self/fd/3'], [fd])
+    if (r.code === 0 || /No such attribute/.test(r.err)) continue
+    const err: NodeJS.ErrnoException = new Error(`setfattr -x ${name} failed: ${r.err.trim()}`)
+    if (/Operation not supported/.test(r.err)) err.code = 'EOPNOTSUPP'
+    throw err
+  }
+}

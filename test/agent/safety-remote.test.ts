@@ -1,0 +1,267 @@
+// The other host's changes on a real overlay: the other host is simulated by writing to the lower dir
+// while the union is mounted. Nothing it wrote may be overwritten, reverted or deleted by this host
+// unless the union showed it here first, and nothing written here may stall or get lost.
+import test from 'ava'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { evictCycle } from '../../src/agent/evict.ts'
+import { DentryDrops } from '../../src/agent/no-clobber.ts'
+import { flushAll, sandbox, sleep, text } from './helpers.ts'
+
+const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
+/** The ACL xattrs of a path, hex-encoded, as getfattr prints them. */
+const acls = (path: string) =>
+  execFileSync('getfattr', ['-d', '-m', '^system\\.posix_acl_', '-e', 'hex', '--absolute-names', path], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.startsWith('system.posix_acl_'))
+
+/** An ACL as its xattr value (version 2 header, then tag, perm, id per entry): no setfacl needed. */
+function aclValue(...entries: [tag: number, perm: number, id?: number][]): string {
+  const b = Buffer.alloc(4 + entries.length * 8)
+  b.writeUInt32LE(2, 0)
+  entries.forEach(([tag, perm, id = 0xffffffff], i) => {
+    b.writeUInt16LE(tag, 4 + i * 8)
+    b.writeUInt16LE(perm, 6 + i * 8)
+    b.writeUInt32LE(id, 8 + i * 8)
+  })
+  return `0x${b.toString('hex')}`
+}
+const [USER_OBJ, USER, GROUP_OBJ, MASK, OTHER] = [0x01, 0x02, 0x04, 0x10, 0x20]
+const userAcl = aclValue([USER_OBJ, 7], [USER, 5, 1234], [GROUP_OBJ, 5], [MASK, 5], [OTHER, 5])
+const conflictsIn = (dir: string, stem: string) => readdirSync(dir).filter((n) => n.startsWith(`${stem}.conflict-hydra-`)).sort()
+const reported = (agent: { state: { conflicts: { kind: string; path: string }[] } }) =>
+  agent.state.conflicts.map((c) => `${c.kind} ${c.path}`).sort()
+
+test('a stale negative dentry: a name the other host created is never overwritten by a create here', async (t) => {
+  const sb = await sandbox(t)
+  writeFileSync(join(sb.lower, 'seen.txt'), 'gv0 before')
+  const agent = await sb.agent()
+  // looked up while missing: the union caches "no such name"
+  t.throws(() => readFileSync(join(sb.union, 'new.txt')), { code: 'ENOENT' })
+  writeFileSync(join(sb.lower, 'new.txt'), 'theirs') // the other host creates it in gv0
+  t.throws(() => readFileSync(join(sb.union, 'new.txt')), { code: 'ENOENT' }, 'the union still shows nothing there')
+  writeFileSync(join(sb.union, 'new.txt'), 'mine')
+  t.is(text(join(sb.union, 'new.txt')), 'mine')
+  // a copy-up of a name the union did show is an ordinary update of it, not a conflict
+  writeFileSync(join(sb.union, 'seen.txt'), 'updated here')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'new.txt')), 'theirs', "the other host's file stays at its name")
+  const copies = conflictsIn(sb.lower, 'new')
+  t.is(copies.length, 1, 'the local one is kept as a conflict copy')
+  t.regex(copies[0], /^new\.conflict-hydra-\d{8}T\d{6}Z\.txt$/)
+  t.is(text(join(sb.lower, copies[0])), 'mine')
+  t.is(text(join(sb.lower, 'seen.txt')), 'updated here')
+  t.deepEqual(conflictsIn(sb.lower, 'seen'), [])
+  t.deepEqual(reported(agent), ['modified-both new.txt'])
+  // later local versions follow the conflict copy; gv0's name keeps the other host's file
+  writeFileSync(join(sb.union, 'new.txt'), 'mine, again')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'new.txt')), 'theirs')
+  t.is(text(join(sb.lower, copies[0])), 'mine, again')
+})
+
+test('a negative dentry is stale for at most the time since the last drop before the entry was made', (t) => {
+  const drops = new DentryDrops()
+  t.is(drops.staleMs(5_000), Infinity, 'no drop seen: no bound')
+  drops.note(10_000)
+  drops.note(40_000)
+  t.is(drops.staleMs(9_000), Infinity, 'made before the first drop this agent saw')
+  t.is(drops.staleMs(25_000), 15_000 + 10_000, 'since the drop at 10 s, plus clock skew')
+  t.is(drops.staleMs(40_000), 10_000)
+  t.is(drops.staleMs(100_000), 60_000 + 10_000, 'a pass that held drops back widens the window')
+})
+
+test('a directory removed or made a file on the other host: entries written below it here still reach gv0, reported', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  mkdirSync(join(sb.union, 'proj'), { mode: 0o750 })
+  writeFileSync(join(sb.union, 'proj/a'), 'a1')
+  mkdirSync(join(sb.union, 'docs'))
+  writeFileSync(join(sb.union, 'docs/old'), 'old')
+  mkdirSync(join(sb.union, 'keep/deeper'), { recursive: true })
+  writeFileSync(join(sb.union, 'keep/deeper/x'), 'x1')
+  await flushAll(t, agent)
+  await sleep(20)
+  // the other host removes proj and replaces docs with a file
+  rmSync(join(sb.lower, 'proj'), { recursive: true })
+  rmSync(join(sb.lower, 'keep'), { recursive: true })
+  rmSync(join(sb.lower, 'docs'), { recursive: true })
+  writeFileSync(join(sb.lower, 'docs'), 'plexus made this a file')
+  writeFileSync(join(sb.union, 'proj/b'), 'new here')
+  writeFileSync(join(sb.union, 'proj/a'), 'a2')
+  mkdirSync(join(sb.union, 'proj/sub'))
+  writeFileSync(join(sb.union, 'proj/sub/deep'), 'deep')
+  writeFileSync(join(sb.union, 'docs/n'), 'n')
+  // only a file's content changes here: its directories are not published again on their own
+  writeFileSync(join(sb.union, 'keep/deeper/x'), 'x2')
+  await flushAll(t, agent, 5000)
+  t.true(lstatSync(join(sb.lower, 'proj')).isDirectory(), 'proj made again')
+  t.is(lstatSync(join(sb.lower, 'proj')).mode & 0o7777, 0o750 & ~process.umask(), "with the upper dir's mode")
+  t.is(text(join(sb.lower, 'proj/b')), 'new here')
+  t.is(text(join(sb.lower, 'proj/sub/deep')), 'deep')
+  // a was deleted there and changed here: the local version is kept as a conflict copy
+  const a = conflictsIn(join(sb.lower, 'proj'), 'a')
+  t.is(a.length, 1)
+  t.is(text(join(sb.lower, 'proj', a[0])), 'a2')
+  t.true(lstatSync(join(sb.lower, 'docs')).isDirectory())
+  t.is(text(join(sb.lower, 'docs/n')), 'n')
+  const aside = conflictsIn(sb.lower, 'docs')
+  t.is(aside.length, 1, "the other host's file kept under a conflict name")
+  t.is(text(join(sb.lower, aside[0])), 'plexus made this a file')
+  const x = conflictsIn(join(sb.lower, 'keep/deeper'), 'x')
+  t.is(x.length, 1)
+  t.is(text(join(sb.lower, 'keep/deeper', x[0])), 'x2')
+  t.deepEqual(reported(agent), [
+    'dir-recreated keep',
+    'dir-recreated keep/deeper',
+    'dir-recreated proj',
+    'modified-both keep/deeper/x',
+    'modified-both proj/a',
+    'type-changed docs',
+  ])
+  t.is((await agent.status()).pending.entries, 0)
+})
+
+test('directory owner and mode changed on the other host stay; a change here still reaches gv0', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  mkdirSync(join(sb.union, 'shared'))
+  chmodSync(join(sb.union, 'shared'), 0o755)
+  await flushAll(t, agent)
+  chmodSync(join(sb.lower, 'shared'), 0o770) // the other host
+  chownSync(join(sb.lower, 'shared'), 1234, 1234)
+  writeFileSync(join(sb.union, 'shared/f'), 'f') // moves the upper dir's ctime
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'shared/f')), 'f')
+  let st = lstatSync(join(sb.lower, 'shared'))
+  t.is(st.mode & 0o7777, 0o770, "the other host's chmod is not reverted")
+  t.is(st.uid, 1234, "nor its chown")
+  chmodSync(join(sb.union, 'shared'), 0o750) // a chmod here
+  await flushAll(t, agent)
+  st = lstatSync(join(sb.lower, 'shared'))
+  t.is(st.mode & 0o7777, 0o750, 'a chmod here is published')
+  t.is(st.uid, 1234, 'the owner, unchanged here, stays')
+})
+
+test("a conflict copy edited on the other host is not overwritten by this host's next version", async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  writeFileSync(join(sb.union, 'notes.md'), 'v1')
+  await flushAll(t, agent)
+  await sleep(20)
+  writeFileSync(join(sb.lower, 'notes.md'), 'remote edit')
+  writeFileSync(join(sb.union, 'notes.md'), 'local 1')
+  await flushAll(t, agent)
+  const [first] = conflictsIn(sb.lower, 'notes')
+  t.is(text(join(sb.lower, first)), 'local 1')
+  await sleep(20)
+  writeFileSync(join(sb.lower, first), 'plexus edited the copy')
+  writeFileSync(join(sb.union, 'notes.md'), 'local 2')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, first)), 'plexus edited the copy', 'the edited conflict copy stays')
+  t.is(text(join(sb.lower, 'notes.md')), 'remote edit')
+  const copies = conflictsIn(sb.lower, 'notes')
+  t.is(copies.length, 2, 'the local version went to a new conflict copy')
+  t.is(text(join(sb.lower, copies.find((c) => c !== first) as string)), 'local 2')
+  t.deepEqual(reported(agent), ['modified-both notes.md', 'modified-both notes.md'])
+})
+
+test('user xattrs and ACLs changed after the first publish reach gv0, removed ones go, trusted.* never', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  const setf = (...args: string[]) => execFileSync('setfattr', args)
+  writeFileSync(join(sb.union, 'f'), 'content')
+  setf('-n', 'user.keep', '-v', 'one', join(sb.union, 'f'))
+  setf('-n', 'user.drop', '-v', 'x', join(sb.union, 'f'))
+  mkdirSync(join(sb.union, 'd'))
+  await flushAll(t, agent)
+  t.regex(xattrs(join(sb.lower, 'f')), /user\.drop="x"/)
+  // metadata only: content and mtime stay
+  setf('-n', 'user.keep', '-v', 'two', join(sb.union, 'f'))
+  setf('-x', 'user.drop', join(sb.union, 'f'))
+  setf('-n', 'user.new', '-v', 'added', join(sb.union, 'f'))
+  setf('-n', 'trusted.local', '-v', 'never', join(sb.union, 'f'))
+  setf('-n', 'system.posix_acl_access', '-v', userAcl, join(sb.union, 'f'))
+  setf('-n', 'user.dir', '-v', 'tagged', join(sb.union, 'd'))
+  setf('-n', 'system.posix_acl_access', '-v', userAcl, join(sb.union, 'd'))
+  setf('-n', 'system.posix_acl_default', '-v', userAcl, join(sb.union, 'd'))
+  await flushAll(t, agent)
+  const fx = xattrs(join(sb.lower, 'f'))
+  t.regex(fx, /user\.keep="two"/)
+  t.regex(fx, /user\.new="added"/)
+  t.notRegex(fx, /user\.drop/)
+  t.notRegex(fx, /trusted\.local/)
+  t.is(acls(join(sb.lower, 'f')).length, 1)
+  t.deepEqual(acls(join(sb.lower, 'f')), acls(join(sb.upper, 'f')))
+  t.regex(xattrs(join(sb.lower, 'd')), /user\.dir="tagged"/)
+  t.is(acls(join(sb.lower, 'd')).length, 2)
+  t.deepEqual(acls(join(sb.lower, 'd')), acls(join(sb.upper, 'd')))
+  t.is(text(join(sb.lower, 'f')), 'content')
+  // removed here: removed in gv0
+  setf('-x', 'system.posix_acl_access', join(sb.union, 'f'))
+  setf('-x', 'system.posix_acl_access', join(sb.union, 'd'))
+  setf('-x', 'system.posix_acl_default', join(sb.union, 'd'))
+  setf('-x', 'user.dir', join(sb.union, 'd'))
+  await flushAll(t, agent)
+  t.deepEqual(acls(join(sb.lower, 'f')), [])
+  t.deepEqual(acls(join(sb.lower, 'd')), [])
+  t.notRegex(xattrs(join(sb.lower, 'd')), /user\.dir/)
+  t.is(lstatSync(join(sb.lower, 'f')).mode & 0o777, lstatSync(join(sb.upper, 'f')).mode & 0o777)
+  // the other host's xattr changes stay when something else changes here
+  setf('-n', 'user.new', '-v', 'theirs', join(sb.lower, 'f'))
+  setf('-n', 'user.remote', '-v', 'r', join(sb.lower, 'f'))
+  setf('-n', 'user.another', '-v', 'here', join(sb.union, 'f'))
+  await flushAll(t, agent)
+  const after = xattrs(join(sb.lower, 'f'))
+  t.regex(after, /user\.another="here"/)
+  t.regex(after, /user\.new="theirs"/)
+  t.regex(after, /user\.remote="r"/)
+  // and evict loses nothing: the union shows gv0's copy with the same xattrs
+  const r = await evictCycle(agent)
+  t.true(r.ok, r.message)
+  t.false(existsSync(join(sb.upper, 'f')), 'reclaimed')
+  t.regex(xattrs(join(sb.union, 'f')), /user\.keep="two"/)
+})
+
+test("an opaque replacement removes every name the union no longer shows, other hosts' conflict copies too", async (t) => {
+  const sb = await sandbox(t)
+  mkdirSync(join(sb.lower, 'photos'))
+  writeFileSync(join(sb.lower, 'photos/a.jpg'), 'A')
+  writeFileSync(join(sb.lower, 'photos/a.conflict-plexus-20240101T000000Z.jpg'), 'their old conflict copy')
+  writeFileSync(join(sb.lower, 'photos/b.conflict-hydra-20240101T000000Z.jpg'), 'a conflict copy no record keeps')
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'photos'), { recursive: true })
+  mkdirSync(join(sb.union, 'photos'))
+  writeFileSync(join(sb.union, 'photos/c.jpg'), 'C')
+  await flushAll(t, agent)
+  t.deepEqual(readdirSync(join(sb.lower, 'photos')), ['c.jpg'])
+  const r = await evictCycle(agent)
+  t.true(r.ok, r.message)
+  t.deepEqual(readdirSync(join(sb.union, 'photos')), ['c.jpg'], 'nothing reappears after evict')
+})
+
+test("another host's temporaries are never deleted, published into or removed through a whiteout; this host's own are", async (t) => {
+  const sb = await sandbox(t)
+  const hex = '0123456789abcdef'
+  const lab = `.gfs-writecache.tmp.hydra.lab.${hex}.4242` // host "hydra.lab", mid-publish
+  const plexus = `.gfs-writecache.tmp.plexus.${hex}.77`
+  const own = `.gfs-writecache.tmp.hydra.${hex}.1`
+  mkdirSync(join(sb.lower, 'dir'))
+  for (const n of [lab, plexus]) writeFileSync(join(sb.lower, 'dir', n), `in flight: ${n}`)
+  for (const n of [lab, own]) writeFileSync(join(sb.lower, n), `at the top: ${n}`)
+  const agent = await sb.agent()
+  t.is(await agent.removeStaleTemps(), 1, "this host's leftover only")
+  t.deepEqual(readdirSync(sb.lower).sort(), [lab, 'dir'].sort())
+  t.is(text(join(sb.lower, lab)), `at the top: ${lab}`)
+  // the union shows them: a write to one and a delete of another must not reach gv0
+  writeFileSync(join(sb.union, 'dir', plexus), 'written through the union')
+  rmSync(join(sb.union, 'dir', lab))
+  writeFileSync(join(sb.union, 'dir/real'), 'real')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'dir/real')), 'real')
+  t.is(text(join(sb.lower, 'dir', plexus)), `in flight: ${plexus}`, 'never published into')
+  t.is(text(join(sb.lower, 'dir', lab)), `in flight: ${lab}`, 'never deleted')
+  const s = await agent.status()
+  t.true(s.errors.some((e) => e.message.includes('named like a publish temporary')), 'reported')
+})
