@@ -5,15 +5,15 @@ import { lstat } from 'node:fs/promises'
 import type { AgentConfig } from './config.ts'
 import type { Log } from './log.ts'
 import { linkGroups, linkOrder } from './hard-links.ts'
-import { lstatOrNull } from './lower.ts'
 import { isUnionMounted, lowerProblem } from './mounts.ts'
 import { removeLower } from './remove-lower.ts'
 import { applyOpaque } from './opaque.ts'
 import { openWriters } from './open-files.ts'
-import { depthOf, fromBytes, fsPath, parentRel, toBytes, type Bytes } from './paths.ts'
+import { depthOf, fromBytes, parentRel, toBytes, type Bytes } from './paths.ts'
 import { publishDir, publishFile, publishSymlink, type Outcome } from './publish.ts'
 import type { PublishContext } from './publish-context.ts'
 import { quiescence } from './quiescence.ts'
+import { SafeTree } from './safe-fs.ts'
 import { entryFromStat, UpperIndex, type UpperEntry } from './scan.ts'
 import { StateStore, type PublishRecord } from './state-store.ts'
 import type { StatusReport } from './status.ts'
@@ -156,16 +156,25 @@ export class Agent {
   async removeStaleTemps(): Promise<number> {
     const dirs: Bytes[] = ['']
     for (const e of this.index.entries.values()) if (e.kind === 'd') dirs.push(e.rel)
-    const n = await removeStaleTemps(this.lower, dirs, this.cfg.host)
+    const lower = new SafeTree(this.lower, 'gv0')
+    let n: number
+    try {
+      n = await removeStaleTemps(lower, dirs, this.cfg.host)
+    } finally {
+      lower.close()
+    }
     if (n) this.log(`removed ${n} stale temporary file(s) in gv0`)
     return n
   }
 
+  /** A pass's context; its directory handles stay open until the pass closes them. */
   private ctx(): PublishContext {
     let groups: Map<number, Bytes[]> | null = null
     return {
       upper: this.upper,
       lower: this.lower,
+      lowerFs: new SafeTree(this.lower, 'gv0'),
+      upperFs: new SafeTree(this.upper, 'upper', true),
       host: this.cfg.host,
       state: this.state,
       now: () => new Date(),
@@ -280,6 +289,23 @@ export class Agent {
     const writers = openWriters([this.cfg.union, this.cfg.upper])
     this.notReady.clear()
     const ctx = this.ctx()
+    try {
+      await this.publishLevels(ctx, cands, gone, writers, settleMs, sum)
+    } finally {
+      ctx.lowerFs.close()
+      ctx.upperFs.close()
+    }
+    return sum
+  }
+
+  private async publishLevels(
+    ctx: PublishContext,
+    cands: UpperEntry[],
+    gone: Bytes[],
+    writers: ReturnType<typeof openWriters>,
+    settleMs: number,
+    sum: PassSummary,
+  ): Promise<void> {
     // group by depth: a level's directories exist in gv0 before the next level is published
     const levels = new Map<number, UpperEntry[]>()
     for (const e of cands) {
@@ -299,7 +325,7 @@ export class Agent {
         }
         let e: UpperEntry
         try {
-          e = entryFromStat(stale.rel, await lstat(fsPath(this.upper, stale.rel)))
+          e = entryFromStat(stale.rel, await ctx.upperFs.lstat(stale.rel))
         } catch {
           continue // vanished: the next scan forgets it
         }
@@ -318,12 +344,12 @@ export class Agent {
       const needX = ready.filter((e) => e.kind === 'f' || (e.kind === 'd' && this.state.get(e.rel)?.i !== e.ino))
       const xs = new Map<Bytes, Xattrs | null>()
       try {
-        const got = await readXattrs(needX.map((e) => fsPath(this.upper, e.rel)))
+        const got = await readXattrs(ctx.upperFs, needX.map((e) => e.rel))
         needX.forEach((e, i) => xs.set(e.rel, got[i]))
       } catch (err) {
         this.noteError('xattrs', `reading xattrs: ${(err as Error).message}`)
         sum.blocked = 'cannot read xattrs (is the attr package installed?)'
-        return sum
+        return
       }
       let blocked = false
       // the first name of each inode before its other names, so those can link to it
@@ -342,7 +368,6 @@ export class Agent {
     }
     if (!sum.blocked) await this.applyVanished(ctx, gone, sum)
     if (!sum.blocked && sum.failed === 0) this.clearGlobal()
-    return sum
   }
 
   /** Applies one entry; its error backs it off, and false means gv0 as a whole refused (stop the pass). */
@@ -373,7 +398,7 @@ export class Agent {
       const rec = this.state.get(rel)
       if (!rec) continue
       try {
-        if (await lstatOrNull(fsPath(this.upper, rel))) continue // index was stale
+        if (await ctx.upperFs.lstatOrNull(rel)) continue // index was stale
         if (rec.x) {
           // gv0's name holds the remote version since a conflict: the local copy is what went away
           this.state.delete(rel)

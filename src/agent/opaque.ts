@@ -1,7 +1,5 @@
 // An opaque upper dir replaced the lower one: gv0 must lose the names the union no longer shows.
-import { readdir } from 'node:fs/promises'
-import { lstatOrNull } from './lower.ts'
-import { fsPath, joinRel, type Bytes } from './paths.ts'
+import { joinRel, type Bytes } from './paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
 import { bornMs, type UpperEntry } from './scan.ts'
@@ -9,10 +7,9 @@ import { isTempName } from './temp-files.ts'
 
 /** Deletes lower children that are not in the opaque upper dir (names still in upper get published). */
 export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<Bytes[]> {
-  const lowerDir = fsPath(ctx.lower, e.rel)
-  if (!(await lstatOrNull(lowerDir))?.isDirectory()) return []
-  const upperNames = new Set((await readdir(fsPath(ctx.upper, e.rel), { encoding: 'latin1' })) as unknown as Bytes[])
-  const lowerNames = (await readdir(lowerDir, { encoding: 'latin1' })) as unknown as Bytes[]
+  if (!(await ctx.lowerFs.lstatOrNull(e.rel))?.isDirectory()) return []
+  const upperNames = new Set(await ctx.upperFs.readdir(e.rel))
+  const lowerNames = await ctx.lowerFs.readdir(e.rel)
   const ref = bornMs(e)
   const kept: Bytes[] = []
   for (const name of lowerNames) {

@@ -1,6 +1,5 @@
 // Whiteouts in upper are deletes in gv0 (flush contract 4), unless gv0 changed meanwhile (6).
-import { lowerId, lstatOrNull } from './lower.ts'
-import { fsPath } from './paths.ts'
+import { lowerId } from './lower.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower, reportKept } from './remove-lower.ts'
 import type { UpperEntry } from './scan.ts'
@@ -8,7 +7,7 @@ import type { UpperEntry } from './scan.ts'
 /** Applies a whiteout; the record notes it so the whiteout is reclaimed offline later. */
 export async function applyWhiteout(ctx: PublishContext, e: UpperEntry): Promise<'deleted' | 'kept' | 'absent'> {
   const rec = ctx.state.get(e.rel)
-  const st = await lstatOrNull(fsPath(ctx.lower, e.rel))
+  const st = await ctx.lowerFs.lstatOrNull(e.rel)
   const done = (L: ReturnType<typeof lowerId>) =>
     ctx.state.set(e.rel, { k: 'w', i: e.ino, s: 0, m: e.mtimeMs, c: e.ctimeMs, L, t: Date.now() })
   if (!st) {
@@ -22,6 +21,6 @@ export async function applyWhiteout(ctx: PublishContext, e: UpperEntry): Promise
     return 'kept'
   }
   const kept = await removeLower(ctx, e.rel, e.ctimeMs, 'deleted here')
-  done(kept.length > 0 ? lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel))) : null)
+  done(kept.length > 0 ? lowerId(await ctx.lowerFs.lstatOrNull(e.rel)) : null)
   return kept.length > 0 ? 'kept' : 'deleted'
 }
