@@ -304,10 +304,13 @@ export class SafeTree {
     return this.at(existing, (a) => this.at(rel, (b) => fsp.link(a, b)))
   }
 
-  /** Closes every handle (end of a pass); the tree can be used again and reopens what it needs. */
+  /**
+   * Closes every handle (end of a pass); the tree can be used again and reopens what it needs. At once,
+   * not through the thread pool: a handle open on gv0 keeps its mount busy (umount fails with EBUSY).
+   */
   close(): void {
     for (const s of this.dirs.values()) {
-      if (s.pins === 0) closeCb(s.fd, () => {})
+      if (s.pins === 0) closeSync(s.fd)
       else s.dead = true
     }
     this.dirs.clear()
