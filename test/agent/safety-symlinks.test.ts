@@ -53,6 +53,17 @@ function swapForSymlink(sb: Sandbox, rel: string, target: string): void {
   symlinkSync(target, join(sb.lower, rel))
 }
 
+/**
+ * The union's first lookup of a directory that became merged (published) has overlayfs mark it in upper
+ * (trusted.overlay.origin), which moves its ctime once. Let that happen now (fresh dentries, a walk), so
+ * that what is pending later is only what the test changes below p, not p itself.
+ */
+function settleMerged(sb: Sandbox): void {
+  sb.umount()
+  sb.mount()
+  execFileSync('ls', ['-laR', sb.union], { stdio: 'ignore' })
+}
+
 /** A user's directory p/d, published, so the files made next are pending below an existing gv0 directory. */
 async function published(t: ExecutionContext): Promise<{ sb: Sandbox; agent: Agent; outside: string }> {
   const sb = await sandbox(t)
@@ -60,6 +71,8 @@ async function published(t: ExecutionContext): Promise<{ sb: Sandbox; agent: Age
   mkdirSync(join(sb.union, 'p/d'), { recursive: true })
   chownSync(join(sb.union, 'p/d'), 1000, 1000)
   const agent = await sb.agent()
+  await flushAll(t, agent)
+  settleMerged(sb)
   await flushAll(t, agent)
   return { sb, agent, outside }
 }
@@ -107,6 +120,8 @@ test('deletes below a swapped directory remove nothing outside', async (t) => {
   mkdirSync(join(sb.union, 'p/d/sub'))
   writeFileSync(join(sb.union, 'p/d/sub/keep.txt'), 'x\n')
   await flushAll(t, agent)
+  settleMerged(sb)
+  await flushAll(t, agent)
   rmSync(join(sb.union, 'p/d/sub'), { recursive: true })
   const before = snapshot(outside)
   swapForSymlink(sb, 'p', outside)
@@ -117,6 +132,8 @@ test('conflict copies are never written outside (a .sh keeps its extension)', as
   const { sb, agent, outside } = await published(t)
   writeFileSync(join(sb.union, 'p/d/x.sh'), 'echo v1\n')
   chownSync(join(sb.union, 'p/d/x.sh'), 1000, 1000)
+  await flushAll(t, agent)
+  settleMerged(sb)
   await flushAll(t, agent)
   writeFileSync(join(sb.union, 'p/d/x.sh'), 'echo v2 from a user\n')
   const before = snapshot(outside)
@@ -133,6 +150,8 @@ test('an opaque directory below a swapped directory deletes nothing outside', as
   const agent = await sb.agent()
   // p and p/d copied up and published: only p/d changes below, so p is not published again
   writeFileSync(join(sb.union, 'p/d/other'), 'other\n')
+  await flushAll(t, agent)
+  settleMerged(sb)
   await flushAll(t, agent)
   rmSync(join(sb.union, 'p/d/o'), { recursive: true })
   mkdirSync(join(sb.union, 'p/d/o'))
@@ -159,6 +178,8 @@ test('a directory in upper swapped for a symlink (offline) is not followed: noth
   mkdirSync(join(sb.union, 'w/d'), { recursive: true })
   writeFileSync(join(sb.union, 'w/d/x'), 'x\n')
   const agent = await sb.agent()
+  await flushAll(t, agent)
+  settleMerged(sb)
   await flushAll(t, agent)
   writeFileSync(join(sb.union, 'w/d/f.txt'), 'local\n')
   await agent.index.fullScan()
