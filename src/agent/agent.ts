@@ -5,7 +5,6 @@ import { lstat } from 'node:fs/promises'
 import type { AgentConfig } from './config.ts'
 import type { Log } from './log.ts'
 import { linkGroups, linkOrder } from './hard-links.ts'
-import { lstatOrNull } from './lower.ts'
 import { isUnionMounted, lowerProblem } from './mounts.ts'
 import { removeLower } from './remove-lower.ts'
 import { withParents } from './remote-parents.ts'
@@ -14,10 +13,11 @@ import { deleteHeld, oldestNewName } from './delete-order.ts'
 import { WriterSnapshots } from './fresh-writers.ts'
 import { DentryDrops } from './no-clobber.ts'
 import { Observations, systemClock, type Clock } from './observations.ts'
-import { baseName, depthOf, fromBytes, fsPath, parentRel, toBytes, type Bytes } from './paths.ts'
+import { baseName, depthOf, fromBytes, parentRel, toBytes, type Bytes } from './paths.ts'
 import { publishDir, publishFile, publishSymlink, type Outcome } from './publish.ts'
 import type { PublishContext } from './publish-context.ts'
 import { quiescence } from './quiescence.ts'
+import { SafeTree } from './safe-fs.ts'
 import { entryFromStat, UpperIndex, type UpperEntry } from './scan.ts'
 import { StateStore, type PublishRecord } from './state-store.ts'
 import type { StatusReport } from './status.ts'
@@ -175,16 +175,25 @@ export class Agent {
   async removeStaleTemps(): Promise<number> {
     const dirs: Bytes[] = ['']
     for (const e of this.index.entries.values()) if (e.kind === 'd') dirs.push(e.rel)
-    const n = await removeStaleTemps(this.lower, dirs, this.cfg.host)
+    const lower = new SafeTree(this.lower, 'gv0')
+    let n: number
+    try {
+      n = await removeStaleTemps(lower, dirs, this.cfg.host)
+    } finally {
+      lower.close()
+    }
     if (n) this.log(`removed ${n} stale temporary file(s) in gv0`)
     return n
   }
 
+  /** A pass's context; its directory handles stay open until the pass closes them. */
   private ctx(): PublishContext {
     let groups: Map<number, Bytes[]> | null = null
     return {
       upper: this.upper,
       lower: this.lower,
+      lowerFs: new SafeTree(this.lower, 'gv0'),
+      upperFs: new SafeTree(this.upper, 'upper', true),
       host: this.cfg.host,
       staleDentryMs: (born) => this.drops.staleMs(born),
       state: this.state,
@@ -349,9 +358,25 @@ export class Agent {
     }
     this.notReady.clear()
     this.writers.forget()
+    const ctx = this.ctx()
+    try {
+      await this.publishLevels(ctx, cands, gone, settleMs, sum)
+    } finally {
+      ctx.lowerFs.close()
+      ctx.upperFs.close()
+    }
+    return sum
+  }
+
+  private async publishLevels(
+    ctx: PublishContext,
+    cands: UpperEntry[],
+    gone: Bytes[],
+    settleMs: number,
+    sum: PassSummary,
+  ): Promise<void> {
     // applied after every creation of the pass, so a rename's new name reaches gv0 before its old one goes
     const deletes: { e: UpperEntry; x: Xattrs | null }[] = []
-    const ctx = this.ctx()
     // group by depth: a level's directories exist in gv0 before the next level is published
     const levels = new Map<number, UpperEntry[]>()
     for (const e of cands) {
@@ -371,7 +396,7 @@ export class Agent {
         }
         let e: UpperEntry
         try {
-          e = entryFromStat(stale.rel, await lstat(fsPath(this.upper, stale.rel)))
+          e = entryFromStat(stale.rel, await ctx.upperFs.lstat(stale.rel))
         } catch {
           continue // vanished: the next scan forgets it
         }
@@ -391,12 +416,12 @@ export class Agent {
       const needX = ready.filter((e) => e.kind === 'f' || e.kind === 'd')
       const xs = new Map<Bytes, Xattrs | null>()
       try {
-        const got = await readXattrs(needX.map((e) => fsPath(this.upper, e.rel)))
+        const got = await readXattrs(ctx.upperFs, needX.map((e) => e.rel))
         needX.forEach((e, i) => xs.set(e.rel, got[i]))
       } catch (err) {
         this.noteError('xattrs', `reading xattrs: ${(err as Error).message}`)
         sum.blocked = 'cannot read xattrs (is the attr package installed?)'
-        return sum
+        return
       }
       let blocked = false
       const xattrWhiteouts = ready.filter((e) => e.kind === 'f' && e.size === 0 && isXattrWhiteout(xs.get(e.rel) ?? null))
@@ -419,7 +444,6 @@ export class Agent {
     if (holds) await this.applyDeletes(ctx, deletes, holds, sum)
     if (holds && !sum.blocked) await this.applyVanished(ctx, gone, sum, holds)
     if (!sum.blocked && sum.failed === 0) this.clearGlobal()
-    return sum
   }
 
   /**
@@ -493,7 +517,7 @@ export class Agent {
         continue
       }
       try {
-        if (await lstatOrNull(fsPath(this.upper, rel))) continue // index was stale
+        if (await ctx.upperFs.lstatOrNull(rel)) continue // index was stale
         if (rec.x) {
           // gv0's name holds the remote version since a conflict: the local copy is what went away
           this.state.delete(rel)

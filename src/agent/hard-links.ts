@@ -1,7 +1,7 @@
 // Hard links in upper stay hard links in gv0: a second name of an inode links to the first one's copy.
 import type { Stats } from 'node:fs'
-import { lowerId, lstatOrNull, sameLower } from './lower.ts'
-import { fsPath, type Bytes } from './paths.ts'
+import { lowerId, sameLower } from './lower.ts'
+import type { Bytes } from './paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import type { UpperEntry } from './scan.ts'
 
@@ -46,7 +46,7 @@ export async function publishedTwin(ctx: PublishContext, e: UpperEntry): Promise
     const rec = ctx.state.get(rel)
     // ctime is left out: adding a name moved it; size and mtime say the content is the same
     if (!rec || rec.k !== 'f' || rec.x || rec.r || rec.i !== e.ino || rec.s !== e.size || rec.m !== e.mtimeMs) continue
-    const st = await lstatOrNull(fsPath(ctx.lower, rel))
+    const st = await ctx.lowerFs.lstatOrNull(rel)
     if (st?.isFile() && sameLower(lowerId(st), rec.L)) return { rel, st }
   }
   return null

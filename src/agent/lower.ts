@@ -1,19 +1,9 @@
 // Looking at gv0: identities of lower entries, so remote changes can be told from our own.
-import { lstat } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { kindOf } from './scan.ts'
 import type { LowerId } from './state-store.ts'
 
-/** lstat that answers null for "nothing there" and throws everything else (ENOTCONN, EIO...). */
-export async function lstatOrNull(path: Buffer): Promise<Stats | null> {
-  try {
-    return await lstat(path)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null
-    throw err
-  }
-}
+// Looking gv0 entries up by path is SafeTree's job (safe-fs.ts): ctx.lowerFs.lstatOrNull(rel).
 
 /** The identity of a lower entry as remembered in the state store (link count only when above 1). */
 export function lowerId(st: Stats | null): LowerId | null {

@@ -2,7 +2,6 @@
 // directory owner and mode. Only what changed here since the record is pushed; what the other host
 // changed meanwhile is left as it is. trusted.* and security.* never leave the cache.
 import { constants } from 'node:fs'
-import { open } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { ACL_XATTRS, writeAcls } from './acls.ts'
 import type { Bytes } from './paths.ts'
@@ -50,14 +49,14 @@ export function xattrFields(rec: PublishRecord | undefined, x: Xattrs | null): P
  */
 export async function syncXattrs(
   ctx: PublishContext,
-  path: Buffer,
+  path: Bytes,
   want: Xattrs,
   prev: Record<string, string> | undefined,
   rel: Bytes,
   mode: number,
 ): Promise<void> {
   const now = xattrDigest(want) ?? {}
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  const fh = await ctx.lowerFs.open(path, constants.O_RDONLY | constants.O_NONBLOCK)
   try {
     const [have] = await readXattrsOfFds([fh.fd])
     const set: Xattrs = new Map()

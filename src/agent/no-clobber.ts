@@ -1,7 +1,6 @@
 // Publishing next to the other host's creations. gv0's FUSE client has no RENAME_NOREPLACE, but
 // link(temp, name) fails with EEXIST instead of replacing: a name expected to be free is taken that
 // way, and a name the other host took meanwhile keeps its file while the local one becomes a conflict copy.
-import { link, rename, unlink } from 'node:fs/promises'
 import { baseName, joinRel, parentRel, type Bytes } from './paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import { bornMs, type UpperEntry } from './scan.ts'
@@ -74,26 +73,26 @@ const NO_LINKS = new Set(['EPERM', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'])
  * the name is taken (the temp stays). A gv0 without hard links falls back to a rename, which is no
  * worse than before: the caller checked the name was free just before.
  */
-export async function linkIntoPlace(ctx: PublishContext, tmp: Buffer, dest: Buffer): Promise<boolean> {
+export async function linkIntoPlace(ctx: PublishContext, tmp: Bytes, dest: Bytes): Promise<boolean> {
   try {
-    await link(tmp, dest)
+    await ctx.lowerFs.link(tmp, dest)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? ''
     if (code === 'EEXIST') return false
     if (!NO_LINKS.has(code)) throw err
     ctx.warnOnce('no-link', `gv0 refuses hard links (${code}): first publishes use rename, which cannot refuse a name the other host just took`)
-    await rename(tmp, dest)
+    await ctx.lowerFs.rename(tmp, dest)
     return true
   }
-  await unlink(tmp)
+  await ctx.lowerFs.unlink(tmp)
   return true
 }
 
 /** Places the staged temp under a fresh conflict name of `rel` (a later stamp when one is taken). */
-export async function linkAsConflict(ctx: PublishContext, rel: Bytes, tmp: Buffer, lowerPath: (rel: Bytes) => Buffer): Promise<Bytes> {
+export async function linkAsConflict(ctx: PublishContext, rel: Bytes, tmp: Bytes): Promise<Bytes> {
   for (let bump = 0; bump < 60; bump++) {
     const target = conflictRel(ctx, rel, bump)
-    if (await linkIntoPlace(ctx, tmp, lowerPath(target))) return target
+    if (await linkIntoPlace(ctx, tmp, target)) return target
   }
   const err: NodeJS.ErrnoException = new Error(`no free conflict name for ${baseName(rel)}`)
   err.code = 'EEXIST'

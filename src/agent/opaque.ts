@@ -1,7 +1,5 @@
 // An opaque upper dir replaced the lower one: gv0 must lose the names the union no longer shows.
-import { readdir, unlink } from 'node:fs/promises'
-import { lstatOrNull } from './lower.ts'
-import { baseName, fsPath, joinRel, parentRel, type Bytes } from './paths.ts'
+import { baseName, joinRel, parentRel, type Bytes } from './paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
 import { bornMs, type UpperEntry } from './scan.ts'
@@ -23,10 +21,9 @@ function liveConflictCopies(ctx: PublishContext, dir: Bytes, upperNames: Set<Byt
 
 /** Deletes lower children that are not in the opaque upper dir (names still in upper get published). */
 export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<Bytes[]> {
-  const lowerDir = fsPath(ctx.lower, e.rel)
-  if (!(await lstatOrNull(lowerDir))?.isDirectory()) return []
-  const upperNames = new Set((await readdir(fsPath(ctx.upper, e.rel), { encoding: 'latin1' })) as unknown as Bytes[])
-  const lowerNames = (await readdir(lowerDir, { encoding: 'latin1' })) as unknown as Bytes[]
+  if (!(await ctx.lowerFs.lstatOrNull(e.rel))?.isDirectory()) return []
+  const upperNames = new Set(await ctx.upperFs.readdir(e.rel))
+  const lowerNames = await ctx.lowerFs.readdir(e.rel)
   const ref = bornMs(e)
   const spared = lowerNames.some((n) => n.includes('.conflict-')) ? liveConflictCopies(ctx, e.rel, upperNames) : new Set<Bytes>()
   const kept: Bytes[] = []
@@ -34,7 +31,7 @@ export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<B
     if (upperNames.has(name) || spared.has(name)) continue
     if (isTempName(name)) {
       // another host's temporary may be mid-publish: never ours to delete; our own is a leftover
-      if (isOwnTemp(name, ctx.host)) await unlink(fsPath(ctx.lower, joinRel(e.rel, name))).catch(() => {})
+      if (isOwnTemp(name, ctx.host)) await ctx.lowerFs.unlink(joinRel(e.rel, name)).catch(() => {})
       continue
     }
     kept.push(...(await removeLower(ctx, joinRel(e.rel, name), ref, 'its directory was replaced here')))

@@ -3,9 +3,10 @@
 // the deleted entry shows through. Offline, before reclaim, such deletes get a real whiteout in
 // upper: the union keeps hiding the name and the next pass applies the delete like any other.
 import { spawnSync } from 'node:child_process'
-import { closeSync, constants, linkSync, openSync, unlinkSync } from 'node:fs'
+import { closeSync, linkSync, unlinkSync } from 'node:fs'
 import type { Agent } from './agent.ts'
-import { baseName, fromBytes, fsPath, parentRel, type Bytes } from './paths.ts'
+import { baseName, fromBytes, parentRel, type Bytes } from './paths.ts'
+import { openTreeDirSync } from './safe-fs.ts'
 
 /**
  * Makes a whiteout (char device 0/0) at `name` in the open directory `dirFd`. mknod(1) creates it under
@@ -39,7 +40,7 @@ export function materializePendingDeletes(agent: Agent): number {
     if (gone.has(parent)) continue
     if (parent !== '' && agent.index.entries.get(parent)?.kind !== 'd') continue
     try {
-      const dirFd = openSync(fsPath(agent.upper, parent), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+      const dirFd = openTreeDirSync(agent.upper, parent, 'upper')
       try {
         makeWhiteout(dirFd, baseName(rel))
       } finally {

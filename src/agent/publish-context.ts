@@ -3,10 +3,14 @@ import type { Bytes } from './paths.ts'
 import type { ConflictReport, PublishRecord, StateStore } from './state-store.ts'
 import type { LowerId } from './state-store.ts'
 import { sameLower } from './lower.ts'
+import type { SafeTree } from './safe-fs.ts'
 
 export interface PublishContext {
   upper: Bytes
   lower: Bytes
+  /** every path operation in gv0 and upper goes through these: no symlink in a path is followed */
+  lowerFs: SafeTree
+  upperFs: SafeTree
   host: string
   /** how long before `bornMs` a stale negative dentry may have hidden a gv0 name from the union (no-clobber.ts) */
   staleDentryMs(bornMs: number): number

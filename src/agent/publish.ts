@@ -1,11 +1,10 @@
 // Atomic publish of one upper file, symlink or directory into gv0 (flush contract 2, 3, 6).
 import { constants, type Stats } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
-import { chmod, chown, lchown, link, lstat, lutimes, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
 import { hasAcl, writeAcls } from './acls.ts'
 import { publishedTwin } from './hard-links.ts'
-import { lowerId, lstatOrNull, sameLower, sameTime } from './lower.ts'
-import { baseName, fromBytes, fsPath, joinRel, parentRel, type Bytes } from './paths.ts'
+import { lowerId, sameLower, sameTime } from './lower.ts'
+import { baseName, fromBytes, joinRel, parentRel, type Bytes } from './paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
 import { bornMs, type UpperEntry } from './scan.ts'
@@ -32,8 +31,8 @@ function record(e: UpperEntry, L: PublishRecord['L'], extra: Partial<PublishReco
 }
 
 /** This host's temporary name for `target`, in the same gv0 directory (so the rename is atomic). */
-function tempFor(ctx: PublishContext, target: Bytes): Buffer {
-  return fsPath(ctx.lower, joinRel(parentRel(target), tempName(ctx.host, baseName(target))))
+function tempFor(ctx: PublishContext, target: Bytes): Bytes {
+  return joinRel(parentRel(target), tempName(ctx.host, baseName(target)))
 }
 
 /** Where the local version goes, and (for its own name) gv0's entry there, to compare again before the rename. */
@@ -50,7 +49,7 @@ interface Target {
  */
 async function conflictTarget(ctx: PublishContext, rel: Bytes, x: Bytes, X: LowerId | null | undefined): Promise<Target> {
   if (X === undefined) return { target: x, conflict: true } // recorded before copies were checked
-  const now = lowerId(await lstatOrNull(fsPath(ctx.lower, x)))
+  const now = lowerId(await ctx.lowerFs.lstatOrNull(x))
   if (now !== null && sameLower(now, X)) return { target: x, conflict: true, before: X }
   return { target: conflictRel(ctx, rel), conflict: true, before: null }
 }
@@ -64,7 +63,7 @@ async function conflictTarget(ctx: PublishContext, rel: Bytes, x: Bytes, X: Lowe
 async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean, known?: Stats | null, x?: Xattrs | null): Promise<Target> {
   const rec = ctx.state.get(e.rel)
   if (rec?.x) return await conflictTarget(ctx, e.rel, rec.x, rec.X)
-  const st = known !== undefined ? known : await lstatOrNull(fsPath(ctx.lower, e.rel))
+  const st = known !== undefined ? known : await ctx.lowerFs.lstatOrNull(e.rel)
   const id = lowerId(st)
   const ref = bornMs(e)
   const typeClash = st !== null && st.isDirectory() !== wantDir
@@ -78,14 +77,14 @@ async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean
       return { target: conflictRel(ctx, e.rel), conflict: true, before: null }
     }
     // lower changed under us: whatever is there now is the baseline the rename checks against
-    return { target: e.rel, conflict: false, before: lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel))) }
+    return { target: e.rel, conflict: false, before: lowerId(await ctx.lowerFs.lstatOrNull(e.rel)) }
   }
   return { target: e.rel, conflict: false, before: id }
 }
 
 async function recheck(ctx: PublishContext, e: UpperEntry): Promise<string | null> {
   try {
-    const now = await lstat(fsPath(ctx.upper, e.rel))
+    const now = await ctx.upperFs.lstat(e.rel)
     if (!sameUpper(e, now)) return 'changed during publish'
   } catch {
     return 'vanished during publish'
@@ -115,27 +114,27 @@ function reportConflict(ctx: PublishContext, e: UpperEntry, target: Bytes, oldCo
  * copy. A target that changed in gv0 since `before` is not overwritten: the entry is published again
  * later, and chooseTarget then sees the remote change and makes it a conflict.
  */
-async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: Buffer, chosen: Target): Promise<Outcome | Target> {
+async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: Bytes, chosen: Target): Promise<Outcome | Target> {
   const { target, conflict, before } = chosen
   const changed = await recheck(ctx, e)
   if (changed) {
-    await unlink(tmp)
+    await ctx.lowerFs.unlink(tmp)
     return { result: 'changed', reason: changed }
   }
-  const staged = await lstat(tmp)
+  const staged = await ctx.lowerFs.lstat(tmp)
   if (!conflict) ctx.state.noteIntent(e.rel, { i: staged.ino, s: staged.size, m: staged.mtimeMs })
   if (before === null) {
-    if (await linkIntoPlace(ctx, tmp, fsPath(ctx.lower, target))) return chosen
-    const copy = await linkAsConflict(ctx, e.rel, tmp, (rel) => fsPath(ctx.lower, rel))
+    if (await linkIntoPlace(ctx, tmp, target)) return chosen
+    const copy = await linkAsConflict(ctx, e.rel, tmp)
     return { target: copy, conflict: true, before: null }
   }
   if (before !== undefined) {
-    if (!sameLower(lowerId(await lstatOrNull(fsPath(ctx.lower, target))), before)) {
-      await unlink(tmp)
+    if (!sameLower(lowerId(await ctx.lowerFs.lstatOrNull(target)), before)) {
+      await ctx.lowerFs.unlink(tmp)
       return { result: 'changed', reason: 'gv0 changed during publish' }
     }
   }
-  await rename(tmp, fsPath(ctx.lower, target))
+  await ctx.lowerFs.rename(tmp, target)
   return chosen
 }
 
@@ -151,9 +150,9 @@ async function recordPublish(
   bytes: number,
   extra: Partial<PublishRecord> = {},
 ): Promise<Outcome> {
-  const after = lowerId(await lstat(fsPath(ctx.lower, target)))
+  const after = lowerId(await ctx.lowerFs.lstat(target))
   if (conflict) {
-    const base = rec?.x ? rec.L : lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel)))
+    const base = rec?.x ? rec.L : lowerId(await ctx.lowerFs.lstatOrNull(e.rel))
     ctx.state.set(e.rel, record(e, base, { ...extra, x: target, X: after }))
     if (rec?.x !== target) reportConflict(ctx, e, target, rec?.x)
     return { result: 'conflict', bytes, target }
@@ -165,13 +164,13 @@ async function recordPublish(
 const COPY_CHUNK = 1 << 20
 
 /** Creates `tmp` exclusively with the entry's mode, so no extra chmod round trip is needed in the usual case. */
-async function createTemp(tmp: Buffer, mode: number): Promise<FileHandle> {
+async function createTemp(ctx: PublishContext, tmp: Bytes, mode: number): Promise<FileHandle> {
   try {
-    return await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+    return await ctx.lowerFs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    await unlink(tmp) // this process's own leftover (the name carries host and pid)
-    return await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+    await ctx.lowerFs.unlink(tmp) // this process's own leftover (the name carries host and pid)
+    return await ctx.lowerFs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
   }
 }
 
@@ -179,8 +178,8 @@ async function createTemp(tmp: Buffer, mode: number): Promise<FileHandle> {
  * Copies the upper file's bytes into an open temp file. Reads at most `size` + 1 bytes: a file that grew
  * is reported as such (more than `size` copied) instead of being chased while a writer appends.
  */
-async function copyInto(src: Buffer, ino: number, dst: FileHandle, size: number): Promise<number> {
-  const from = await openScannedFile(src, ino)
+async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileHandle, size: number): Promise<number> {
+  const from = await openScannedFile(ctx.upperFs, rel, ino)
   try {
     const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, size + 1))
     let copied = 0
@@ -206,8 +205,8 @@ async function copyInto(src: Buffer, ino: number, dst: FileHandle, size: number)
  */
 export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xattrs | null): Promise<Outcome> {
   const rec = ctx.state.get(e.rel)
-  const herePath = fsPath(ctx.lower, rec?.x ?? e.rel)
-  const here = await lstatOrNull(herePath)
+  const herePath = rec?.x ?? e.rel
+  const here = await ctx.lowerFs.lstatOrNull(herePath)
   if (here?.isFile() && here.size === e.size && sameTime(here.mtimeMs, e.mtimeMs)) {
     // a publish that finished before a crash, or a copy-up that changed nothing but metadata; a name
     // this host has no record of may also hold the other host's file, which is never taken as ours
@@ -225,16 +224,16 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     if (linked) return linked
   }
   const want = e.mode & 0o7777
-  let fh: FileHandle | null = await createTemp(tmp, want)
+  let fh: FileHandle | null = await createTemp(ctx, tmp, want)
   try {
     try {
       // attributes come with the create reply: this fstat is answered from the kernel's cache
       const created = await fh.stat()
-      const copied = await copyInto(fsPath(ctx.upper, e.rel), e.ino, fh, e.size)
+      const copied = await copyInto(ctx, e.rel, e.ino, fh, e.size)
       if (copied !== e.size) {
         await fh.close()
         fh = null
-        await unlink(tmp)
+        await ctx.lowerFs.unlink(tmp)
         return { result: 'changed', reason: 'changed during publish' }
       }
       const chowned = created.uid !== e.uid || created.gid !== e.gid
@@ -252,7 +251,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     placed = await renameIntoPlace(ctx, e, tmp, chosen)
     if ('result' in placed) return placed
   } catch (err) {
-    await unlink(tmp).catch(() => {})
+    await ctx.lowerFs.unlink(tmp).catch(() => {})
     throw err
   }
   return await recordPublish(ctx, e, rec, placed, e.size, xattrFields(undefined, xattrs))
@@ -262,11 +261,11 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
  * gv0 holds the content already: brings owner, mode, user xattrs and ACLs up to date (a change of
  * those alone moves only the upper file's ctime) and records the entry.
  */
-async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Buffer, here: Stats, xattrs: Xattrs | null): Promise<Outcome> {
-  if (here.uid !== e.uid || here.gid !== e.gid) await chown(p, e.uid, e.gid)
-  if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(p, e.mode & 0o7777)
+async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats, xattrs: Xattrs | null): Promise<Outcome> {
+  if (here.uid !== e.uid || here.gid !== e.gid) await ctx.lowerFs.lchown(p, e.uid, e.gid)
+  if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(p, e.mode & 0o7777)
   if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.xh, e.rel, e.mode)
-  const now = lowerId(await lstat(p))
+  const now = lowerId(await ctx.lowerFs.lstat(p))
   const x = rec?.x ? { x: rec.x, X: now } : {}
   ctx.state.set(e.rel, record(e, rec?.x ? rec.L : now, { ...x, ...xattrFields(rec, xattrs) }))
   return { result: 'already' }
@@ -279,22 +278,22 @@ async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishR
  * version has to be replaced, and EEXIST would leave it), and the rename runs the same checks (upper
  * unchanged, gv0 unchanged since the lookup) and intent note as a copy does.
  */
-async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, tmp: Buffer, chosen: Target): Promise<Outcome | null> {
+async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, tmp: Bytes, chosen: Target): Promise<Outcome | null> {
   const twin = await publishedTwin(ctx, e)
   if (!twin) return null
   let placed: Outcome | Target
-  await unlink(tmp).catch(() => {})
-  await link(fsPath(ctx.lower, twin.rel), tmp)
+  await ctx.lowerFs.unlink(tmp).catch(() => {})
+  await ctx.lowerFs.link(twin.rel, tmp)
   try {
     // one inode: the twin's owner and mode are e's unless they changed here since (the twin follows)
-    if (twin.st.uid !== e.uid || twin.st.gid !== e.gid) await chown(tmp, e.uid, e.gid)
-    if ((twin.st.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(tmp, e.mode & 0o7777)
+    if (twin.st.uid !== e.uid || twin.st.gid !== e.gid) await ctx.lowerFs.lchown(tmp, e.uid, e.gid)
+    if ((twin.st.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(tmp, e.mode & 0o7777)
     placed = await renameIntoPlace(ctx, e, tmp, chosen)
     if ('result' in placed) return placed
     // rename(2) onto another name of the same inode does nothing and leaves the temp name
-    if (chosen.before?.i === twin.st.ino) await unlink(tmp).catch(() => {})
+    if (chosen.before?.i === twin.st.ino) await ctx.lowerFs.unlink(tmp).catch(() => {})
   } catch (err) {
-    await unlink(tmp).catch(() => {})
+    await ctx.lowerFs.unlink(tmp).catch(() => {})
     throw err
   }
   const out = await recordPublish(ctx, e, rec, placed, 0)
@@ -313,27 +312,27 @@ async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecor
  * link whose gv0 name changed remotely goes to a conflict name, also when the change lands mid-publish.
  */
 export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promise<Outcome> {
-  const linkTarget = await readlink(fsPath(ctx.upper, e.rel), { encoding: 'buffer' })
+  const linkTarget = await ctx.upperFs.readlink(e.rel)
   const rec = ctx.state.get(e.rel)
-  const herePath = fsPath(ctx.lower, rec?.x ?? e.rel)
-  const here = await lstatOrNull(herePath)
-  if (here?.isSymbolicLink() && (await readlink(herePath, { encoding: 'buffer' })).equals(linkTarget)) {
+  const herePath = rec?.x ?? e.rel
+  const here = await ctx.lowerFs.lstatOrNull(herePath)
+  if (here?.isSymbolicLink() && (await ctx.lowerFs.readlink(herePath)).equals(linkTarget)) {
     ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(here), rec?.x ? { x: rec.x, X: lowerId(here) } : {}))
     return { result: 'already' }
   }
   // without a conflict record, `here` is gv0's entry at the link's own name: no second lookup
   const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here)
   const tmp = tempFor(ctx, chosen.target)
-  await unlink(tmp).catch(() => {})
-  await symlink(linkTarget, tmp)
+  await ctx.lowerFs.unlink(tmp).catch(() => {})
+  await ctx.lowerFs.symlink(linkTarget, tmp)
   let placed: Outcome | Target
   try {
-    await lchown(tmp, e.uid, e.gid)
-    await lutimes(tmp, e.atimeMs / 1000, e.mtimeMs / 1000)
+    await ctx.lowerFs.lchown(tmp, e.uid, e.gid)
+    await ctx.lowerFs.lutimes(tmp, e.atimeMs / 1000, e.mtimeMs / 1000)
     placed = await renameIntoPlace(ctx, e, tmp, chosen)
     if ('result' in placed) return placed
   } catch (err) {
-    await unlink(tmp).catch(() => {})
+    await ctx.lowerFs.unlink(tmp).catch(() => {})
     throw err
   }
   return await recordPublish(ctx, e, rec, placed, 0)
@@ -355,15 +354,15 @@ function reportRecreated(ctx: PublishContext, rel: Bytes): void {
  * host's changes to it stay.
  */
 export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs | null = null): Promise<Outcome> {
-  const path = fsPath(ctx.lower, e.rel)
-  let st = await lstatOrNull(path)
+  const path = e.rel
+  let st = await ctx.lowerFs.lstatOrNull(path)
   const rec = ctx.state.get(e.rel)
   const removedThere = st === null && rec?.k === 'd'
   if (st && !st.isDirectory()) {
     const ref = bornMs(e)
     if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : unseenByUnion(ctx, e, lowerId(st), x)) {
       // keep gv0's newer non-directory under a conflict name, then create the directory
-      const aside = await linkAsConflict(ctx, e.rel, path, (rel) => fsPath(ctx.lower, rel))
+      const aside = await linkAsConflict(ctx, e.rel, path)
       ctx.report({
         time: ctx.now().toISOString(),
         path: fromBytes(e.rel),
@@ -372,26 +371,26 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
         message: `replaced by a directory here but changed in gv0: gv0's version moved to ${fromBytes(baseName(aside))}`,
       })
     } else {
-      await unlink(path)
+      await ctx.lowerFs.unlink(path)
     }
     st = null
   }
   let created = false
   if (!st) {
     try {
-      await mkdir(path, { mode: e.mode & 0o7777 })
+      await ctx.lowerFs.mkdir(path, e.mode & 0o7777)
       created = true
       if (removedThere) reportRecreated(ctx, e.rel)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
-    st = await lstat(path)
+    st = await ctx.lowerFs.lstat(path)
   }
   const push = created ? { owner: true, mode: true } : dirMetaChangedHere(rec, e)
-  if (push.owner && (st.uid !== e.uid || st.gid !== e.gid)) await chown(path, e.uid, e.gid)
-  if (push.mode && (st.mode & 0o7777) !== (e.mode & 0o7777)) await chmod(path, e.mode & 0o7777)
+  if (push.owner && (st.uid !== e.uid || st.gid !== e.gid)) await ctx.lowerFs.lchown(path, e.uid, e.gid)
+  if (push.mode && (st.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(path, e.mode & 0o7777)
   if (created && x && (hasAcl(x) || [...x.keys()].some((n) => n.startsWith('user.')))) {
-    const dir = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+    const dir = await ctx.lowerFs.open(path, constants.O_RDONLY | constants.O_DIRECTORY)
     try {
       await writeUserXattrs(dir.fd, x)
       await writeAcls(ctx, dir.fd, x, e.rel)

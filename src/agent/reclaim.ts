@@ -2,13 +2,12 @@
 // already holds are removed, so the union shows gv0's copy from then on.
 // Crash-safe (contract 1): each batch is marked reclaimed durably before it is unlinked, so an entry
 // missing after a crash at any point is a reclaim, never a local delete to apply to gv0.
-import { readdir, rmdir, unlink } from 'node:fs/promises'
 import { isDone, type Agent } from './agent.ts'
-import { lstatOrNull } from './lower.ts'
 import { isUnionMounted } from './mounts.ts'
 import { openWriters } from './open-files.ts'
 import { materializePendingDeletes } from './pending-deletes.ts'
-import { depthOf, fromBytes, fsPath, parentRel, type Bytes } from './paths.ts'
+import { depthOf, fromBytes, parentRel, type Bytes } from './paths.ts'
+import { SafeTree } from './safe-fs.ts'
 import type { UpperEntry } from './scan.ts'
 import { isOpaque, readXattrs, removeXattr } from './xattrs.ts'
 
@@ -47,7 +46,8 @@ function dirsWithPendingDeletes(agent: Agent): Set<Bytes> {
 }
 
 /** Marks a batch durably, then removes it; a failed removal leaves the entry to be republished as is. */
-async function removeBatch(agent: Agent, batch: UpperEntry[], remove: (e: UpperEntry) => Promise<void>, sum: ReclaimSummary): Promise<void> {
+async function removeBatch(
+  agent: Agent, batch: UpperEntry[], remove: (e: UpperEntry) => Promise<void>, sum: ReclaimSummary): Promise<void> {
   if (batch.length === 0) return
   assertUnmounted(agent)
   agent.state.markReclaimed(batch.map((e) => e.rel))
@@ -84,6 +84,29 @@ export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
     if (l) l.push(e)
     else levels.set(d, [e])
   }
+  const upper = new SafeTree(agent.upper, 'upper', true)
+  const lower = new SafeTree(agent.lower, 'gv0')
+  try {
+    await reclaimLevels(agent, levels, writers, pendingBelow, upper, lower, sum)
+  } finally {
+    upper.close()
+    lower.close()
+  }
+  agent.saveState()
+  await agent.index.fullScan()
+  return sum
+}
+
+/** Reclaims deepest level first: a level's directories only once everything below them is handled. */
+async function reclaimLevels(
+  agent: Agent,
+  levels: Map<number, UpperEntry[]>,
+  writers: { paths: Set<Bytes> },
+  pendingBelow: Set<Bytes>,
+  upper: SafeTree,
+  lower: SafeTree,
+  sum: ReclaimSummary,
+): Promise<void> {
   for (const depth of [...levels.keys()].sort((a, b) => b - a)) {
     const files: UpperEntry[] = []
     const dirs: UpperEntry[] = []
@@ -93,7 +116,7 @@ export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
       else sum.kept++
     }
     for (let i = 0; i < files.length; i += BATCH) {
-      await removeBatch(agent, files.slice(i, i + BATCH), (e) => unlink(fsPath(agent.upper, e.rel)), sum)
+      await removeBatch(agent, files.slice(i, i + BATCH), (e) => upper.unlink(e.rel), sum)
     }
     // a level's directories only after everything below them is gone (or kept)
     const empty: UpperEntry[] = []
@@ -103,10 +126,9 @@ export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
         sum.kept++
         continue
       }
-      const path = fsPath(agent.upper, e.rel)
       try {
-        const left = await readdir(path)
-        const inLower = (await lstatOrNull(fsPath(agent.lower, e.rel)))?.isDirectory() ?? false
+        const left = await upper.readdir(e.rel)
+        const inLower = (await lower.lstatOrNull(e.rel))?.isDirectory() ?? false
         if (left.length === 0 && inLower) {
           empty.push(e)
           continue
@@ -114,7 +136,7 @@ export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
         if (rec.op) {
           // gv0's copy of this directory was already made to match: let it show through again
           assertUnmounted(agent)
-          await removeXattr(path, 'trusted.overlay.opaque')
+          await removeXattr(upper, e.rel, 'trusted.overlay.opaque')
           agent.state.set(e.rel, { ...rec, op: undefined })
           sum.openedOpaque++
         }
@@ -125,14 +147,11 @@ export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
       sum.kept++
     }
     // an opaque dir whose replacement has not reached gv0 yet would let gv0's old contents show through
-    const xs = await readXattrs(empty.map((e) => fsPath(agent.upper, e.rel)))
+    const xs = await readXattrs(upper, empty.map((e) => e.rel))
     const removable = empty.filter((e, i) => agent.state.get(e.rel)?.op || !isOpaque(xs[i]))
     sum.kept += empty.length - removable.length
     for (let i = 0; i < removable.length; i += BATCH) {
-      await removeBatch(agent, removable.slice(i, i + BATCH), (e) => rmdir(fsPath(agent.upper, e.rel)), sum)
+      await removeBatch(agent, removable.slice(i, i + BATCH), (e) => upper.rmdir(e.rel), sum)
     }
   }
-  agent.saveState()
-  await agent.index.fullScan()
-  return sum
 }

@@ -2,8 +2,7 @@
 // Creating the temp there fails with ENOENT or ENOTDIR on every pass; instead, the directory is made
 // again from the upper dir (owner, mode, xattrs), the other host's file is moved to a conflict name,
 // and both are reported: the local entries below reach gv0 under the usual conflict rules.
-import { lstatOrNull } from './lower.ts'
-import { fsPath, joinRel, type Bytes } from './paths.ts'
+import { joinRel, type Bytes } from './paths.ts'
 import { publishDir } from './publish.ts'
 import type { PublishContext } from './publish-context.ts'
 import { entryFromStat } from './scan.ts'
@@ -23,11 +22,11 @@ export async function restoreParents(ctx: PublishContext, rel: Bytes): Promise<b
   let restored = false
   for (const name of parts) {
     dir = joinRel(dir, name)
-    const st = await lstatOrNull(fsPath(ctx.lower, dir))
+    const st = await ctx.lowerFs.lstatOrNull(dir)
     if (st?.isDirectory()) continue
-    const up = await lstatOrNull(fsPath(ctx.upper, dir))
+    const up = await ctx.upperFs.lstatOrNull(dir)
     if (!up?.isDirectory()) return restored
-    const [x] = await readXattrs([fsPath(ctx.upper, dir)])
+    const [x] = await readXattrs(ctx.upperFs, [dir])
     // publishDir reports both: a directory made again, a file of the other host's moved aside
     await publishDir(ctx, entryFromStat(dir, up), x)
     restored = true

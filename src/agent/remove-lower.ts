@@ -1,7 +1,6 @@
 // Deleting in gv0 without losing remote work: entries that changed remotely are kept and reported.
-import { readdir, rmdir, unlink } from 'node:fs/promises'
-import { lowerId, lstatOrNull } from './lower.ts'
-import { fromBytes, fsPath, joinRel, type Bytes } from './paths.ts'
+import { lowerId } from './lower.ts'
+import { fromBytes, joinRel, type Bytes } from './paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { isOwnTemp, isTempName } from './temp-files.ts'
 
@@ -17,8 +16,7 @@ export function reportKept(ctx: PublishContext, rel: Bytes, why: string): void {
 
 /** Removes a lower entry (recursively); returns the relative paths it kept because they changed remotely. */
 export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number, why: string): Promise<Bytes[]> {
-  const path = fsPath(ctx.lower, rel)
-  const st = await lstatOrNull(path)
+  const st = await ctx.lowerFs.lstatOrNull(rel)
   if (!st) return []
   const id = lowerId(st)
   if (id?.k !== 'd' && remoteChanged(ctx, rel, id, refMs)) {
@@ -26,16 +24,16 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
     return [rel]
   }
   if (!st.isDirectory()) {
-    await unlink(path)
+    await ctx.lowerFs.unlink(rel)
     ctx.state.delete(rel)
     return []
   }
   const kept: Bytes[] = []
-  const names = (await readdir(path, { encoding: 'latin1' })) as unknown as Bytes[]
+  const names = await ctx.lowerFs.readdir(rel)
   for (const name of names) {
     if (isTempName(name)) {
       // this host's leftover goes; another host's may be mid-publish and keeps the directory
-      if (isOwnTemp(name, ctx.host)) await unlink(fsPath(ctx.lower, joinRel(rel, name))).catch(() => {})
+      if (isOwnTemp(name, ctx.host)) await ctx.lowerFs.unlink(joinRel(rel, name)).catch(() => {})
       else kept.push(joinRel(rel, name))
       continue
     }
@@ -43,7 +41,7 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
   }
   if (kept.length === 0) {
     try {
-      await rmdir(path)
+      await ctx.lowerFs.rmdir(rel)
       ctx.state.delete(rel)
     } catch (err) {
       // someone created an entry meanwhile: keep the directory

@@ -1,7 +1,10 @@
 // The upper dir as an index of entries, built by a full walk and refreshed one directory at a time.
-import { lstatSync, readdirSync, type Stats } from 'node:fs'
+// The walk goes by directory descriptors (safe-fs.ts): it never follows a symlink, and a tree deeper
+// than PATH_MAX is walked like any other.
+import { closeSync, lstatSync, readdirSync, type Stats } from 'node:fs'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import { fsPath, joinRel, type Bytes } from './paths.ts'
+import { baseName, joinRel, type Bytes } from './paths.ts'
+import { openDirSync, openTreeDirSync, procPath, withCwdAt } from './safe-fs.ts'
 import type { EntryKind } from './state-store.ts'
 
 export interface UpperEntry {
@@ -86,18 +89,35 @@ export class UpperIndex {
       return
     }
     const before = this.children.get(rel) ?? new Set<Bytes>()
-    const names = this.readNames(rel)
-    if (names === null) {
+    const dir = this.openDir(rel)
+    if (dir === null) {
+      this.forget(rel, false)
+      return
+    }
+    let stats: UpperEntry[] | null
+    try {
+      stats = withCwdAt(dir, (at) => {
+        const names = this.readNames(dir, rel)
+        if (names === null) return null
+        const out: UpperEntry[] = []
+        for (const name of names) {
+          const e = this.statEntry(at(name), joinRel(rel, name))
+          if (e) out.push(e)
+        }
+        return out
+      })
+    } finally {
+      closeSync(dir)
+    }
+    if (stats === null) {
       this.forget(rel, false)
       return
     }
     const now = new Set<Bytes>()
-    for (const name of names) {
-      const child = joinRel(rel, name)
+    for (const e of stats) {
+      const child = e.rel
       now.add(child)
       const old = this.entries.get(child)
-      const e = this.statEntry(child)
-      if (!e) continue
       this.entries.set(child, e)
       if (e.kind === 'd' && (!old || old.kind !== 'd' || old.ino !== e.ino)) {
         if (old) this.forget(child, true)
@@ -112,30 +132,73 @@ export class UpperIndex {
     this.children.set(rel, now)
   }
 
+  /** Depth first, holding one descriptor per level of the walk (never more than the tree is deep). */
   private async scanTree(start: Bytes): Promise<void> {
-    const stack: Bytes[] = [start]
+    const first = this.openDir(start)
+    if (first === null) return
+    const stack: { fd: number; dirs: Bytes[] }[] = []
     let work = 0
-    while (stack.length > 0) {
-      const dir = stack.pop() as Bytes
-      const names = this.readNames(dir)
-      if (names === null) continue
+    let nextYield = 4096
+    const enter = (fd: number, dir: Bytes) => {
+      const frame = { fd, dirs: [] as Bytes[] }
+      stack.push(frame)
+      const names = this.readNames(fd, dir)
+      if (names === null) return
       const kids = new Set<Bytes>()
-      for (const name of names) {
-        const rel = joinRel(dir, name)
-        const e = this.statEntry(rel)
-        if (!e) continue
-        kids.add(rel)
-        this.entries.set(rel, e)
-        if (e.kind === 'd') stack.push(rel)
-        if (++work % 4096 === 0) await yieldToLoop()
-      }
+      withCwdAt(fd, (at) => {
+        for (const name of names) {
+          const rel = joinRel(dir, name)
+          const e = this.statEntry(at(name), rel)
+          if (!e) continue
+          kids.add(rel)
+          this.entries.set(rel, e)
+          if (e.kind === 'd') frame.dirs.push(rel)
+          work++
+        }
+      })
       this.children.set(dir, kids)
+    }
+    try {
+      enter(first, start)
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1]
+        const next = top.dirs.pop()
+        if (next === undefined) {
+          closeSync(top.fd)
+          stack.pop()
+          continue
+        }
+        let fd: number
+        try {
+          fd = openDirSync(top.fd, baseName(next), 'upper', next)
+        } catch {
+          continue // gone or replaced since its lstat: the next rescan of its parent sees what it is now
+        }
+        enter(fd, next)
+        if (work >= nextYield) {
+          nextYield = work + 4096
+          await yieldToLoop()
+        }
+      }
+    } finally {
+      for (const f of stack) closeSync(f.fd)
     }
   }
 
-  private readNames(dir: Bytes): Bytes[] | null {
+  /** Descriptor of upper directory `rel`, or null when it is gone or no longer a directory there. */
+  private openDir(rel: Bytes): number | null {
     try {
-      return readdirSync(fsPath(this.root, dir), { encoding: 'latin1' }) as unknown as Bytes[]
+      return openTreeDirSync(this.root, rel, 'upper')
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return null
+      throw err
+    }
+  }
+
+  private readNames(fd: number, dir: Bytes): Bytes[] | null {
+    try {
+      return readdirSync(procPath(fd), { encoding: 'latin1' }) as unknown as Bytes[]
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') return null
@@ -145,9 +208,10 @@ export class UpperIndex {
     }
   }
 
-  private statEntry(rel: Bytes): UpperEntry | null {
+  /** `path` names the entry relative to its open directory (see withCwdAt). */
+  private statEntry(path: Buffer | string, rel: Bytes): UpperEntry | null {
     try {
-      return entryFromStat(rel, lstatSync(fsPath(this.root, rel)))
+      return entryFromStat(rel, lstatSync(path))
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       this.problems.set(rel, `cannot read entry: ${(err as Error).message}`)

@@ -1,7 +1,7 @@
 // Temporary names for atomic publishes, and their cleanup after a crash.
 import { createHash } from 'node:crypto'
-import { readdir, unlink } from 'node:fs/promises'
-import { fsPath, joinRel, type Bytes } from './paths.ts'
+import { joinRel, type Bytes } from './paths.ts'
+import type { SafeTree } from './safe-fs.ts'
 
 export const TEMP_PREFIX = '.gfs-writecache.tmp.'
 
@@ -33,19 +33,19 @@ export function isOwnTemp(name: Bytes, host: string): boolean {
 }
 
 /** Removes this host's temporaries in the given lower dirs (other hosts may be mid-publish). */
-export async function removeStaleTemps(lower: Bytes, dirs: Iterable<Bytes>, host: string): Promise<number> {
+export async function removeStaleTemps(lower: SafeTree, dirs: Iterable<Bytes>, host: string): Promise<number> {
   let removed = 0
   for (const dir of dirs) {
     let names: string[]
     try {
-      names = (await readdir(fsPath(lower, dir), { encoding: 'latin1' })) as unknown as string[]
+      names = await lower.readdir(dir)
     } catch {
       continue
     }
     for (const name of names) {
       if (!isOwnTemp(name, host)) continue
       try {
-        await unlink(fsPath(lower, joinRel(dir, name)))
+        await lower.unlink(joinRel(dir, name))
         removed++
       } catch {
         // gone already

@@ -2,7 +2,9 @@
 // swapped for a FIFO between scan and open would block a plain open (and the whole pass) forever;
 // a device or socket must never be read as a file's content.
 import { constants } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import type { Bytes } from './paths.ts'
+import type { SafeTree } from './safe-fs.ts'
 
 /** Thrown when the name no longer holds the scanned regular file; the entry is retried after a rescan. */
 export class NotScannedFileError extends Error {
@@ -28,9 +30,9 @@ function kindName(mode: number): string {
   }
 }
 
-/** Opens `path` without blocking and without following a symlink, and checks it is still inode `ino`, a regular file. */
-export async function openScannedFile(path: Buffer, ino: number): Promise<FileHandle> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+/** Opens `rel` without blocking and without following a symlink, and checks it is still inode `ino`, a regular file. */
+export async function openScannedFile(tree: SafeTree, rel: Bytes, ino: number): Promise<FileHandle> {
+  const fh = await tree.open(rel, constants.O_RDONLY | constants.O_NONBLOCK)
   try {
     const st = await fh.stat()
     if (!st.isFile() || st.ino !== ino) throw new NotScannedFileError(`no longer the scanned file: now ${kindName(st.mode)}`)

@@ -1,8 +1,7 @@
 // Whiteouts in upper are deletes in gv0 (flush contract 4), unless gv0 changed meanwhile (6).
 // When the delete happened is the agent's own lower bound (observations.ts), never the whiteout's ctime:
 // all whiteouts share one inode, and each later delete anywhere moves that ctime.
-import { lowerId, lstatOrNull } from './lower.ts'
-import { fsPath } from './paths.ts'
+import { lowerId } from './lower.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower, reportKept } from './remove-lower.ts'
 import type { UpperEntry } from './scan.ts'
@@ -10,7 +9,7 @@ import type { UpperEntry } from './scan.ts'
 /** Applies a whiteout; the record notes it so the whiteout is reclaimed offline later. */
 export async function applyWhiteout(ctx: PublishContext, e: UpperEntry, deletedAfterMs: number): Promise<'deleted' | 'kept' | 'absent'> {
   const rec = ctx.state.get(e.rel)
-  const st = await lstatOrNull(fsPath(ctx.lower, e.rel))
+  const st = await ctx.lowerFs.lstatOrNull(e.rel)
   const done = (L: ReturnType<typeof lowerId>) =>
     ctx.state.set(e.rel, { k: 'w', i: e.ino, s: 0, m: e.mtimeMs, c: e.ctimeMs, L, t: Date.now() })
   if (!st) {
@@ -24,6 +23,6 @@ export async function applyWhiteout(ctx: PublishContext, e: UpperEntry, deletedA
     return 'kept'
   }
   const kept = await removeLower(ctx, e.rel, deletedAfterMs, 'deleted here')
-  done(kept.length > 0 ? lowerId(await lstatOrNull(fsPath(ctx.lower, e.rel))) : null)
+  done(kept.length > 0 ? lowerId(await ctx.lowerFs.lstatOrNull(e.rel)) : null)
   return kept.length > 0 ? 'kept' : 'deleted'
 }

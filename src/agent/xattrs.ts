@@ -2,12 +2,13 @@
 // the agent takes no native dependencies. Files are handed over as inherited descriptors
 // (/proc/self/fd/N), so no name is ever encoded into an argument or a shell.
 import { spawn } from 'node:child_process'
-import { closeSync, constants, openSync } from 'node:fs'
+import { closeSync, constants } from 'node:fs'
+import type { Bytes } from './paths.ts'
+import type { SafeTree } from './safe-fs.ts'
 
 export type Xattrs = Map<string, Buffer>
 
 const BATCH = 200
-const O_NOFOLLOW = constants.O_NOFOLLOW
 const O_NONBLOCK = constants.O_NONBLOCK
 
 function run(cmd: string, args: string[], fds: number[], input?: string): Promise<{ code: number; out: string; err: string }> {
@@ -64,16 +65,16 @@ export async function readXattrsOfFds(fds: number[]): Promise<Xattrs[]> {
   return result
 }
 
-/** Reads xattrs of paths (files and directories, never following symlinks). */
-export async function readXattrs(paths: Buffer[]): Promise<(Xattrs | null)[]> {
-  const out: (Xattrs | null)[] = paths.map(() => null)
-  for (let start = 0; start < paths.length; start += BATCH) {
+/** Reads xattrs of entries of a tree (files and directories, never following a symlink in their paths). */
+export async function readXattrs(tree: SafeTree, rels: Bytes[]): Promise<(Xattrs | null)[]> {
+  const out: (Xattrs | null)[] = rels.map(() => null)
+  for (let start = 0; start < rels.length; start += BATCH) {
     const fds: number[] = []
     const idx: number[] = []
     try {
-      for (let i = start; i < Math.min(paths.length, start + BATCH); i++) {
+      for (let i = start; i < Math.min(rels.length, start + BATCH); i++) {
         try {
-          fds.push(openSync(paths[i], constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK))
+          fds.push(await tree.openFd(rels[i], constants.O_RDONLY | O_NONBLOCK))
           idx.push(i)
         } catch {
           // vanished or not openable: treated as "no xattrs known"
@@ -112,9 +113,9 @@ export async function writeUserXattrs(fd: number, attrs: Xattrs): Promise<void> 
   await setXattrs(fd, attrs, (name) => name.startsWith('user.'))
 }
 
-/** Removes one xattr from a path (used offline to clear trusted.overlay.opaque). */
-export async function removeXattr(path: Buffer, name: string): Promise<void> {
-  const fd = openSync(path, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+/** Removes one xattr from an entry of a tree (used offline to clear trusted.overlay.opaque). */
+export async function removeXattr(tree: SafeTree, rel: Bytes, name: string): Promise<void> {
+  const fd = await tree.openFd(rel, constants.O_RDONLY | O_NONBLOCK)
   try {
     const r = await run('setfattr', ['-x', name, '/proc/self/fd/3'], [fd])
     if (r.code !== 0 && !/No such attribute/.test(r.err)) throw new Error(`setfattr -x ${name} failed: ${r.err.trim()}`)

@@ -189,7 +189,12 @@ test('gv0 read-only or unmounted: writes pile up in the cache, nothing lands in 
   t.true(await until(() => existsSync(join(brick, 'during-ro')), 5000), 'drained after gv0 came back')
 
   // gv0's mount disappears (FUSE client died): the agent must not write into the bare directory
-  const um = spawnSync('umount', [sb.lower], { encoding: 'utf8' })
+  // a pass still finishing holds directory handles on gv0 for a moment: umount answers EBUSY until it ends
+  let um = spawnSync('umount', [sb.lower], { encoding: 'utf8' })
+  for (let i = 0; i < 40 && um.status !== 0 && /busy/.test(um.stderr); i++) {
+    await sleep(50)
+    um = spawnSync('umount', [sb.lower], { encoding: 'utf8' })
+  }
   t.is(um.status, 0, um.stderr)
   writeFileSync(join(sb.union, 'during-down'), 'waits for the mount')
   t.true(await until(async () => (await d.agent.status()).lower.problem !== null, 5000))
