@@ -1,5 +1,5 @@
 // Hostile entries never wedge the agent: a file swapped for a FIFO mid-pass, an unpublishable entry
-// under `flush --wait`, an entry the walk cannot read.
+// under `flush --wait`, a tree deeper than PATH_MAX.
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs'
@@ -78,13 +78,18 @@ test('flush --wait ends as soon as only entries that cannot be published remain,
   t.is(text(join(sb.lower, 'locked/cannot.txt')), 'gv0 refuses this directory')
 })
 
-test('an entry the walk cannot read fails nothing: status, flush and prepare work and the rest is published', async (t) => {
+test('a tree deeper than PATH_MAX fails nothing: status, flush and prepare work and the rest is published', async (t) => {
   const sb = await sandbox(t, { settleSeconds: 0.05 })
   writeFileSync(join(sb.union, 'fine.txt'), 'published')
   // a tree deeper than PATH_MAX, made directly in upper (relative paths: no single call sees it whole)
   const name = 'd'.repeat(250)
   execFileSync('python3', ['-c', `import os\nos.chdir('${sb.upper}')\nos.mkdir('deep')\nos.chdir('deep')\nfor i in range(18):\n  os.mkdir('${name}')\n  os.chdir('${name}')\nopen('f', 'w').write('bottom')\n`])
-  t.teardown(() => execFileSync('python3', ['-c', `import shutil\nshutil.rmtree('${sb.upper}/deep', ignore_errors=True)`]))
+  // rmtree walks by descriptors: it removes what no single path can name (upper's tree and gv0's copy)
+  const rmDeep = (root: string) => execFileSync('python3', ['-c', `import shutil\nshutil.rmtree('${root}/deep', ignore_errors=True)`])
+  t.teardown(() => {
+    rmDeep(sb.upper)
+    rmDeep(sb.lower)
+  })
   await sleep(100)
   const s = await cli(['status', '--json', '--config', sb.configFile])
   t.is(s.code, 0, s.stderr)
