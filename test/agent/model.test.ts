@@ -1,0 +1,37 @@
+// Model-based randomized test of the flush agent on local overlays: random operations through the
+// union and by the other host in gv0, agent SIGKILLs (also inside evict and prepare), then a drain;
+// the final gv0 must hold what the model says the contract promises.
+//   GFS_SEED=123     runs that seed        GFS_SEEDS=20   runs 20 random seeds
+//   GFS_OPS='[...]'  runs a printed sequence (with GFS_SEED for its label)
+//   GFS_MIX='hostile=0,reboot=3'  changes operation weights (0 disables a kind)
+//   GFS_LENGTH=60    operations per sequence
+import test from 'ava'
+import { describe, generate, parseMix, type Op } from './model/generate.ts'
+import { LocalWorld } from './model/local-world.ts'
+import { report, runSequence } from './model/runner.ts'
+
+/** Seeds CI runs (the default). */
+const CI_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
+const LENGTH = Number(process.env.GFS_LENGTH ?? 50)
+const mix = parseMix(process.env.GFS_MIX)
+
+function seeds(): number[] {
+  if (process.env.GFS_SEED) return [Number(process.env.GFS_SEED)]
+  if (process.env.GFS_SEEDS) return Array.from({ length: Number(process.env.GFS_SEEDS) }, () => Math.floor(Math.random() * 2 ** 31))
+  return CI_SEEDS
+}
+
+for (const seed of seeds()) {
+  test.serial(`model: seed ${seed}`, async (t) => {
+    t.timeout(90_000)
+    const ops: Op[] = process.env.GFS_OPS ? JSON.parse(process.env.GFS_OPS) : generate(seed, LENGTH, mix)
+    const world = await LocalWorld.create((l) => t.log(l), 0.1)
+    t.teardown(() => world.dispose())
+    const r = await runSequence(world, ops)
+    if (r.violations.length) {
+      t.log(report(seed, r, ops))
+      t.log(['agent output (last lines):', ...world.recentOutput()].join('\n'))
+    }
+    t.deepEqual(r.violations, [], `seed ${seed} (${ops.length} operations: ${ops.slice(0, 3).map(describe).join(', ')}, ...)`)
+  })
+}
