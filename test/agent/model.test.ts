@@ -4,9 +4,10 @@
 //   GFS_SEED=123     runs that seed        GFS_SEEDS=20   runs 20 random seeds
 //   GFS_OPS='[...]'  runs a printed sequence (with GFS_SEED for its label)
 //   GFS_MIX='hostile=0,reboot=3'  changes operation weights (0 disables a kind)
+//   GFS_KILLS='none,delay'         the ways evict and prepare may be killed (reclaim: at an unlink in upper)
 //   GFS_LENGTH=60    operations per sequence
 import test from 'ava'
-import { describe, generate, parseMix, type Op } from './model/generate.ts'
+import { describe, generate, parseKills, parseMix, type Op } from './model/generate.ts'
 import { LocalWorld } from './model/local-world.ts'
 import { report, runSequence } from './model/runner.ts'
 
@@ -14,6 +15,7 @@ import { report, runSequence } from './model/runner.ts'
 const CI_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
 const LENGTH = Number(process.env.GFS_LENGTH ?? 50)
 const mix = parseMix(process.env.GFS_MIX)
+const kills = parseKills(process.env.GFS_KILLS)
 
 function seeds(): number[] {
   if (process.env.GFS_SEED) return [Number(process.env.GFS_SEED)]
@@ -24,7 +26,7 @@ function seeds(): number[] {
 for (const seed of seeds()) {
   test.serial(`model: seed ${seed}`, async (t) => {
     t.timeout(90_000)
-    const ops: Op[] = process.env.GFS_OPS ? JSON.parse(process.env.GFS_OPS) : generate(seed, LENGTH, mix)
+    const ops: Op[] = process.env.GFS_OPS ? JSON.parse(process.env.GFS_OPS) : generate(seed, LENGTH, mix, kills)
     const world = await LocalWorld.create((l) => t.log(l), 0.1)
     t.teardown(() => world.dispose())
     const r = await runSequence(world, ops)

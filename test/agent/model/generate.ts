@@ -62,7 +62,18 @@ export function prng(seed: number): () => number {
   }
 }
 
-export function generate(seed: number, length: number, mix: Mix = FULL_MIX): Op[] {
+export type KillHow = Kill['how']
+export const ALL_KILLS: KillHow[] = ['none', 'delay', 'reclaim']
+
+/** Parses "none,delay" (GFS_KILLS): the ways evict, offline evict and prepare may be ended. */
+export function parseKills(text: string | undefined): KillHow[] {
+  if (!text) return ALL_KILLS
+  const kills = text.split(',').map((s) => s.trim()) as KillHow[]
+  for (const k of kills) if (!ALL_KILLS.includes(k)) throw new Error(`GFS_KILLS: unknown ${JSON.stringify(k)}`)
+  return kills
+}
+
+export function generate(seed: number, length: number, mix: Mix = FULL_MIX, kills: KillHow[] = ALL_KILLS): Op[] {
   const rnd = prng(seed)
   const int = (n: number) => Math.floor(rnd() * n)
   const pick = <T>(xs: T[]): T => xs[int(xs.length)]
@@ -71,10 +82,13 @@ export function generate(seed: number, length: number, mix: Mix = FULL_MIX): Op[
   const filePath = () => (rnd() < 0.85 ? pick(FILES) : pick(DIRS))
   const dirPath = () => (rnd() < 0.85 ? pick(DIRS) : pick(FILES))
   const kill = (): Kill => {
+    // drawn the same way whatever is allowed, so a seed's other operations do not move
     const r = rnd()
-    if (r < 0.2) return { how: 'none' }
-    if (r < 0.55) return { how: 'delay', ms: 40 + int(260) }
-    return { how: 'reclaim', skip: int(4) }
+    const ms = 40 + int(260)
+    const skip = int(4)
+    const how = r < 0.2 ? 'none' : r < 0.55 ? 'delay' : 'reclaim'
+    const allowed = kills.includes(how) ? how : kills.includes('delay') ? 'delay' : 'none'
+    return allowed === 'none' ? { how: 'none' } : allowed === 'delay' ? { how: 'delay', ms } : { how: 'reclaim', skip }
   }
   const ops: Op[] = []
   for (let n = 0; n < length; n++) {

@@ -1,7 +1,7 @@
 // Shrinks a failing sequence: drops chunks of operations while the run still violates the contract
 // (each candidate is tried twice, since the agent's timing varies).
 //   node --import tsx test/agent/model/minimise.ts SEED [LENGTH]   (GFS_MIX as for the test)
-import { describe, generate, parseMix, type Op } from './generate.ts'
+import { describe, generate, parseKills, parseMix, type Op } from './generate.ts'
 import { LocalWorld } from './local-world.ts'
 import { runSequence } from './runner.ts'
 
@@ -46,7 +46,7 @@ export async function minimise(ops: Op[], log: (l: string) => void): Promise<{ o
 
 if (process.argv[1]?.endsWith('minimise.ts')) {
   const seed = Number(process.argv[2])
-  const ops = process.env.GFS_OPS ? (JSON.parse(process.env.GFS_OPS) as Op[]) : generate(seed, Number(process.argv[3] ?? 50), parseMix(process.env.GFS_MIX))
+  const ops = process.env.GFS_OPS ? (JSON.parse(process.env.GFS_OPS) as Op[]) : generate(seed, Number(process.argv[3] ?? 50), parseMix(process.env.GFS_MIX), parseKills(process.env.GFS_KILLS))
   const r = await minimise(ops, (l) => console.error(l))
   console.log(`seed ${seed}, minimal sequence (${r.ops.length} operations):`)
   for (const op of r.ops) console.log(`  ${describe(op)}`)

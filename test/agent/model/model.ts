@@ -86,9 +86,18 @@ export class Model {
     this.hostile.add(p)
   }
 
-  /** Changed by both sides at some point: conflict copies are allowed, the name may hold any known version. */
+  private touchedAtOrBelow(p: string, side: Side): boolean {
+    return NAMESPACE.some((q) => (q === p || q.startsWith(p + '/')) && this.touched.get(q)?.has(side))
+  }
+
+  /**
+   * Changed by both sides at some point (a change below a name counts for it: a directory replaced here
+   * while the other host wrote inside it is a conflict too): conflict copies are allowed there, and the
+   * name may hold any version either side wrote, as long as every required one is kept somewhere.
+   */
   contested(p: string): boolean {
-    return this.touched.get(p)?.size === 2
+    const t = this.touched.get(p)
+    return (!!t?.has('local') && this.touchedAtOrBelow(p, 'remote')) || (!!t?.has('remote') && this.touchedAtOrBelow(p, 'local'))
   }
 
   /** The name or one of its parents was made a symlink to outside the volume by the other host. */
