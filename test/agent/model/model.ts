@@ -82,6 +82,12 @@ export class Model {
     }
   }
 
+  /** An operation that changed a name's inode but nothing the model compares (a hard link's copy-up and link count). */
+  touch(side: Side, p: string): void {
+    if (!this.touched.has(p)) this.touched.set(p, new Set())
+    this.touched.get(p)?.add(side)
+  }
+
   markHostile(p: string): void {
     this.hostile.add(p)
   }

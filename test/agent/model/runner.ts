@@ -40,6 +40,9 @@ async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise
   const { before, after, done } = await world.step(side === 'local' ? 'union' : 'gv0', op)
   const changed = model.apply(side, before, after)
   if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
+  // an op that changed nothing the model compares still copied the entry up (a link's source, a chmod
+  // to the same mode), perhaps from a stale view of gv0: the agent may rightly publish it again
+  if (done) for (const p of 'q' in op ? [op.p, op.q] : [op.p]) model.touch(side, p)
   if (op.k === 'hostile' && done) model.markHostile(op.p)
   return done ? (changed.length ? `changed ${changed.join(' ')}` : 'no change') : 'skipped'
 }
