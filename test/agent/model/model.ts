@@ -61,8 +61,9 @@ export class Model {
       this.required.get(p)?.delete(stateKey(b))
       this.note(p, a)
       this.last.set(p, a)
-      if (!this.touched.has(p)) this.touched.set(p, new Set())
-      this.touched.get(p)?.add(side)
+      this.touch(side, p)
+      // whatever a side puts at a name needs its parents as directories: a change of theirs is a conflict
+      if (a.t !== 'absent') for (const up of ancestors(p)) this.touch(side, up)
     }
     return changed
   }
