@@ -13,10 +13,11 @@
 //   symlinks planted in gv0   GFS_MIX=hostile=0
 //   no-clobber publish, delete timing, remote parents gone: rcreate/rdelete/rmkdir with create/delete/rmtree
 //   metadata after the first publish: GFS_MIX=setfattr=0,chmod=0
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { describe, generate, parseKills, parseMix, type Op } from './model/generate.ts'
 import { LocalWorld } from './model/local-world.ts'
 import { report, runSequence } from './model/runner.ts'
+import { SEQUENCES } from './model/sequences.ts'
 
 /** Seeds CI runs (the default): five to fifteen seconds each. */
 const CI_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
@@ -30,17 +31,22 @@ function seeds(): number[] {
   return CI_SEEDS
 }
 
+async function check(t: ExecutionContext, seed: number | string, ops: Op[]): Promise<void> {
+  t.timeout(90_000)
+  const world = await LocalWorld.create((l) => t.log(l), 0.1)
+  t.teardown(() => world.dispose())
+  const r = await runSequence(world, ops)
+  if (r.violations.length) {
+    t.log(report(seed, r, ops))
+    t.log(['agent output (last lines):', ...world.recentOutput()].join('\n'))
+  }
+  t.deepEqual(r.violations, [], `${typeof seed === "number" ? `seed ${seed}` : seed} (${ops.length} operations: ${ops.slice(0, 3).map(describe).join(', ')}, ...)`)
+}
+
 for (const seed of seeds()) {
-  test.serial(`model: seed ${seed}`, async (t) => {
-    t.timeout(90_000)
-    const ops: Op[] = process.env.GFS_OPS ? JSON.parse(process.env.GFS_OPS) : generate(seed, LENGTH, mix, kills)
-    const world = await LocalWorld.create((l) => t.log(l), 0.1)
-    t.teardown(() => world.dispose())
-    const r = await runSequence(world, ops)
-    if (r.violations.length) {
-      t.log(report(seed, r, ops))
-      t.log(['agent output (last lines):', ...world.recentOutput()].join('\n'))
-    }
-    t.deepEqual(r.violations, [], `seed ${seed} (${ops.length} operations: ${ops.slice(0, 3).map(describe).join(', ')}, ...)`)
-  })
+  test.serial(`model: seed ${seed}`, (t) => check(t, seed, process.env.GFS_OPS ? JSON.parse(process.env.GFS_OPS) : generate(seed, LENGTH, mix, kills)))
+}
+
+if (!process.env.GFS_SEED && !process.env.GFS_SEEDS) {
+  for (const [name, ops] of Object.entries(SEQUENCES)) test.serial(`model, found sequence: ${name}`, (t) => check(t, name, ops))
 }
