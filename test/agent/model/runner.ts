@@ -89,7 +89,7 @@ export async function runSequence(world: World, ops: Op[]): Promise<RunResult> {
 /** A failure report: the seed, the violations, the sequence as run, and the model's view of each name. */
 export function report(seed: number | string, r: RunResult, ops: Op[]): string {
   return [
-    `${typeof seed === "number" ? `seed ${seed}` : seed}: ${r.violations.length} violation(s)`,
+    `${typeof seed === 'number' ? `seed ${seed}` : seed}: ${r.violations.length} violation(s)`,
     ...r.violations.map((v) => `  ! ${v}`),
     'operations:',
     ...r.trace.map((l) => `  ${l}`),
