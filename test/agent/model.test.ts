@@ -5,7 +5,7 @@
 //   GFS_OPS='[...]'  runs a printed sequence (with GFS_SEED for its label)
 //   GFS_MIX='hostile=0,reboot=3'  changes operation weights (0 disables a kind)
 //   GFS_KILLS='none,delay'         the ways evict and prepare may be killed (reclaim: at an unlink in upper)
-//   GFS_LENGTH=60    operations per sequence
+//   GFS_LENGTH=60    operations per sequence   GFS_TRACE=1  prints the sequence and the model also when it passes
 // A failing sequence shrinks with: node --import tsx test/agent/model/minimise.ts SEED (same variables).
 //
 // What exercises which kind of failure, to switch one off while its fix is pending:
@@ -36,7 +36,7 @@ async function check(t: ExecutionContext, seed: number | string, ops: Op[]): Pro
   const world = await LocalWorld.create((l) => t.log(l), 0.1)
   t.teardown(() => world.dispose())
   const r = await runSequence(world, ops)
-  if (r.violations.length) {
+  if (r.violations.length || process.env.GFS_TRACE) {
     t.log(report(seed, r, ops))
     t.log(['agent output (last lines):', ...world.recentOutput()].join('\n'))
   }

@@ -1,7 +1,7 @@
 // The model test's world on this machine: a plain directory as gv0, a real overlay as hydra's union,
 // and the bundled agent as child processes that are SIGKILLed at chosen points.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import { parseConfig, type AgentConfig } from '../../../src/agent/config.ts'
 import { isMountPoint, overlayOptions } from '../../../src/agent/mounts.ts'
@@ -109,7 +109,7 @@ export class LocalWorld implements World {
       const pid = this.daemon.child.pid
       await until(() => {
         try {
-          return /^State:\s+T/m.test(execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }))
+          return /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))
         } catch {
           return true
         }
