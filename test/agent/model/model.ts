@@ -132,7 +132,7 @@ export class Model {
         continue
       }
       byLogical.set(p, [...(byLogical.get(p) ?? []), [rel, s]])
-      if (isConflictName(rel) && !this.contested(p)) v.push(`conflict copy of a name only one side changed: ${rel} (${show(s)})`)
+      if (isConflictName(rel) && !this.contested(p) && !ancestors(p).some((a) => this.contested(a))) v.push(`conflict copy of a name only one side changed: ${rel} (${show(s)})`)
       if ((s.t === 'f' || s.t === 'l') && !this.known.get(p)?.has(stateKey(s))) {
         v.push(`gv0 ${rel} holds a version of ${p} no side ever wrote: ${show(s)}`)
       }
