@@ -130,6 +130,8 @@ export type FsOp =
   | { k: 'rename' | 'link'; p: string; q: string; n: number }
   | { k: 'rcreate' | 'rmodify' | 'rdelete' | 'rmkdir'; p: string; n: number; inPlace?: boolean }
   | { k: 'hostile'; p: string; n: number; outside: string }
+  /** the other host appends to a conflict copy of `p` (the first, if there is one) */
+  | { k: 'rconflict'; p: string; n: number }
 
 const FILE_MODES = [0o644, 0o600, 0o640, 0o755]
 const DIR_MODES = [0o755, 0o750, 0o700, 0o775]
@@ -253,8 +255,33 @@ export interface Step {
   done: boolean
 }
 
+const CONFLICT_TAG = /\.conflict-[A-Za-z0-9._-]+?-\d{8}T\d{6}Z/
+
+/** The first conflict copy of `rel` in its directory, as a path relative to `root`. */
+function conflictCopyOf(root: string, rel: string): string | null {
+  const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : ''
+  if (!parentsAreDirs(root, rel)) return null
+  let names: string[]
+  try {
+    names = readdirSync(join(root, dir)).sort()
+  } catch {
+    return null
+  }
+  const base = rel.slice(rel.lastIndexOf('/') + 1)
+  const hit = names.find((n) => CONFLICT_TAG.test(n) && n.replace(CONFLICT_TAG, '') === base)
+  return hit === undefined ? null : dir ? `${dir}/${hit}` : hit
+}
+
 /** One side's operation with what that side saw at the affected names just before and right after. */
 export function step(root: string, op: FsOp, namespace: string[]): Step {
+  if (op.k === 'rconflict') {
+    // a conflict copy holds a version of its name: what it held and holds is reported for the name
+    const copy = conflictCopyOf(root, op.p)
+    if (copy === null || !lstatOrNull(join(root, copy))?.isFile()) return { before: {}, after: {}, done: false }
+    const before = observe(root, [copy])[copy]
+    appendFileSync(join(root, copy), `R${op.n}\n`)
+    return { before: { [op.p]: before }, after: { [op.p]: observe(root, [copy])[copy] }, done: true }
+  }
   const names = affected(root, op, namespace)
   const before = observe(root, names)
   const done = perform(root, op)

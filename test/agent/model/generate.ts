@@ -30,12 +30,12 @@ export const NAMESPACE = [...DIRS, ...FILES].sort()
 export type Mix = Record<OpKind, number>
 
 export const LOCAL_KINDS: OpKind[] = ['create', 'append', 'truncate', 'rename', 'delete', 'mkdir', 'rmdir', 'rmtree', 'symlink', 'link', 'chmod', 'setfattr']
-export const REMOTE_KINDS: OpKind[] = ['rcreate', 'rmodify', 'rdelete', 'rmkdir', 'hostile']
+export const REMOTE_KINDS: OpKind[] = ['rcreate', 'rmodify', 'rdelete', 'rmkdir', 'hostile', 'rconflict']
 export const AGENT_KINDS: OpKind[] = ['sleep', 'kill', 'evict', 'offlineEvict', 'reboot']
 
 export const FULL_MIX: Mix = {
   create: 10, append: 8, truncate: 3, rename: 4, delete: 4, mkdir: 5, rmdir: 2, rmtree: 2, symlink: 2, link: 2, chmod: 3, setfattr: 2,
-  rcreate: 5, rmodify: 5, rdelete: 3, rmkdir: 2, hostile: 1,
+  rcreate: 5, rmodify: 5, rdelete: 3, rmkdir: 2, hostile: 1, rconflict: 3,
   sleep: 10, kill: 2, evict: 2, offlineEvict: 1, reboot: 1,
 }
 
@@ -122,6 +122,9 @@ export function generate(seed: number, length: number, mix: Mix = FULL_MIX, kill
         break
       case 'setfattr':
         ops.push({ k: kind, p: pick(FILES), n, v: int(2) })
+        break
+      case 'rconflict':
+        ops.push({ k: kind, p: pick(FILES), n })
         break
       case 'rmodify':
         ops.push({ k: kind, p: pick(FILES), n, inPlace: rnd() < 0.5 })

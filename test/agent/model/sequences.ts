@@ -48,6 +48,16 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'rcreate', p: 'a', n: 4 },
     { k: 'create', p: 'a/c/x.txt', n: 5 },
   ],
+  // the other host edited the conflict copy; this host's next version went over it
+  'a conflict copy edited remotely is overwritten by the next local version': [
+    { k: 'create', p: 'x.txt', n: 1 },
+    { k: 'sleep', ms: 300, n: 2 },
+    { k: 'rmodify', p: 'x.txt', n: 3, inPlace: true },
+    { k: 'append', p: 'x.txt', n: 4 },
+    { k: 'sleep', ms: 300, n: 5 },
+    { k: 'rconflict', p: 'x.txt', n: 6 },
+    { k: 'append', p: 'x.txt', n: 7 },
+  ],
   // a user xattr set on a file gv0 already holds never reaches gv0 (same size and mtime: metadata only)
   'a user xattr set after the first publish is lost': [{ k: 'setfattr', p: 'a/c/z.sh', n: 1, v: 1 }],
 }
