@@ -9,8 +9,8 @@ import { report, runSequence } from '../agent/model/runner.ts'
 import { lab, onHost, requireRoot } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
-const SEEDS = process.env.GFS_SEED ? [Number(process.env.GFS_SEED)] : [11, 12]
-const LENGTH = Number(process.env.GFS_LENGTH ?? 36)
+const SEEDS = process.env.GFS_SEED ? [Number(process.env.GFS_SEED)] : [14, 15]
+const LENGTH = Number(process.env.GFS_LENGTH ?? 50)
 // no offline evict or power cut here: the lab kills the running agent and its evict, by time
 const mix = parseMix(process.env.GFS_MIX, { ...FULL_MIX, offlineEvict: 0, reboot: 0, sleep: 6 })
 const CONFIG = '/etc/gfs-writecache/config.json'
@@ -39,7 +39,7 @@ for (const seed of SEEDS) {
     const world = await LabWorld.create(`model-${seed}-${Date.now()}`, (l) => t.log(l))
     t.teardown(() => world.dispose())
     const r = await runSequence(world, ops)
-    if (r.violations.length) t.log(report(seed, r, ops))
+    if (r.violations.length || process.env.GFS_TRACE) t.log(report(seed, r, ops))
     t.deepEqual(r.violations, [], `seed ${seed}`)
   })
 }
