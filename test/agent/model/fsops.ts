@@ -237,9 +237,15 @@ export function perform(root: string, op: FsOp): boolean {
   return false
 }
 
-/** The names an operation can change: its own, everything below it, and the other names of its inode. */
+const RECURSIVE = new Set(['rmtree', 'rdelete', 'hostile'])
+
+/**
+ * The names an operation can change: its own, everything below it for a recursive delete, and the other
+ * names of its inode. Only these are compared: the union's view of other names may change by itself
+ * (a stale dentry dropped), and that is nobody's operation.
+ */
 export function affected(root: string, op: FsOp, namespace: string[]): string[] {
-  const names = new Set([op.p, ...namespace.filter((q) => q.startsWith(op.p + '/'))])
+  const names = new Set([op.p, ...(RECURSIVE.has(op.k) ? namespace.filter((q) => q.startsWith(op.p + '/')) : [])])
   if ('q' in op) names.add(op.q)
   const inodes = linkedInodes(root, namespace)
   for (const p of [...names]) {
@@ -284,8 +290,11 @@ export function step(root: string, op: FsOp, namespace: string[]): Step {
   }
   const names = affected(root, op, namespace)
   const before = observe(root, names)
-  const done = perform(root, op)
-  return { before, after: observe(root, names), done }
+  let done = perform(root, op)
+  const after = observe(root, names)
+  // a recursive delete that failed half way still removed what it removed
+  if (!done && RECURSIVE.has(op.k)) done = names.some((n) => stateKey(before[n]) !== stateKey(after[n]))
+  return { before, after, done }
 }
 
 /** The request the lab sends to a host on stdin: `node fsops.mjs` prints the JSON answer. */

@@ -1,6 +1,6 @@
 // Runs an operation sequence against a world (local overlays or the lab) and asks the model what the
 // final gv0 must look like.
-import type { FsOp, State, Step } from './fsops.ts'
+import { stateKey, type FsOp, type State, type Step } from './fsops.ts'
 import { describe, LOCAL_KINDS, NAMESPACE, REMOTE_KINDS, type AgentOp, type Op } from './generate.ts'
 import { Model, type Side } from './model.ts'
 
@@ -34,17 +34,21 @@ export interface RunResult {
   model: Model
 }
 
+const show = (s: State | undefined) => (s ? stateKey(s).replace(/\n/g, '\\n') : 'absent')
+
 const under = (p: string) => NAMESPACE.filter((q) => q.startsWith(p + '/'))
 
 async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise<string> {
   const { before, after, done } = await world.step(side === 'local' ? 'union' : 'gv0', op)
-  const changed = model.apply(side, before, after)
+  // an operation that did not happen changed nothing, whatever a second look at a stale view says
+  const changed = done ? model.apply(side, before, after) : []
   if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
   // an op that changed nothing the model compares still copied the entry up (a link's source, a chmod
   // to the same mode), perhaps from a stale view of gv0: the agent may rightly publish it again
   if (done) for (const p of 'q' in op ? [op.p, op.q] : [op.p]) model.touch(side, p)
   if (op.k === 'hostile' && done) model.markHostile(op.p)
-  return done ? (changed.length ? `changed ${changed.join(' ')}` : 'no change') : 'skipped'
+  const what = changed.map((p) => `${p} ${show(before[p])} -> ${show(after[p])}`).join(', ')
+  return done ? (changed.length ? `changed ${what}` : 'no change') : 'skipped'
 }
 
 /** Runs `ops`, drains, and returns the contract violations found (empty: the run conforms). */
