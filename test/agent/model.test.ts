@@ -2,7 +2,7 @@
 // union and by the other host in gv0, agent SIGKILLs (also inside evict and prepare), then a drain;
 // the final gv0 must hold what the model says the contract promises.
 //   GFS_SEED=123     runs that seed        GFS_SEEDS=20   runs 20 random seeds
-//   GFS_OPS='[...]'  runs a printed sequence (with GFS_SEED for its label)
+//   GFS_OPS='[...]'  runs a printed sequence (GFS_SEED, if set, labels it)
 //   GFS_MIX='hostile=0,reboot=3'  changes operation weights (0 disables a kind)
 //   GFS_KILLS='none,delay'         the ways evict and prepare may be killed (reclaim: at an unlink in upper)
 //   GFS_LENGTH=60    operations per sequence   GFS_TRACE=1  prints the sequence and the model also when it passes
@@ -43,10 +43,11 @@ async function check(t: ExecutionContext, seed: number | string, ops: Op[]): Pro
   t.deepEqual(r.violations, [], `${ops.length} operations: ${ops.slice(0, 3).map(describe).join(', ')}, ...`)
 }
 
-for (const seed of seeds()) {
-  test.serial(`model: seed ${seed}`, (t) => check(t, seed, process.env.GFS_OPS ? JSON.parse(process.env.GFS_OPS) : generate(seed, LENGTH, mix, kills)))
-}
+if (process.env.GFS_OPS) {
+  const label = process.env.GFS_SEED ? Number(process.env.GFS_SEED) : 'the given sequence'
+  test.serial(`model: ${label}`, (t) => check(t, label, JSON.parse(process.env.GFS_OPS as string) as Op[]))
+} else for (const seed of seeds()) test.serial(`model: seed ${seed}`, (t) => check(t, seed, generate(seed, LENGTH, mix, kills)))
 
-if (!process.env.GFS_SEED && !process.env.GFS_SEEDS) {
+if (!process.env.GFS_SEED && !process.env.GFS_SEEDS && !process.env.GFS_OPS) {
   for (const [name, ops] of Object.entries(SEQUENCES)) test.serial(`model, found sequence: ${name}`, (t) => check(t, name, ops))
 }
