@@ -8,13 +8,14 @@
 //   GFS_LENGTH=60    operations per sequence   GFS_TRACE=1  prints the sequence and the model also when it passes
 // A failing sequence shrinks with: node --import tsx test/agent/model/minimise.ts SEED (same variables).
 //
-// What exercises which kind of failure, to switch one off while its fix is pending:
-//   crash-safe reclaim        GFS_KILLS=none,delay (kills at an unlink in upper land inside reclaim)
-//   symlinks planted in gv0   GFS_MIX=hostile=0
-//   no-clobber publish, delete timing, remote parents gone: rcreate/rdelete/rmkdir with create/delete/rmtree
-//   metadata after the first publish: GFS_MIX=setfattr=0,chmod=0
+// What exercises which kind of failure, to switch one off while its fix is pending (here in CI_MIX and
+// CI_KILLS, or per run with the variables; a seed's sequence depends on the mix):
+//   crash-safe reclaim        kills 'reclaim' (at an unlink in upper: inside reclaim)
+//   symlinks planted in gv0   hostile
+//   no-clobber publish, delete timing, remote parents gone: rcreate, rmodify, rdelete with create, delete, rmtree
+//   conflict copies edited remotely: rconflict        metadata after the first publish: setfattr, chmod
 import test, { type ExecutionContext } from 'ava'
-import { describe, generate, parseKills, parseMix, type Op } from './model/generate.ts'
+import { ALL_KILLS, describe, FULL_MIX, generate, parseKills, parseMix, type KillHow, type Mix, type Op } from './model/generate.ts'
 import { LocalWorld } from './model/local-world.ts'
 import { report, runSequence } from './model/runner.ts'
 import { SEQUENCES } from './model/sequences.ts'
@@ -22,8 +23,11 @@ import { SEQUENCES } from './model/sequences.ts'
 /** Seeds CI runs (the default): five to fifteen seconds each. */
 const CI_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
 const LENGTH = Number(process.env.GFS_LENGTH ?? 50)
-const mix = parseMix(process.env.GFS_MIX)
-const kills = parseKills(process.env.GFS_KILLS)
+/** The operation mix and kill modes CI uses: everything on. */
+const CI_MIX: Partial<Mix> = {}
+const CI_KILLS: KillHow[] = ALL_KILLS
+const mix = parseMix(process.env.GFS_MIX, { ...FULL_MIX, ...CI_MIX })
+const kills = process.env.GFS_KILLS ? parseKills(process.env.GFS_KILLS) : CI_KILLS
 
 function seeds(): number[] {
   if (process.env.GFS_SEED) return [Number(process.env.GFS_SEED)]
