@@ -1,0 +1,301 @@
+// The model test's world on this machine: a plain directory as gv0, a real overlay as hydra's union,
+// and the bundled agent as child processes that are SIGKILLed at chosen points.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { join } from 'node:path'
+import { parseConfig, type AgentConfig } from '../../../src/agent/config.ts'
+import { isMountPoint, overlayOptions } from '../../../src/agent/mounts.ts'
+import { agentBundle, forceUmount, sleep, until } from '../helpers.ts'
+import { observe, step, walk, type FsOp, type State, type Step } from './fsops.ts'
+import { NAMESPACE, type AgentOp, type Kill } from './generate.ts'
+import type { View, World } from './runner.ts'
+
+const TEMP_MINE = '.gfs-writecache.tmp.hydra.'
+
+interface Proc {
+  child: ChildProcess
+  exited: Promise<number | string>
+  killedByUs: boolean
+}
+
+export class LocalWorld implements World {
+  readonly dir: string
+  readonly cfg: AgentConfig
+  readonly configFile: string
+  readonly outside: string
+  private daemon: Proc | null = null
+  private paused = false
+  private readonly output: string[] = []
+  private readonly seen: string[] = []
+
+  constructor(
+    private readonly bundle: string,
+    readonly log: (line: string) => void,
+    settleSeconds: number,
+  ) {
+    this.dir = mkdtempSync('/tmp/gfswc-model-')
+    const p = (n: string) => join(this.dir, n)
+    for (const d of ['lower', 'upper', 'work', 'union', 'state', 'outside/keys']) mkdirSync(p(d), { recursive: true })
+    this.outside = p('outside')
+    // what a symlink planted in gv0 points at: root's files the agent must never touch
+    writeFileSync(p('outside/secret'), 'root only\n', { mode: 0o600 })
+    writeFileSync(p('outside/x.txt'), 'outside x\n')
+    writeFileSync(p('outside/keys/y'), 'outside y\n')
+    chmodSync(p('outside/keys'), 0o700)
+    // gv0 as the other host left it before this run
+    mkdirSync(p('lower/a/c'), { recursive: true })
+    writeFileSync(p('lower/a/x.txt'), 'B0\n')
+    writeFileSync(p('lower/y'), 'B1\n')
+    writeFileSync(p('lower/a/c/z.sh'), 'B2\n')
+    this.cfg = parseConfig({
+      host: 'hydra',
+      upper: p('upper'),
+      work: p('work'),
+      lower: p('lower'),
+      union: p('union'),
+      stateDir: p('state'),
+      settleSeconds,
+      scanIntervalSeconds: 1,
+      dentryDropSeconds: 0,
+      highWatermarkPercent: 99.9,
+      lowWatermarkPercent: 90,
+      metricsFile: p('metrics/gfs-writecache.prom'),
+      socket: p('run/agent.sock'),
+      requireLowerMount: false,
+      retryMaxSeconds: 1,
+      dropCachesFile: p('drop_caches'),
+    })
+    this.configFile = p('config.json')
+    writeFileSync(this.configFile, JSON.stringify(this.cfg))
+    this.mount()
+  }
+
+  static async create(log: (line: string) => void, settleSeconds = 0.1): Promise<LocalWorld> {
+    const w = new LocalWorld(await agentBundle(), log, settleSeconds)
+    await w.startDaemon()
+    return w
+  }
+
+  private root(view: View): string {
+    return view === 'union' ? this.cfg.union : view === 'gv0' ? this.cfg.lower : this.cfg.upper
+  }
+
+  private mount(): void {
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(this.cfg), this.cfg.union])
+  }
+
+  private mounted(): boolean {
+    return isMountPoint(this.cfg.union)
+  }
+
+  async observe(view: View, rels: string[]): Promise<Record<string, State>> {
+    return observe(this.root(view), rels)
+  }
+
+  async walk(view: View): Promise<Record<string, State>> {
+    return walk(this.root(view))
+  }
+
+  async step(view: View, op: FsOp): Promise<Step> {
+    if (view === 'union' && !this.mounted()) return { before: {}, after: {}, done: false }
+    return step(this.root(view), op, NAMESPACE)
+  }
+
+  async pauseAgent(): Promise<void> {
+    if (this.daemon && !this.paused) {
+      this.daemon.child.kill('SIGSTOP')
+      this.paused = true
+      // SIGSTOP is asynchronous: wait until the kernel reports the process stopped
+      const pid = this.daemon.child.pid
+      await until(() => {
+        try {
+          return /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))
+        } catch {
+          return true
+        }
+      }, 1000, 1)
+    }
+  }
+
+  async resumeAgent(): Promise<void> {
+    if (this.daemon && this.paused) this.daemon.child.kill('SIGCONT')
+    this.paused = false
+  }
+
+  async tempsInGv0(): Promise<number> {
+    return Object.keys(walk(this.cfg.lower)).filter((rel) => rel.slice(rel.lastIndexOf('/') + 1).startsWith(TEMP_MINE)).length
+  }
+
+  private spawnAgent(args: string[], tag: string): Proc {
+    const child = spawn(process.execPath, [this.bundle, ...args, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const keep = (b: Buffer) => {
+      for (const line of b.toString().split('\n')) if (line) this.output.push(`[${tag} ${child.pid}] ${line}`)
+      if (this.output.length > 400) this.output.splice(0, this.output.length - 400)
+    }
+    child.stdout?.on('data', keep)
+    child.stderr?.on('data', keep)
+    const proc: Proc = {
+      child,
+      killedByUs: false,
+      exited: new Promise((r) => child.once('exit', (code, signal) => r(code ?? signal ?? -1))),
+    }
+    return proc
+  }
+
+  private async startDaemon(): Promise<void> {
+    if (this.daemon) return
+    // a killed daemon leaves its socket: wait for the new one, not the old file
+    rmSync(this.cfg.socket, { force: true })
+    const d = this.spawnAgent(['run'], 'daemon')
+    this.daemon = d
+    void d.exited.then((code) => {
+      if (!d.killedByUs) this.seen.push(`the daemon exited by itself (${code})`)
+      if (this.daemon === d) this.daemon = null
+    })
+    await until(() => existsSync(this.cfg.socket) || this.daemon !== d, 10_000, 10)
+  }
+
+  private async killDaemon(): Promise<void> {
+    const d = this.daemon
+    if (!d) return
+    d.killedByUs = true
+    d.child.kill('SIGKILL')
+    await d.exited
+    this.daemon = null
+    this.paused = false
+  }
+
+  /** Every directory in upper, so an unlink anywhere there (reclaim) is seen. */
+  private upperDirs(): string[] {
+    const out = [this.cfg.upper]
+    for (const [rel, s] of Object.entries(walk(this.cfg.upper))) if (s.t === 'd') out.push(join(this.cfg.upper, rel))
+    return out
+  }
+
+  /**
+   * Runs a CLI command and ends it (and `alsoKill`) as `kill` says: after a delay, or right after its
+   * Nth removal of an upper entry, which only reclaim does while the union is unmounted.
+   */
+  private async runKilled(args: string[], kill: Kill, alsoKill: Proc | null): Promise<string> {
+    const watchers: FSWatcher[] = []
+    let fired = false
+    const victims: Proc[] = []
+    const fire = () => {
+      if (fired) return
+      fired = true
+      for (const v of victims) {
+        v.killedByUs = true
+        v.child.kill('SIGKILL')
+      }
+    }
+    if (kill.how === 'reclaim') {
+      let seen = 0
+      for (const d of this.upperDirs()) {
+        try {
+          watchers.push(watch(d, (event) => {
+            if (event === 'rename' && seen++ >= kill.skip) fire()
+          }))
+        } catch {
+          // vanished meanwhile
+        }
+      }
+    }
+    const cli = this.spawnAgent(args, args[0])
+    victims.push(cli)
+    if (alsoKill) victims.push(alsoKill)
+    const timer = kill.how === 'delay' ? setTimeout(fire, kill.ms) : null
+    const code = await cli.exited
+    if (timer) clearTimeout(timer)
+    for (const w of watchers) w.close()
+    if (fired && alsoKill) {
+      await alsoKill.exited
+      if (this.daemon === alsoKill) this.daemon = null
+      this.paused = false
+    }
+    return fired ? 'killed' : `exit ${code}`
+  }
+
+  /** What systemd does after a crash or reboot: prepare and mount a union that is not mounted, start the daemon. */
+  private async recover(): Promise<void> {
+    if (!this.mounted()) {
+      await this.killDaemon()
+      const r = await this.runKilled(['prepare'], { how: 'none' }, null)
+      if (r !== 'exit 0') this.seen.push(`prepare after a crash: ${r}: ${this.output.slice(-3).join(' | ')}`)
+      this.mount()
+    }
+    await this.startDaemon()
+  }
+
+  async agent(op: AgentOp): Promise<void> {
+    switch (op.k) {
+      case 'sleep':
+        await sleep(op.ms)
+        return
+      case 'kill':
+        await this.killDaemon()
+        await sleep(op.ms)
+        break
+      case 'evict':
+        await this.startDaemon()
+        this.log(`evict: ${await this.runKilled(['evict'], op.kill, this.daemon)}`)
+        break
+      case 'offlineEvict':
+        await this.killDaemon()
+        this.log(`offline evict: ${await this.runKilled(['evict'], op.kill, null)}`)
+        break
+      case 'reboot':
+        await this.killDaemon()
+        forceUmount(this.cfg.union)
+        this.log(`prepare: ${await this.runKilled(['prepare'], op.kill, null)}`)
+        break
+    }
+    await this.recover()
+  }
+
+  async drain(): Promise<string[]> {
+    const problems: string[] = []
+    await this.recover()
+    const step = async (args: string[]) => {
+      const r = await this.runKilled(args, { how: 'none' }, null)
+      if (r !== 'exit 0') problems.push(`${args.slice(0, 2).join(' ')} failed (${r}): ${this.output.slice(-4).join(' | ')}`)
+    }
+    await step(['flush', '--wait', '--timeout', '8'])
+    await step(['evict'])
+    if (!this.mounted()) problems.push('the union is not mounted after the evict')
+    await step(['flush', '--wait', '--timeout', '8'])
+    const d = this.daemon
+    if (d) {
+      d.killedByUs = true
+      d.child.kill('SIGTERM')
+      await d.exited
+      this.daemon = null
+    }
+    return problems
+  }
+
+  problems(): string[] {
+    return [...this.seen]
+  }
+
+  async outsideFingerprint(): Promise<string> {
+    const owners = Object.keys(walk(this.outside)).map((rel) => {
+      const st = lstatSync(join(this.outside, rel))
+      return `${rel}:${st.uid}:${st.gid}:${st.ino}`
+    })
+    return JSON.stringify([walk(this.outside), owners])
+  }
+
+  /** The agent's recent output, for failure reports. */
+  recentOutput(): string[] {
+    return this.output.slice(-60)
+  }
+
+  async dispose(): Promise<void> {
+    if (this.daemon) {
+      this.daemon.child.kill('SIGCONT')
+      await this.killDaemon()
+    }
+    forceUmount(this.cfg.union)
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}

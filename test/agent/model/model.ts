@@ -1,0 +1,181 @@
+// The model: which versions of each name the flush contract promises to keep, learnt from what each side
+// saw before and after its own operations, and the oracle that holds the final gv0 against it.
+//
+// A version (content, mode, user xattrs; or a symlink's target) is required once a side writes it, and
+// stops being required only when a side replaces it while seeing it (its op's "before" was that version).
+// So a local write based on the remote version replaces it; two writes that did not see each other are
+// both required, and the contract only says where: one at the name, the other at a conflict name of it
+// (any order, any stamp). Names only one side ever changed must hold exactly that side's last state.
+import { stateKey, type State } from './fsops.ts'
+import { NAMESPACE } from './generate.ts'
+
+export type Side = 'local' | 'remote'
+
+const TEMP_PREFIX = '.gfs-writecache.tmp.'
+const CONFLICT_TAG = /\.conflict-[A-Za-z0-9._-]+?-\d{8}T\d{6}Z/g
+
+/** The name a gv0 entry stands for: every conflict tag removed from every component. */
+export function logicalPath(rel: string): string {
+  return rel.split('/').map((c) => c.replace(CONFLICT_TAG, '')).join('/')
+}
+
+const isConflictName = (rel: string) => new RegExp(CONFLICT_TAG.source).test(rel.slice(rel.lastIndexOf('/') + 1))
+
+const ancestors = (rel: string) => rel.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))
+
+const show = (s: State | undefined) => (s ? stateKey(s).replace(/\n/g, '\\n') : 'absent')
+
+export class Model {
+  private readonly known = new Map<string, Set<string>>()
+  private readonly required = new Map<string, Map<string, State>>()
+  private readonly last = new Map<string, State>()
+  private readonly touched = new Map<string, Set<Side>>()
+  readonly hostile = new Set<string>()
+
+  /** gv0 before anything ran: its versions are required like any other until a side replaces them. */
+  constructor(baseline: Record<string, State>) {
+    for (const p of NAMESPACE) {
+      const s = baseline[p] ?? { t: 'absent' }
+      this.last.set(p, s)
+      this.note(p, s)
+    }
+  }
+
+  private note(p: string, s: State): void {
+    if (s.t !== 'f' && s.t !== 'l') return
+    const k = stateKey(s)
+    if (!this.known.has(p)) this.known.set(p, new Set())
+    this.known.get(p)?.add(k)
+    if (!this.required.has(p)) this.required.set(p, new Map())
+    this.required.get(p)?.set(k, s)
+  }
+
+  /** One side's operation: what it saw at the affected names just before, and what was there right after. */
+  apply(side: Side, before: Record<string, State>, after: Record<string, State>): string[] {
+    const changed: string[] = []
+    for (const p of Object.keys(after)) {
+      const b = before[p] ?? { t: 'absent' }
+      const a = after[p]
+      if (stateKey(a) === stateKey(b)) continue
+      changed.push(p)
+      this.required.get(p)?.delete(stateKey(b))
+      this.note(p, a)
+      this.last.set(p, a)
+      this.touch(side, p)
+      // whatever a side puts at a name needs its parents as directories: a change of theirs is a conflict
+      if (a.t !== 'absent') for (const up of ancestors(p)) this.touch(side, up)
+    }
+    return changed
+  }
+
+  /**
+   * A local `rm -r`: it removes what the directory listing showed, and overlayfs lists gv0's entries
+   * of a merged directory even when a stale lookup says they are gone. Everything below counts as seen.
+   */
+  removedTree(names: string[]): void {
+    for (const p of names) {
+      const req = this.required.get(p)
+      if (!req?.size) continue
+      req.clear()
+      this.last.set(p, { t: 'absent' })
+      if (!this.touched.has(p)) this.touched.set(p, new Set())
+      this.touched.get(p)?.add('local')
+    }
+  }
+
+  /** An operation that changed a name's inode but nothing the model compares (a hard link's copy-up and link count). */
+  touch(side: Side, p: string): void {
+    if (!this.touched.has(p)) this.touched.set(p, new Set())
+    this.touched.get(p)?.add(side)
+  }
+
+  markHostile(p: string): void {
+    this.hostile.add(p)
+  }
+
+  private touchedAtOrBelow(p: string, side: Side): boolean {
+    return NAMESPACE.some((q) => (q === p || q.startsWith(p + '/')) && this.touched.get(q)?.has(side))
+  }
+
+  /**
+   * Changed by both sides at some point (a change below a name counts for it: a directory replaced here
+   * while the other host wrote inside it is a conflict too): conflict copies are allowed there, and the
+   * name may hold any version either side wrote, as long as every required one is kept somewhere.
+   */
+  contested(p: string): boolean {
+    const t = this.touched.get(p)
+    return (!!t?.has('local') && this.touchedAtOrBelow(p, 'remote')) || (!!t?.has('remote') && this.touchedAtOrBelow(p, 'local'))
+  }
+
+  /** The name or one of its parents was made a symlink to outside the volume by the other host. */
+  behindHostile(p: string): boolean {
+    return this.hostile.has(p) || ancestors(p).some((a) => this.hostile.has(a))
+  }
+
+  /**
+   * The oracle. `gv0`, `union` and `upper` are full walks after the drain. Entries the agent may not
+   * publish (below a hostile symlink) may stay in upper instead of gv0, and are left out of the union
+   * comparison; everything else must hold exactly.
+   */
+  check(gv0: Record<string, State>, union: Record<string, State>, upper: Record<string, State>): string[] {
+    const v: string[] = []
+    const byLogical = new Map<string, [string, State][]>()
+    for (const [rel, s] of Object.entries(gv0)) {
+      const base = rel.slice(rel.lastIndexOf('/') + 1)
+      if (base.startsWith(TEMP_PREFIX)) {
+        v.push(`temporary left in gv0: ${rel}`)
+        continue
+      }
+      const p = logicalPath(rel)
+      if (!NAMESPACE.includes(p)) {
+        v.push(`unexpected entry in gv0: ${rel} (${show(s)})`)
+        continue
+      }
+      byLogical.set(p, [...(byLogical.get(p) ?? []), [rel, s]])
+      if (isConflictName(rel) && !this.contested(p) && !ancestors(p).some((a) => this.contested(a))) v.push(`conflict copy of a name only one side changed: ${rel} (${show(s)})`)
+      if ((s.t === 'f' || s.t === 'l') && !this.known.get(p)?.has(stateKey(s))) {
+        v.push(`gv0 ${rel} holds a version of ${p} no side ever wrote: ${show(s)}`)
+      }
+      if (s.t === 'other') v.push(`gv0 ${rel} is neither file, directory nor symlink`)
+    }
+    const contestedAbove = (p: string) => ancestors(p).some((a) => this.contested(a))
+    for (const p of NAMESPACE) {
+      const inUpper = (s: State) => this.behindHostile(p) && stateKey(upper[p] ?? { t: 'absent' }) === stateKey(s)
+      const found = (s: State) => (byLogical.get(p) ?? []).some(([, g]) => stateKey(g) === stateKey(s)) || inUpper(s)
+      if (this.contested(p)) {
+        for (const s of this.required.get(p)?.values() ?? []) {
+          if (!found(s)) v.push(`lost: ${p} ${show(s)} (changed on both sides; gv0 has ${this.describeAt(byLogical, p)})`)
+        }
+        continue
+      }
+      const want = this.last.get(p) ?? { t: 'absent' }
+      const got = gv0[p] ?? { t: 'absent' }
+      if (stateKey(got) === stateKey(want) || inUpper(want)) continue
+      if (contestedAbove(p) && (want.t === 'absent' || found(want))) continue
+      const who = [...(this.touched.get(p) ?? ['nobody'])].join('')
+      v.push(`${p}: gv0 has ${show(got)}, expected ${show(want)} (changed only by ${who})`)
+    }
+    for (const rel of new Set([...Object.keys(union), ...Object.keys(gv0)])) {
+      const p = logicalPath(rel)
+      if (this.behindHostile(p) || ancestors(p).some((a) => this.behindHostile(a))) continue
+      const u = union[rel] ?? { t: 'absent' }
+      const g = gv0[rel] ?? { t: 'absent' }
+      if (stateKey(u) !== stateKey(g)) v.push(`union and gv0 differ after the drain at ${rel}: union ${show(u)}, gv0 ${show(g)}`)
+    }
+    return v
+  }
+
+  private describeAt(byLogical: Map<string, [string, State][]>, p: string): string {
+    const at = byLogical.get(p) ?? []
+    return at.length ? at.map(([rel, s]) => `${rel}=${show(s)}`).join(', ') : 'nothing'
+  }
+
+  /** What the model holds per name, for failure reports. */
+  summary(): string[] {
+    return NAMESPACE.map((p) => {
+      const req = [...(this.required.get(p)?.values() ?? [])].map(show)
+      const who = [...(this.touched.get(p) ?? [])].join('+') || '-'
+      return `${p} [${who}${this.behindHostile(p) ? ', hostile' : ''}] last=${show(this.last.get(p))} required={${req.join(' | ')}}`
+    })
+  }
+}

@@ -1,0 +1,104 @@
+// Runs an operation sequence against a world (local overlays or the lab) and asks the model what the
+// final gv0 must look like.
+import { stateKey, type FsOp, type State, type Step } from './fsops.ts'
+import { describe, LOCAL_KINDS, NAMESPACE, REMOTE_KINDS, type AgentOp, type Op } from './generate.ts'
+import { Model, type Side } from './model.ts'
+
+export type View = 'union' | 'gv0' | 'upper'
+
+/** What the runner needs from a place where hydra's union, its agent and gv0 live. */
+export interface World {
+  observe(view: View, rels: string[]): Promise<Record<string, State>>
+  walk(view: View): Promise<Record<string, State>>
+  /** performs `op` in `view`, observing the names it can change just before and right after */
+  step(view: View, op: FsOp): Promise<Step>
+  /** stops the agent where it is (SIGSTOP) while the other host acts, so each remote op sees one gv0 */
+  pauseAgent(): Promise<void>
+  resumeAgent(): Promise<void>
+  /** this host's temporaries in gv0 right now (a publish between its check and its rename) */
+  tempsInGv0(): Promise<number>
+  agent(op: AgentOp): Promise<void>
+  /** flush --wait, evict, flush --wait; the problems it met (exit codes, daemon deaths) */
+  drain(): Promise<string[]>
+  /** the agent's own problems seen during the run (e.g. a daemon that died by itself) */
+  problems(): string[]
+  /** a fingerprint of the directory outside the volume the hostile symlinks point to */
+  outsideFingerprint(): Promise<string>
+  readonly outside: string
+  log(line: string): void
+}
+
+export interface RunResult {
+  violations: string[]
+  trace: string[]
+  model: Model
+}
+
+const show = (s: State | undefined) => (s ? stateKey(s).replace(/\n/g, '\\n') : 'absent')
+
+const under = (p: string) => NAMESPACE.filter((q) => q.startsWith(p + '/'))
+
+async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise<string> {
+  const { before, after, done } = await world.step(side === 'local' ? 'union' : 'gv0', op)
+  // an operation that did not happen changed nothing, whatever a second look at a stale view says
+  const changed = done ? model.apply(side, before, after) : []
+  if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
+  // an op that changed nothing the model compares still copied the entry up (a link's source, a chmod
+  // to the same mode), perhaps from a stale view of gv0: the agent may rightly publish it again
+  if (done) for (const p of 'q' in op ? [op.p, op.q] : [op.p]) model.touch(side, p)
+  if (op.k === 'hostile' && done) model.markHostile(op.p)
+  const what = changed.map((p) => `${p} ${show(before[p])} -> ${show(after[p])}`).join(', ')
+  return done ? (changed.length ? `changed ${what}` : 'no change') : 'skipped'
+}
+
+/** Runs `ops`, drains, and returns the contract violations found (empty: the run conforms). */
+export async function runSequence(world: World, ops: Op[]): Promise<RunResult> {
+  const model = new Model(await world.observe('gv0', NAMESPACE))
+  const outsideBefore = await world.outsideFingerprint()
+  const trace: string[] = []
+  for (const op of ops) {
+    let what: string
+    if (LOCAL_KINDS.includes(op.k)) what = await sideOp(world, model, 'local', op as FsOp)
+    else if (REMOTE_KINDS.includes(op.k)) {
+      await world.pauseAgent()
+      try {
+        // a publish caught between its last check and its rename is the one race no agent can close
+        for (let i = 0; i < 40 && (await world.tempsInGv0()) > 0; i++) {
+          await world.resumeAgent()
+          await new Promise((r) => setTimeout(r, 5))
+          await world.pauseAgent()
+        }
+        const fsop = op.k === 'hostile' ? { ...op, outside: world.outside } : op
+        what = await sideOp(world, model, 'remote', fsop as FsOp)
+      } finally {
+        await world.resumeAgent()
+      }
+    } else {
+      await world.agent(op as AgentOp)
+      what = 'done'
+    }
+    trace.push(`${describe(op)}: ${what}`)
+  }
+  const violations = [...(await world.drain()), ...world.problems()]
+  if (violations.length && model.hostile.size) {
+    // an entry below a symlink to outside may be refused and reported: flush then names it and fails
+    for (let i = violations.length - 1; i >= 0; i--) if (/^flush --wait/.test(violations[i])) violations.splice(i, 1)
+  }
+  const [gv0, union, upper] = [await world.walk('gv0'), await world.walk('union'), await world.walk('upper')]
+  violations.push(...model.check(gv0, union, upper))
+  if ((await world.outsideFingerprint()) !== outsideBefore) violations.push(`the directory outside the volume (${world.outside}) changed`)
+  return { violations, trace, model }
+}
+
+/** A failure report: the seed, the violations, the sequence as run, and the model's view of each name. */
+export function report(seed: number | string, r: RunResult, ops: Op[]): string {
+  return [
+    `${typeof seed === 'number' ? `seed ${seed}` : seed}: ${r.violations.length} violation(s)`,
+    ...r.violations.map((v) => `  ! ${v}`),
+    'operations:',
+    ...r.trace.map((l) => `  ${l}`),
+    'model:',
+    ...r.model.summary().map((l) => `  ${l}`),
+    `replay: GFS_SEED=${seed}, or GFS_OPS='${JSON.stringify(ops)}'`,
+  ].join('\n')
+}

@@ -1,0 +1,63 @@
+// Shortest sequences the model test found against the agent as first written (minimise.ts), one per kind
+// of contract violation. Each runs as its own test, so a fix shows up by name.
+import type { Op } from './generate.ts'
+
+export const SEQUENCES: Record<string, Op[]> = {
+  // reclaim unlinked published entries and was killed before saving that: the next start took them for
+  // local deletes and removed the directory from gv0, the other host's files in it included
+  'a kill inside reclaim deletes published and remote files from gv0': [
+    { k: 'create', p: 'a/c/x.txt', n: 1 },
+    { k: 'evict', kill: { how: 'reclaim', skip: 2 }, n: 2 },
+  ],
+  // gv0's a/ became a symlink to a directory outside the volume: the next publish went through it
+  'a directory replaced by a symlink in gv0 sends a publish outside the volume': [
+    { k: 'create', p: 'a/x.txt', n: 1 },
+    { k: 'sleep', ms: 300, n: 2 },
+    { k: 'hostile', p: 'a', n: 3 },
+    { k: 'append', p: 'a/x.txt', n: 4 },
+  ],
+  // the union had looked a/y up while missing; the other host created it; a local create went over it
+  'a create behind a stale negative dentry overwrites the remote file': [
+    { k: 'create', p: 'a/c/x.txt', n: 1 },
+    { k: 'rcreate', p: 'a/y', n: 2 },
+    { k: 'create', p: 'a/y', n: 3 },
+  ],
+  // the same through a stale positive dentry: the union still showed the replaced version
+  'a write behind a stale positive dentry overwrites the remote replacement': [
+    { k: 'create', p: 'a/c/x.txt', n: 1 },
+    { k: 'rcreate', p: 'a/c/z.sh', n: 2 },
+    { k: 'truncate', p: 'a/c/z.sh', n: 3 },
+  ],
+  // a/c removed here, then the other host created a/c/y; a later delete moved every whiteout's ctime
+  'a file created remotely after the local delete of its directory is deleted': [
+    { k: 'rmtree', p: 'a/c', n: 1 },
+    { k: 'rcreate', p: 'a/c/y', n: 2 },
+    { k: 'delete', p: 'y', n: 3 },
+  ],
+  // y copied up by a chmod, appended to on the other host, deleted here: the remote append is gone
+  'a local delete discards a remote change made after the local copy-up': [
+    { k: 'chmod', p: 'y', n: 1, v: 3 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: true },
+    { k: 'delete', p: 'y', n: 3 },
+  ],
+  // the other host replaced directory a with a file: every publish below it fails with ENOTDIR, forever
+  'a parent made a file remotely stalls the publishes below it': [
+    { k: 'create', p: 'a/c/y', n: 1 },
+    { k: 'sleep', ms: 300, n: 2 },
+    { k: 'rdelete', p: 'a', n: 3 },
+    { k: 'rcreate', p: 'a', n: 4 },
+    { k: 'create', p: 'a/c/x.txt', n: 5 },
+  ],
+  // the other host edited the conflict copy; this host's next version went over it
+  'a conflict copy edited remotely is overwritten by the next local version': [
+    { k: 'create', p: 'x.txt', n: 1 },
+    { k: 'sleep', ms: 300, n: 2 },
+    { k: 'rmodify', p: 'x.txt', n: 3, inPlace: true },
+    { k: 'append', p: 'x.txt', n: 4 },
+    { k: 'sleep', ms: 300, n: 5 },
+    { k: 'rconflict', p: 'x.txt', n: 6 },
+    { k: 'append', p: 'x.txt', n: 7 },
+  ],
+  // a user xattr set on a file gv0 already holds never reaches gv0 (same size and mtime: metadata only)
+  'a user xattr set after the first publish is lost': [{ k: 'setfattr', p: 'a/c/z.sh', n: 1, v: 1 }],
+}
