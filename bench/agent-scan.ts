@@ -1,8 +1,8 @@
 // Child process of the agent benchmark: opens an Agent on a prepared overlay (the full scan of the upper
 // dir) and reports the scan time and this process's peak memory. Usage: agent-scan.ts DIR (with DIR/{upper,...}).
 import { join } from 'node:path'
-import { Agent } from '../src/agent/agent.ts'
-import { parseConfig } from '../src/agent/config.ts'
+import { Agent } from '../src/agent/core/agent.ts'
+import { parseConfig } from '../src/agent/service/config.ts'
 
 const dir = process.argv[2]
 if (!dir) throw new Error('usage: agent-scan.ts DIR')

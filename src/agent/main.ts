@@ -1,5 +1,5 @@
 // Bundle entry: the installed /usr/local/bin/gfs-writecache runs this.
-import { main } from './cli.ts'
+import { main } from './service/cli.ts'
 
 main(process.argv.slice(2)).then(
   (code) => {

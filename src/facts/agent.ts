@@ -1,5 +1,5 @@
 // The flush agent's own report, from `gfs-writecache status --json` on the host.
-import type { StatusReport } from '../agent/status.ts'
+import type { StatusReport } from '../agent/service/status.ts'
 import { sh } from '../engine/command.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'

@@ -1,11 +1,11 @@
-// Our own variables: their YAML names, defaults (from src/agent/defaults.ts) and the check of each written value.
+// Our own variables: their YAML names, defaults (from src/agent/service/defaults.ts) and the check of each written value.
 import { isScalar } from 'yaml'
 import type { Node } from 'yaml'
 import type { FlushSettings, HostRole, Settings } from './types.ts'
 import { describe, mapEntries, type MapEntry, type Origin, type YamlSource } from './yaml-source.ts'
 import { normalizeRemotePath } from './paths.ts'
 import { didYouMean } from './suggest.ts'
-import { flushDefaults, layoutDefaults } from '../agent/defaults.ts'
+import { flushDefaults, layoutDefaults } from '../agent/service/defaults.ts'
 
 /** The defaults a host gets for every variable the inventory leaves out. */
 export const defaultSettings: Readonly<Settings> = Object.freeze({

@@ -14,7 +14,7 @@ function value<T>(vars: VarSet, key: string, fallback: T): T {
   return found === undefined ? fallback : (found.value as T)
 }
 
-/** The host's Settings: its variables over the defaults (src/agent/defaults.ts), and where each came from. */
+/** The host's Settings: its variables over the defaults (src/agent/service/defaults.ts), and where each came from. */
 export function buildSettings(vars: VarSet): { settings: Settings; role: HostRole; origins: SettingOrigins } {
   const origins: SettingOrigins = new Map()
   for (const [key, found] of vars) origins.set(key, found.origin)

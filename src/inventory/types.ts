@@ -1,5 +1,5 @@
 // The shape every playbook sees once an inventory file has been read, merged and validated.
-import type { FlushSettings } from '../agent/defaults.ts'
+import type { FlushSettings } from '../agent/service/defaults.ts'
 
 export type { FlushSettings }
 

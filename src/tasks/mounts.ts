@@ -5,7 +5,7 @@ import { dirWithAttrs } from '../facts/files.ts'
 import { mountAt, type Mount } from '../facts/mounts.ts'
 import { unitState, type UnitState } from '../facts/systemd.ts'
 import type { Settings } from '../inventory/types.ts'
-import { AGENT_UNIT, mountUnitName } from '../agent/units.ts'
+import { AGENT_UNIT, mountUnitName } from '../agent/service/units.ts'
 
 export { mountUnitName }
 

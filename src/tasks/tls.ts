@@ -12,7 +12,7 @@ import { unitState } from '../facts/systemd.ts'
 import { caState, glusterTlsFiles, installedTls, issuedMaterial, opensslDirLinks, resolvedAddresses, secureAccessFile, tlsLinks } from '../facts/tls.ts'
 import { releaseGv0 } from './mounts.ts'
 import { caDir, createCa, issuableName, issueCertificate, renewDays } from '../tls/ca.ts'
-import { AGENT_UNIT } from '../agent/units.ts'
+import { AGENT_UNIT } from '../agent/service/units.ts'
 import { sameOption } from './gluster.ts'
 
 const tags = ['tls', 'gluster']

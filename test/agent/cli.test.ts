@@ -4,8 +4,8 @@ import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bundleAgent } from '../../src/agent/bundle.ts'
-import { parseConfig } from '../../src/agent/config.ts'
-import { agentUnits, escapePath, mountUnitName } from '../../src/agent/units.ts'
+import { parseConfig } from '../../src/agent/service/config.ts'
+import { agentUnits, escapePath, mountUnitName } from '../../src/agent/service/units.ts'
 import { agentBundle, cli, sandbox, sleep, text, until } from './helpers.ts'
 
 test('status --json without a daemon: one JSON object with the documented fields, running false', async (t) => {

@@ -3,7 +3,7 @@
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { closeSync, constants, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
-import { evictCycle } from '../../src/agent/evict.ts'
+import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { flushAll, sandbox } from './helpers.ts'
 
 const O_PATH = 0o10000000

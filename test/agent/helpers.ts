@@ -3,9 +3,9 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExecutionContext } from 'ava'
-import { Agent } from '../../src/agent/agent.ts'
-import { parseConfig, type AgentConfig } from '../../src/agent/config.ts'
-import { overlayOptions } from '../../src/agent/mounts.ts'
+import { Agent } from '../../src/agent/core/agent.ts'
+import { parseConfig, type AgentConfig } from '../../src/agent/service/config.ts'
+import { overlayOptions } from '../../src/agent/fs/mounts.ts'
 
 export interface Sandbox {
   dir: string

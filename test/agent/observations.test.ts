@@ -1,10 +1,10 @@
 // The agent's own observations as data: what counts as unchanged, and which time a delete gets.
 import test from 'ava'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { deleteHeld, HOLD_MAX_MS, oldestNewName } from '../../src/agent/delete-order.ts'
-import { Observations, type Clock } from '../../src/agent/observations.ts'
-import { quiescence } from '../../src/agent/quiescence.ts'
-import type { UpperEntry } from '../../src/agent/scan.ts'
+import { deleteHeld, HOLD_MAX_MS, oldestNewName } from '../../src/agent/core/delete-order.ts'
+import { Observations, type Clock } from '../../src/agent/core/observations.ts'
+import { quiescence } from '../../src/agent/core/quiescence.ts'
+import type { UpperEntry } from '../../src/agent/watch/scan.ts'
 
 function clock(): Clock & { advance(ms: number): void } {
   let t = 0

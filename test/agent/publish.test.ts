@@ -6,8 +6,8 @@ import {
   renameSync, rmSync, symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
-import { evictCycle } from '../../src/agent/evict.ts'
-import { isUnionMounted } from '../../src/agent/mounts.ts'
+import { evictCycle } from '../../src/agent/offline/evict.ts'
+import { isUnionMounted } from '../../src/agent/fs/mounts.ts'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
 
 const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
@@ -370,7 +370,7 @@ test('conflicts: both sides changed -> local version under a conflict name; dele
 
 test('a remote creation becomes visible through the union after the periodic dentry drop', async (t) => {
   const sb = await sandbox(t, { dentryDropSeconds: 0.3, settleSeconds: 0.1 })
-  const { startDaemon } = await import('../../src/agent/daemon.ts')
+  const { startDaemon } = await import('../../src/agent/service/daemon.ts')
   t.throws(() => readFileSync(join(sb.union, 'from-plexus')), { code: 'ENOENT' })
   writeFileSync(join(sb.lower, 'from-plexus'), 'hello from the other host')
   const d = await startDaemon(sb.cfg, (l) => t.log(l))
@@ -392,7 +392,7 @@ test('when gv0\'s client switches graphs (a volume option changed), the daemon d
   const sb = await sandbox(t, { dentryDropSeconds: 0 })
   const dropped = join(sb.dir, 'drop_caches')
   writeFileSync(dropped, '')
-  const { startDaemon } = await import('../../src/agent/daemon.ts')
+  const { startDaemon } = await import('../../src/agent/service/daemon.ts')
   // gluster's meta directory names the active graph; here a stand-in symlink plays it
   mkdirSync(join(sb.lower, '.meta', 'graphs'), { recursive: true })
   const active = join(sb.lower, '.meta', 'graphs', 'active')
@@ -410,7 +410,7 @@ test('when gv0\'s client switches graphs (a volume option changed), the daemon d
 
 test('inotify: the daemon publishes a change without waiting for the periodic scan', async (t) => {
   const sb = await sandbox(t, { scanIntervalSeconds: 3600, settleSeconds: 0.1 })
-  const { startDaemon } = await import('../../src/agent/daemon.ts')
+  const { startDaemon } = await import('../../src/agent/service/daemon.ts')
   const d = await startDaemon(sb.cfg, (l) => t.log(l))
   t.teardown(() => d.stop())
   await sleep(300)

@@ -4,7 +4,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startDaemon } from '../../src/agent/daemon.ts'
+import { startDaemon } from '../../src/agent/service/daemon.ts'
 import { agentBundle, cli, forceUmount, onCleanup, sandbox, sleep, text, until } from './helpers.ts'
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
@@ -159,7 +159,7 @@ test('ENOSPC on the cache disk: writers see it, the agent survives and an evict 
   }, 10_000), 'what fit was published')
   t.true(d.agent.running)
   // the partially written chunk is still being published or is done; evict clears the cache
-  const { evictCycle } = await import('../../src/agent/evict.ts')
+  const { evictCycle } = await import('../../src/agent/offline/evict.ts')
   const r = await evictCycle(d.agent)
   t.true(r.ok, r.message)
   t.true(d.agent.cacheUsedPercent() < 50, `cache use after evict: ${d.agent.cacheUsedPercent()}`)

@@ -3,7 +3,7 @@ import test from 'ava'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { constants } from 'node:fs'
 import { join } from 'node:path'
-import { SafeTree } from '../../src/agent/safe-fs.ts'
+import { SafeTree } from '../../src/agent/fs/safe-fs.ts'
 
 const openFds = () => readdirSync('/proc/self/fd').length
 

@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process'
 import { build } from 'esbuild'
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { startDaemon } from '../../src/agent/daemon.ts'
-import { evictCycle } from '../../src/agent/evict.ts'
-import { isUnionMounted } from '../../src/agent/mounts.ts'
+import { startDaemon } from '../../src/agent/service/daemon.ts'
+import { evictCycle } from '../../src/agent/offline/evict.ts'
+import { isUnionMounted } from '../../src/agent/fs/mounts.ts'
 import { agentBundle, cli, sandbox, sleep, until } from './helpers.ts'
 
 let bundledLock: Promise<string> | null = null
@@ -19,7 +19,7 @@ function lockBundle(): Promise<string> {
     const dir = mkdtempSync('/tmp/gfswc-lockmod-')
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
     const out = join(dir, 'lock.mjs')
-    await build({ entryPoints: [resolve('src/agent/lock.ts')], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'silent' })
+    await build({ entryPoints: [resolve('src/agent/service/lock.ts')], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'silent' })
     return out
   })()
   return bundledLock

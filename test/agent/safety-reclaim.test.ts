@@ -4,8 +4,8 @@ import test from 'ava'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isUnionMounted } from '../../src/agent/mounts.ts'
-import { reclaim } from '../../src/agent/reclaim.ts'
+import { isUnionMounted } from '../../src/agent/fs/mounts.ts'
+import { reclaim } from '../../src/agent/offline/reclaim.ts'
 import { agentBundle, cli, flushAll, sandbox, sleep, text, type Sandbox } from './helpers.ts'
 
 const body = (dir: string, i: number) => `${dir}/${i}\n`.repeat((i % 7) + 1)

@@ -5,8 +5,8 @@ import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { evictCycle } from '../../src/agent/evict.ts'
-import { DentryDrops } from '../../src/agent/no-clobber.ts'
+import { evictCycle } from '../../src/agent/offline/evict.ts'
+import { DentryDrops } from '../../src/agent/publish/no-clobber.ts'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
 
 const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })

@@ -10,7 +10,7 @@ import {
   symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
-import type { Agent } from '../../src/agent/agent.ts'
+import type { Agent } from '../../src/agent/core/agent.ts'
 import { flushAll, sandbox, type Sandbox } from './helpers.ts'
 
 const SECRET = 'root only\n'

@@ -5,9 +5,9 @@ import test, { type ExecutionContext } from 'ava'
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Agent } from '../../src/agent/agent.ts'
-import { evictCycle } from '../../src/agent/evict.ts'
-import type { Clock } from '../../src/agent/observations.ts'
+import { Agent } from '../../src/agent/core/agent.ts'
+import { evictCycle } from '../../src/agent/offline/evict.ts'
+import type { Clock } from '../../src/agent/core/observations.ts'
 import { flushAll, onCleanup, sandbox, sleep, text, type Sandbox } from './helpers.ts'
 
 /** A monotonic clock the test moves by hand; wall time stays real (gv0's times are real). */

@@ -3,7 +3,7 @@ import test from 'ava'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseMaps, writesToFile } from '../../src/agent/mappings.ts'
+import { parseMaps, writesToFile } from '../../src/agent/watch/mappings.ts'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
 
 // mmap through libc (Python's mmap module keeps a dup of the fd open, which would hide the point):

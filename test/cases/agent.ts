@@ -1,7 +1,7 @@
 // Cases for the TLS tasks, the flush agent's tasks and handler, and the flush playbook.
 import { createHash } from 'node:crypto'
 import type { CaState, IssuedMaterial } from '../../src/facts/tls.ts'
-import { AGENT_PROGRAM, agentUnits } from '../../src/agent/units.ts'
+import { AGENT_PROGRAM, agentUnits } from '../../src/agent/service/units.ts'
 import { Secret } from '../../src/inventory/types.ts'
 import { secureAccessContent, wantedTlsOptions } from '../../src/tasks/tls.ts'
 import { agentConfig } from '../../src/tasks/writecache.ts'

@@ -1,6 +1,6 @@
 // The agent on a host and the inventory that configures it must agree on every default.
 import test from 'ava'
-import { parseConfig } from '../../src/agent/config.ts'
+import { parseConfig } from '../../src/agent/service/config.ts'
 import { defaultSettings } from '../../src/inventory/schema.ts'
 import { agentConfig } from '../../src/tasks/writecache.ts'
 import { host } from '../helpers/hosts.ts'

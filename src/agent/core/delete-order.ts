@@ -3,7 +3,7 @@
 // The rule: a delete waits while a name new to gv0, first seen pending no later than the delete, is
 // still pending. An entry that stays pending for good (held open, failing) cannot hold deletes back
 // forever: after HOLD_MAX_MS the delete goes ahead.
-import type { Bytes } from './paths.ts'
+import type { Bytes } from '../fs/paths.ts'
 
 export const HOLD_MAX_MS = 10 * 60_000
 

@@ -5,9 +5,9 @@
 // be older than, kept on disk so a restart does not lose it.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { writeFileAtomic } from './atomic-write.ts'
-import type { Bytes } from './paths.ts'
-import type { UpperEntry } from './scan.ts'
+import { writeFileAtomic } from '../fs/atomic-write.ts'
+import type { Bytes } from '../fs/paths.ts'
+import type { UpperEntry } from '../watch/scan.ts'
 
 export interface Clock {
   /** milliseconds on a clock that never steps (backoff, settle time) */

@@ -1,8 +1,8 @@
 // The rule for "safe to publish": no writer has it open and the agent has seen it unchanged for the
 // settle time. The agent's own observation, not the file's times: those can be in the future (tar,
 // cp -p, a clock stepped back) or shared (whiteouts), see observations.ts.
-import type { Writers } from './open-files.ts'
-import type { UpperEntry } from './scan.ts'
+import type { Writers } from '../watch/open-files.ts'
+import type { UpperEntry } from '../watch/scan.ts'
 
 export type Quiescence = { quiet: true } | { quiet: false; reason: string; pids?: number[] }
 

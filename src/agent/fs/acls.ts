@@ -1,7 +1,7 @@
 // POSIX ACLs travel as their xattrs. gv0's FUSE mount refuses them (EOPNOTSUPP) unless it is mounted
 // with `acl`: the entry is then published without them, and the agent says so once.
 import { fromBytes, type Bytes } from './paths.ts'
-import type { PublishContext } from './publish-context.ts'
+import type { PublishContext } from '../publish/publish-context.ts'
 import { setXattrs, type Xattrs } from './xattrs.ts'
 
 export const ACL_XATTRS = ['system.posix_acl_access', 'system.posix_acl_default']

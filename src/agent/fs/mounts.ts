@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import type { AgentConfig } from './config.ts'
+import type { AgentConfig } from '../service/config.ts'
 
 /** Decodes the octal escapes (\040 etc.) mountinfo uses for spaces and friends. */
 function unescapeMountinfo(s: string): string {

@@ -1,7 +1,7 @@
 // The evict cycle and the pre-mount prepare step: the only moments upper may be changed.
-import type { Agent } from './agent.ts'
-import { isUnionMounted, umountUnion } from './mounts.ts'
-import { unionHolders, type Holder } from './open-files.ts'
+import type { Agent } from '../core/agent.ts'
+import { isUnionMounted, umountUnion } from '../fs/mounts.ts'
+import { unionHolders, type Holder } from '../watch/open-files.ts'
 import { reclaim, UnionMountedError, type ReclaimSummary } from './reclaim.ts'
 import { remountAfterEvict, remountPending } from './remount.ts'
 

@@ -4,9 +4,9 @@
 // upper: the union keeps hiding the name and the next pass applies the delete like any other.
 import { spawnSync } from 'node:child_process'
 import { closeSync, linkSync, unlinkSync } from 'node:fs'
-import type { Agent } from './agent.ts'
-import { baseName, fromBytes, parentRel, type Bytes } from './paths.ts'
-import { openTreeDirSync } from './safe-fs.ts'
+import type { Agent } from '../core/agent.ts'
+import { baseName, fromBytes, parentRel, type Bytes } from '../fs/paths.ts'
+import { openTreeDirSync } from '../fs/safe-fs.ts'
 
 /**
  * Makes a whiteout (char device 0/0) at `name` in the open directory `dirFd`. mknod(1) creates it under

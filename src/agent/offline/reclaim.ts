@@ -2,14 +2,14 @@
 // already holds are removed, so the union shows gv0's copy from then on.
 // Crash-safe (contract 1): each batch is marked reclaimed durably before it is unlinked, so an entry
 // missing after a crash at any point is a reclaim, never a local delete to apply to gv0.
-import { isDone, type Agent } from './agent.ts'
-import { isUnionMounted } from './mounts.ts'
-import { openWriters } from './open-files.ts'
+import { isDone, type Agent } from '../core/agent.ts'
+import { isUnionMounted } from '../fs/mounts.ts'
+import { openWriters } from '../watch/open-files.ts'
 import { materializePendingDeletes } from './pending-deletes.ts'
-import { depthOf, fromBytes, parentRel, type Bytes } from './paths.ts'
-import { SafeTree } from './safe-fs.ts'
-import type { UpperEntry } from './scan.ts'
-import { isOpaque, readXattrs, removeXattr } from './xattrs.ts'
+import { depthOf, fromBytes, parentRel, type Bytes } from '../fs/paths.ts'
+import { SafeTree } from '../fs/safe-fs.ts'
+import type { UpperEntry } from '../watch/scan.ts'
+import { isOpaque, readXattrs, removeXattr } from '../fs/xattrs.ts'
 
 export interface ReclaimSummary {
   removed: number

@@ -1,7 +1,7 @@
 // A union the evict cycle unmounted but could not mount again: writes to the mount point would land
 // on the root disk and hide cached data, so it is reported until mounted, and retried.
-import type { Agent } from './agent.ts'
-import { isUnionMounted, mountUnion } from './mounts.ts'
+import type { Agent } from '../core/agent.ts'
+import { isUnionMounted, mountUnion } from '../fs/mounts.ts'
 
 const pending = new WeakSet<Agent>()
 

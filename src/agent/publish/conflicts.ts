@@ -1,6 +1,6 @@
 // Names for the local side of a conflict: name.conflict-HOST-UTCSTAMP.ext, in the same directory.
 import { createHash } from 'node:crypto'
-import type { Bytes } from './paths.ts'
+import type { Bytes } from '../fs/paths.ts'
 
 /** UTC stamp like 20240131T235959Z, sortable and free of characters that need quoting. */
 export function utcStamp(d: Date): string {

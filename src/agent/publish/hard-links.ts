@@ -1,9 +1,9 @@
 // Hard links in upper stay hard links in gv0: a second name of an inode links to the first one's copy.
 import type { Stats } from 'node:fs'
-import { lowerId, sameLower } from './lower.ts'
-import type { Bytes } from './paths.ts'
+import { lowerId, sameLower } from '../state/lower.ts'
+import type { Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
-import type { UpperEntry } from './scan.ts'
+import type { UpperEntry } from '../watch/scan.ts'
 
 /** Upper names per inode, for files with more than one name. */
 export function linkGroups(entries: Iterable<UpperEntry>): Map<number, Bytes[]> {

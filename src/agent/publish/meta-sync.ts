@@ -3,12 +3,12 @@
 // changed meanwhile is left as it is. trusted.* and security.* never leave the cache.
 import { constants } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { ACL_XATTRS, writeAcls } from './acls.ts'
-import type { Bytes } from './paths.ts'
+import { ACL_XATTRS, writeAcls } from '../fs/acls.ts'
+import type { Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
-import type { UpperEntry } from './scan.ts'
-import type { PublishRecord } from './state-store.ts'
-import { readXattrsOfFds, removeXattrsOfFd, writeUserXattrs, type Xattrs } from './xattrs.ts'
+import type { UpperEntry } from '../watch/scan.ts'
+import type { PublishRecord } from '../state/state-store.ts'
+import { readXattrsOfFds, removeXattrsOfFd, writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 
 const isAcl = (name: string) => ACL_XATTRS.includes(name)
 const synced = (name: string) => name.startsWith('user.') || isAcl(name)

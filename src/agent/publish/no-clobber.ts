@@ -1,12 +1,12 @@
 // Publishing next to the other host's creations. gv0's FUSE client has no RENAME_NOREPLACE, but
 // link(temp, name) fails with EEXIST instead of replacing: a name expected to be free is taken that
 // way, and a name the other host took meanwhile keeps its file while the local one becomes a conflict copy.
-import { baseName, joinRel, parentRel, type Bytes } from './paths.ts'
+import { baseName, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
-import { bornMs, type UpperEntry } from './scan.ts'
-import type { LowerId } from './state-store.ts'
+import { bornMs, type UpperEntry } from '../watch/scan.ts'
+import type { LowerId } from '../state/state-store.ts'
 import { conflictName } from './conflicts.ts'
-import type { Xattrs } from './xattrs.ts'
+import type { Xattrs } from '../fs/xattrs.ts'
 
 /** Clocks of the two hosts (gv0's ctimes come from the other one) may disagree by this much. */
 const CLOCK_SKEW_MS = 10_000

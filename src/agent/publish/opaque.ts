@@ -1,8 +1,8 @@
 // An opaque upper dir replaced the lower one: gv0 must lose the names the union no longer shows.
-import { baseName, joinRel, parentRel, type Bytes } from './paths.ts'
+import { baseName, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
-import { bornMs, type UpperEntry } from './scan.ts'
+import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import { isOwnTemp, isTempName } from './temp-files.ts'
 
 /**

@@ -1,9 +1,9 @@
 // What every apply step needs: both roots, the state store, and where conflicts are reported.
-import type { Bytes } from './paths.ts'
-import type { ConflictReport, PublishRecord, StateStore } from './state-store.ts'
-import type { LowerId } from './state-store.ts'
-import { sameLower } from './lower.ts'
-import type { SafeTree } from './safe-fs.ts'
+import type { Bytes } from '../fs/paths.ts'
+import type { ConflictReport, PublishRecord, StateStore } from '../state/state-store.ts'
+import type { LowerId } from '../state/state-store.ts'
+import { sameLower } from '../state/lower.ts'
+import type { SafeTree } from '../fs/safe-fs.ts'
 
 export interface PublishContext {
   upper: Bytes

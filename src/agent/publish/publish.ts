@@ -1,19 +1,19 @@
 // Atomic publish of one upper file, symlink or directory into gv0 (flush contract 2, 3, 6).
 import { constants, type Stats } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
-import { hasAcl, writeAcls } from './acls.ts'
+import { hasAcl, writeAcls } from '../fs/acls.ts'
 import { publishedTwin } from './hard-links.ts'
-import { lowerId, sameLower, sameTime } from './lower.ts'
-import { baseName, fromBytes, joinRel, parentRel, type Bytes } from './paths.ts'
+import { lowerId, sameLower, sameTime } from '../state/lower.ts'
+import { baseName, fromBytes, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
-import { bornMs, type UpperEntry } from './scan.ts'
-import type { LowerId, PublishRecord } from './state-store.ts'
+import { bornMs, type UpperEntry } from '../watch/scan.ts'
+import type { LowerId, PublishRecord } from '../state/state-store.ts'
 import { tempName } from './temp-files.ts'
 import { dirMeta, dirMetaChangedHere, syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
 import { conflictRel, isCopyUp, linkAsConflict, linkIntoPlace, unseenByUnion } from './no-clobber.ts'
 import { openScannedFile } from './upper-source.ts'
-import { writeUserXattrs, type Xattrs } from './xattrs.ts'
+import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 
 export type Outcome =
   | { result: 'published'; bytes: number; target: Bytes }

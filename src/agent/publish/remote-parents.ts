@@ -2,11 +2,11 @@
 // Creating the temp there fails with ENOENT or ENOTDIR on every pass; instead, the directory is made
 // again from the upper dir (owner, mode, xattrs), the other host's file is moved to a conflict name,
 // and both are reported: the local entries below reach gv0 under the usual conflict rules.
-import { joinRel, type Bytes } from './paths.ts'
+import { joinRel, type Bytes } from '../fs/paths.ts'
 import { publishDir } from './publish.ts'
 import type { PublishContext } from './publish-context.ts'
-import { entryFromStat } from './scan.ts'
-import { readXattrs } from './xattrs.ts'
+import { entryFromStat } from '../watch/scan.ts'
+import { readXattrs } from '../fs/xattrs.ts'
 
 const PARENT_GONE = new Set(['ENOENT', 'ENOTDIR'])
 

@@ -1,7 +1,7 @@
 // Temporary names for atomic publishes, and their cleanup after a crash.
 import { createHash } from 'node:crypto'
-import { joinRel, type Bytes } from './paths.ts'
-import type { SafeTree } from './safe-fs.ts'
+import { joinRel, type Bytes } from '../fs/paths.ts'
+import type { SafeTree } from '../fs/safe-fs.ts'
 
 export const TEMP_PREFIX = '.gfs-writecache.tmp.'
 

@@ -3,8 +3,8 @@
 // a device or socket must never be read as a file's content.
 import { constants } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
-import type { Bytes } from './paths.ts'
-import type { SafeTree } from './safe-fs.ts'
+import type { Bytes } from '../fs/paths.ts'
+import type { SafeTree } from '../fs/safe-fs.ts'
 
 /** Thrown when the name no longer holds the scanned regular file; the entry is retried after a rescan. */
 export class NotScannedFileError extends Error {

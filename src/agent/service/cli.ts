@@ -1,15 +1,15 @@
 // The host CLI (`gfs-writecache ...`): fixed commands that tests and the repair playbook call.
 // Only this file maps errors to messages and exit codes: 0 ok, 1 operation failed, 2 usage/config.
-import { Agent } from './agent.ts'
+import { Agent } from '../core/agent.ts'
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type AgentConfig } from './config.ts'
 import { callAgent, type Request } from './control-socket.ts'
 import { runDaemon } from './daemon.ts'
-import { evictCycle, prepare, type EvictResult } from './evict.ts'
+import { evictCycle, prepare, type EvictResult } from '../offline/evict.ts'
 import { acquireLock, LockHeldError } from './lock.ts'
 import { stderrLog } from './log.ts'
-import { isUnionMounted, mountUnion, umountUnion } from './mounts.ts'
-import { UnionMountedError } from './reclaim.ts'
-import type { ConflictReport } from './state-store.ts'
+import { isUnionMounted, mountUnion, umountUnion } from '../fs/mounts.ts'
+import { UnionMountedError } from '../offline/reclaim.ts'
+import type { ConflictReport } from '../state/state-store.ts'
 import { formatStatus, type StatusReport } from './status.ts'
 import { AGENT_VERSION } from './version.ts'
 

@@ -1,15 +1,15 @@
 // `gfs-writecache run`: the long-running loop (watch, scan, publish, drop dentries, evict, metrics).
 import type { Server } from 'node:net'
-import { Agent } from './agent.ts'
+import { Agent } from '../core/agent.ts'
 import type { AgentConfig } from './config.ts'
 import { startControlServer, type Request } from './control-socket.ts'
-import { dropDentries, watchGraph } from './dentries.ts'
-import { evictCycle } from './evict.ts'
+import { dropDentries, watchGraph } from '../watch/dentries.ts'
+import { evictCycle } from '../offline/evict.ts'
 import { waitForLock } from './lock.ts'
-import { retryRemount } from './remount.ts'
+import { retryRemount } from '../offline/remount.ts'
 import type { Log } from './log.ts'
 import { writeMetrics } from './metrics.ts'
-import { UpperWatcher } from './watch.ts'
+import { UpperWatcher } from '../watch/watch.ts'
 
 export interface DaemonHandle {
   agent: Agent

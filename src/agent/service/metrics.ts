@@ -1,5 +1,5 @@
 // Prometheus text metrics for node_exporter's textfile collector, written atomically.
-import { writeFileAtomic } from './atomic-write.ts'
+import { writeFileAtomic } from '../fs/atomic-write.ts'
 import type { StatusReport } from './status.ts'
 
 /** Renders the status as Prometheus exposition text. */

@@ -1,6 +1,6 @@
 // systemd units for the appliance's host side, rendered from the agent config (the provisioner installs them).
 import { DEFAULT_CONFIG_PATH, type AgentConfig } from './config.ts'
-import { overlayOptions } from './mounts.ts'
+import { overlayOptions } from '../fs/mounts.ts'
 
 export const AGENT_PROGRAM = '/usr/local/lib/gfs-writecache/agent.mjs'
 export const PREPARE_UNIT = 'gfs-writecache-prepare.service'

@@ -1,6 +1,6 @@
 // Looking at gv0: identities of lower entries, so remote changes can be told from our own.
 import type { Stats } from 'node:fs'
-import { kindOf } from './scan.ts'
+import { kindOf } from '../watch/scan.ts'
 import type { LowerId } from './state-store.ts'
 
 // Looking gv0 entries up by path is SafeTree's job (safe-fs.ts): ctx.lowerFs.lstatOrNull(rel).

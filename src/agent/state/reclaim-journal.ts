@@ -3,7 +3,7 @@
 // local delete and removes gv0's copy. Marks are appended and fsynced per batch (cheap), and the
 // journal is emptied once a saved state carries them.
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs'
-import type { Bytes } from './paths.ts'
+import type { Bytes } from '../fs/paths.ts'
 import type { PublishRecord } from './state-store.ts'
 
 /**

@@ -2,9 +2,9 @@
 // restart (SIGKILL, reboot) knows what is already in gv0 and can tell remote changes apart.
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { writeFileAtomic } from './atomic-write.ts'
+import { writeFileAtomic } from '../fs/atomic-write.ts'
 import { sameTime } from './lower.ts'
-import type { Bytes } from './paths.ts'
+import type { Bytes } from '../fs/paths.ts'
 import { ReclaimJournal, reclaimedRecord } from './reclaim-journal.ts'
 
 export type EntryKind = 'f' | 'd' | 'l' | 'w'

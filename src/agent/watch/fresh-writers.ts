@@ -2,8 +2,8 @@
 // would look closed to every later decision of that pass, however long the pass takes.
 import { readdir, readFile, readlink } from 'node:fs/promises'
 import { openWriters, type Writers } from './open-files.ts'
-import type { Clock } from './observations.ts'
-import { toBytes, type Bytes } from './paths.ts'
+import type { Clock } from '../core/observations.ts'
+import { toBytes, type Bytes } from '../fs/paths.ts'
 
 /**
  * How old a look at /proc may be right before a copy or a rename (parallel publishes share one): 20 ms,

@@ -1,7 +1,7 @@
 // A process's file mappings, from /proc/PID/maps. A writer can mmap a file MAP_SHARED, close the
 // descriptor and go on writing through the mapping: no fd shows it, so quiescence looks here too.
 import { readFileSync, readlinkSync } from 'node:fs'
-import type { Bytes } from './paths.ts'
+import type { Bytes } from '../fs/paths.ts'
 
 export interface Mapping {
   /** address range, also the entry's name in /proc/PID/map_files */

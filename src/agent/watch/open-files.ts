@@ -2,7 +2,7 @@
 // and any holder of the union blocks an evict cycle.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { mappedPath, mappingsOf, writesToFile } from './mappings.ts'
-import { toBytes, type Bytes } from './paths.ts'
+import { toBytes, type Bytes } from '../fs/paths.ts'
 
 export interface Holder {
   pid: number

@@ -3,9 +3,9 @@
 // than PATH_MAX is walked like any other.
 import { closeSync, lstatSync, readdirSync, type Stats } from 'node:fs'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import { baseName, joinRel, type Bytes } from './paths.ts'
-import { openDirSync, openTreeDirSync, procPath, withCwdAt } from './safe-fs.ts'
-import type { EntryKind } from './state-store.ts'
+import { baseName, joinRel, type Bytes } from '../fs/paths.ts'
+import { openDirSync, openTreeDirSync, procPath, withCwdAt } from '../fs/safe-fs.ts'
+import type { EntryKind } from '../state/state-store.ts'
 
 export interface UpperEntry {
   rel: Bytes

@@ -1,8 +1,8 @@
 // inotify on every upper directory (fs.watch is per directory on Linux in Node 18), so changes are
 // published within the settle time; the periodic full scan covers anything a watch misses.
 import { watch, type FSWatcher } from 'node:fs'
-import type { Log } from './log.ts'
-import { fsPath, type Bytes } from './paths.ts'
+import type { Log } from '../service/log.ts'
+import { fsPath, type Bytes } from '../fs/paths.ts'
 import type { UpperIndex } from './scan.ts'
 
 export class UpperWatcher {
