@@ -17,7 +17,7 @@ await agent.open()
 const pending = agent.pending()
 const scanSeconds = (performance.now() - t0) / 1000
 process.stdout.write(JSON.stringify({
-  entries: agent.index.entries.size,
+  entries: agent.entryCount,
   pendingEntries: pending.entries,
   scanSeconds,
   peakRssMB: process.resourceUsage().maxRSS / 1024,

@@ -8,6 +8,7 @@ import {
 import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { isUnionMounted } from '../../src/agent/fs/mounts.ts'
+import type { StateStore } from '../../src/agent/state/state-store.ts'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
 
 const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
@@ -160,8 +161,10 @@ test('symlinks changed in gv0 are never overwritten: changed before the pass or 
   rmSync(join(sb.lower, 'early'))
   symlinkSync('remote', join(sb.lower, 'early'))
   // and 'late' after the agent looked at gv0 but before its rename: the intent note sits in that window
-  const noteIntent = agent.state.noteIntent.bind(agent.state)
-  agent.state.noteIntent = (rel, intent) => {
+  // the store is the agent's own: reached into here only to race the rename
+  const store = (agent as unknown as { state: StateStore }).state
+  const noteIntent = store.noteIntent.bind(store)
+  store.noteIntent = (rel, intent) => {
     noteIntent(rel, intent)
     if (rel === 'late' && readlinkSync(join(sb.lower, 'late')) === 'v1') {
       rmSync(join(sb.lower, 'late'))
@@ -179,7 +182,7 @@ test('symlinks changed in gv0 are never overwritten: changed before the pass or 
     t.is(copies.length, 1, `${n}: one conflict copy`)
     t.is(readlinkSync(join(sb.lower, copies[0])), 'local', `${n}: the local link under the conflict name`)
   }
-  t.deepEqual(agent.state.conflicts.map((c) => `${c.kind} ${c.path}`).sort(), ['modified-both early', 'modified-both late'])
+  t.deepEqual(agent.conflicts().map((c) => `${c.kind} ${c.path}`).sort(), ['modified-both early', 'modified-both late'])
 })
 
 test('hard links stay hard links in gv0, across updates; a name whose first copy changed in gv0 falls back to a copy', async (t) => {
@@ -203,7 +206,7 @@ test('hard links stay hard links in gv0, across updates; a name whose first copy
   t.is(ino('b'), ino('a'))
   t.is(ino('sub/c'), ino('a'))
   t.deepEqual(readdirSync(sb.lower).filter((n) => n.includes('.conflict-') || n.startsWith('.gfs-writecache')), [])
-  t.deepEqual(agent.state.conflicts, [], 'our own links and renames are not remote changes')
+  t.deepEqual(agent.conflicts(), [], 'our own links and renames are not remote changes')
   // the other host replaces a in gv0; then a local write: a conflicts, b cannot link to gv0's a and is
   // copied, sub/c links to b's copy
   await sleep(20)
@@ -216,7 +219,7 @@ test('hard links stay hard links in gv0, across updates; a name whose first copy
   t.is(text(join(sb.lower, 'sub/c')), 'shared v3')
   t.not(ino('b'), ino('a'), 'not linked to the remote file')
   t.is(ino('sub/c'), ino('b'))
-  t.deepEqual(agent.state.conflicts.map((c) => `${c.kind} ${c.path}`), ['modified-both a'])
+  t.deepEqual(agent.conflicts().map((c) => `${c.kind} ${c.path}`), ['modified-both a'])
 })
 
 test('hard-to-quote names arrive intact and nothing is run', async (t) => {
@@ -352,7 +355,7 @@ test('conflicts: both sides changed -> local version under a conflict name; dele
   t.is(text(join(sb.lower, 'todo')), 'remote edit', 'delete did not remove a remotely changed file')
   const s = await agent.status()
   t.is(s.conflicts, 2)
-  const kinds = agent.state.conflicts.map((c) => `${c.kind} ${c.path}`).sort()
+  const kinds = agent.conflicts().map((c) => `${c.kind} ${c.path}`).sort()
   t.deepEqual(kinds, ['delete-kept todo', 'modified-both notes.md'])
   // further local edits go to the same conflict copy, never over the remote version
   writeFileSync(join(sb.union, 'notes.md'), 'local edit 2')

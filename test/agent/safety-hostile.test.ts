@@ -42,7 +42,7 @@ test('a file swapped for a FIFO between scan and copy does not block the pass; i
   t.false(existsSync(trigger), 'the swap happened')
   t.is(text(join(sb.lower, 'other.txt')), 'published anyway')
   t.false(existsSync(join(sb.lower, 'victim')), 'nothing published for the swapped name')
-  await a.index.fullScan()
+  await a.rescan()
   const r = await Promise.race([a.flush({ wait: true, timeoutMs: 10_000, settleMs: 0 }), sleep(8000).then(() => null)])
   t.truthy(r, 'flush --wait ends')
   t.false(r?.ok)

@@ -114,7 +114,7 @@ test('a reclaimed directory with a pending child delete stays in upper until the
   // simply gone from upper (made offline here, so no dentry state of the running kernel matters)
   sb.umount()
   rmSync(join(sb.upper, 'proj/old.txt'))
-  await a.index.fullScan()
+  await a.rescan()
   t.deepEqual(a.vanished(), ['proj/old.txt'], 'the delete is pending')
   // reclaim before the delete reached gv0 (e.g. gv0 refused it): proj must not be removed from upper
   await reclaim(a)

@@ -30,8 +30,8 @@ function aclValue(...entries: [tag: number, perm: number, id?: number][]): strin
 const [USER_OBJ, USER, GROUP_OBJ, MASK, OTHER] = [0x01, 0x02, 0x04, 0x10, 0x20]
 const userAcl = aclValue([USER_OBJ, 7], [USER, 5, 1234], [GROUP_OBJ, 5], [MASK, 5], [OTHER, 5])
 const conflictsIn = (dir: string, stem: string) => readdirSync(dir).filter((n) => n.startsWith(`${stem}.conflict-hydra-`)).sort()
-const reported = (agent: { state: { conflicts: { kind: string; path: string }[] } }) =>
-  agent.state.conflicts.map((c) => `${c.kind} ${c.path}`).sort()
+const reported = (agent: { conflicts(): { kind: string; path: string }[] }) =>
+  agent.conflicts().map((c) => `${c.kind} ${c.path}`).sort()
 
 test('a stale negative dentry: a name the other host created is never overwritten by a create here', async (t) => {
   const sb = await sandbox(t)

@@ -167,7 +167,7 @@ test('stale temporaries are only removed inside gv0', async (t) => {
   const { sb, agent, outside } = await published(t)
   const before = snapshot(outside)
   swapForSymlink(sb, 'p', outside)
-  await agent.index.fullScan()
+  await agent.rescan()
   await agent.removeStaleTemps()
   t.deepEqual(snapshot(outside), before)
 })
@@ -182,7 +182,7 @@ test('a directory in upper swapped for a symlink (offline) is not followed: noth
   settleMerged(sb)
   await flushAll(t, agent)
   writeFileSync(join(sb.union, 'w/d/f.txt'), 'local\n')
-  await agent.index.fullScan()
+  await agent.rescan()
   sb.umount()
   // the index lists w/d/f.txt; that path in upper now leads to a root-only file outside
   renameSync(join(sb.upper, 'w'), join(sb.upper, 'w.real'))

@@ -25,7 +25,7 @@ async function agentWith(t: ExecutionContext, sb: Sandbox, clock?: Clock): Promi
 
 /** One daemon-like step: look at upper again, then a pass. */
 async function step(agent: Agent, settleMs?: number) {
-  await agent.index.fullScan()
+  await agent.rescan()
   const sum = await agent.pass({ settleMs })
   agent.saveState()
   return sum
@@ -100,7 +100,7 @@ test('a file the other host created after the local delete is kept, not deleted 
   t.is(text(join(sb.lower, 'shared/doc')), 'v2 from plexus, made after the delete', 'the remote file is kept')
   t.false(existsSync(join(sb.lower, 'shared/old')), 'a file unchanged in gv0 is deleted')
   t.true(
-    agent.state.conflicts.some((c) => c.kind === 'delete-kept' && c.path === 'shared/doc'),
+    agent.conflicts().some((c) => c.kind === 'delete-kept' && c.path === 'shared/doc'),
     'the kept delete is reported',
   )
 
@@ -119,10 +119,10 @@ test('a file the other host created after the local delete is kept, not deleted 
   await sleep(350)
   await step(next)
   t.is(text(join(sb.lower, 'shared/later')), 'v2 from plexus, made after the delete', 'kept after a restart too')
-  t.true(next.state.conflicts.some((c) => c.kind === 'delete-kept' && c.path === 'shared/later'))
+  t.true(next.conflicts().some((c) => c.kind === 'delete-kept' && c.path === 'shared/later'))
   t.false(existsSync(join(sb.lower, 'other2')), 'deletes without a remote change still reach gv0 after the restart')
   t.false(existsSync(join(sb.lower, 'stale')), 'a delete seen before the restart keeps its time: not taken for a later one')
-  t.false(next.state.conflicts.some((c) => c.path === 'stale' || c.path === 'other2'), 'no conflict for those')
+  t.false(next.conflicts().some((c) => c.path === 'stale' || c.path === 'other2'), 'no conflict for those')
 })
 
 test('a file with a future mtime (tar, cp -p, a clock stepped back) is published by a pass and by evict', async (t) => {
@@ -148,7 +148,7 @@ test('backoff deadlines run on the injected monotonic clock, not the wall clock'
   const clock = manualClock()
   const agent = await agentWith(t, sb, clock)
   writeFileSync(join(sb.union, 'one'), '1')
-  await agent.index.fullScan()
+  await agent.rescan()
   const first = await agent.pass({ settleMs: 0 })
   t.regex(first.blocked ?? '', /not mounted/)
   // gv0 is there now; the first retry is due 500 ms later on the agent's clock
@@ -167,18 +167,18 @@ test('backoff deadlines run on the injected monotonic clock, not the wall clock'
 
   // one entry's backoff: its gv0 directory refuses new names (immutable) until the test lifts that
   mkdirSync(join(sb.union, 'dir'))
-  await agent.index.fullScan()
+  await agent.rescan()
   await agent.pass({ settleMs: 0 })
   t.true(existsSync(join(sb.lower, 'dir')))
   execFileSync('chattr', ['+i', join(sb.lower, 'dir')])
   onCleanup(sb, () => execFileSync('chattr', ['-i', join(sb.lower, 'dir')]))
   writeFileSync(join(sb.union, 'dir/two'), '2')
-  await agent.index.fullScan()
+  await agent.rescan()
   const failed = await agent.pass({ settleMs: 0 })
   t.is(failed.failed, 1)
   execFileSync('chattr', ['-i', join(sb.lower, 'dir')])
   await sleep(800)
-  await agent.index.fullScan()
+  await agent.rescan()
   const waiting = await agent.pass({ settleMs: 0 })
   t.is(waiting.skipped, 1, 'retried only when due on the agent clock')
   t.false(existsSync(join(sb.lower, 'dir/two')))
@@ -206,7 +206,7 @@ for (const settleMs of [150, 0]) {
       writeFileSync(join(sb.union, 'late/f'), 'old version 2, closed')
     }
     await sleep(settleMs + 50)
-    await agent.index.fullScan()
+    await agent.rescan()
     const published = () => readdirSync(sb.lower).filter((n) => n.startsWith('bulk-')).length
     t.is(published(), 0)
     let done = false

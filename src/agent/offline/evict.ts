@@ -21,14 +21,14 @@ export function describeHolders(holders: Holder[]): string {
 /** Merges what is quiescent into gv0 and reclaims what gv0 holds; the union must be unmounted. */
 async function mergeOffline(agent: Agent): Promise<{ published: number; reclaim: ReclaimSummary }> {
   agent.retryNow()
-  await agent.index.fullScan()
+  await agent.rescan()
   await agent.removeStaleTemps()
   let published = 0
   for (let round = 0; round < 3; round++) {
     const s = await agent.pass({ settleMs: 0 })
     published += s.published + s.deleted
     if (s.blocked || agent.candidates().length === 0) break
-    await agent.index.fullScan()
+    await agent.rescan()
   }
   agent.saveState()
   return { published, reclaim: await reclaim(agent) }
@@ -63,7 +63,7 @@ export async function evictCycle(agent: Agent): Promise<EvictResult> {
       }
     } finally {
       if (wasMounted) mountError = await remountAfterEvict(agent)
-      await agent.index.fullScan()
+      await agent.rescan()
     }
     return mountError && result.ok ? { ...result, mountError, message: `${result.message}; ${mountError}` } : result
   })

@@ -38,7 +38,7 @@ export function materializePendingDeletes(agent: Agent): number {
     const parent = parentRel(rel)
     // below another pending delete: that one's whiteout hides this name too
     if (gone.has(parent)) continue
-    if (parent !== '' && agent.index.entries.get(parent)?.kind !== 'd') continue
+    if (parent !== '' && agent.entry(parent)?.kind !== 'd') continue
     try {
       const dirFd = openTreeDirSync(agent.upper, parent, 'upper')
       try {

@@ -50,14 +50,14 @@ async function removeBatch(
   agent: Agent, batch: UpperEntry[], remove: (e: UpperEntry) => Promise<void>, sum: ReclaimSummary): Promise<void> {
   if (batch.length === 0) return
   assertUnmounted(agent)
-  agent.state.markReclaimed(batch.map((e) => e.rel))
+  agent.markReclaimed(batch.map((e) => e.rel))
   for (const e of batch) {
     try {
       await remove(e)
       sum.removed++
-      const rec = agent.state.get(e.rel)
-      if (rec?.k === 'w') agent.state.delete(e.rel)
-      else if (rec?.x) agent.state.set(e.rel, { ...rec, x: undefined }) // gv0's name shows from now on
+      const rec = agent.record(e.rel)
+      if (rec?.k === 'w') agent.dropRecord(e.rel)
+      else if (rec?.x) agent.setRecord(e.rel, { ...rec, x: undefined }) // gv0's name shows from now on
     } catch (err) {
       // still in upper with a reclaimed mark: the next pass finds it published ('already') and re-records it
       agent.reportError(`reclaim:${e.rel}`, `reclaim ${fromBytes(e.rel)}: ${(err as Error).message}`)
@@ -69,16 +69,16 @@ async function removeBatch(
 /** Deletes published entries from upper, deepest first; refuses outright while the union is mounted. */
 export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
   assertUnmounted(agent)
-  await agent.index.fullScan()
+  await agent.rescan()
   assertUnmounted(agent)
-  if (materializePendingDeletes(agent) > 0) await agent.index.fullScan()
+  if (materializePendingDeletes(agent) > 0) await agent.rescan()
   // the records the marks refer to must be on disk before any mark
-  agent.state.save()
+  agent.saveRecords()
   const writers = openWriters([agent.cfg.upper])
   const pendingBelow = dirsWithPendingDeletes(agent)
   const sum: ReclaimSummary = { removed: 0, kept: 0, openedOpaque: 0 }
   const levels = new Map<number, UpperEntry[]>()
-  for (const e of agent.index.entries.values()) {
+  for (const e of agent.entries()) {
     const d = depthOf(e.rel)
     const l = levels.get(d)
     if (l) l.push(e)
@@ -93,7 +93,7 @@ export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
     lower.close()
   }
   agent.saveState()
-  await agent.index.fullScan()
+  await agent.rescan()
   return sum
 }
 
@@ -112,7 +112,7 @@ async function reclaimLevels(
     const dirs: UpperEntry[] = []
     for (const e of levels.get(depth) as UpperEntry[]) {
       if (e.kind === 'd') dirs.push(e)
-      else if ((e.kind === 'f' || e.kind === 'l' || e.kind === 'w') && !writers.paths.has(e.rel) && isDone(e, agent.state.get(e.rel))) files.push(e)
+      else if ((e.kind === 'f' || e.kind === 'l' || e.kind === 'w') && !writers.paths.has(e.rel) && isDone(e, agent.record(e.rel))) files.push(e)
       else sum.kept++
     }
     for (let i = 0; i < files.length; i += BATCH) {
@@ -121,7 +121,7 @@ async function reclaimLevels(
     // a level's directories only after everything below them is gone (or kept)
     const empty: UpperEntry[] = []
     for (const e of dirs) {
-      const rec = agent.state.get(e.rel)
+      const rec = agent.record(e.rel)
       if (!rec || rec.k !== 'd' || rec.i !== e.ino || rec.r || writers.paths.has(e.rel) || pendingBelow.has(e.rel)) {
         sum.kept++
         continue
@@ -137,7 +137,7 @@ async function reclaimLevels(
           // gv0's copy of this directory was already made to match: let it show through again
           assertUnmounted(agent)
           await removeXattr(upper, e.rel, 'trusted.overlay.opaque')
-          agent.state.set(e.rel, { ...rec, op: undefined })
+          agent.setRecord(e.rel, { ...rec, op: undefined })
           sum.openedOpaque++
         }
       } catch (err) {
@@ -148,7 +148,7 @@ async function reclaimLevels(
     }
     // an opaque dir whose replacement has not reached gv0 yet would let gv0's old contents show through
     const xs = await readXattrs(upper, empty.map((e) => e.rel))
-    const removable = empty.filter((e, i) => agent.state.get(e.rel)?.op || !isOpaque(xs[i]))
+    const removable = empty.filter((e, i) => agent.record(e.rel)?.op || !isOpaque(xs[i]))
     sum.kept += empty.length - removable.length
     for (let i = 0; i < removable.length; i += BATCH) {
       await removeBatch(agent, removable.slice(i, i + BATCH), (e) => upper.rmdir(e.rel), sum)

@@ -149,8 +149,8 @@ async function conflicts(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
   let list = await callAgent<ConflictReport[]>(cfg.socket, { cmd: 'conflicts' })
   if (!list) {
     const agent = new Agent(cfg)
-    agent.state.load()
-    list = agent.state.conflicts
+    agent.loadRecords()
+    list = agent.conflicts()
   }
   if (a.json) io.out(JSON.stringify(list))
   else if (list.length === 0) io.out('no conflicts')

@@ -26,11 +26,11 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
   try {
     await agent.open()
     await agent.removeStaleTemps().catch((err: Error) => agent.reportError('temps', `removing stale temporaries: ${err.message}`))
-    agent.running = true
+    agent.setRunning(true)
     let wake: (() => void) | null = null
     const poke = () => wake?.()
     watcher = new UpperWatcher(agent.upper, poke, log)
-    watcher.sync(agent.index)
+    agent.syncWatcher(watcher)
     server = await startControlServer(cfg.socket, async (req: Request) => {
       switch (req.cmd) {
         case 'status':
@@ -40,12 +40,12 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
         case 'evict':
           return evictCycle(agent)
         case 'conflicts':
-          return agent.state.conflicts
+          return agent.conflicts()
         default:
           throw new Error('unknown command')
       }
     })
-    log(`gfs-writecache agent started: upper ${cfg.upper} -> ${cfg.lower}, ${agent.index.entries.size} upper entries`)
+    log(`gfs-writecache agent started: upper ${cfg.upper} -> ${cfg.lower}, ${agent.entryCount} upper entries`)
     let stopping = false
     const stopGraphWatch = watchGraph(cfg.lower, 1000, (from, to) => {
       log(`gv0's client switched graphs (${from} -> ${to}, a volume option changed): dropping the union's stale dentries`)
@@ -74,15 +74,15 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       await agent.exclusive(async () => {
         let changed = false
         if (now - lastFull >= cfg.scanIntervalSeconds * 1000) {
-          await agent.index.fullScan()
+          await agent.rescan()
           lastFull = now
-          w.sync(agent.index)
+          agent.syncWatcher(w)
           changed = true
         } else if (w.dirty.size) {
           const dirs = [...w.dirty]
           w.dirty.clear()
-          for (const d of dirs) await agent.index.rescanDir(d)
-          w.sync(agent.index)
+          await agent.rescanDirs(dirs)
+          agent.syncWatcher(w)
           changed = true
         }
         // idle: nothing changed and nothing was left over, so skip the walk over the index
@@ -113,7 +113,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
             agent.reportError('evict', `cache disk still ${after.toFixed(1)}% used after evict (unpublished data)`)
           }
         } else agent.reportError('evict', `evict postponed: ${r.message}`)
-        w.sync(agent.index)
+        agent.syncWatcher(w)
       }
       if (now - lastMetrics >= 5000) {
         lastMetrics = now
@@ -151,7 +151,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       poke()
       await done
       await agent.exclusive(async () => {})
-      agent.running = false
+      agent.setRunning(false)
       w.close()
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
       agent.saveState()

@@ -1,0 +1,37 @@
+// The errors status reports: the latest per key, a running total, and warnings given once per key.
+import type { Log } from '../service/log.ts'
+
+export interface ReportedError {
+  time: string
+  message: string
+}
+
+export class ErrorRegistry {
+  private readonly byKey = new Map<string, ReportedError>()
+  private readonly warned = new Set<string>()
+  total = 0
+
+  constructor(private readonly log: Log) {}
+
+  note(key: string, message: string): void {
+    this.total++
+    this.byKey.set(key, { time: new Date().toISOString(), message })
+    this.log(`error: ${message}`)
+  }
+
+  /** Notes `message` the first time `key` is seen, never again in this process. */
+  warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return
+    this.warned.add(key)
+    this.note(key, message)
+  }
+
+  clear(key: string): void {
+    this.byKey.delete(key)
+  }
+
+  /** The newest `n`, oldest first. */
+  latest(n: number): ReportedError[] {
+    return [...this.byKey.values()].slice(-n)
+  }
+}

@@ -1,0 +1,223 @@
+// A publish pass: the pending entries level by level (parents first), creations before deletes, and its summary.
+import { depthOf, fromBytes, type Bytes } from '../fs/paths.ts'
+import { lowerProblem } from '../fs/mounts.ts'
+import { SafeTree } from '../fs/safe-fs.ts'
+import { isXattrWhiteout, readXattrs, type Xattrs } from '../fs/xattrs.ts'
+import { linkGroups, linkOrder } from '../publish/hard-links.ts'
+import type { PublishContext } from '../publish/publish-context.ts'
+import { removeLower } from '../publish/remove-lower.ts'
+import { entryFromStat, type UpperEntry } from '../watch/scan.ts'
+import { isGlobalError } from './backoff.ts'
+import { deleteHeld, oldestNewName } from './delete-order.ts'
+import { acrossDirs, applyOrBackoff, pool } from './dispatch.ts'
+import type { PassParts, PassSummary } from './pass-parts.ts'
+import { isDone } from './pending.ts'
+import { quiescence } from './quiescence.ts'
+
+/**
+ * Publishes every quiescent pending entry once. Errors never escape: a gv0-wide error stops
+ * the pass and backs off, an entry's own error backs off that entry only.
+ */
+export async function runPass(p: PassParts, settleMs: number): Promise<PassSummary> {
+  const sum: PassSummary = { published: 0, bytes: 0, conflicts: 0, deleted: 0, skipped: 0, failed: 0, blocked: null }
+  const holding = p.backoff.globalHolds()
+  if (holding !== null) {
+    sum.blocked = holding
+    return sum
+  }
+  const problem = await lowerProblem(p.cfg)
+  if (problem) {
+    p.backoff.failGlobal(problem)
+    p.errors.note('global', problem)
+    sum.blocked = problem
+    return sum
+  }
+  const cands = p.pending.candidates()
+  const gone = p.pending.vanished()
+  p.obs.round(cands, gone, p.index.walkedSince)
+  if (cands.length === 0 && gone.length === 0) {
+    clearGlobal(p)
+    p.pending.notReady.clear()
+    return sum
+  }
+  p.pending.notReady.clear()
+  p.writers.forget()
+  const ctx = passContext(p)
+  try {
+    await publishLevels(p, ctx, cands, gone, settleMs, sum)
+  } finally {
+    ctx.lowerFs.close()
+    ctx.upperFs.close()
+  }
+  return sum
+}
+
+function clearGlobal(p: PassParts): void {
+  p.backoff.clearGlobal()
+  p.errors.clear('global')
+}
+
+/** A pass's context; its directory handles stay open until the pass closes them. */
+function passContext(p: PassParts): PublishContext {
+  let groups: Map<number, Bytes[]> | null = null
+  return {
+    upper: p.upper,
+    lower: p.lower,
+    lowerFs: new SafeTree(p.lower, 'gv0'),
+    upperFs: new SafeTree(p.upper, 'upper', true),
+    host: p.cfg.host,
+    staleDentryMs: (born) => p.drops.staleMs(born),
+    state: p.state,
+    now: () => new Date(),
+    report: (c) => {
+      p.state.addConflict(c)
+      p.log(`conflict: ${c.path}: ${c.message}`)
+    },
+    // built at the first hard link a pass meets: passes without any never walk the index for it
+    namesOf: (ino) => (groups ??= linkGroups(p.index.entries.values())).get(ino) ?? [],
+    warnOnce: (key, message) => p.errors.warnOnce(key, message),
+    busy: (rel) => p.writers.busy(rel),
+  }
+}
+
+async function publishLevels(p: PassParts, ctx: PublishContext, cands: UpperEntry[], gone: Bytes[], settleMs: number, sum: PassSummary): Promise<void> {
+  // applied after every creation of the pass, so a rename's new name reaches gv0 before its old one goes
+  const deletes: { e: UpperEntry; x: Xattrs | null }[] = []
+  // group by depth: a level's directories exist in gv0 before the next level is published
+  const levels = new Map<number, UpperEntry[]>()
+  for (const e of cands) {
+    const d = depthOf(e.rel)
+    const l = levels.get(d) ?? []
+    l.push(e)
+    levels.set(d, l)
+  }
+  for (const level of [...levels.keys()].sort((a, b) => a - b)) {
+    const ready: UpperEntry[] = []
+    for (const stale of levels.get(level) as UpperEntry[]) {
+      const bo = p.backoff.entryHolds(stale.rel)
+      if (bo) {
+        p.pending.notReady.set(stale.rel, `retrying later: ${bo.message}`)
+        sum.skipped++
+        continue
+      }
+      let e: UpperEntry
+      try {
+        e = entryFromStat(stale.rel, await ctx.upperFs.lstat(stale.rel))
+      } catch {
+        continue // vanished: the next scan forgets it
+      }
+      p.index.entries.set(e.rel, e)
+      if (isDone(e, p.state.get(e.rel))) continue
+      if (e.kind !== 'd') {
+        const q = quiescence(e, p.obs.see(e), settleMs, p.writers.after(p.obs.sinceOf(e.rel)))
+        if (!q.quiet) {
+          p.pending.notReady.set(e.rel, q.reason + (q.pids ? ` by pid ${q.pids.join(', ')}` : ''))
+          sum.skipped++
+          continue
+        }
+      }
+      if (e.kind === 'w') deletes.push({ e, x: null })
+      else ready.push(e)
+    }
+    const needX = ready.filter((e) => e.kind === 'f' || e.kind === 'd')
+    const xs = new Map<Bytes, Xattrs | null>()
+    try {
+      const got = await readXattrs(ctx.upperFs, needX.map((e) => e.rel))
+      needX.forEach((e, i) => xs.set(e.rel, got[i]))
+    } catch (err) {
+      p.errors.note('xattrs', `reading xattrs: ${(err as Error).message}`)
+      sum.blocked = 'cannot read xattrs (is the attr package installed?)'
+      return
+    }
+    let blocked = false
+    const xattrWhiteouts = ready.filter((e) => e.kind === 'f' && e.size === 0 && isXattrWhiteout(xs.get(e.rel) ?? null))
+    for (const e of xattrWhiteouts) deletes.push({ e, x: xs.get(e.rel) ?? null })
+    // the first name of each inode before its other names, so those can link to it
+    for (const batch of linkOrder(xattrWhiteouts.length ? ready.filter((e) => !xattrWhiteouts.includes(e)) : ready)) {
+      if (blocked) break
+      await pool(acrossDirs(batch), p.cfg.publishConcurrency, async (e) => {
+        if (await applyOrBackoff(p, ctx, e, xs.get(e.rel) ?? null, sum)) return true
+        blocked = true
+        return false
+      })
+    }
+    if (blocked) {
+      sum.blocked = p.backoff.global?.message ?? 'gv0 error'
+      break
+    }
+  }
+  const holds = sum.blocked ? null : deleteHolds(p, cands, new Set(deletes.map((d) => d.e.rel)))
+  if (holds) await applyDeletes(p, ctx, deletes, holds, sum)
+  if (holds && !sum.blocked) await applyVanished(p, ctx, gone, sum, holds)
+  if (!sum.blocked && sum.failed === 0) clearGlobal(p)
+}
+
+/**
+ * Why a delete first seen at `since` waits (delete-order.ts), from the new names still pending after
+ * this pass's publishes: entries gv0 has never had from this host.
+ */
+function deleteHolds(p: PassParts, cands: UpperEntry[], deletes: Set<Bytes>): (since: number) => string | null {
+  const pendingNew: { rel: Bytes; since: number }[] = []
+  for (const c of cands) {
+    if (c.kind === 'd' || c.kind === 'w' || c.kind === 'other' || deletes.has(c.rel)) continue
+    const e = p.index.entries.get(c.rel)
+    const rec = p.state.get(c.rel)
+    if (!e || e.kind === 'w' || isDone(e, rec) || (rec && rec.k !== 'w')) continue
+    pendingNew.push({ rel: c.rel, since: p.obs.pendingSince(c.rel) })
+  }
+  const oldest = oldestNewName(pendingNew)
+  return (since) => deleteHeld(since, p.clock.mono(), oldest, fromBytes)
+}
+
+async function applyDeletes(p: PassParts, ctx: PublishContext, deletes: { e: UpperEntry; x: Xattrs | null }[], held: (since: number) => string | null, sum: PassSummary): Promise<void> {
+  const now: { e: UpperEntry; x: Xattrs | null }[] = []
+  for (const d of deletes) {
+    const why = held(p.obs.sinceOf(d.e.rel))
+    if (why) {
+      p.pending.notReady.set(d.e.rel, why)
+      sum.skipped++
+    } else now.push(d)
+  }
+  const xs = new Map(now.map((d) => [d.e.rel, d.x]))
+  let blocked = false
+  await pool(acrossDirs(now.map((d) => d.e)), p.cfg.publishConcurrency, async (e) => {
+    if (await applyOrBackoff(p, ctx, e, xs.get(e.rel) ?? null, sum)) return true
+    blocked = true
+    return false
+  })
+  if (blocked) sum.blocked = p.backoff.global?.message ?? 'gv0 error'
+}
+
+async function applyVanished(p: PassParts, ctx: PublishContext, gone: Bytes[], sum: PassSummary, held: (since: number) => string | null): Promise<void> {
+  for (const rel of gone) {
+    const rec = p.state.get(rel)
+    if (!rec) continue
+    const why = held(p.obs.sinceOf(rel))
+    if (why) {
+      p.pending.notReady.set(rel, why)
+      sum.skipped++
+      continue
+    }
+    try {
+      if (await ctx.upperFs.lstatOrNull(rel)) continue // index was stale
+      if (rec.x) {
+        // gv0's name holds the remote version since a conflict: the local copy is what went away
+        p.state.delete(rel)
+        continue
+      }
+      const kept = await removeLower(ctx, rel, rec.t, 'deleted here')
+      p.state.delete(rel)
+      if (kept.length) sum.conflicts += kept.length
+      else sum.deleted++
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? ''
+      p.errors.note(rel, `${fromBytes(rel)}: applying delete: ${(err as Error).message}`)
+      p.pending.notReady.set(rel, `failed: applying delete: ${(err as Error).message}`)
+      sum.failed++
+      if (isGlobalError(code)) {
+        sum.blocked = p.backoff.failGlobal(`gv0 not taking writes: ${(err as Error).message}`).message
+        return
+      }
+    }
+  }
+}
