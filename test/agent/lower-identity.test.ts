@@ -1,7 +1,7 @@
 // When gv0's entry counts as "what this host saw": the rule behind every conflict decision.
 import test from 'ava'
-import { sameLower } from '../../src/agent/state/lower.ts'
-import type { LowerId } from '../../src/agent/state/state-store.ts'
+import { sameLower } from '../../src/agent/fs/entry-identity.ts'
+import type { LowerId } from '../../src/agent/fs/entry-identity.ts'
 
 const f = (over: Partial<LowerId> = {}): LowerId => ({ k: 'f', i: 7, s: 10, m: 1000, c: 2000, ...over })
 

@@ -1,7 +1,28 @@
-// Looking at gv0: identities of lower entries, so remote changes can be told from our own.
+// What an entry is, in upper or in gv0: its kind, the identity of a lower entry (so remote changes can be
+// told from our own) and time comparison. Upper's index, publishing and the state store all speak it.
 import type { Stats } from 'node:fs'
-import { kindOf } from '../watch/scan.ts'
-import type { LowerId } from './state-store.ts'
+
+export type EntryKind = 'f' | 'd' | 'l' | 'w'
+
+/** What a name in lower looked like when this host last saw or wrote it. */
+export interface LowerId {
+  k: EntryKind
+  i: number
+  s: number
+  m: number
+  c: number
+  /** link count, for files with more than one name */
+  n?: number
+}
+
+/** Classifies an lstat result the way overlayfs uses upper entries. */
+export function kindOf(st: Stats): EntryKind | 'other' {
+  if (st.isFile()) return 'f'
+  if (st.isDirectory()) return 'd'
+  if (st.isSymbolicLink()) return 'l'
+  if (st.isCharacterDevice() && st.rdev === 0) return 'w'
+  return 'other'
+}
 
 // Looking gv0 entries up by path is SafeTree's job (safe-fs.ts): ctx.lowerFs.lstatOrNull(rel).
 

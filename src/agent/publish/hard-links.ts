@@ -1,6 +1,6 @@
 // Hard links in upper stay hard links in gv0: a second name of an inode links to the first one's copy.
 import type { Stats } from 'node:fs'
-import { lowerId, sameLower } from '../state/lower.ts'
+import { lowerId, sameLower } from '../fs/entry-identity.ts'
 import type { Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import type { UpperEntry } from '../watch/scan.ts'

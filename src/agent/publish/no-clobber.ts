@@ -4,7 +4,7 @@
 import { baseName, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
-import type { LowerId } from '../state/state-store.ts'
+import type { LowerId } from '../fs/entry-identity.ts'
 import { conflictName } from './conflicts.ts'
 import type { Xattrs } from '../fs/xattrs.ts'
 

@@ -1,8 +1,7 @@
 // What every apply step needs: both roots, the state store, and where conflicts are reported.
 import type { Bytes } from '../fs/paths.ts'
 import type { ConflictReport, PublishRecord, StateStore } from '../state/state-store.ts'
-import type { LowerId } from '../state/state-store.ts'
-import { sameLower } from '../state/lower.ts'
+import { sameLower, type LowerId } from '../fs/entry-identity.ts'
 import type { SafeTree } from '../fs/safe-fs.ts'
 
 export interface PublishContext {

@@ -1,5 +1,5 @@
 // Deleting in gv0 without losing remote work: entries that changed remotely are kept and reported.
-import { lowerId } from '../state/lower.ts'
+import { lowerId } from '../fs/entry-identity.ts'
 import { fromBytes, joinRel, type Bytes } from '../fs/paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { isOwnTemp, isTempName } from './temp-files.ts'

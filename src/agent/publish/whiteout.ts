@@ -1,7 +1,7 @@
 // Whiteouts in upper are deletes in gv0 (flush contract 4), unless gv0 changed meanwhile (6).
 // When the delete happened is the agent's own lower bound (observations.ts), never the whiteout's ctime:
 // all whiteouts share one inode, and each later delete anywhere moves that ctime.
-import { lowerId } from '../state/lower.ts'
+import { lowerId } from '../fs/entry-identity.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower, reportKept } from './remove-lower.ts'
 import type { UpperEntry } from '../watch/scan.ts'

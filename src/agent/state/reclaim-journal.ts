@@ -4,16 +4,6 @@
 // journal is emptied once a saved state carries them.
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs'
 import type { Bytes } from '../fs/paths.ts'
-import type { PublishRecord } from './state-store.ts'
-
-/**
- * The record of a reclaimed entry: a baseline for the next copy-up, never a pending delete. A conflict
- * target (`x`) is kept while the entry may still exist (a crash before its unlink republishes it there),
- * and dropped once the entry is gone (after the unlink, or when the agent opens and finds it gone).
- */
-export function reclaimedRecord(rec: PublishRecord): PublishRecord {
-  return { ...rec, r: 1, op: undefined }
-}
 
 export class ReclaimJournal {
   constructor(readonly file: string) {}

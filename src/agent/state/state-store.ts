@@ -3,22 +3,9 @@
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../fs/atomic-write.ts'
-import { sameTime } from './lower.ts'
+import { sameTime, type EntryKind, type LowerId } from '../fs/entry-identity.ts'
 import type { Bytes } from '../fs/paths.ts'
-import { ReclaimJournal, reclaimedRecord } from './reclaim-journal.ts'
-
-export type EntryKind = 'f' | 'd' | 'l' | 'w'
-
-/** What a name in lower looked like when this host last saw or wrote it. */
-export interface LowerId {
-  k: EntryKind
-  i: number
-  s: number
-  m: number
-  c: number
-  /** link count, for files with more than one name */
-  n?: number
-}
+import { ReclaimJournal } from './reclaim-journal.ts'
 
 /** One upper entry that has been applied to lower. */
 export interface PublishRecord {
@@ -78,6 +65,15 @@ interface StateFile {
   records: Record<string, PublishRecord>
   conflicts: ConflictReport[]
   totals: Totals
+}
+
+/**
+ * The record of a reclaimed entry: a baseline for the next copy-up, never a pending delete. A conflict
+ * target (`x`) is kept while the entry may still exist (a crash before its unlink republishes it there),
+ * and dropped once the entry is gone (after the unlink, or when the agent opens and finds it gone).
+ */
+export function reclaimedRecord(rec: PublishRecord): PublishRecord {
+  return { ...rec, r: 1, op: undefined }
 }
 
 const KEEP_CONFLICTS = 1000

@@ -5,7 +5,7 @@ import { closeSync, lstatSync, readdirSync, type Stats } from 'node:fs'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { baseName, joinRel, type Bytes } from '../fs/paths.ts'
 import { openDirSync, openTreeDirSync, procPath, withCwdAt } from '../fs/safe-fs.ts'
-import type { EntryKind } from '../state/state-store.ts'
+import { kindOf, type EntryKind } from '../fs/entry-identity.ts'
 
 export interface UpperEntry {
   rel: Bytes
@@ -27,15 +27,6 @@ export interface UpperEntry {
 /** When the entry came to be here (birth time, or ctime without one): gv0 changes after it are remote. */
 export function bornMs(e: UpperEntry): number {
   return e.birthMs > 0 ? e.birthMs : e.ctimeMs
-}
-
-/** Classifies an lstat result the way overlayfs uses upper entries. */
-export function kindOf(st: Stats): EntryKind | 'other' {
-  if (st.isFile()) return 'f'
-  if (st.isDirectory()) return 'd'
-  if (st.isSymbolicLink()) return 'l'
-  if (st.isCharacterDevice() && st.rdev === 0) return 'w'
-  return 'other'
 }
 
 /** Compact entry from a stat, so 100k entries stay small in memory. */
