@@ -40,6 +40,12 @@ test.serial('a gv0 directory replaced by a symlink to /root/outside by a user on
   // the user on plexus: proj is theirs, so they may swap its d for a symlink anywhere
   await onHost('plexus', `${USER} sh -c 'mv /gfs/gv0/${proj}/d /gfs/gv0/${proj}/d.away && ln -s /root/outside /gfs/gv0/${proj}/d'`)
   t.is(await onHost('plexus', `readlink /gfs/gv0/${proj}/d`), '/root/outside\n')
+  // the tests after this one need a hydra with nothing stuck: the user undoes the swap, and hydra's cached
+  // changes then drain as usual (which also shows they were kept, not dropped)
+  t.teardown(async () => {
+    await onHost('plexus', `${USER} sh -c 'rm /gfs/gv0/${proj}/d && mv /gfs/gv0/${proj}/d.away /gfs/gv0/${proj}/d'`)
+    await onHost('hydra', 'gfs-writecache flush --wait --timeout 240', { timeoutMs: 270_000 })
+  })
   await onHost('hydra', 'systemctl start gfs-writecache.service')
   // entries that cannot be published keep a waiting flush from succeeding: its exit code is not the point
   const flushed = await tryOnHost('hydra', 'gfs-writecache flush --wait --timeout 30')
