@@ -350,7 +350,7 @@ export class Agent {
     }
     const cands = this.candidates()
     const gone = this.vanished()
-    this.obs.round(cands, gone, this.index.walkedSince)
+    this.obs.round(cands, gone, this.index.walkedSince, (rel) => this.state.get(rel) !== undefined)
     if (cands.length === 0 && gone.length === 0) {
       this.clearGlobal()
       this.notReady.clear()
