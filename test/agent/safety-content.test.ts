@@ -2,8 +2,9 @@
 // version the union last showed at that name, and a file counts as published only when gv0 holds its
 // bytes, not merely its size and mtime. The other host is simulated by writing to the lower dir.
 import test from 'ava'
-import { appendFileSync, chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, existsSync, lstatSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { evictCycle } from '../../src/agent/evict.ts'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
 
 const reported = (agent: { state: { conflicts: { kind: string; path: string }[] } }) =>
@@ -66,4 +67,58 @@ test('a local delete keeps a remote change made after the copy-up was published'
   await flushAll(t, agent)
   t.is(text(join(sb.lower, 'y')), 'gv0\ntheirs\n')
   t.deepEqual(reported(agent), ['delete-kept y'])
+})
+
+/** What cp -p, tar or touch -r leave: new bytes, the old size and the old mtime. */
+function rewriteKeepingTimes(path: string, content: string): void {
+  const before = statSync(path)
+  if (Buffer.byteLength(content) !== before.size) throw new Error('the rewrite must keep the size')
+  writeFileSync(path, content)
+  utimesSync(path, before.atimeMs / 1000, before.mtimeMs / 1000)
+}
+
+test('a local rewrite that keeps size and mtime is published, and survives the evict', async (t) => {
+  const sb = await sandbox(t)
+  writeFileSync(join(sb.lower, 'gv0.txt'), 'from gv0 ')
+  writeFileSync(join(sb.lower, 'old.txt'), 'old format')
+  const agent = await sb.agent()
+  writeFileSync(join(sb.union, 'mine.txt'), 'version 1')
+  writeFileSync(join(sb.union, 'old.txt'), 'published ')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'mine.txt')), 'version 1')
+  // a record written before digests were kept: the bytes in gv0 decide
+  const old = agent.state.get('old.txt')
+  if (old) agent.state.set('old.txt', { ...old, h: undefined })
+  rewriteKeepingTimes(join(sb.union, 'mine.txt'), 'version 2')
+  rewriteKeepingTimes(join(sb.union, 'old.txt'), 'rewritten!')
+  // a copy-up (no record at all) rewritten the same way
+  rewriteKeepingTimes(join(sb.union, 'gv0.txt'), 'edited ok')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'mine.txt')), 'version 2')
+  t.is(text(join(sb.lower, 'old.txt')), 'rewritten!')
+  t.is(text(join(sb.lower, 'gv0.txt')), 'edited ok')
+  const r = await evictCycle(agent)
+  t.true(r.ok, r.message)
+  t.false(existsSync(join(sb.upper, 'mine.txt')), 'reclaimed')
+  t.is(text(join(sb.union, 'mine.txt')), 'version 2', 'the union shows the last local version after the evict')
+  t.is(text(join(sb.union, 'old.txt')), 'rewritten!')
+  t.is(text(join(sb.union, 'gv0.txt')), 'edited ok')
+  t.deepEqual(reported(agent), [])
+})
+
+test('a change of metadata only never uploads the file again', async (t) => {
+  const sb = await sandbox(t)
+  writeFileSync(join(sb.lower, 'gv0.bin'), Buffer.alloc(3 << 20, 7))
+  const agent = await sb.agent()
+  writeFileSync(join(sb.union, 'mine.bin'), Buffer.alloc(3 << 20, 9))
+  await flushAll(t, agent)
+  const ino = (n: string) => lstatSync(join(sb.lower, n)).ino
+  const before = { mine: ino('mine.bin'), gv0: ino('gv0.bin') }
+  chmodSync(join(sb.union, 'mine.bin'), 0o600)
+  chmodSync(join(sb.union, 'gv0.bin'), 0o640) // a copy-up: compared with gv0's bytes, not copied
+  await flushAll(t, agent)
+  t.is(lstatSync(join(sb.lower, 'mine.bin')).mode & 0o777, 0o600)
+  t.is(lstatSync(join(sb.lower, 'gv0.bin')).mode & 0o777, 0o640)
+  t.deepEqual({ mine: ino('mine.bin'), gv0: ino('gv0.bin') }, before, 'the same gv0 files: no new copy was placed')
+  t.truthy(agent.state.get('gv0.bin')?.h, 'the copy-up\'s digest is recorded: the next check is a local read')
 })
