@@ -210,6 +210,7 @@ export class Agent {
         this.noteError(key, message)
       },
       busy: (rel) => this.writers.busy(rel),
+      upperShownSince: (rel) => this.obs.upperShownSince(rel),
     }
   }
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from './atomic-write.ts'
-import type { Bytes } from './paths.ts'
+import { parentRel, type Bytes } from './paths.ts'
 import { bornMs, type UpperEntry } from './scan.ts'
 
 export interface Clock {
@@ -60,8 +60,8 @@ export class Observations {
    */
   private bound = 0
   /**
-   * Per name without a record: wall-clock birth of the first upper entry (copy-up or create) the agent saw
-   * there. From then on the union showed that entry, not gv0's, so a gv0 change after it went unseen.
+   * Per name without a record: wall-clock birth of the first upper file or symlink (copy-up or create)
+   * the agent saw there. From then on the union showed that entry, not gv0's, so a gv0 change after it went unseen.
    */
   private readonly shownUntil = new Map<Bytes, number>()
   private upperIno: number | null = null
@@ -125,9 +125,14 @@ export class Observations {
         this.deletedAfter.set(e.rel, this.bound)
         this.dirty = true
       }
-      if (e.kind !== 'w' && e.kind !== 'other' && !this.shownUntil.has(e.rel) && !recorded(e.rel)) {
-        this.shownUntil.set(e.rel, bornMs(e))
-        this.dirty = true
+      // a directory made here hides none of gv0's entries in it: the union lists both
+      if (e.kind === 'f' || e.kind === 'l') {
+        if (recorded(e.rel)) {
+          if (this.shownUntil.delete(e.rel)) this.dirty = true
+        } else if (!this.shownUntil.has(e.rel)) {
+          this.shownUntil.set(e.rel, bornMs(e))
+          this.dirty = true
+        }
       }
     }
     for (const rel of gone) {
@@ -137,7 +142,8 @@ export class Observations {
     if (walkedSince === null) return
     for (const rel of this.seen.keys()) if (!keep.has(rel)) this.seen.delete(rel)
     for (const rel of this.deletedAfter.keys()) if (!keep.has(rel)) this.deletedAfter.delete(rel)
-    for (const rel of this.shownUntil.keys()) if (!keep.has(rel)) this.shownUntil.delete(rel)
+    // an entry removed with its directory stays noted while that delete is pending: it is applied below
+    for (const rel of this.shownUntil.keys()) if (!keep.has(rel) && !this.underDelete(rel)) this.shownUntil.delete(rel)
     // the first bound of a cache is saved at once: a restart without it would date every delete by birth only
     if (this.bound === 0 && walkedSince > 0) this.dirty = true
     this.bound = walkedSince
@@ -185,6 +191,16 @@ export class Observations {
     const walked = this.deletedAfter.get(e.rel) ?? this.bound
     const after = walked > 0 ? walked : e.birthMs > 0 ? e.birthMs : 0
     return Math.min(after, this.shownUntil.get(e.rel) ?? Infinity)
+  }
+
+  /** Birth of the unrecorded upper entry the agent saw at `rel` (see shownUntil), if it saw one. */
+  upperShownSince(rel: Bytes): number | undefined {
+    return this.shownUntil.get(rel)
+  }
+
+  private underDelete(rel: Bytes): boolean {
+    for (let r = parentRel(rel); r !== ''; r = parentRel(r)) if (this.deletedAfter.has(r)) return true
+    return false
   }
 
   /** True once this process has been watching for `ms`: before that, nothing can be quiet for that long. */

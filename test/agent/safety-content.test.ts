@@ -2,7 +2,7 @@
 // version the union last showed at that name, and a file counts as published only when gv0 holds its
 // bytes, not merely its size and mtime. The other host is simulated by writing to the lower dir.
 import test from 'ava'
-import { appendFileSync, chmodSync, existsSync, lstatSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/evict.ts'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
@@ -52,6 +52,28 @@ test('a local delete keeps a remote change made after the local copy-up, across 
   t.is(text(join(sb.lower, 'y')), 'y in gv0\ntheirs\n')
   t.false(existsSync(join(sb.lower, 'plain')))
   t.deepEqual(reported(restarted), ['delete-kept y'])
+})
+
+test('removing a directory keeps a remote change made below it after the local copy-up', async (t) => {
+  const sb = await sandbox(t)
+  mkdirSync(join(sb.lower, 'a'))
+  const agent = await sb.agent()
+  chmodSync(join(sb.union, 'a'), 0o750) // the directory is published, so it has a record
+  await flushAll(t, agent)
+  t.truthy(agent.state.get('a'))
+  for (const n of ['y', 'plain']) writeFileSync(join(sb.lower, 'a', n), `${n} in gv0\n`)
+  await sleep(30)
+  chmodSync(join(sb.union, 'a/y'), 0o600)
+  await sleep(30)
+  appendFileSync(join(sb.lower, 'a/y'), 'theirs\n')
+  await sleep(30)
+  await agent.index.fullScan()
+  await agent.pass({ settleMs: 60_000 })
+  rmSync(join(sb.union, 'a'), { recursive: true })
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'a/y')), 'y in gv0\ntheirs\n')
+  t.false(existsSync(join(sb.lower, 'a/plain')))
+  t.deepEqual(reported(agent), ['delete-kept a/y'])
 })
 
 test('a local delete keeps a remote change made after the copy-up was published', async (t) => {
