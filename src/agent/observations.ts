@@ -127,9 +127,9 @@ export class Observations {
       }
       // a directory made here hides none of gv0's entries in it: the union lists both
       if (e.kind === 'f' || e.kind === 'l') {
-        if (recorded(e.rel)) {
-          if (this.shownUntil.delete(e.rel)) this.dirty = true
-        } else if (!this.shownUntil.has(e.rel)) {
+        // dropping a note needs no save: a record, not the note, judges that name from now on
+        if (recorded(e.rel)) this.shownUntil.delete(e.rel)
+        else if (!this.shownUntil.has(e.rel)) {
           this.shownUntil.set(e.rel, bornMs(e))
           this.dirty = true
         }
