@@ -38,17 +38,19 @@ test('unchanged means unchanged in the agent\'s own view: a future mtime settles
   t.is(obs.see({ ...w, ctimeMs: 999, nlink: 12 }), 200, 'other deletes move ctime and link count: not a change of this one')
 })
 
-test('a delete is dated by the last complete walk before it was first seen, or the whiteout inode\'s birth if later', (t) => {
+test('a delete is dated by the last complete walk before it was first seen, or by the whiteout inode\'s birth while no walk is known', (t) => {
   const dir = stateDir(t)
   const c = clock()
   const obs = new Observations(dir, c)
   obs.load(1)
+  obs.round([whiteout('z')], [], null)
+  t.is(obs.deletedAfterMs(whiteout('z', { birthMs: 500 })), 500, 'no walk known yet: the shared inode\'s birth')
   obs.round([], [], 1_000)
   obs.round([whiteout('a')], [], 2_000)
   t.is(obs.deletedAfterMs(whiteout('a')), 1_000, 'absent from the walk that started at 1000')
   obs.round([whiteout('a'), whiteout('b')], [], null) // a walk is running: absence proves nothing yet
   t.is(obs.deletedAfterMs(whiteout('b')), 2_000)
-  t.is(obs.deletedAfterMs(whiteout('b', { birthMs: 2_500 })), 2_500, 'the shared inode was born after that walk')
+  t.is(obs.deletedAfterMs(whiteout('b', { birthMs: 2_500 })), 2_000, 'a walk is known: a copy-up it missed may predate the shared inode')
   obs.save()
   // a restart: seen deletes keep their dates, new ones get the last saved bound
   const next = new Observations(dir, c)
@@ -62,6 +64,27 @@ test('a delete is dated by the last complete walk before it was first seen, or t
   other.load(2)
   other.round([whiteout('a')], [], 4_000)
   t.is(other.deletedAfterMs(whiteout('a')), 0)
+})
+
+test('a delete of a name the agent saw copied up or created is dated no later than that entry\'s birth, across a restart', (t) => {
+  const dir = stateDir(t)
+  const c = clock()
+  const obs = new Observations(dir, c)
+  obs.load(1)
+  obs.round([], [], 1_000)
+  const recorded = (rel: string) => rel === 'pub'
+  obs.round([entry('y', { birthMs: 1_500 }), entry('pub', { birthMs: 1_200 })], [], 2_000, recorded)
+  t.true(obs.dirty, 'what the union showed is saved')
+  obs.save()
+  const next = new Observations(dir, c)
+  next.load(1)
+  next.round([whiteout('y'), whiteout('pub'), whiteout('new')], [], 3_000, recorded)
+  t.is(next.deletedAfterMs(whiteout('y', { birthMs: 2_900 })), 1_500, 'the union showed the copy-up from 1500 on, not gv0\'s entry')
+  t.is(next.deletedAfterMs(whiteout('pub')), 2_000, 'a recorded name is judged against its record')
+  t.is(next.deletedAfterMs(whiteout('new')), 2_000)
+  next.round([], [], 4_000)
+  next.round([whiteout('y')], [], 5_000)
+  t.is(next.deletedAfterMs(whiteout('y')), 4_000, 'gone from upper: forgotten')
 })
 
 test('delete order: a delete waits for new names seen no later than it, at most HOLD_MAX_MS', (t) => {

@@ -100,7 +100,7 @@ export class Agent {
     await this.index.fullScan()
     // a reclaim cut short by a crash: the entry is gone, so gv0's own name shows (no conflict target)
     for (const [rel, rec] of this.state.records) {
-      if (rec.r && rec.x && !this.index.entries.has(rel)) this.state.set(rel, { ...rec, x: undefined })
+      if (rec.r && rec.x && !this.index.entries.has(rel)) this.state.set(rel, { ...rec, x: undefined, h: undefined })
     }
   }
 

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../fs/atomic-write.ts'
-import type { Bytes } from '../fs/paths.ts'
-import type { UpperEntry } from '../watch/scan.ts'
+import { parentRel, type Bytes } from '../fs/paths.ts'
+import { bornMs, type UpperEntry } from '../watch/scan.ts'
 
 export interface Clock {
   /** milliseconds on a clock that never steps (backoff, settle time) */
@@ -46,6 +46,8 @@ interface SavedFile {
   upperIno: number | null
   bound: number
   deletes: Record<string, number>
+  /** see Observations.shownUntil (absent in files of older versions) */
+  shown?: Record<string, number>
 }
 
 export class Observations {
@@ -57,6 +59,11 @@ export class Observations {
    * seen in that round happened after it. 0 (the epoch) when unknown: every remote change is newer.
    */
   private bound = 0
+  /**
+   * Per name without a record: wall-clock birth of the first upper file or symlink (copy-up or create)
+   * the agent saw there. From then on the union showed that entry, not gv0's, so a gv0 change after it went unseen.
+   */
+  private readonly shownUntil = new Map<Bytes, number>()
   private upperIno: number | null = null
   /** pending deletes were added since the last save */
   dirty = false
@@ -83,6 +90,7 @@ export class Observations {
     if (saved.v !== 1 || saved.upperIno !== upperIno) return
     this.bound = saved.bound
     for (const [rel, t] of Object.entries(saved.deletes)) this.deletedAfter.set(rel, t)
+    for (const [rel, t] of Object.entries(saved.shown ?? {})) this.shownUntil.set(rel, t)
   }
 
   /**
@@ -92,7 +100,9 @@ export class Observations {
   save(): void {
     const deletes: Record<string, number> = {}
     for (const [rel, t] of this.deletedAfter) deletes[rel] = t
-    const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes }
+    const shown: Record<string, number> = {}
+    for (const [rel, t] of this.shownUntil) shown[rel] = t
+    const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes, shown }
     // no fsync: a copy lost or torn by a power cut reads as "nothing known", which is safe (see load)
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { durable: false })
     this.dirty = false
@@ -102,9 +112,10 @@ export class Observations {
    * Notes what a pass is about to work on: every pending entry of the index, and published names that
    * left upper. `walkedSince` is the wall-clock start of the last complete walk the index reflects (null
    * while a walk runs): only then does an absent entry prove anything, so only then are old notes
-   * dropped and the bound moved on.
+   * dropped and the bound moved on. `recorded` tells names this host has a record of: their deletes
+   * are judged against the record, so the entries seen there need not be remembered.
    */
-  round(pending: Iterable<UpperEntry>, gone: Iterable<Bytes>, walkedSince: number | null): void {
+  round(pending: Iterable<UpperEntry>, gone: Iterable<Bytes>, walkedSince: number | null, recorded: (rel: Bytes) => boolean = () => false): void {
     const now = this.clock.mono()
     const keep = new Set<Bytes>()
     for (const e of pending) {
@@ -114,6 +125,15 @@ export class Observations {
         this.deletedAfter.set(e.rel, this.bound)
         this.dirty = true
       }
+      // a directory made here hides none of gv0's entries in it: the union lists both
+      if (e.kind === 'f' || e.kind === 'l') {
+        // dropping a note needs no save: a record, not the note, judges that name from now on
+        if (recorded(e.rel)) this.shownUntil.delete(e.rel)
+        else if (!this.shownUntil.has(e.rel)) {
+          this.shownUntil.set(e.rel, bornMs(e))
+          this.dirty = true
+        }
+      }
     }
     for (const rel of gone) {
       keep.add(rel)
@@ -122,6 +142,10 @@ export class Observations {
     if (walkedSince === null) return
     for (const rel of this.seen.keys()) if (!keep.has(rel)) this.seen.delete(rel)
     for (const rel of this.deletedAfter.keys()) if (!keep.has(rel)) this.deletedAfter.delete(rel)
+    // an entry removed with its directory stays noted while that delete is pending: it is applied below
+    for (const rel of this.shownUntil.keys()) if (!keep.has(rel) && !this.underDelete(rel)) this.shownUntil.delete(rel)
+    // the first bound of a cache is saved at once: a restart without it would date every delete by birth only
+    if (this.bound === 0 && walkedSince > 0) this.dirty = true
     this.bound = walkedSince
   }
 
@@ -154,14 +178,29 @@ export class Observations {
   }
 
   /**
-   * Wall-clock time a pending delete is known to be newer than: a remote change after it is kept. Never
-   * later than the delete itself, so a remote file is never removed for an older delete. Two such bounds,
-   * the later one wins: the last complete walk before the agent first saw it (see round()), and the birth
-   * of the whiteout's inode (one inode for all whiteouts of a mount: born before any of its links),
-   * which is all there is for a delete made before the agent ever ran.
+   * Wall-clock time from which a gv0 change at a deleted name counts as unseen by the delete, so the
+   * remote version is kept. Never later than the delete itself, nor than the last time the union showed
+   * gv0's entry there: for a name with a copy-up or create the agent saw before the whiteout, that
+   * entry's birth. Otherwise the last complete walk before the agent first saw the delete: whatever stood
+   * at the name then was gv0's, and a copy-up the agent missed came after it. Only when no walk is known
+   * (the first one of a cache) does the birth of the whiteout inode stand in (one inode for all whiteouts
+   * of a mount: born before any of its links); it says nothing about a copy-up before the delete, so a
+   * known walk wins over it.
    */
   deletedAfterMs(e: UpperEntry): number {
-    return Math.max(this.deletedAfter.get(e.rel) ?? this.bound, e.birthMs > 0 ? e.birthMs : 0)
+    const walked = this.deletedAfter.get(e.rel) ?? this.bound
+    const after = walked > 0 ? walked : e.birthMs > 0 ? e.birthMs : 0
+    return Math.min(after, this.shownUntil.get(e.rel) ?? Infinity)
+  }
+
+  /** Birth of the unrecorded upper entry the agent saw at `rel` (see shownUntil), if it saw one. */
+  upperShownSince(rel: Bytes): number | undefined {
+    return this.shownUntil.get(rel)
+  }
+
+  private underDelete(rel: Bytes): boolean {
+    for (let r = parentRel(rel); r !== ''; r = parentRel(r)) if (this.deletedAfter.has(r)) return true
+    return false
   }
 
   /** True once this process has been watching for `ms`: before that, nothing can be quiet for that long. */

@@ -34,7 +34,7 @@ export async function runPass(p: PassParts, settleMs: number): Promise<PassSumma
   }
   const cands = p.pending.candidates()
   const gone = p.pending.vanished()
-  p.obs.round(cands, gone, p.index.walkedSince)
+  p.obs.round(cands, gone, p.index.walkedSince, (rel) => p.state.get(rel) !== undefined)
   if (cands.length === 0 && gone.length === 0) {
     clearGlobal(p)
     p.pending.notReady.clear()
@@ -77,6 +77,7 @@ function passContext(p: PassParts): PublishContext {
     namesOf: (ino) => (groups ??= linkGroups(p.index.entries.values())).get(ino) ?? [],
     warnOnce: (key, message) => p.errors.warnOnce(key, message),
     busy: (rel) => p.writers.busy(rel),
+    upperShownSince: (rel) => p.obs.upperShownSince(rel),
   }
 }
 

@@ -57,7 +57,7 @@ async function removeBatch(
       sum.removed++
       const rec = agent.record(e.rel)
       if (rec?.k === 'w') agent.dropRecord(e.rel)
-      else if (rec?.x) agent.setRecord(e.rel, { ...rec, x: undefined }) // gv0's name shows from now on
+      else if (rec?.x) agent.setRecord(e.rel, { ...rec, x: undefined, h: undefined }) // gv0's name shows from now on
     } catch (err) {
       // still in upper with a reclaimed mark: the next pass finds it published ('already') and re-records it
       agent.reportError(`reclaim:${e.rel}`, `reclaim ${fromBytes(e.rel)}: ${(err as Error).message}`)

@@ -20,17 +20,23 @@ export interface PublishContext {
   namesOf(ino: number): Bytes[]
   /** reports a lasting problem that does not stop publishing, once per key (log and status) */
   warnOnce(key: string, message: string): void
+  /**
+   * Birth of the upper entry (copy-up or create) the agent saw at a name it has no record of: from
+   * then on the union showed that entry, not gv0's (undefined when it saw none)
+   */
+  upperShownSince(rel: Bytes): number | undefined
   /** why the upper file is open for writing right now (a look at /proc at most milliseconds old), or null */
   busy(rel: Bytes): Promise<string | null>
 }
 
 /**
  * Did gv0 change since this host last saw the name? Without a record, anything newer than `refMs`
- * counts. An entry this host renamed into place just before a crash is not a remote change.
+ * counts, or than the moment the union stopped showing gv0's entry there if earlier. An entry this host
+ * renamed into place just before a crash is not a remote change.
  */
 export function remoteChanged(ctx: PublishContext, rel: Bytes, now: LowerId | null, refMs: number): boolean {
   if (ctx.state.isOurs(rel, now)) return false
   const rec: PublishRecord | undefined = ctx.state.get(rel)
   if (rec) return !sameLower(now, rec.L)
-  return now !== null && now.c > refMs
+  return now !== null && now.c > Math.min(refMs, ctx.upperShownSince(rel) ?? Infinity)
 }

@@ -1,6 +1,7 @@
 // Atomic publish of one upper file, symlink or directory into gv0 (flush contract 2, 3, 6).
 import { constants, type Stats } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
+import type { Hash } from 'node:crypto'
 import { hasAcl, writeAcls } from '../fs/acls.ts'
 import { publishedTwin } from './hard-links.ts'
 import { lowerId, sameLower, sameTime, type LowerId } from '../fs/entry-identity.ts'
@@ -13,6 +14,7 @@ import { tempName } from './temp-files.ts'
 import { dirMeta, dirMetaChangedHere, syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
 import { conflictRel, isCopyUp, linkAsConflict, linkIntoPlace, unseenByUnion } from './no-clobber.ts'
 import { openScannedFile } from './upper-source.ts'
+import { contentHash, digestOf, sameBytesAsGv0, upperDigest } from './content-digest.ts'
 import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 
 export type Outcome =
@@ -178,7 +180,7 @@ async function createTemp(ctx: PublishContext, tmp: Bytes, mode: number): Promis
  * Copies the upper file's bytes into an open temp file. Reads at most `size` + 1 bytes: a file that grew
  * is reported as such (more than `size` copied) instead of being chased while a writer appends.
  */
-async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileHandle, size: number): Promise<number> {
+async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileHandle, size: number, hash: Hash): Promise<number> {
   const from = await openScannedFile(ctx.upperFs, rel, ino)
   try {
     const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, size + 1))
@@ -186,6 +188,7 @@ async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileH
     while (copied <= size) {
       const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, size + 1 - copied), copied)
       if (bytesRead === 0) break
+      hash.update(buf.subarray(0, bytesRead))
       let off = 0
       while (off < bytesRead) off += (await dst.write(buf, off, bytesRead - off, copied + off)).bytesWritten
       copied += bytesRead
@@ -209,8 +212,12 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
   const here = await ctx.lowerFs.lstatOrNull(herePath)
   if (here?.isFile() && here.size === e.size && sameTime(here.mtimeMs, e.mtimeMs)) {
     // a publish that finished before a crash, or a copy-up that changed nothing but metadata; a name
-    // this host has no record of may also hold the other host's file, which is never taken as ours
-    if (rec || isCopyUp(xattrs) || ctx.state.isOurs(e.rel, lowerId(here))) return await publishMetadata(ctx, e, rec, herePath, here, xattrs)
+    // this host has no record of may also hold the other host's file, which is never taken as ours.
+    // Same size and mtime are no proof of same bytes (cp -p, tar, touch -r): the content is checked.
+    if (rec || isCopyUp(xattrs) || ctx.state.isOurs(e.rel, lowerId(here))) {
+      const h = await publishedContent(ctx, e, rec, herePath, here)
+      if (h !== null) return await publishMetadata(ctx, e, rec, herePath, here, xattrs, h)
+    }
   }
   // without a conflict record, `here` is gv0's entry at the file's own name: no second lookup
   const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here, xattrs)
@@ -225,11 +232,12 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
   }
   const want = e.mode & 0o7777
   let fh: FileHandle | null = await createTemp(ctx, tmp, want)
+  const hash = contentHash()
   try {
     try {
       // attributes come with the create reply: this fstat is answered from the kernel's cache
       const created = await fh.stat()
-      const copied = await copyInto(ctx, e.rel, e.ino, fh, e.size)
+      const copied = await copyInto(ctx, e.rel, e.ino, fh, e.size, hash)
       if (copied !== e.size) {
         await fh.close()
         fh = null
@@ -254,20 +262,33 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     await ctx.lowerFs.unlink(tmp).catch(() => {})
     throw err
   }
-  return await recordPublish(ctx, e, rec, placed, e.size, xattrFields(undefined, xattrs))
+  return await recordPublish(ctx, e, rec, placed, e.size, { ...xattrFields(undefined, xattrs), h: digestOf(hash) })
+}
+
+/**
+ * The digest of the upper file when gv0's file at `p` (same size and mtime) holds its bytes, else null.
+ * While gv0 still holds the version recorded, the record's digest answers with a local read only.
+ */
+async function publishedContent(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats): Promise<string | null> {
+  const recorded = rec ? (rec.x ? rec.X : rec.L) : undefined
+  if (rec?.h && recorded && sameLower(lowerId(here), recorded)) {
+    const h = await upperDigest(ctx, e)
+    return h === rec.h ? h : null
+  }
+  return await sameBytesAsGv0(ctx, e, p)
 }
 
 /**
  * gv0 holds the content already: brings owner, mode, user xattrs and ACLs up to date (a change of
  * those alone moves only the upper file's ctime) and records the entry.
  */
-async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats, xattrs: Xattrs | null): Promise<Outcome> {
+async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats, xattrs: Xattrs | null, h: string): Promise<Outcome> {
   if (here.uid !== e.uid || here.gid !== e.gid) await ctx.lowerFs.lchown(p, e.uid, e.gid)
   if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(p, e.mode & 0o7777)
   if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.xh, e.rel, e.mode)
   const now = lowerId(await ctx.lowerFs.lstat(p))
   const x = rec?.x ? { x: rec.x, X: now } : {}
-  ctx.state.set(e.rel, record(e, rec?.x ? rec.L : now, { ...x, ...xattrFields(rec, xattrs) }))
+  ctx.state.set(e.rel, record(e, rec?.x ? rec.L : now, { ...x, ...xattrFields(rec, xattrs), h }))
   return { result: 'already' }
 }
 
@@ -281,6 +302,9 @@ async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishR
 async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, tmp: Bytes, chosen: Target): Promise<Outcome | null> {
   const twin = await publishedTwin(ctx, e)
   if (!twin) return null
+  // the twin's size and mtime do not prove its bytes are still this inode's
+  const h = ctx.state.get(twin.rel)?.h
+  if (!h || (await upperDigest(ctx, e)) !== h) return null
   let placed: Outcome | Target
   await ctx.lowerFs.unlink(tmp).catch(() => {})
   await ctx.lowerFs.link(twin.rel, tmp)
@@ -296,7 +320,7 @@ async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecor
     await ctx.lowerFs.unlink(tmp).catch(() => {})
     throw err
   }
-  const out = await recordPublish(ctx, e, rec, placed, 0)
+  const out = await recordPublish(ctx, e, rec, placed, 0, { h })
   // the link moved ctime and link count of the inode: its other names take the new identity (with the
   // link count above 1, sameLower stops reading their later ctime changes as remote ones)
   const L = ctx.state.get(e.rel)?.L ?? null

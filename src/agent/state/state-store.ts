@@ -28,6 +28,8 @@ export interface PublishRecord {
   xh?: Record<string, string>
   /** directories: upper owner, group and mode when published (pushed again only when changed here) */
   a?: [number, number, number]
+  /** files: digest of the content published (content-digest.ts; absent in records of older versions) */
+  h?: string
   /** opaque directory contents already replaced in lower */
   op?: 1
   /** upper entry reclaimed; the record stays as the baseline for the next copy-up */
