@@ -1,20 +1,13 @@
 // The flush contract against real gluster between the lab's two hosts: drains across a cut link,
 // conflicts kept, remote creations visible through the union.
 import test from 'ava'
-import { eventually, lab, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
-import { explain, provision } from '../helpers/provision.ts'
+import { eventually, lab, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
 
 const flush = (host: string, seconds = 240) =>
   onHost(host, `gfs-writecache flush --wait --timeout ${seconds}`, { timeoutMs: (seconds + 30) * 1000 })
 const sha = async (host: string, path: string) => (await onHost(host, `sha256sum < ${path}`)).split(' ')[0]
 
-test.before(async () => {
-  requireRoot()
-  await lab.up({ log: () => {} })
-  await lab.link('up')
-  const site = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
-  if (site.exitCode !== 0) throw new Error(`site playbook failed on the lab: ${explain(site)}`)
-})
+test.before(provisionedLab)
 
 test.after.always(async () => {
   await lab.link('up')

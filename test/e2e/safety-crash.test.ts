@@ -1,20 +1,13 @@
 // The agent SIGKILLed in the middle of an evict on hydra: after the service is started again and
 // flushed, every published file is on both bricks with its content (nothing taken for a delete).
 import test from 'ava'
-import { eventually, lab, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
-import { explain, provision } from '../helpers/provision.ts'
+import { eventually, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
 
 const DIRS = 8
 const PER_DIR = 300
 const ROOT = `crash-evict-${Date.now()}`
 
-test.before(async () => {
-  requireRoot()
-  await lab.up({ log: () => {} })
-  await lab.link('up')
-  const site = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
-  if (site.exitCode !== 0) throw new Error(`site playbook failed on the lab: ${explain(site)}`)
-})
+test.before(provisionedLab)
 
 /** One line per file, "path content", sorted: the same on both bricks and as written. */
 const listing = (dir: string) =>

@@ -2,20 +2,13 @@
 // (stale negative dentry) is never overwritten by hydra's create of the same name, and a directory
 // plexus removes never stalls what hydra wrote below it.
 import test from 'ava'
-import { lab, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
-import { explain, provision } from '../helpers/provision.ts'
+import { onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
 
 const flush = (host: string, seconds = 120) =>
   onHost(host, `gfs-writecache flush --wait --timeout ${seconds}`, { timeoutMs: (seconds + 30) * 1000 })
 const onBoth = async (script: string) => Promise.all(['hydra', 'plexus'].map((h) => onHost(h, script)))
 
-test.before(async () => {
-  requireRoot()
-  await lab.up({ log: () => {} })
-  await lab.link('up')
-  const site = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
-  if (site.exitCode !== 0) throw new Error(`site playbook failed on the lab: ${explain(site)}`)
-})
+test.before(provisionedLab)
 
 test.serial("a name plexus creates while hydra's union still caches it as missing: plexus's file stays, hydra's is a conflict copy", async (t) => {
   let name = ''

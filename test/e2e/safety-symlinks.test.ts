@@ -2,21 +2,14 @@
 // hydra has cached changes, by a symlink to /root/outside. hydra's agent (root) must not follow it: both
 // hosts' /root/outside stay as they were, and hydra's changes are reported and kept in its cache.
 import test from 'ava'
-import { lab, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
-import { explain, provision } from '../helpers/provision.ts'
+import { onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
 
 const USER = 'setpriv --reuid=1000 --regid=1000 --clear-groups'
 /** Everything about /root/outside that an operation could change, content included. */
 const outsideState = (host: string) =>
   onHost(host, `cd /root/outside && find . -printf '%p %y %U:%G %m %s %T@ %C@ %l\\n' | sort && find . -type f -exec sha256sum {} + | sort`)
 
-test.before(async () => {
-  requireRoot()
-  await lab.up({ log: () => {} })
-  await lab.link('up')
-  const site = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
-  if (site.exitCode !== 0) throw new Error(`site playbook failed on the lab: ${explain(site)}`)
-})
+test.before(provisionedLab)
 
 test.serial('a gv0 directory replaced by a symlink to /root/outside by a user on plexus: hydra touches nothing outside', async (t) => {
   const proj = `proj-${Date.now()}`

@@ -1,19 +1,12 @@
 // Deletes timed by the agent, against real gluster: a name plexus made again after hydra deleted it
 // survives hydra's delete, even when later deletes on hydra move every whiteout's ctime past it.
 import test from 'ava'
-import { lab, onHost, requireRoot } from '../helpers/lab.ts'
-import { explain, provision } from '../helpers/provision.ts'
+import { onHost, provisionedLab } from '../helpers/lab.ts'
 
 const flush = (host: string, seconds = 240) =>
   onHost(host, `gfs-writecache flush --wait --timeout ${seconds}`, { timeoutMs: (seconds + 30) * 1000 })
 
-test.before(async () => {
-  requireRoot()
-  await lab.up({ log: () => {} })
-  await lab.link('up')
-  const site = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
-  if (site.exitCode !== 0) throw new Error(`site playbook failed on the lab: ${explain(site)}`)
-})
+test.before(provisionedLab)
 
 test.serial('a file plexus made again after hydra deleted it is kept and reported, across an agent restart', async (t) => {
   const dir = `t4-${Date.now()}`

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import * as lab from '../../src/lab/api.ts'
 import { caDir } from '../../src/tls/ca.ts'
+import { explain, provision } from './provision.ts'
 
 export { lab }
 
@@ -48,4 +49,13 @@ export function labInventoryWith(change: (inventory: any) => void, file = join(m
   const labCa = caDir(lab.inventoryPath)
   if (existsSync(labCa) && !existsSync(caDir(file))) cpSync(labCa, caDir(file), { recursive: true })
   return file
+}
+
+/** The lab up, its WAN link up and the site playbook run: what every end-to-end file starts from. */
+export async function provisionedLab(): Promise<void> {
+  requireRoot()
+  await lab.up({ log: () => {} })
+  await lab.link('up')
+  const site = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
+  if (site.exitCode !== 0) throw new Error(`site playbook failed on the lab: ${explain(site)}`)
 }
