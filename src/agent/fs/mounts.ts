@@ -1,8 +1,8 @@
 // The union's mount state and the overlay mount itself (always the same options, never lazy umount).
-import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { AgentConfig } from '../service/config.ts'
+import { notStarted, run } from './run.ts'
 
 /** Decodes the octal escapes (\040 etc.) mountinfo uses for spaces and friends. */
 function unescapeMountinfo(s: string): string {
@@ -61,27 +61,18 @@ export async function lowerProblem(cfg: AgentConfig): Promise<string | null> {
   return null
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
-    child.on('error', (err) => resolvePromise({ code: 127, stderr: String(err) }))
-    child.on('close', (code) => resolvePromise({ code: code ?? 1, stderr: stderr.trim() }))
-  })
-}
-
 /** Mounts the overlay at the union path with the appliance's options. */
 export async function mountUnion(cfg: AgentConfig): Promise<void> {
   if (isUnionMounted(cfg)) return
   mkdirSync(cfg.union, { recursive: true })
-  const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg), cfg.union])
-  if (r.code !== 0) throw new Error(`mount of ${cfg.union} failed: ${r.stderr}`)
+  const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg), cfg.union]).catch(notStarted)
+  if (r.code !== 0) throw new Error(`mount of ${cfg.union} failed: ${r.stderr.trim()}`)
 }
 
 /** Plain umount (never lazy: a lazy one would let writers keep using upper while it is changed). */
 export async function umountUnion(cfg: AgentConfig): Promise<{ ok: boolean; message: string }> {
   if (!isUnionMounted(cfg)) return { ok: true, message: 'not mounted' }
-  const r = await run('umount', [cfg.union])
-  return r.code === 0 ? { ok: true, message: 'unmounted' } : { ok: false, message: r.stderr || `umount exited ${r.code}` }
+  const r = await run('umount', [cfg.union]).catch(notStarted)
+  const stderr = r.stderr.trim()
+  return r.code === 0 ? { ok: true, message: 'unmounted' } : { ok: false, message: stderr || `umount exited ${r.code}` }
 }

@@ -1,9 +1,9 @@
 // Extended attributes through getfattr/setfattr (the attr package): Node has no xattr API and
 // the agent takes no native dependencies. Files are handed over as inherited descriptors
 // (/proc/self/fd/N), so no name is ever encoded into an argument or a shell.
-import { spawn } from 'node:child_process'
 import { closeSync, constants } from 'node:fs'
 import type { Bytes } from './paths.ts'
+import { run } from './run.ts'
 import type { SafeTree } from './safe-fs.ts'
 
 export type Xattrs = Map<string, Buffer>
@@ -11,22 +11,8 @@ export type Xattrs = Map<string, Buffer>
 const BATCH = 200
 const O_NONBLOCK = constants.O_NONBLOCK
 
-function run(cmd: string, args: string[], fds: number[], input?: string): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolvePromise, reject) => {
-    // LC_ALL=C: messages are matched (EOPNOTSUPP below), so they must not be translated
-    const env = { ...process.env, LC_ALL: 'C' }
-    const child = spawn(cmd, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...fds] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout?.on('data', (b: Buffer) => out.push(b))
-    child.stderr?.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
-    child.on('close', (code) =>
-      resolvePromise({ code: code ?? 1, out: Buffer.concat(out).toString('latin1'), err: Buffer.concat(err).toString('utf8') }),
-    )
-    if (input !== undefined) child.stdin?.end(input)
-  })
-}
+// LC_ALL=C: messages are matched (EOPNOTSUPP below), so they must not be translated
+const attr = (cmd: string, args: string[], fds: number[], input?: string) => run(cmd, args, { fds, input, stdout: true, cLocale: true })
 
 /** Parses `getfattr -d -e hex` output keyed by the /proc/self/fd number it names. */
 export function parseGetfattr(text: string): Map<number, Xattrs> {
@@ -54,9 +40,11 @@ export async function readXattrsOfFds(fds: number[]): Promise<Xattrs[]> {
   for (let start = 0; start < fds.length; start += BATCH) {
     const batch = fds.slice(start, start + BATCH)
     const args = ['-d', '-m', '-', '-e', 'hex', '--absolute-names', ...batch.map((_, i) => `/proc/self/fd/${i + 3}`)]
-    const r = await run('getfattr', args, batch)
-    if (r.code !== 0 && r.out === '') throw new Error(`getfattr failed: ${r.err.trim()}`)
-    const parsed = parseGetfattr(r.out)
+    const r = await attr('getfattr', args, batch)
+    // latin1: every byte of names and values survives to the hex decoding
+    const out = r.stdout.toString('latin1')
+    if (r.code !== 0 && out === '') throw new Error(`getfattr failed: ${r.stderr.trim()}`)
+    const parsed = parseGetfattr(out)
     batch.forEach((_, i) => {
       const x = parsed.get(i + 3)
       if (x) result[start + i] = x
@@ -101,10 +89,10 @@ export async function setXattrs(fd: number, attrs: Xattrs, wanted: (name: string
   }
   if (lines.length === 0) return
   const dump = `# file: /proc/self/fd/3\n${lines.join('\n')}\n\n`
-  const r = await run('setfattr', ['--restore=-'], [fd], dump)
+  const r = await attr('setfattr', ['--restore=-'], [fd], dump)
   if (r.code === 0) return
-  const err: NodeJS.ErrnoException = new Error(`setfattr failed: ${r.err.trim()}`)
-  if (/Operation not supported/.test(r.err)) err.code = 'EOPNOTSUPP'
+  const err: NodeJS.ErrnoException = new Error(`setfattr failed: ${r.stderr.trim()}`)
+  if (/Operation not supported/.test(r.stderr)) err.code = 'EOPNOTSUPP'
   throw err
 }
 
@@ -117,8 +105,8 @@ export async function writeUserXattrs(fd: number, attrs: Xattrs): Promise<void> 
 export async function removeXattr(tree: SafeTree, rel: Bytes, name: string): Promise<void> {
   const fd = await tree.openFd(rel, constants.O_RDONLY | O_NONBLOCK)
   try {
-    const r = await run('setfattr', ['-x', name, '/proc/self/fd/3'], [fd])
-    if (r.code !== 0 && !/No such attribute/.test(r.err)) throw new Error(`setfattr -x ${name} failed: ${r.err.trim()}`)
+    const r = await attr('setfattr', ['-x', name, '/proc/self/fd/3'], [fd])
+    if (r.code !== 0 && !/No such attribute/.test(r.stderr)) throw new Error(`setfattr -x ${name} failed: ${r.stderr.trim()}`)
   } finally {
     closeSync(fd)
   }
@@ -137,10 +125,10 @@ export function isXattrWhiteout(x: Xattrs | null | undefined): boolean {
 /** Removes xattrs from an open file or directory; an already missing one is not an error. */
 export async function removeXattrsOfFd(fd: number, names: string[]): Promise<void> {
   for (const name of names) {
-    const r = await run('setfattr', ['-x', name, '/proc/self/fd/3'], [fd])
-    if (r.code === 0 || /No such attribute/.test(r.err)) continue
-    const err: NodeJS.ErrnoException = new Error(`setfattr -x ${name} failed: ${r.err.trim()}`)
-    if (/Operation not supported/.test(r.err)) err.code = 'EOPNOTSUPP'
+    const r = await attr('setfattr', ['-x', name, '/proc/self/fd/3'], [fd])
+    if (r.code === 0 || /No such attribute/.test(r.stderr)) continue
+    const err: NodeJS.ErrnoException = new Error(`setfattr -x ${name} failed: ${r.stderr.trim()}`)
+    if (/Operation not supported/.test(r.stderr)) err.code = 'EOPNOTSUPP'
     throw err
   }
 }

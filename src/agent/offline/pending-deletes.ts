@@ -2,10 +2,10 @@
 // records without an entry. Once the union is mounted again over a gv0 that still holds the name,
 // the deleted entry shows through. Offline, before reclaim, such deletes get a real whiteout in
 // upper: the union keeps hiding the name and the next pass applies the delete like any other.
-import { spawnSync } from 'node:child_process'
 import { closeSync, linkSync, unlinkSync } from 'node:fs'
 import type { Agent } from '../core/agent.ts'
 import { baseName, fromBytes, parentRel, type Bytes } from '../fs/paths.ts'
+import { notStarted, run } from '../fs/run.ts'
 import { openTreeDirSync } from '../fs/safe-fs.ts'
 
 /**
@@ -13,7 +13,7 @@ import { openTreeDirSync } from '../fs/safe-fs.ts'
  * a plain temporary name (its arguments are text), and link(2) gives it the byte-exact name without
  * replacing anything that might be there.
  */
-function makeWhiteout(dirFd: number, name: Bytes): void {
+async function makeWhiteout(dirFd: number, name: Bytes): Promise<void> {
   const tmp = `.gfs-writecache.whiteout.${process.pid}`
   const at = (n: Bytes) => Buffer.from(`/proc/self/fd/${dirFd}/${n}`, 'latin1')
   try {
@@ -21,8 +21,8 @@ function makeWhiteout(dirFd: number, name: Bytes): void {
   } catch {
     // none left over
   }
-  const r = spawnSync('mknod', ['-m', '000', `/proc/self/fd/3/${tmp}`, 'c', '0', '0'], { stdio: ['ignore', 'ignore', 'pipe', dirFd], encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`mknod: ${(r.stderr || String(r.error)).trim()}`)
+  const r = await run('mknod', ['-m', '000', `/proc/self/fd/3/${tmp}`, 'c', '0', '0'], { fds: [dirFd] }).catch(notStarted)
+  if (r.code !== 0) throw new Error(`mknod: ${r.stderr.trim()}`)
   try {
     linkSync(at(tmp), at(name))
   } finally {
@@ -31,7 +31,7 @@ function makeWhiteout(dirFd: number, name: Bytes): void {
 }
 
 /** Creates whiteouts for the topmost pending deletes; returns how many were made. The union must be unmounted. */
-export function materializePendingDeletes(agent: Agent): number {
+export async function materializePendingDeletes(agent: Agent): Promise<number> {
   const gone = new Set(agent.vanished())
   let made = 0
   for (const rel of gone) {
@@ -42,7 +42,7 @@ export function materializePendingDeletes(agent: Agent): number {
     try {
       const dirFd = openTreeDirSync(agent.upper, parent, 'upper')
       try {
-        makeWhiteout(dirFd, baseName(rel))
+        await makeWhiteout(dirFd, baseName(rel))
       } finally {
         closeSync(dirFd)
       }

@@ -71,7 +71,7 @@ export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
   assertUnmounted(agent)
   await agent.rescan()
   assertUnmounted(agent)
-  if (materializePendingDeletes(agent) > 0) await agent.rescan()
+  if ((await materializePendingDeletes(agent)) > 0) await agent.rescan()
   // the records the marks refer to must be on disk before any mark
   agent.saveRecords()
   const writers = openWriters([agent.cfg.upper])

@@ -1,5 +1,6 @@
 // The host CLI (`gfs-writecache ...`): fixed commands that tests and the repair playbook call.
 // Only this file maps errors to messages and exit codes: 0 ok, 1 operation failed, 2 usage/config.
+import { parseArgs as parseArgv } from 'node:util'
 import { Agent } from '../core/agent.ts'
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type AgentConfig } from './config.ts'
 import { callAgent, type Request } from './control-socket.ts'
@@ -45,27 +46,40 @@ interface Args {
   timeoutSeconds: number
 }
 
-/** Parses argv (after the program name); unknown options are usage errors. */
+const OPTIONS = {
+  config: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  wait: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/**
+ * Parses argv (after the program name); unknown options are usage errors. node:util splits the
+ * arguments (non-strict, so every problem is reported here, in argv order, naming the argument as
+ * it was typed: the index points back at it, also for a group such as -hx).
+ */
 export function parseArgs(argv: string[]): Args {
   const a: Args = { command: '', config: DEFAULT_CONFIG_PATH, json: false, wait: false, timeoutSeconds: 600 }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (arg === '--config') {
-      const v = argv[++i]
-      if (!v) throw new UsageError('--config needs a path')
-      a.config = v
-    } else if (arg.startsWith('--config=')) a.config = arg.slice(9)
-    else if (arg === '--json') a.json = true
-    else if (arg === '--wait') a.wait = true
-    else if (arg === '--timeout' || arg.startsWith('--timeout=')) {
-      const v = arg.includes('=') ? arg.slice(10) : argv[++i]
-      const n = Number(v)
-      if (!v || !Number.isFinite(n) || n < 0) throw new UsageError('--timeout needs a number of seconds')
+  const { tokens } = parseArgv({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true })
+  for (const t of tokens) {
+    const arg = argv[t.index]
+    if (t.kind === 'positional') {
+      if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`)
+      if (!a.command) a.command = arg
+      else throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`)
+    } else if (t.kind === 'option-terminator') throw new UsageError(`unknown option ${arg}`)
+    else if (t.name === 'config' && arg.startsWith('--config')) {
+      if (!t.inlineValue && !t.value) throw new UsageError('--config needs a path')
+      a.config = t.value ?? ''
+    } else if (t.name === 'timeout' && arg.startsWith('--timeout')) {
+      const n = Number(t.value)
+      if (!t.value || !Number.isFinite(n) || n < 0) throw new UsageError('--timeout needs a number of seconds')
       a.timeoutSeconds = n
-    } else if (arg === '--help' || arg === '-h') a.command = 'help'
-    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`)
-    else if (!a.command) a.command = arg
-    else throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`)
+    } else if (t.name === 'json' && arg === '--json') a.json = true
+    else if (t.name === 'wait' && arg === '--wait') a.wait = true
+    else if (t.name === 'help' && (arg === '--help' || arg === '-h')) a.command = 'help'
+    else throw new UsageError(`unknown option ${arg}`)
   }
   return a
 }

@@ -1,0 +1,43 @@
+// The agent's one way to run a program (mount, getfattr/setfattr, mknod): no shell, and the
+// only agent module that imports node:child_process.
+import { spawn } from 'node:child_process'
+
+export interface RunOptions {
+  /** Open descriptors the child inherits as fd 3, 4, ... (so a file is named /proc/self/fd/3, never by path). */
+  fds?: number[]
+  /** Written to the child's stdin, which is otherwise closed. */
+  input?: string
+  /** Collect stdout; without it stdout goes nowhere. */
+  stdout?: boolean
+  /** LC_ALL=C, for callers that match the program's messages. */
+  cLocale?: boolean
+}
+
+export interface RunResult {
+  /** Exit code; 1 when killed by a signal. */
+  code: number
+  /** Raw bytes (empty unless `stdout` was asked for): names and values in it are not UTF-8. */
+  stdout: Buffer
+  stderr: string
+}
+
+/** Runs a program to its end; rejects only when it cannot be started (the spawn error, e.g. ENOENT). */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const env = opts.cLocale ? { ...process.env, LC_ALL: 'C' } : process.env
+    const stdio = [opts.input === undefined ? 'ignore' : 'pipe', opts.stdout ? 'pipe' : 'ignore', 'pipe', ...(opts.fds ?? [])] as const
+    const child = spawn(cmd, args, { env, stdio: [...stdio] })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout?.on('data', (b: Buffer) => out.push(b))
+    child.stderr?.on('data', (b: Buffer) => err.push(b))
+    child.on('error', reject)
+    child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }))
+    if (opts.input !== undefined) child.stdin?.end(opts.input)
+  })
+}
+
+/** The result of a program that could not be started, for callers that report it like a failed run. */
+export function notStarted(err: unknown): RunResult {
+  return { code: 127, stdout: Buffer.alloc(0), stderr: String(err) }
+}
