@@ -3,7 +3,7 @@
 // unless the union showed it here first, and nothing written here may stall or get lost.
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/evict.ts'
 import { DentryDrops } from '../../src/agent/no-clobber.ts'
@@ -70,6 +70,33 @@ test('a negative dentry is stale for at most the time since the last drop before
   t.is(drops.staleMs(25_000), 15_000 + 10_000, 'since the drop at 10 s, plus clock skew')
   t.is(drops.staleMs(40_000), 10_000)
   t.is(drops.staleMs(100_000), 60_000 + 10_000, 'a pass that held drops back widens the window')
+})
+
+test('a reclaimed directory the other host moved away and back is not replaced by a symlink made behind a stale negative dentry', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  mkdirSync(join(sb.union, 'a'))
+  writeFileSync(join(sb.union, 'a/mine.txt'), 'mine')
+  await flushAll(t, agent)
+  const r = await evictCycle(agent)
+  t.true(r.ok, r.message)
+  t.false(existsSync(join(sb.upper, 'a')), 'reclaimed: only a baseline record is left')
+  agent.noteDentryDrop()
+  // the other host moves a away: the union looks it up meanwhile and caches "no such name"
+  renameSync(join(sb.lower, 'a'), join(sb.lower, '.a.moving'))
+  t.throws(() => lstatSync(join(sb.union, 'a')), { code: 'ENOENT' })
+  // and back (same inode as recorded), with a new file in it
+  renameSync(join(sb.lower, '.a.moving'), join(sb.lower, 'a'))
+  writeFileSync(join(sb.lower, 'a/theirs.txt'), 'theirs')
+  symlinkSync('elsewhere', join(sb.union, 'a'))
+  await flushAll(t, agent)
+  t.true(lstatSync(join(sb.lower, 'a')).isDirectory(), "gv0's directory stays")
+  t.is(text(join(sb.lower, 'a/theirs.txt')), 'theirs')
+  t.is(text(join(sb.lower, 'a/mine.txt')), 'mine', 'nothing deleted here is deleted there')
+  const copies = conflictsIn(sb.lower, 'a')
+  t.is(copies.length, 1, 'the symlink made here is kept as a conflict copy')
+  t.is(readlinkSync(join(sb.lower, copies[0]), 'utf8'), 'elsewhere')
+  t.deepEqual(reported(agent), ['modified-both a'])
 })
 
 test('a directory removed or made a file on the other host: entries written below it here still reach gv0, reported', async (t) => {

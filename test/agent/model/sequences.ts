@@ -58,6 +58,16 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'rconflict', p: 'x.txt', n: 6 },
     { k: 'append', p: 'x.txt', n: 7 },
   ],
+  // a/ reclaimed here, removed and made again (same inode) on the other host while the union cached "no
+  // such name": a symlink made here at a replaced the directory, and the other host's new file below it went
+  'a symlink made behind a stale negative dentry deletes the directory the other host made again': [
+    { k: 'create', p: 'a/y', n: 1 },
+    { k: 'sleep', ms: 300, n: 2 },
+    { k: 'evict', kill: { how: 'none' }, n: 3 },
+    { k: 'rmtree', p: 'a', n: 4 },
+    { k: 'rcreate', p: 'a/c/x.txt', n: 5 },
+    { k: 'symlink', p: 'a', n: 6, target: 't6' },
+  ],
   // a user xattr set on a file gv0 already holds never reaches gv0 (same size and mtime: metadata only)
   'a user xattr set after the first publish is lost': [{ k: 'setfattr', p: 'a/c/z.sh', n: 1, v: 1 }],
 }
