@@ -99,6 +99,27 @@ test('a reclaimed directory the other host moved away and back is not replaced b
   t.deepEqual(reported(agent), ['modified-both a'])
 })
 
+test('a create here over a name whose delete kept the remote version does not replace that version', async (t) => {
+  const sb = await sandbox(t)
+  writeFileSync(join(sb.lower, 'notes.txt'), 'base')
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'notes.txt'))
+  await sleep(50) // after the delete by more than the file-time granularity
+  // the other host edits it (a new inode, as editors save) after the delete here
+  writeFileSync(join(sb.lower, '.notes.txt.swp'), 'theirs')
+  renameSync(join(sb.lower, '.notes.txt.swp'), join(sb.lower, 'notes.txt'))
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'notes.txt')), 'theirs', 'the delete is kept')
+  // the whiteout still hides their version: a create here is made without seeing it
+  writeFileSync(join(sb.union, 'notes.txt'), 'mine')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'notes.txt')), 'theirs', "the other host's version stays at its name")
+  const copies = conflictsIn(sb.lower, 'notes')
+  t.is(copies.length, 1, 'the local one is kept as a conflict copy')
+  t.is(text(join(sb.lower, copies[0])), 'mine')
+  t.deepEqual(reported(agent), ['delete-kept notes.txt', 'modified-both notes.txt'])
+})
+
 test('a directory removed or made a file on the other host: entries written below it here still reach gv0, reported', async (t) => {
   const sb = await sandbox(t)
   const agent = await sb.agent()

@@ -68,6 +68,14 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'rcreate', p: 'a/c/x.txt', n: 5 },
     { k: 'symlink', p: 'a', n: 6, target: 't6' },
   ],
+  // y deleted here, then changed on the other host: the delete kept its version, which the whiteout hid
+  // from the union; a create here then took that kept version as seen and replaced it
+  'a create over a kept delete overwrites the remote version the delete kept': [
+    { k: 'delete', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'sleep', ms: 300, n: 3 },
+    { k: 'create', p: 'y', n: 4 },
+  ],
   // a user xattr set on a file gv0 already holds never reaches gv0 (same size and mtime: metadata only)
   'a user xattr set after the first publish is lost': [{ k: 'setfattr', p: 'a/c/z.sh', n: 1, v: 1 }],
 }
