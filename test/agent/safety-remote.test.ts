@@ -120,6 +120,23 @@ test('a create here over a name whose delete kept the remote version does not re
   t.deepEqual(reported(agent), ['delete-kept notes.txt', 'modified-both notes.txt'])
 })
 
+test('an empty directory the other host made after a directory was replaced here stays', async (t) => {
+  const sb = await sandbox(t)
+  mkdirSync(join(sb.lower, 'proj/old'), { recursive: true })
+  writeFileSync(join(sb.lower, 'proj/old/a'), 'A')
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'proj'), { recursive: true })
+  mkdirSync(join(sb.union, 'proj'))
+  writeFileSync(join(sb.union, 'proj/new'), 'new here')
+  await sleep(50) // after the replacement by more than the file-time granularity
+  mkdirSync(join(sb.lower, 'proj/theirs')) // hidden from the union by the opaque directory
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'proj/new')), 'new here')
+  t.false(existsSync(join(sb.lower, 'proj/old')), 'what the union showed is gone')
+  t.true(lstatSync(join(sb.lower, 'proj/theirs')).isDirectory(), "the other host's directory stays")
+  t.deepEqual(reported(agent), ['delete-kept proj/theirs'])
+})
+
 test('a directory removed or made a file on the other host: entries written below it here still reach gv0, reported', async (t) => {
   const sb = await sandbox(t)
   const agent = await sb.agent()

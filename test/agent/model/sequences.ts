@@ -76,6 +76,15 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'sleep', ms: 300, n: 3 },
     { k: 'create', p: 'y', n: 4 },
   ],
+  // a/ removed and made again here (opaque); the other host then made the empty directory a/z.sh: the
+  // opaque replacement removed it, as directories were never checked for a remote change
+  'an empty directory the other host made is removed by an opaque replacement here': [
+    { k: 'rmtree', p: 'a', n: 1 },
+    { k: 'create', p: 'a/c/x.txt', n: 2 },
+    { k: 'sleep', ms: 50, n: 3 },
+    { k: 'rmkdir', p: 'a/z.sh', n: 4 },
+    { k: 'sleep', ms: 300, n: 5 },
+  ],
   // a user xattr set on a file gv0 already holds never reaches gv0 (same size and mtime: metadata only)
   'a user xattr set after the first publish is lost': [{ k: 'setfattr', p: 'a/c/z.sh', n: 1, v: 1 }],
 }
