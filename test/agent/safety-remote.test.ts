@@ -3,7 +3,7 @@
 // unless the union showed it here first, and nothing written here may stall or get lost.
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { DentryDrops } from '../../src/agent/publish/no-clobber.ts'
@@ -70,6 +70,71 @@ test('a negative dentry is stale for at most the time since the last drop before
   t.is(drops.staleMs(25_000), 15_000 + 10_000, 'since the drop at 10 s, plus clock skew')
   t.is(drops.staleMs(40_000), 10_000)
   t.is(drops.staleMs(100_000), 60_000 + 10_000, 'a pass that held drops back widens the window')
+})
+
+test('a reclaimed directory the other host moved away and back is not replaced by a symlink made behind a stale negative dentry', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  mkdirSync(join(sb.union, 'a'))
+  writeFileSync(join(sb.union, 'a/mine.txt'), 'mine')
+  await flushAll(t, agent)
+  const r = await evictCycle(agent)
+  t.true(r.ok, r.message)
+  t.false(existsSync(join(sb.upper, 'a')), 'reclaimed: only a baseline record is left')
+  agent.noteDentryDrop()
+  // the other host moves a away: the union looks it up meanwhile and caches "no such name"
+  renameSync(join(sb.lower, 'a'), join(sb.lower, '.a.moving'))
+  t.throws(() => lstatSync(join(sb.union, 'a')), { code: 'ENOENT' })
+  // and back (same inode as recorded), with a new file in it
+  renameSync(join(sb.lower, '.a.moving'), join(sb.lower, 'a'))
+  writeFileSync(join(sb.lower, 'a/theirs.txt'), 'theirs')
+  symlinkSync('elsewhere', join(sb.union, 'a'))
+  await flushAll(t, agent)
+  t.true(lstatSync(join(sb.lower, 'a')).isDirectory(), "gv0's directory stays")
+  t.is(text(join(sb.lower, 'a/theirs.txt')), 'theirs')
+  t.is(text(join(sb.lower, 'a/mine.txt')), 'mine', 'nothing deleted here is deleted there')
+  const copies = conflictsIn(sb.lower, 'a')
+  t.is(copies.length, 1, 'the symlink made here is kept as a conflict copy')
+  t.is(readlinkSync(join(sb.lower, copies[0]), 'utf8'), 'elsewhere')
+  t.deepEqual(reported(agent), ['modified-both a'])
+})
+
+test('a create here over a name whose delete kept the remote version does not replace that version', async (t) => {
+  const sb = await sandbox(t)
+  writeFileSync(join(sb.lower, 'notes.txt'), 'base')
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'notes.txt'))
+  await sleep(50) // after the delete by more than the file-time granularity
+  // the other host edits it (a new inode, as editors save) after the delete here
+  writeFileSync(join(sb.lower, '.notes.txt.swp'), 'theirs')
+  renameSync(join(sb.lower, '.notes.txt.swp'), join(sb.lower, 'notes.txt'))
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'notes.txt')), 'theirs', 'the delete is kept')
+  // the whiteout still hides their version: a create here is made without seeing it
+  writeFileSync(join(sb.union, 'notes.txt'), 'mine')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'notes.txt')), 'theirs', "the other host's version stays at its name")
+  const copies = conflictsIn(sb.lower, 'notes')
+  t.is(copies.length, 1, 'the local one is kept as a conflict copy')
+  t.is(text(join(sb.lower, copies[0])), 'mine')
+  t.deepEqual(reported(agent), ['delete-kept notes.txt', 'modified-both notes.txt'])
+})
+
+test('an empty directory the other host made after a directory was replaced here stays', async (t) => {
+  const sb = await sandbox(t)
+  mkdirSync(join(sb.lower, 'proj/old'), { recursive: true })
+  writeFileSync(join(sb.lower, 'proj/old/a'), 'A')
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'proj'), { recursive: true })
+  mkdirSync(join(sb.union, 'proj'))
+  writeFileSync(join(sb.union, 'proj/new'), 'new here')
+  await sleep(50) // after the replacement by more than the file-time granularity
+  mkdirSync(join(sb.lower, 'proj/theirs')) // hidden from the union by the opaque directory
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'proj/new')), 'new here')
+  t.false(existsSync(join(sb.lower, 'proj/old')), 'what the union showed is gone')
+  t.true(lstatSync(join(sb.lower, 'proj/theirs')).isDirectory(), "the other host's directory stays")
+  t.deepEqual(reported(agent), ['delete-kept proj/theirs'])
 })
 
 test('a directory removed or made a file on the other host: entries written below it here still reach gv0, reported', async (t) => {

@@ -5,6 +5,7 @@ import { baseName, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import type { LowerId } from '../fs/entry-identity.ts'
+import type { PublishRecord } from '../state/state-store.ts'
 import { conflictName } from './conflicts.ts'
 import type { Xattrs } from '../fs/xattrs.ts'
 
@@ -57,7 +58,27 @@ export function isCopyUp(x: Xattrs | null | undefined): boolean {
 export function unseenByUnion(ctx: PublishContext, e: UpperEntry, id: LowerId | null, x: Xattrs | null | undefined): boolean {
   if (id === null || ctx.state.isOurs(e.rel, id)) return false
   const born = bornMs(e)
-  return isCopyUp(x) ? id.c > born : id.c > born - ctx.staleDentryMs(born)
+  return isCopyUp(x) ? id.c > born : id.c > seenUpTo(ctx, born)
+}
+
+/**
+ * gv0 changes after this time may still have been hidden from the union when a local entry was made at
+ * `bornMs` (a stale negative dentry, clock skew): the reference for names this host has no record of,
+ * whenever the local entry replaces or removes what gv0 holds there. -Infinity when nothing bounds it.
+ */
+export function seenUpTo(ctx: PublishContext, bornMs: number): number {
+  return bornMs - ctx.staleDentryMs(bornMs)
+}
+
+/**
+ * gv0 holds a directory where this host's record is only a reclaimed baseline and upper now has a
+ * non-directory. Directories compare by inode alone, which one the other host removed and made again may
+ * reuse, and with upper's directory gone the union may have cached "no such name" in between: the
+ * record then says nothing about what the union showed, so the directory is judged like a name
+ * without a record. (While upper held the directory, the union showed gv0's entries in it.)
+ */
+export function reclaimedDirUnseen(ctx: PublishContext, e: UpperEntry, rec: PublishRecord, id: LowerId | null): boolean {
+  return rec.r === 1 && id?.k === 'd' && unseenByUnion(ctx, e, id, null)
 }
 
 /** A conflict name for `rel` in its own directory, stamped with this host and now (+ `bumpS` seconds). */

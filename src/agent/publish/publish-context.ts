@@ -32,11 +32,13 @@ export interface PublishContext {
 /**
  * Did gv0 change since this host last saw the name? Without a record, anything newer than `refMs`
  * counts, or than the moment the union stopped showing gv0's entry there if earlier. An entry this host
- * renamed into place just before a crash is not a remote change.
+ * renamed into place just before a crash is not a remote change. Since a delete here the union has shown
+ * the name as gone: whatever gv0 holds there (also an entry the delete kept) was never seen.
  */
 export function remoteChanged(ctx: PublishContext, rel: Bytes, now: LowerId | null, refMs: number): boolean {
   if (ctx.state.isOurs(rel, now)) return false
   const rec: PublishRecord | undefined = ctx.state.get(rel)
+  if (rec?.k === 'w') return now !== null
   if (rec) return !sameLower(now, rec.L)
   return now !== null && now.c > Math.min(refMs, ctx.upperShownSince(rel) ?? Infinity)
 }

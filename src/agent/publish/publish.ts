@@ -12,7 +12,7 @@ import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import type { PublishRecord } from '../state/state-store.ts'
 import { tempName } from './temp-files.ts'
 import { dirMeta, dirMetaChangedHere, syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
-import { conflictRel, isCopyUp, linkAsConflict, linkIntoPlace, unseenByUnion } from './no-clobber.ts'
+import { conflictRel, isCopyUp, linkAsConflict, linkIntoPlace, reclaimedDirUnseen, seenUpTo, unseenByUnion } from './no-clobber.ts'
 import { openScannedFile } from './upper-source.ts'
 import { contentHash, digestOf, sameBytesAsGv0, upperDigest } from './content-digest.ts'
 import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
@@ -69,12 +69,14 @@ async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean
   const id = lowerId(st)
   const ref = bornMs(e)
   const typeClash = st !== null && st.isDirectory() !== wantDir
-  const changed = rec ? remoteChanged(ctx, e.rel, id, ref) : unseenByUnion(ctx, e, id, x)
+  const changed = rec ? remoteChanged(ctx, e.rel, id, ref) || (typeClash && reclaimedDirUnseen(ctx, e, rec, id)) : unseenByUnion(ctx, e, id, x)
   if (changed && !(wantDir && st?.isDirectory())) {
     return { target: conflictRel(ctx, e.rel), conflict: true, before: null }
   }
   if (typeClash) {
-    const kept = await removeLower(ctx, e.rel, ref, 'replaced by a different kind of entry on this host')
+    // the union may have hidden gv0's directory since a stale "no such name" (a reclaimed record's
+    // inode may even be reused): what changed below it within that window was never seen here
+    const kept = await removeLower(ctx, e.rel, seenUpTo(ctx, ref), 'replaced by a different kind of entry on this host')
     if (kept.length > 0) {
       return { target: conflictRel(ctx, e.rel), conflict: true, before: null }
     }

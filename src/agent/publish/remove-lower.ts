@@ -28,6 +28,9 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
     ctx.state.delete(rel)
     return []
   }
+  // a directory made there after `refMs` (looked at before its entries go, which moves its ctime) stays,
+  // even empty: an empty one is all the other host's change there is
+  const madeThere = !ctx.state.get(rel) && remoteChanged(ctx, rel, id, refMs)
   const kept: Bytes[] = []
   const names = await ctx.lowerFs.readdir(rel)
   for (const name of names) {
@@ -39,7 +42,10 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
     }
     kept.push(...(await removeLower(ctx, joinRel(rel, name), refMs, why)))
   }
-  if (kept.length === 0) {
+  if (kept.length === 0 && madeThere) {
+    reportKept(ctx, rel, why)
+    kept.push(rel)
+  } else if (kept.length === 0) {
     try {
       await ctx.lowerFs.rmdir(rel)
       ctx.state.delete(rel)

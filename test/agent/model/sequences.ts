@@ -58,6 +58,33 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'rconflict', p: 'x.txt', n: 6 },
     { k: 'append', p: 'x.txt', n: 7 },
   ],
+  // a/ reclaimed here, removed and made again (same inode) on the other host while the union cached "no
+  // such name": a symlink made here at a replaced the directory, and the other host's new file below it went
+  'a symlink made behind a stale negative dentry deletes the directory the other host made again': [
+    { k: 'create', p: 'a/y', n: 1 },
+    { k: 'sleep', ms: 300, n: 2 },
+    { k: 'evict', kill: { how: 'none' }, n: 3 },
+    { k: 'rmtree', p: 'a', n: 4 },
+    { k: 'rcreate', p: 'a/c/x.txt', n: 5 },
+    { k: 'symlink', p: 'a', n: 6, target: 't6' },
+  ],
+  // y deleted here, then changed on the other host: the delete kept its version, which the whiteout hid
+  // from the union; a create here then took that kept version as seen and replaced it
+  'a create over a kept delete overwrites the remote version the delete kept': [
+    { k: 'delete', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'sleep', ms: 300, n: 3 },
+    { k: 'create', p: 'y', n: 4 },
+  ],
+  // a/ removed and made again here (opaque); the other host then made the empty directory a/z.sh: the
+  // opaque replacement removed it, as directories were never checked for a remote change
+  'an empty directory the other host made is removed by an opaque replacement here': [
+    { k: 'rmtree', p: 'a', n: 1 },
+    { k: 'create', p: 'a/c/x.txt', n: 2 },
+    { k: 'sleep', ms: 50, n: 3 },
+    { k: 'rmkdir', p: 'a/z.sh', n: 4 },
+    { k: 'sleep', ms: 300, n: 5 },
+  ],
   // a user xattr set on a file gv0 already holds never reaches gv0 (same size and mtime: metadata only)
   'a user xattr set after the first publish is lost': [{ k: 'setfattr', p: 'a/c/z.sh', n: 1, v: 1 }],
 }
