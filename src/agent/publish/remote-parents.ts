@@ -3,7 +3,7 @@
 // again from the upper dir (owner, mode, xattrs), the other host's file is moved to a conflict name,
 // and both are reported: the local entries below reach gv0 under the usual conflict rules.
 import { joinRel, type Bytes } from '../fs/paths.ts'
-import { publishDir } from './publish.ts'
+import { publishDir } from './publish-dir.ts'
 import type { PublishContext } from './publish-context.ts'
 import { entryFromStat } from '../watch/scan.ts'
 import { readXattrs } from '../fs/xattrs.ts'

@@ -1,0 +1,80 @@
+// A directory in gv0 with the upper dir's owner, mode, xattrs and ACLs; a non-directory in its way is moved
+// aside when the union may not have shown it, and a directory the other host removed is made again.
+import { constants } from 'node:fs'
+import { hasAcl, writeAcls } from '../fs/acls.ts'
+import { lowerId } from '../fs/entry-identity.ts'
+import { baseName, fromBytes, type Bytes } from '../fs/paths.ts'
+import { remoteChanged, type PublishContext } from './publish-context.ts'
+import { bornMs, type UpperEntry } from '../watch/scan.ts'
+import type { PublishRecord } from '../state/state-store.ts'
+import { dirMeta, dirMetaChangedHere, syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
+import { linkAsConflict, unseenByUnion } from './no-clobber.ts'
+import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
+import { record, type Outcome } from './placement.ts'
+
+/** A directory this host published is gone from gv0 (another host removed it) but changed here since. */
+function reportRecreated(ctx: PublishContext, rel: Bytes): void {
+  ctx.report({
+    time: ctx.now().toISOString(),
+    path: fromBytes(rel),
+    kind: 'dir-recreated',
+    message: 'removed in gv0 by another host, but entries in it changed here: made again to publish them',
+  })
+}
+
+/**
+ * Makes sure the directory exists in gv0 with the upper dir's owner, mode, user xattrs and ACLs (`x`).
+ * Of an existing one, only what changed here since the record is pushed (meta-sync.ts): the other
+ * host's changes to it stay.
+ */
+export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs | null = null): Promise<Outcome> {
+  const path = e.rel
+  let st = await ctx.lowerFs.lstatOrNull(path)
+  const rec = ctx.state.get(e.rel)
+  const removedThere = st === null && rec?.k === 'd'
+  if (st && !st.isDirectory()) {
+    const ref = bornMs(e)
+    if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : unseenByUnion(ctx, e, lowerId(st), x)) {
+      // keep gv0's newer non-directory under a conflict name, then create the directory
+      const aside = await linkAsConflict(ctx, e.rel, path)
+      ctx.report({
+        time: ctx.now().toISOString(),
+        path: fromBytes(e.rel),
+        kind: 'type-changed',
+        localCopy: fromBytes(aside),
+        message: `replaced by a directory here but changed in gv0: gv0's version moved to ${fromBytes(baseName(aside))}`,
+      })
+    } else {
+      await ctx.lowerFs.unlink(path)
+    }
+    st = null
+  }
+  let created = false
+  if (!st) {
+    try {
+      await ctx.lowerFs.mkdir(path, e.mode & 0o7777)
+      created = true
+      if (removedThere) reportRecreated(ctx, e.rel)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    st = await ctx.lowerFs.lstat(path)
+  }
+  const push = created ? { owner: true, mode: true } : dirMetaChangedHere(rec, e)
+  if (push.owner && (st.uid !== e.uid || st.gid !== e.gid)) await ctx.lowerFs.lchown(path, e.uid, e.gid)
+  if (push.mode && (st.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(path, e.mode & 0o7777)
+  if (created && x && (hasAcl(x) || [...x.keys()].some((n) => n.startsWith('user.')))) {
+    const dir = await ctx.lowerFs.open(path, constants.O_RDONLY | constants.O_DIRECTORY)
+    try {
+      await writeUserXattrs(dir.fd, x)
+      await writeAcls(ctx, dir.fd, x, e.rel)
+    } finally {
+      await dir.close()
+    }
+  } else if (!created && x && xattrsChangedHere(rec, x)) {
+    await syncXattrs(ctx, path, x, rec?.xh, e.rel, e.mode)
+  }
+  const keep: Partial<PublishRecord> = rec?.k === 'd' && rec.i === e.ino && rec.op ? { op: 1 } : {}
+  ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...xattrFields(rec, x), a: dirMeta(e) }))
+  return { result: 'published', bytes: 0, target: e.rel }
+}
