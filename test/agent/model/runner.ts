@@ -41,8 +41,12 @@ const under = (p: string) => NAMESPACE.filter((q) => q.startsWith(p + '/'))
 async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise<string> {
   const { before, after, done } = await world.step(side === 'local' ? 'union' : 'gv0', op)
   // an operation that did not happen changed nothing, whatever a second look at a stale view says
+  if (done && side === 'local' && op.k === 'rename') model.rename(op.p, op.q)
   const changed = done ? model.apply(side, before, after) : []
   if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
+  if (done && side === 'local' && op.k === 'link') model.link(op.p, op.q)
+  // the other host replaces a file by renaming a staged copy over it: a new inode
+  if (done && side === 'remote' && op.k !== 'rconflict' && !('inPlace' in op && op.inPlace)) model.unlink(op.p)
   // an op that changed nothing the model compares still copied the entry up (a link's source, a chmod
   // to the same mode), perhaps from a stale view of gv0: the agent may rightly publish it again
   if (done) for (const p of 'q' in op ? [op.p, op.q] : [op.p]) model.touch(side, p)
