@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import {
   appendFileSync, chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync,
-  renameSync, rmdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync, type Stats,
+  renameSync, rmdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync, type Stats,
 } from 'node:fs'
 import { dirname, join } from 'node:path'
 
@@ -126,6 +126,18 @@ export function walk(root: string): Record<string, State> {
 
 export type FsOp =
   | { k: 'create' | 'append' | 'truncate' | 'delete' | 'mkdir' | 'rmdir' | 'rmtree' | 'chmod' | 'setfattr'; p: string; n: number; v?: number }
+  /** touch -d '+1 day' (creates the file if absent) */
+  | { k: 'future'; p: string; n: number }
+  /** new bytes of the same length, then the old times back (cp -p, tar, an editor that restores times) */
+  | { k: 'samesize'; p: string; n: number }
+  /** a process that writes, holds the file open past the settle time and a scan, writes more, closes */
+  | { k: 'writer'; p: string; n: number }
+  /** rm -r dir; mkdir dir; a file inside (the union makes the new directory opaque) */
+  | { k: 'opaque'; p: string; n: number }
+  /** mkfifo: reported by the agent, never published, must not block it */
+  | { k: 'fifo'; p: string; n: number }
+  /** a user file whose name looks like a temporary or a conflict copy (p is one of ODD_NAMES) */
+  | { k: 'oddname'; p: string; n: number }
   | { k: 'symlink'; p: string; n: number; target: string }
   | { k: 'rename' | 'link'; p: string; q: string; n: number }
   | { k: 'rcreate' | 'rmodify' | 'rdelete' | 'rmkdir'; p: string; n: number; inPlace?: boolean }
@@ -134,6 +146,21 @@ export type FsOp =
   | { k: 'rconflict'; p: string; n: number }
 
 const FILE_MODES = [0o644, 0o600, 0o640, 0o755]
+
+/** How long a `writer` holds its file: past the settle time and the scan interval of the local world. */
+export const WRITER_HOLD_MS = 1200
+
+const WRITER = `const fs = require('node:fs'); const [p, a, b, ms] = process.argv.slice(1)
+const fd = fs.openSync(p, 'a'); fs.writeSync(fd, a)
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ms))
+fs.writeSync(fd, b); fs.closeSync(fd)`
+
+/** Same length, other bytes: newlines stay where they are. */
+function sameLength(data: string, n: number): string {
+  const fill = `S${n}`
+  let i = 0
+  return data.replace(/[^\n]/g, () => fill[i++ % fill.length])
+}
 const DIR_MODES = [0o755, 0o750, 0o700, 0o775]
 
 /**
@@ -192,6 +219,40 @@ export function perform(root: string, op: FsOp): boolean {
         if (st) return false
         symlinkSync(op.target, path)
         return true
+      case 'future': {
+        if (st && !st.isFile()) return false
+        if (!st) writeFileSync(path, token('L'))
+        const t = Date.now() / 1000 + 86400
+        utimesSync(path, t, t)
+        return true
+      }
+      case 'samesize': {
+        if (!st?.isFile() || st.size === 0) return false
+        const data = readFileSync(path, 'latin1')
+        const next = sameLength(data, op.n)
+        if (next === data) return false
+        writeFileSync(path, next, 'latin1')
+        utimesSync(path, st.atime, st.mtime)
+        return true
+      }
+      case 'writer': {
+        if (st && !st.isFile()) return false
+        const r = spawnSync(process.execPath, ['-e', WRITER, path, `W${op.n}a\n`, `W${op.n}b\n`, String(WRITER_HOLD_MS)])
+        return r.status === 0
+      }
+      case 'opaque':
+        if (!st?.isDirectory()) return false
+        rmSync(path, { recursive: true, force: true })
+        mkdirSync(path)
+        writeFileSync(join(path, 'y'), token('L'))
+        return true
+      case 'fifo':
+        if (st) return false
+        return spawnSync('mkfifo', [path]).status === 0
+      case 'oddname':
+        if (st && !st.isFile()) return false
+        writeFileSync(path, token('L'))
+        return true
       case 'rename':
       case 'link': {
         if (!parentsAreDirs(root, op.q) || op.p === op.q) return false
@@ -237,7 +298,7 @@ export function perform(root: string, op: FsOp): boolean {
   return false
 }
 
-const RECURSIVE = new Set(['rmtree', 'rdelete', 'hostile'])
+const RECURSIVE = new Set(['rmtree', 'rdelete', 'hostile', 'opaque'])
 
 /**
  * The names an operation can change: its own, everything below it for a recursive delete, and the other

@@ -7,7 +7,7 @@
 // both required, and the contract only says where: one at the name, the other at a conflict name of it
 // (any order, any stamp). Names only one side ever changed must hold exactly that side's last state.
 import { stateKey, type State } from './fsops.ts'
-import { NAMESPACE } from './generate.ts'
+import { isTempName, NAMESPACE, ODD_NAMES } from './generate.ts'
 
 export type Side = 'local' | 'remote'
 
@@ -29,6 +29,11 @@ const show = (s: State | undefined) => (s ? stateKey(s).replace(/\n/g, '\\n') : 
 type Leak = { mode: number; x: string }
 
 const leaked = (s: State, l: Leak): State => (s.t === 'f' ? { ...s, mode: l.mode, x: l.x } : s)
+
+/** An entry the agent must leave in the cache: a FIFO, a user's file named like a temporary. */
+export function unpublishable(rel: string, union: Record<string, State>): boolean {
+  return union[rel]?.t === 'other' || (ODD_NAMES.includes(rel) && isTempName(rel) && !!union[rel] && union[rel].t !== 'absent')
+}
 
 export class Model {
   private readonly known = new Map<string, Set<string>>()
@@ -196,6 +201,7 @@ export class Model {
         v.push(`temporary left in gv0: ${rel}`)
         continue
       }
+      if (ODD_NAMES.includes(rel)) continue // checked below, by their own name
       const p = logicalPath(rel)
       if (!NAMESPACE.includes(p)) {
         v.push(`unexpected entry in gv0: ${rel} (${show(s)})`)
@@ -208,8 +214,16 @@ export class Model {
       }
       if (s.t === 'other') v.push(`gv0 ${rel} is neither file, directory nor symlink`)
     }
+    for (const rel of ODD_NAMES) {
+      // a name like a temporary is never published; one like a conflict copy is a file like any other
+      const want = isTempName(rel) ? { t: 'absent' as const } : this.last.get(rel) ?? { t: 'absent' }
+      const got = gv0[rel] ?? { t: 'absent' }
+      if (stateKey(got) !== stateKey(want)) v.push(`${rel} (a user's file with an odd name): gv0 has ${show(got)}, expected ${show(want)}`)
+    }
     const contestedAbove = (p: string) => ancestors(p).some((a) => this.contested(a))
     for (const p of NAMESPACE) {
+      // a FIFO is reported and stays in the cache; gv0 must never get one (checked above)
+      if (union[p]?.t === 'other') continue
       const inUpper = (s: State) => this.behindHostile(p) && stateKey(upper[p] ?? { t: 'absent' }) === stateKey(s)
       const found = (s: State) => (byLogical.get(p) ?? []).some(([, g]) => this.variants(p, s).includes(stateKey(g))) || inUpper(s)
       if (this.contested(p)) {
@@ -226,6 +240,9 @@ export class Model {
       v.push(`${p}: gv0 has ${show(got)}, expected ${show(want)} (changed only by ${who})`)
     }
     for (const rel of new Set([...Object.keys(union), ...Object.keys(gv0)])) {
+      if (unpublishable(rel, union)) continue
+      // a directory that holds only such entries need not be made again in gv0 for them
+      if (!gv0[rel] && Object.keys(union).some((q) => q.startsWith(rel + '/') && unpublishable(q, union))) continue
       const p = logicalPath(rel)
       if (this.behindHostile(p) || ancestors(p).some((a) => this.behindHostile(a))) continue
       const u = union[rel] ?? { t: 'absent' }

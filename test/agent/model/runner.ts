@@ -2,7 +2,7 @@
 // final gv0 must look like.
 import { stateKey, type FsOp, type State, type Step } from './fsops.ts'
 import { describe, LOCAL_KINDS, NAMESPACE, REMOTE_KINDS, type AgentOp, type Op } from './generate.ts'
-import { Model, type Side } from './model.ts'
+import { Model, unpublishable, type Side } from './model.ts'
 
 export type View = 'union' | 'gv0' | 'upper'
 
@@ -42,6 +42,8 @@ async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise
   const { before, after, done } = await world.step(side === 'local' ? 'union' : 'gv0', op)
   // an operation that did not happen changed nothing, whatever a second look at a stale view says
   if (done && side === 'local' && op.k === 'rename') model.rename(op.p, op.q)
+  // what replaces a directory sees its listing, like rm -r
+  if (op.k === 'opaque' && done) model.removedTree(under(op.p))
   const changed = done ? model.apply(side, before, after) : []
   if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
   if (done && side === 'local' && op.k === 'link') model.link(op.p, op.q)
@@ -84,11 +86,13 @@ export async function runSequence(world: World, ops: Op[]): Promise<RunResult> {
     trace.push(`${describe(op)}: ${what}`)
   }
   const violations = [...(await world.drain()), ...world.problems()]
-  if (violations.length && model.hostile.size) {
-    // an entry below a symlink to outside may be refused and reported: flush then names it and fails
+  const [gv0, union, upper] = [await world.walk('gv0'), await world.walk('union'), await world.walk('upper')]
+  const stuck = Object.keys(union).filter((rel) => unpublishable(rel, union))
+  if (violations.length && (model.hostile.size || stuck.length)) {
+    // an entry below a symlink to outside may be refused and reported, a FIFO or a name like a
+    // temporary is: flush then names it and fails
     for (let i = violations.length - 1; i >= 0; i--) if (/^flush --wait/.test(violations[i])) violations.splice(i, 1)
   }
-  const [gv0, union, upper] = [await world.walk('gv0'), await world.walk('union'), await world.walk('upper')]
   violations.push(...model.check(gv0, union, upper))
   if ((await world.outsideFingerprint()) !== outsideBefore) violations.push(`the directory outside the volume (${world.outside}) changed`)
   return { violations, trace, model }
