@@ -14,6 +14,8 @@
 //   symlinks planted in gv0   hostile
 //   no-clobber publish, delete timing, remote parents gone: rcreate, rmodify, rdelete with create, delete, rmtree
 //   conflict copies edited remotely: rconflict        metadata after the first publish: setfattr, chmod
+//   future mtimes: future          same size and mtime, new bytes: samesize      writers held open: writer
+//   opaque directories: opaque      FIFOs: fifo       user files named like temporaries or conflict copies: oddname
 import test, { type ExecutionContext } from 'ava'
 import { ALL_KILLS, describe, FULL_MIX, generate, parseKills, parseMix, type KillHow, type Mix, type Op } from './model/generate.ts'
 import { LocalWorld } from './model/local-world.ts'
