@@ -45,6 +45,8 @@ export class Model {
   private readonly group = new Map<string, Set<string>>()
   /** mode/xattr changes made through a sibling that the union did not show at this name */
   private readonly leaks = new Map<string, Leak[]>()
+  /** names where a conflict copy of this host's version is allowed though only this host changed them */
+  private readonly needless = new Set<string>()
 
   /** gv0 before anything ran: its versions are required like any other until a side replaces them. */
   constructor(baseline: Record<string, State>) {
@@ -96,6 +98,16 @@ export class Model {
     }
     for (const p of changed) if (after[p].t !== 'f') this.unlink(p)
     return changed
+  }
+
+  /**
+   * A new inode put where the union showed gv0's file (a rename over it, a file in a replaced
+   * directory): the agent has no record of the name and no proof the union showed gv0's entry (no
+   * copy-up, maybe no dentry drop in this process yet), so the contract allows keeping both, this
+   * host's version under a conflict name (docs/flush-contract.md, item 6).
+   */
+  mayKeepBoth(p: string): void {
+    this.needless.add(p)
   }
 
   /** `link p q` through the union: one inode, two names. */
@@ -179,6 +191,7 @@ export class Model {
    */
   contested(p: string): boolean {
     const t = this.touched.get(p)
+    if (this.needless.has(p)) return true
     return (!!t?.has('local') && this.touchedAtOrBelow(p, 'remote')) || (!!t?.has('remote') && this.touchedAtOrBelow(p, 'local'))
   }
 

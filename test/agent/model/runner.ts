@@ -45,6 +45,9 @@ async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise
   // what replaces a directory sees its listing, like rm -r
   if (op.k === 'opaque' && done) model.removedTree(under(op.p))
   const changed = done ? model.apply(side, before, after) : []
+  const wasFileOrLink = (p: string) => before[p]?.t === 'f' || before[p]?.t === 'l'
+  if (done && side === 'local' && op.k === 'rename' && wasFileOrLink(op.q)) model.mayKeepBoth(op.q)
+  if (done && side === 'local' && op.k === 'opaque' && wasFileOrLink(`${op.p}/y`)) model.mayKeepBoth(`${op.p}/y`)
   if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
   if (done && side === 'local' && op.k === 'link') model.link(op.p, op.q)
   // the other host replaces a file by renaming a staged copy over it: a new inode

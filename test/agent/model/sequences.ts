@@ -60,4 +60,14 @@ export const SEQUENCES: Record<string, Op[]> = {
   ],
   // a user xattr set on a file gv0 already holds never reaches gv0 (same size and mtime: metadata only)
   'a user xattr set after the first publish is lost': [{ k: 'setfattr', p: 'a/c/z.sh', n: 1, v: 1 }],
+  // Still failing (agent): the union still showed directory a from a cached lookup after the other host
+  // replaced it with a file; a local create below copied a up from that stale entry, and the agent took
+  // the copy-up as proof the union had seen gv0's a, so it unlinked the other host's file: no conflict
+  // copy, the remote version is gone (item 6). The first create only fills the union's dentry cache.
+  'a stale directory dentry lets a local create below it delete the file the other host put there': [
+    { k: 'create', p: 'x.txt', n: 1 },
+    { k: 'rdelete', p: 'a', n: 2 },
+    { k: 'rcreate', p: 'a', n: 3 },
+    { k: 'create', p: 'a/c/y', n: 4 },
+  ],
 }
