@@ -47,11 +47,13 @@ export class Model {
   private readonly leaks = new Map<string, Leak[]>()
   /** names where a conflict copy of this host's version is allowed though only this host changed them */
   private readonly needless = new Set<string>()
+  private readonly baseline = new Set<string>()
 
   /** gv0 before anything ran: its versions are required like any other until a side replaces them. */
   constructor(baseline: Record<string, State>) {
     for (const p of NAMESPACE) {
       const s = baseline[p] ?? { t: 'absent' }
+      if (s.t !== 'absent') this.baseline.add(p)
       this.last.set(p, s)
       this.note(p, s)
     }
@@ -101,13 +103,14 @@ export class Model {
   }
 
   /**
-   * A new inode put where the union showed gv0's file (a rename over it, a file in a replaced
-   * directory): the agent has no record of the name and no proof the union showed gv0's entry (no
+   * A new inode put where gv0 may hold a file the agent has no record of (a rename over it, a symlink
+   * or create after a delete, a file in a replaced directory): the agent has no record of the name and no proof the union showed gv0's entry (no
    * copy-up, maybe no dentry drop in this process yet), so the contract allows keeping both, this
    * host's version under a conflict name (docs/flush-contract.md, item 6).
    */
   mayKeepBoth(p: string): void {
-    this.needless.add(p)
+    // only where gv0 may hold an entry of the other host's or from before the run at that name
+    if ([...(this.known.get(p) ?? [])].length > 1 || this.touched.get(p)?.has('remote') || this.baseline.has(p)) this.needless.add(p)
   }
 
   /** `link p q` through the union: one inode, two names. */

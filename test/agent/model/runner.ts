@@ -38,6 +38,16 @@ const show = (s: State | undefined) => (s ? stateKey(s).replace(/\n/g, '\\n') : 
 
 const under = (p: string) => NAMESPACE.filter((q) => q.startsWith(p + '/'))
 
+/**
+ * Names where a local op put a new inode (not a copy-up of gv0's entry): a rename's target, a symlink,
+ * a file created where the union showed nothing or a whiteout, the file in a replaced directory.
+ */
+function freshNames(op: FsOp, before: Record<string, State>, after: Record<string, State>): string[] {
+  const isNew = (p: string) => (after[p]?.t === 'f' || after[p]?.t === 'l') && (op.k === 'rename' || op.k === 'symlink' || before[p]?.t !== 'f')
+  const names = op.k === 'rename' ? [op.q] : op.k === 'opaque' ? [`${op.p}/y`] : [op.p]
+  return names.filter(isNew)
+}
+
 async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise<string> {
   const { before, after, done } = await world.step(side === 'local' ? 'union' : 'gv0', op)
   // an operation that did not happen changed nothing, whatever a second look at a stale view says
@@ -45,9 +55,7 @@ async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise
   // what replaces a directory sees its listing, like rm -r
   if (op.k === 'opaque' && done) model.removedTree(under(op.p))
   const changed = done ? model.apply(side, before, after) : []
-  const wasFileOrLink = (p: string) => before[p]?.t === 'f' || before[p]?.t === 'l'
-  if (done && side === 'local' && op.k === 'rename' && wasFileOrLink(op.q)) model.mayKeepBoth(op.q)
-  if (done && side === 'local' && op.k === 'opaque' && wasFileOrLink(`${op.p}/y`)) model.mayKeepBoth(`${op.p}/y`)
+  if (done && side === 'local') for (const p of freshNames(op, before, after)) model.mayKeepBoth(p)
   if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
   if (done && side === 'local' && op.k === 'link') model.link(op.p, op.q)
   // the other host replaces a file by renaming a staged copy over it: a new inode

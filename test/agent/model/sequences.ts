@@ -70,4 +70,15 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'rcreate', p: 'a', n: 3 },
     { k: 'create', p: 'a/c/y', n: 4 },
   ],
+  // Still failing (agent): the other host replaced y (rename of a staged copy); the union kept showing
+  // the old y from a cached lookup (dentry drops are off here; in the field, up to dentryDropSeconds),
+  // and the user deleted that. The agent, restarted meanwhile, dated the delete by its first walk, after
+  // the remote change, so it removed the other host's new version: a delete replaced a version the
+  // union never showed (item 4). The skipped chmod only fills the union's dentry cache.
+  'a delete through a stale positive dentry removes the version the other host put there': [
+    { k: 'chmod', p: 'a/c/x.txt', n: 4, v: 0 },
+    { k: 'rmodify', p: 'y', n: 5, inPlace: false },
+    { k: 'kill', ms: 18, n: 7 },
+    { k: 'delete', p: 'y', n: 17 },
+  ],
 }
