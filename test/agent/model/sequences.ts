@@ -81,4 +81,12 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'kill', ms: 18, n: 7 },
     { k: 'delete', p: 'y', n: 17 },
   ],
+  // Still failing (agent): a directory made here and published, then removed (empty) by the other host:
+  // the agent neither applies that removal to the cache nor reclaims the directory (it is no longer in
+  // gv0), so the union shows it after every evict, while gv0 and the other host have none.
+  'an empty directory the other host removed stays in the union for good': [
+    { k: 'mkdir', p: 'a/y', n: 1 },
+    { k: 'sleep', ms: 300, n: 2 },
+    { k: 'rdelete', p: 'a/y', n: 3 },
+  ],
 }
