@@ -232,9 +232,11 @@ export function perform(root: string, op: FsOp): boolean {
         const data = readFileSync(path, 'latin1')
         const next = sameLength(data, op.n)
         if (next === data) return false
+        // to the nanosecond, as cp -p does (utimensat): Node's utimes rounds to microseconds
+        const ns = lstatSync(path, { bigint: true }).mtimeNs
         writeFileSync(path, next, 'latin1')
-        utimesSync(path, st.atime, st.mtime)
-        return true
+        const stamp = `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`
+        return spawnSync('touch', ['-m', '-h', '-d', stamp, path]).status === 0
       }
       case 'writer': {
         if (st && !st.isFile()) return false
