@@ -219,6 +219,9 @@ export class LocalWorld implements World {
   private async recover(): Promise<void> {
     if (!this.mounted()) {
       await this.killDaemon()
+    }
+    // the daemon retries a failed remount: it may have mounted the union before it was stopped
+    if (!this.mounted()) {
       const r = await this.runKilled(['prepare'], { how: 'none' }, null)
       if (r !== 'exit 0') this.seen.push(`prepare after a crash: ${r}: ${this.output.slice(-3).join(' | ')}`)
       this.mount()

@@ -173,6 +173,13 @@ export class Model {
     }
   }
 
+  /** The other host removed a version of `p` it saw in gv0 (at the name or a conflict name of it). */
+  removedRemotely(p: string, s: State): void {
+    if (!NAMESPACE.includes(p)) return
+    this.required.get(p)?.delete(stateKey(s))
+    this.touch('remote', p)
+  }
+
   /** An operation that changed a name's inode but nothing the model compares (a hard link's copy-up and link count). */
   touch(side: Side, p: string): void {
     if (!this.touched.has(p)) this.touched.set(p, new Set())

@@ -2,7 +2,7 @@
 // final gv0 must look like.
 import { stateKey, type FsOp, type State, type Step } from './fsops.ts'
 import { describe, LOCAL_KINDS, NAMESPACE, REMOTE_KINDS, type AgentOp, type Op } from './generate.ts'
-import { Model, unpublishable, type Side } from './model.ts'
+import { logicalPath, Model, unpublishable, type Side } from './model.ts'
 
 export type View = 'union' | 'gv0' | 'upper'
 
@@ -49,7 +49,10 @@ function freshNames(op: FsOp, before: Record<string, State>, after: Record<strin
 }
 
 async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise<string> {
+  // the other host's rm -r removes what it lists, conflict copies included
+  const listed = side === 'remote' && (op.k === 'rdelete' || op.k === 'hostile') ? await world.walk('gv0') : {}
   const { before, after, done } = await world.step(side === 'local' ? 'union' : 'gv0', op)
+  if (done) for (const [rel, s] of Object.entries(listed)) if (rel.startsWith(op.p + '/')) model.removedRemotely(logicalPath(rel), s)
   // an operation that did not happen changed nothing, whatever a second look at a stale view says
   if (done && side === 'local' && op.k === 'rename') model.rename(op.p, op.q)
   // what replaces a directory sees its listing, like rm -r
