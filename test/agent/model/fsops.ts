@@ -130,7 +130,10 @@ export type FsOp =
   | { k: 'future'; p: string; n: number }
   /** new bytes of the same length, then the old times back (cp -p, tar, an editor that restores times) */
   | { k: 'samesize'; p: string; n: number }
-  /** a process that writes, holds the file open past the settle time and a scan, writes more, closes */
+  /**
+   * a process that writes, opens the file again within the settle time (after the agent's look at
+   * /proc, like `echo a > f; exec 3>>f`), holds it past the settle time and a scan, writes more, closes
+   */
   | { k: 'writer'; p: string; n: number }
   /** rm -r dir; mkdir dir; a file inside (the union makes the new directory opaque) */
   | { k: 'opaque'; p: string; n: number }
@@ -150,9 +153,10 @@ const FILE_MODES = [0o644, 0o600, 0o640, 0o755]
 /** How long a `writer` holds its file: past the settle time and the scan interval of the local world. */
 export const WRITER_HOLD_MS = 1200
 
-const WRITER = `const fs = require('node:fs'); const [p, a, b, ms] = process.argv.slice(1)
-const fd = fs.openSync(p, 'a'); fs.writeSync(fd, a)
-Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ms))
+export const WRITER = `const fs = require('node:fs'); const [p, a, b, ms] = process.argv.slice(1)
+const pause = (n) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, n)
+fs.appendFileSync(p, a); pause(30)
+const fd = fs.openSync(p, 'a'); pause(Number(ms))
 fs.writeSync(fd, b); fs.closeSync(fd)`
 
 /** Same length, other bytes: newlines stay where they are. */
