@@ -243,7 +243,8 @@ export function perform(root: string, op: FsOp): boolean {
         return spawnSync('touch', ['-m', '-h', '-d', stamp, path]).status === 0
       }
       case 'writer': {
-        if (st && !st.isFile()) return false
+        // an existing file only: what its open finds must be what was just observed there
+        if (!st?.isFile()) return false
         const r = spawnSync(process.execPath, ['-e', WRITER, path, `W${op.n}a\n`, `W${op.n}b\n`, String(WRITER_HOLD_MS)])
         return r.status === 0
       }

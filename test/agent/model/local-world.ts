@@ -120,7 +120,7 @@ export class LocalWorld implements World {
     const before = observe(root, names)
     const path = join(root, op.p)
     const st = parentsAreDirs(root, op.p) ? lstatOrNull(path) : null
-    if (!parentsAreDirs(root, op.p) || (st && !st.isFile())) return { before, after: before, done: false }
+    if (!st?.isFile()) return { before, after: before, done: false }
     const first = `W${op.n}a\n`
     const child = spawn(process.execPath, ['-e', WRITER, path, first, `W${op.n}b\n`, String(WRITER_HOLD_MS)], { stdio: 'ignore' })
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
