@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import {
   appendFileSync, chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync,
-  renameSync, rmdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync, type Stats,
+  renameSync, rmdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync, type Stats,
 } from 'node:fs'
 import { dirname, join } from 'node:path'
 
@@ -126,6 +126,21 @@ export function walk(root: string): Record<string, State> {
 
 export type FsOp =
   | { k: 'create' | 'append' | 'truncate' | 'delete' | 'mkdir' | 'rmdir' | 'rmtree' | 'chmod' | 'setfattr'; p: string; n: number; v?: number }
+  /** touch -d '+1 day' (creates the file if absent) */
+  | { k: 'future'; p: string; n: number }
+  /** new bytes of the same length, then the old times back (cp -p, tar, an editor that restores times) */
+  | { k: 'samesize'; p: string; n: number }
+  /**
+   * a process that writes, opens the file again within the settle time (after the agent's look at
+   * /proc, like `echo a > f; exec 3>>f`), holds it past the settle time and a scan, writes more, closes
+   */
+  | { k: 'writer'; p: string; n: number }
+  /** rm -r dir; mkdir dir; a file inside (the union makes the new directory opaque) */
+  | { k: 'opaque'; p: string; n: number }
+  /** mkfifo: reported by the agent, never published, must not block it */
+  | { k: 'fifo'; p: string; n: number }
+  /** a user file whose name looks like a temporary or a conflict copy (p is one of ODD_NAMES) */
+  | { k: 'oddname'; p: string; n: number }
   | { k: 'symlink'; p: string; n: number; target: string }
   | { k: 'rename' | 'link'; p: string; q: string; n: number }
   | { k: 'rcreate' | 'rmodify' | 'rdelete' | 'rmkdir'; p: string; n: number; inPlace?: boolean }
@@ -134,6 +149,22 @@ export type FsOp =
   | { k: 'rconflict'; p: string; n: number }
 
 const FILE_MODES = [0o644, 0o600, 0o640, 0o755]
+
+/** How long a `writer` holds its file: past the settle time and the scan interval of the local world. */
+export const WRITER_HOLD_MS = 1200
+
+export const WRITER = `const fs = require('node:fs'); const [p, a, b, ms] = process.argv.slice(1)
+const pause = (n) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, n)
+fs.appendFileSync(p, a); pause(30)
+const fd = fs.openSync(p, 'a'); pause(Number(ms))
+fs.writeSync(fd, b); fs.closeSync(fd)`
+
+/** Same length, other bytes: newlines stay where they are. */
+function sameLength(data: string, n: number): string {
+  const fill = `S${n}`
+  let i = 0
+  return data.replace(/[^\n]/g, () => fill[i++ % fill.length])
+}
 const DIR_MODES = [0o755, 0o750, 0o700, 0o775]
 
 /**
@@ -149,7 +180,8 @@ export function perform(root: string, op: FsOp): boolean {
   try {
     switch (op.k) {
       case 'create':
-        if (st?.isDirectory() || st?.isSymbolicLink()) return false
+        // a FIFO there would block the open until a reader came
+        if (st && !st.isFile()) return false
         writeFileSync(path, token('L'))
         return true
       case 'append':
@@ -191,6 +223,43 @@ export function perform(root: string, op: FsOp): boolean {
       case 'symlink':
         if (st) return false
         symlinkSync(op.target, path)
+        return true
+      case 'future': {
+        if (st && !st.isFile()) return false
+        if (!st) writeFileSync(path, token('L'))
+        const t = Date.now() / 1000 + 86400
+        utimesSync(path, t, t)
+        return true
+      }
+      case 'samesize': {
+        if (!st?.isFile() || st.size === 0) return false
+        const data = readFileSync(path, 'latin1')
+        const next = sameLength(data, op.n)
+        if (next === data) return false
+        // to the nanosecond, as cp -p does (utimensat): Node's utimes rounds to microseconds
+        const ns = lstatSync(path, { bigint: true }).mtimeNs
+        writeFileSync(path, next, 'latin1')
+        const stamp = `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`
+        return spawnSync('touch', ['-m', '-h', '-d', stamp, path]).status === 0
+      }
+      case 'writer': {
+        // an existing file only: what its open finds must be what was just observed there
+        if (!st?.isFile()) return false
+        const r = spawnSync(process.execPath, ['-e', WRITER, path, `W${op.n}a\n`, `W${op.n}b\n`, String(WRITER_HOLD_MS)])
+        return r.status === 0
+      }
+      case 'opaque':
+        if (!st?.isDirectory()) return false
+        rmSync(path, { recursive: true, force: true })
+        mkdirSync(path)
+        writeFileSync(join(path, 'y'), token('L'))
+        return true
+      case 'fifo':
+        if (st) return false
+        return spawnSync('mkfifo', [path]).status === 0
+      case 'oddname':
+        if (st && !st.isFile()) return false
+        writeFileSync(path, token('L'))
         return true
       case 'rename':
       case 'link': {
@@ -237,7 +306,7 @@ export function perform(root: string, op: FsOp): boolean {
   return false
 }
 
-const RECURSIVE = new Set(['rmtree', 'rdelete', 'hostile'])
+const RECURSIVE = new Set(['rmtree', 'rdelete', 'hostile', 'opaque'])
 
 /**
  * The names an operation can change: its own, everything below it for a recursive delete, and the other

@@ -29,12 +29,29 @@ export const NAMESPACE = [...DIRS, ...FILES].sort()
 /** Relative weights of the operation kinds; 0 disables a kind. */
 export type Mix = Record<OpKind, number>
 
-export const LOCAL_KINDS: OpKind[] = ['create', 'append', 'truncate', 'rename', 'delete', 'mkdir', 'rmdir', 'rmtree', 'symlink', 'link', 'chmod', 'setfattr']
+/**
+ * User files named like the agent's own names: this host's and another host's temporaries (never
+ * published, reported), and conflict copies the user made (published like any file). At the top, where
+ * no other operation reaches them.
+ */
+export const ODD_NAMES = [
+  '.gfs-writecache.tmp.hydra.0123abcd.4242',
+  '.gfs-writecache.tmp.plexus.0123abcd.4242',
+  'x.conflict-plexus-20200101T000000Z.txt',
+  'y.conflict-hydra-20200101T000000Z',
+]
+export const isTempName = (rel: string) => rel.slice(rel.lastIndexOf('/') + 1).startsWith('.gfs-writecache.tmp.')
+
+export const LOCAL_KINDS: OpKind[] = [
+  'create', 'append', 'truncate', 'rename', 'delete', 'mkdir', 'rmdir', 'rmtree', 'symlink', 'link', 'chmod', 'setfattr',
+  'future', 'samesize', 'writer', 'opaque', 'fifo', 'oddname',
+]
 export const REMOTE_KINDS: OpKind[] = ['rcreate', 'rmodify', 'rdelete', 'rmkdir', 'hostile', 'rconflict']
 export const AGENT_KINDS: OpKind[] = ['sleep', 'kill', 'evict', 'offlineEvict', 'reboot']
 
 export const FULL_MIX: Mix = {
   create: 10, append: 8, truncate: 3, rename: 4, delete: 4, mkdir: 5, rmdir: 2, rmtree: 2, symlink: 2, link: 2, chmod: 3, setfattr: 2,
+  future: 2, samesize: 2, writer: 1, opaque: 2, fifo: 1, oddname: 1,
   rcreate: 5, rmodify: 5, rdelete: 3, rmkdir: 2, hostile: 1, rconflict: 3,
   sleep: 10, kill: 2, evict: 2, offlineEvict: 1, reboot: 1,
 }
@@ -124,7 +141,16 @@ export function generate(seed: number, length: number, mix: Mix = FULL_MIX, kill
         ops.push({ k: kind, p: pick(FILES), n, v: int(2) })
         break
       case 'rconflict':
+      case 'samesize':
+      case 'writer':
+      case 'fifo':
         ops.push({ k: kind, p: pick(FILES), n })
+        break
+      case 'opaque':
+        ops.push({ k: kind, p: pick(DIRS), n })
+        break
+      case 'oddname':
+        ops.push({ k: kind, p: pick(ODD_NAMES), n })
         break
       case 'rmodify':
         ops.push({ k: kind, p: pick(FILES), n, inPlace: rnd() < 0.5 })

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { parseConfig, type AgentConfig } from '../../../src/agent/service/config.ts'
 import { isMountPoint, overlayOptions } from '../../../src/agent/fs/mounts.ts'
 import { agentBundle, forceUmount, sleep, until } from '../helpers.ts'
-import { observe, step, walk, type FsOp, type State, type Step } from './fsops.ts'
+import { affected, observe, parentsAreDirs, step, walk, WRITER, WRITER_HOLD_MS, type FsOp, type State, type Step } from './fsops.ts'
 import { NAMESPACE, type AgentOp, type Kill } from './generate.ts'
 import type { View, World } from './runner.ts'
 
@@ -16,6 +16,14 @@ interface Proc {
   child: ChildProcess
   exited: Promise<number | string>
   killedByUs: boolean
+}
+
+function lstatOrNull(path: string): ReturnType<typeof lstatSync> | null {
+  try {
+    return lstatSync(path)
+  } catch {
+    return null
+  }
 }
 
 export class LocalWorld implements World {
@@ -98,7 +106,44 @@ export class LocalWorld implements World {
 
   async step(view: View, op: FsOp): Promise<Step> {
     if (view === 'union' && !this.mounted()) return { before: {}, after: {}, done: false }
+    if (view === 'union' && op.k === 'writer') return this.writerStep(op)
     return step(this.root(view), op, NAMESPACE)
+  }
+
+  /**
+   * A writer run beside the agent rather than waited for, so gv0 can be watched while it holds the
+   * file: its first half there (the file open for writing all along) is a publish item 2 forbids.
+   */
+  private async writerStep(op: Extract<FsOp, { k: 'writer' }>): Promise<Step> {
+    const root = this.cfg.union
+    const names = affected(root, op, NAMESPACE)
+    const before = observe(root, names)
+    const path = join(root, op.p)
+    const st = parentsAreDirs(root, op.p) ? lstatOrNull(path) : null
+    if (!st?.isFile()) return { before, after: before, done: false }
+    const first = `W${op.n}a\n`
+    const child = spawn(process.execPath, ['-e', WRITER, path, first, `W${op.n}b\n`, String(WRITER_HOLD_MS)], { stdio: 'ignore' })
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+    let running = true
+    void exited.then(() => (running = false))
+    const inGv0 = join(this.cfg.lower, op.p)
+    while (running) {
+      await sleep(20)
+      // only while the writer surely still holds it (the second half comes after the hold)
+      if (!running || !parentsAreDirs(this.cfg.lower, op.p) || !lstatOrNull(inGv0)?.isFile()) continue
+      let data = ''
+      try {
+        data = readFileSync(inGv0, 'latin1')
+      } catch {
+        continue
+      }
+      if (running && data.endsWith(first)) {
+        this.seen.push(`gv0 ${op.p} got the first half of a file still open for writing (op ${op.n})`)
+        break
+      }
+    }
+    const code = await exited
+    return { before, after: observe(root, names), done: code === 0 }
   }
 
   async pauseAgent(): Promise<void> {
@@ -219,6 +264,9 @@ export class LocalWorld implements World {
   private async recover(): Promise<void> {
     if (!this.mounted()) {
       await this.killDaemon()
+    }
+    // the daemon retries a failed remount: it may have mounted the union before it was stopped
+    if (!this.mounted()) {
       const r = await this.runKilled(['prepare'], { how: 'none' }, null)
       if (r !== 'exit 0') this.seen.push(`prepare after a crash: ${r}: ${this.output.slice(-3).join(' | ')}`)
       this.mount()

@@ -7,7 +7,7 @@
 // both required, and the contract only says where: one at the name, the other at a conflict name of it
 // (any order, any stamp). Names only one side ever changed must hold exactly that side's last state.
 import { stateKey, type State } from './fsops.ts'
-import { NAMESPACE } from './generate.ts'
+import { isTempName, NAMESPACE, ODD_NAMES } from './generate.ts'
 
 export type Side = 'local' | 'remote'
 
@@ -25,17 +25,35 @@ const ancestors = (rel: string) => rel.split('/').slice(0, -1).map((_, i, parts)
 
 const show = (s: State | undefined) => (s ? stateKey(s).replace(/\n/g, '\\n') : 'absent')
 
+/** A metadata change made through one name of a hard-linked file: what it may carry to the others. */
+type Leak = { mode: number; x: string }
+
+const leaked = (s: State, l: Leak): State => (s.t === 'f' ? { ...s, mode: l.mode, x: l.x } : s)
+
+/** An entry the agent must leave in the cache: a FIFO, a user's file named like a temporary. */
+export function unpublishable(rel: string, union: Record<string, State>): boolean {
+  return union[rel]?.t === 'other' || (ODD_NAMES.includes(rel) && isTempName(rel) && !!union[rel] && union[rel].t !== 'absent')
+}
+
 export class Model {
   private readonly known = new Map<string, Set<string>>()
   private readonly required = new Map<string, Map<string, State>>()
   private readonly last = new Map<string, State>()
   private readonly touched = new Map<string, Set<Side>>()
   readonly hostile = new Set<string>()
+  /** names of one inode as the user made them (link), until a name is replaced, deleted or renamed away */
+  private readonly group = new Map<string, Set<string>>()
+  /** mode/xattr changes made through a sibling that the union did not show at this name */
+  private readonly leaks = new Map<string, Leak[]>()
+  /** names where a conflict copy of this host's version is allowed though only this host changed them */
+  private readonly needless = new Set<string>()
+  private readonly baseline = new Set<string>()
 
   /** gv0 before anything ran: its versions are required like any other until a side replaces them. */
   constructor(baseline: Record<string, State>) {
     for (const p of NAMESPACE) {
       const s = baseline[p] ?? { t: 'absent' }
+      if (s.t !== 'absent') this.baseline.add(p)
       this.last.set(p, s)
       this.note(p, s)
     }
@@ -59,13 +77,85 @@ export class Model {
       if (stateKey(a) === stateKey(b)) continue
       changed.push(p)
       this.required.get(p)?.delete(stateKey(b))
+      if (a.t !== 'f' || b.t !== 'f' || a.data !== b.data) this.leaks.delete(p)
       this.note(p, a)
       this.last.set(p, a)
       this.touch(side, p)
       // whatever a side puts at a name needs its parents as directories: a change of theirs is a conflict
       if (a.t !== 'absent') for (const up of ancestors(p)) this.touch(side, up)
     }
+    // A copy-up breaks a hard link of gv0's (index=off): the union then shows a chmod or setfattr at
+    // the name it went through only, but the agent applies it to gv0's inode, which every name of the
+    // link shares. POSIX says the other names change too, so the contract allows either there.
+    if (side === 'local') {
+      for (const q of changed) {
+        const a = after[q]
+        const b = before[q] ?? { t: 'absent' }
+        if (a.t !== 'f' || b.t !== 'f' || a.data !== b.data) continue
+        for (const p of this.group.get(q) ?? []) {
+          if (p === q || changed.includes(p)) continue
+          this.leaks.set(p, [...(this.leaks.get(p) ?? []), { mode: a.mode, x: a.x }])
+        }
+      }
+    }
+    for (const p of changed) if (after[p].t !== 'f') this.unlink(p)
     return changed
+  }
+
+  /**
+   * A new inode put where gv0 may hold a file the agent has no record of (a rename over it, a symlink
+   * or create after a delete, a file in a replaced directory): the agent has no record of the name and no proof the union showed gv0's entry (no
+   * copy-up, maybe no dentry drop in this process yet), so the contract allows keeping both, this
+   * host's version under a conflict name (docs/flush-contract.md, item 6).
+   */
+  mayKeepBoth(p: string): void {
+    // only where gv0 may hold an entry of the other host's or from before the run at that name
+    if ([...(this.known.get(p) ?? [])].length > 1 || this.touched.get(p)?.has('remote') || this.baseline.has(p)) this.needless.add(p)
+  }
+
+  /** `link p q` through the union: one inode, two names. */
+  link(p: string, q: string): void {
+    const g = this.group.get(p) ?? new Set([p])
+    g.add(q)
+    this.unlink(q)
+    for (const n of g) this.group.set(n, g)
+  }
+
+  /** `rename p q`: q is now the name p was, p is nothing. */
+  rename(p: string, q: string): void {
+    const g = this.group.get(p)
+    this.unlink(q)
+    if (!g) return
+    g.delete(p)
+    this.group.delete(p)
+    g.add(q)
+    this.group.set(q, g)
+    this.leaks.delete(q)
+  }
+
+  /** The name no longer shares an inode with the others (deleted, replaced by the other host). */
+  unlink(p: string): void {
+    this.group.get(p)?.delete(p)
+    this.group.delete(p)
+  }
+
+  /** A state and what sibling metadata changes may have made of it in gv0. */
+  private variants(p: string, s: State): string[] {
+    const out = [stateKey(s)]
+    let cum = s
+    for (const l of this.leaks.get(p) ?? []) {
+      out.push(stateKey(leaked(s, l)))
+      cum = leaked(cum, l)
+      out.push(stateKey(cum))
+    }
+    return out
+  }
+
+  private knownAt(p: string, s: State): boolean {
+    const k = stateKey(s)
+    if (this.known.get(p)?.has(k)) return true
+    const leaks = this.leaks.get(p) ?? []
+    return s.t === 'f' && leaks.some((l) => l.mode === s.mode && l.x === s.x) && [...(this.known.get(p) ?? [])].some((kk) => kk.endsWith(`:${JSON.stringify(s.data)}`) && kk.startsWith('f:'))
   }
 
   /**
@@ -81,6 +171,13 @@ export class Model {
       if (!this.touched.has(p)) this.touched.set(p, new Set())
       this.touched.get(p)?.add('local')
     }
+  }
+
+  /** The other host removed a version of `p` it saw in gv0 (at the name or a conflict name of it). */
+  removedRemotely(p: string, s: State): void {
+    if (!NAMESPACE.includes(p)) return
+    this.required.get(p)?.delete(stateKey(s))
+    this.touch('remote', p)
   }
 
   /** An operation that changed a name's inode but nothing the model compares (a hard link's copy-up and link count). */
@@ -104,6 +201,7 @@ export class Model {
    */
   contested(p: string): boolean {
     const t = this.touched.get(p)
+    if (this.needless.has(p)) return true
     return (!!t?.has('local') && this.touchedAtOrBelow(p, 'remote')) || (!!t?.has('remote') && this.touchedAtOrBelow(p, 'local'))
   }
 
@@ -126,6 +224,7 @@ export class Model {
         v.push(`temporary left in gv0: ${rel}`)
         continue
       }
+      if (ODD_NAMES.includes(rel)) continue // checked below, by their own name
       const p = logicalPath(rel)
       if (!NAMESPACE.includes(p)) {
         v.push(`unexpected entry in gv0: ${rel} (${show(s)})`)
@@ -133,15 +232,23 @@ export class Model {
       }
       byLogical.set(p, [...(byLogical.get(p) ?? []), [rel, s]])
       if (isConflictName(rel) && !this.contested(p) && !ancestors(p).some((a) => this.contested(a))) v.push(`conflict copy of a name only one side changed: ${rel} (${show(s)})`)
-      if ((s.t === 'f' || s.t === 'l') && !this.known.get(p)?.has(stateKey(s))) {
+      if ((s.t === 'f' || s.t === 'l') && !this.knownAt(p, s)) {
         v.push(`gv0 ${rel} holds a version of ${p} no side ever wrote: ${show(s)}`)
       }
       if (s.t === 'other') v.push(`gv0 ${rel} is neither file, directory nor symlink`)
     }
+    for (const rel of ODD_NAMES) {
+      // a name like a temporary is never published; one like a conflict copy is a file like any other
+      const want = isTempName(rel) ? { t: 'absent' as const } : this.last.get(rel) ?? { t: 'absent' }
+      const got = gv0[rel] ?? { t: 'absent' }
+      if (stateKey(got) !== stateKey(want)) v.push(`${rel} (a user's file with an odd name): gv0 has ${show(got)}, expected ${show(want)}`)
+    }
     const contestedAbove = (p: string) => ancestors(p).some((a) => this.contested(a))
     for (const p of NAMESPACE) {
+      // a FIFO is reported and stays in the cache; gv0 must never get one (checked above)
+      if (union[p]?.t === 'other') continue
       const inUpper = (s: State) => this.behindHostile(p) && stateKey(upper[p] ?? { t: 'absent' }) === stateKey(s)
-      const found = (s: State) => (byLogical.get(p) ?? []).some(([, g]) => stateKey(g) === stateKey(s)) || inUpper(s)
+      const found = (s: State) => (byLogical.get(p) ?? []).some(([, g]) => this.variants(p, s).includes(stateKey(g))) || inUpper(s)
       if (this.contested(p)) {
         for (const s of this.required.get(p)?.values() ?? []) {
           if (!found(s)) v.push(`lost: ${p} ${show(s)} (changed on both sides; gv0 has ${this.describeAt(byLogical, p)})`)
@@ -150,12 +257,15 @@ export class Model {
       }
       const want = this.last.get(p) ?? { t: 'absent' }
       const got = gv0[p] ?? { t: 'absent' }
-      if (stateKey(got) === stateKey(want) || inUpper(want)) continue
+      if (this.variants(p, want).includes(stateKey(got)) || inUpper(want)) continue
       if (contestedAbove(p) && (want.t === 'absent' || found(want))) continue
       const who = [...(this.touched.get(p) ?? ['nobody'])].join('')
       v.push(`${p}: gv0 has ${show(got)}, expected ${show(want)} (changed only by ${who})`)
     }
     for (const rel of new Set([...Object.keys(union), ...Object.keys(gv0)])) {
+      if (unpublishable(rel, union)) continue
+      // a directory that holds only such entries need not be made again in gv0 for them
+      if (!gv0[rel] && Object.keys(union).some((q) => q.startsWith(rel + '/') && unpublishable(q, union))) continue
       const p = logicalPath(rel)
       if (this.behindHostile(p) || ancestors(p).some((a) => this.behindHostile(a))) continue
       const u = union[rel] ?? { t: 'absent' }

@@ -2,7 +2,7 @@
 // final gv0 must look like.
 import { stateKey, type FsOp, type State, type Step } from './fsops.ts'
 import { describe, LOCAL_KINDS, NAMESPACE, REMOTE_KINDS, type AgentOp, type Op } from './generate.ts'
-import { Model, type Side } from './model.ts'
+import { logicalPath, Model, unpublishable, type Side } from './model.ts'
 
 export type View = 'union' | 'gv0' | 'upper'
 
@@ -38,11 +38,31 @@ const show = (s: State | undefined) => (s ? stateKey(s).replace(/\n/g, '\\n') : 
 
 const under = (p: string) => NAMESPACE.filter((q) => q.startsWith(p + '/'))
 
+/**
+ * Names where a local op put a new inode (not a copy-up of gv0's entry): a rename's target, a symlink,
+ * a file created where the union showed nothing or a whiteout, the file in a replaced directory.
+ */
+function freshNames(op: FsOp, before: Record<string, State>, after: Record<string, State>): string[] {
+  const isNew = (p: string) => (after[p]?.t === 'f' || after[p]?.t === 'l') && (op.k === 'rename' || op.k === 'symlink' || before[p]?.t !== 'f')
+  const names = op.k === 'rename' ? [op.q] : op.k === 'opaque' ? [`${op.p}/y`] : [op.p]
+  return names.filter(isNew)
+}
+
 async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise<string> {
+  // the other host's rm -r removes what it lists, conflict copies included
+  const listed = side === 'remote' && (op.k === 'rdelete' || op.k === 'hostile') ? await world.walk('gv0') : {}
   const { before, after, done } = await world.step(side === 'local' ? 'union' : 'gv0', op)
+  if (done) for (const [rel, s] of Object.entries(listed)) if (rel.startsWith(op.p + '/')) model.removedRemotely(logicalPath(rel), s)
   // an operation that did not happen changed nothing, whatever a second look at a stale view says
+  if (done && side === 'local' && op.k === 'rename') model.rename(op.p, op.q)
+  // what replaces a directory sees its listing, like rm -r
+  if (op.k === 'opaque' && done) model.removedTree(under(op.p))
   const changed = done ? model.apply(side, before, after) : []
+  if (done && side === 'local') for (const p of freshNames(op, before, after)) model.mayKeepBoth(p)
   if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
+  if (done && side === 'local' && op.k === 'link') model.link(op.p, op.q)
+  // the other host replaces a file by renaming a staged copy over it: a new inode
+  if (done && side === 'remote' && op.k !== 'rconflict' && !('inPlace' in op && op.inPlace)) model.unlink(op.p)
   // an op that changed nothing the model compares still copied the entry up (a link's source, a chmod
   // to the same mode), perhaps from a stale view of gv0: the agent may rightly publish it again
   if (done) for (const p of 'q' in op ? [op.p, op.q] : [op.p]) model.touch(side, p)
@@ -80,11 +100,13 @@ export async function runSequence(world: World, ops: Op[]): Promise<RunResult> {
     trace.push(`${describe(op)}: ${what}`)
   }
   const violations = [...(await world.drain()), ...world.problems()]
-  if (violations.length && model.hostile.size) {
-    // an entry below a symlink to outside may be refused and reported: flush then names it and fails
+  const [gv0, union, upper] = [await world.walk('gv0'), await world.walk('union'), await world.walk('upper')]
+  const stuck = Object.keys(union).filter((rel) => unpublishable(rel, union))
+  if (violations.length && (model.hostile.size || stuck.length)) {
+    // an entry below a symlink to outside may be refused and reported, a FIFO or a name like a
+    // temporary is: flush then names it and fails
     for (let i = violations.length - 1; i >= 0; i--) if (/^flush --wait/.test(violations[i])) violations.splice(i, 1)
   }
-  const [gv0, union, upper] = [await world.walk('gv0'), await world.walk('union'), await world.walk('upper')]
   violations.push(...model.check(gv0, union, upper))
   if ((await world.outsideFingerprint()) !== outsideBefore) violations.push(`the directory outside the volume (${world.outside}) changed`)
   return { violations, trace, model }
