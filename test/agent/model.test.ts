@@ -20,10 +20,12 @@ import test, { type ExecutionContext } from 'ava'
 import { ALL_KILLS, describe, FULL_MIX, generate, parseKills, parseMix, type KillHow, type Mix, type Op } from './model/generate.ts'
 import { LocalWorld } from './model/local-world.ts'
 import { report, runSequence } from './model/runner.ts'
-import { SEQUENCES } from './model/sequences.ts'
+import { OPEN_SEQUENCES, SEQUENCES } from './model/sequences.ts'
 
 /** Seeds CI runs (the default): two to eight seconds each, about a minute with the found sequences. */
-const CI_SEEDS = Array.from({ length: 16 }, (_, i) => i + 1)
+// seed 4 reproduces the open bug 'a hard link made behind a stale negative dentry' (run below as a known
+// failure): it runs with GFS_SEED=4 and comes back here once that bug is fixed
+const CI_SEEDS = Array.from({ length: 17 }, (_, i) => i + 1).filter((seed) => seed !== 4)
 const LENGTH = Number(process.env.GFS_LENGTH ?? 50)
 /** The operation mix and kill modes CI uses: everything on. */
 const CI_MIX: Partial<Mix> = {}
@@ -56,4 +58,5 @@ if (process.env.GFS_OPS) {
 
 if (!process.env.GFS_SEED && !process.env.GFS_SEEDS && !process.env.GFS_OPS) {
   for (const [name, ops] of Object.entries(SEQUENCES)) test.serial(`model, found sequence: ${name}`, (t) => check(t, name, ops))
+  for (const [name, ops] of Object.entries(OPEN_SEQUENCES)) test.serial.failing(`model, open bug: ${name}`, (t) => check(t, name, ops))
 }

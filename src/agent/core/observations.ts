@@ -9,6 +9,9 @@ import { writeFileAtomic } from '../fs/atomic-write.ts'
 import { parentRel, type Bytes } from '../fs/paths.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
 
+/** How far the walk bound may move on before it is written again (a full scan comes every minute or so). */
+const BOUND_SAVE_MS = 10_000
+
 export interface Clock {
   /** milliseconds on a clock that never steps (backoff, settle time) */
   mono(): number
@@ -59,6 +62,8 @@ export class Observations {
    * seen in that round happened after it. 0 (the epoch) when unknown: every remote change is newer.
    */
   private bound = 0
+  /** the bound as last written to disk: a restart dates deletes it did not see by that one */
+  private savedBound = 0
   /**
    * Per name without a record: wall-clock birth of the first upper file or symlink (copy-up or create)
    * the agent saw there. From then on the union showed that entry, not gv0's, so a gv0 change after it went unseen.
@@ -89,6 +94,7 @@ export class Observations {
     }
     if (saved.v !== 1 || saved.upperIno !== upperIno) return
     this.bound = saved.bound
+    this.savedBound = saved.bound
     for (const [rel, t] of Object.entries(saved.deletes)) this.deletedAfter.set(rel, t)
     for (const [rel, t] of Object.entries(saved.shown ?? {})) this.shownUntil.set(rel, t)
   }
@@ -105,6 +111,7 @@ export class Observations {
     const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes, shown }
     // no fsync: a copy lost or torn by a power cut reads as "nothing known", which is safe (see load)
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { durable: false })
+    this.savedBound = this.bound
     this.dirty = false
   }
 
@@ -144,8 +151,10 @@ export class Observations {
     for (const rel of this.deletedAfter.keys()) if (!keep.has(rel)) this.deletedAfter.delete(rel)
     // an entry removed with its directory stays noted while that delete is pending: it is applied below
     for (const rel of this.shownUntil.keys()) if (!keep.has(rel) && !this.underDelete(rel)) this.shownUntil.delete(rel)
-    // the first bound of a cache is saved at once: a restart without it would date every delete by birth only
-    if (this.bound === 0 && walkedSince > 0) this.dirty = true
+    // the bound on disk must keep up: after a restart, a delete the agent had not seen yet is dated by it,
+    // and one left far behind makes every gv0 change since look newer than the delete (a needless kept
+    // delete). The first bound of a cache is saved at once, later ones when they moved on by a while.
+    if (walkedSince > 0 && (this.savedBound === 0 || walkedSince - this.savedBound >= BOUND_SAVE_MS)) this.dirty = true
     this.bound = walkedSince
   }
 
