@@ -219,9 +219,12 @@ export class Agent {
     return runPass(this.parts, opts.settleMs ?? this.cfg.settleSeconds * 1000)
   }
 
-  /** Saves state when something changed; a failure (e.g. cache disk full) is reported, not fatal. */
-  saveState(): void {
-    if (!this.state.dirty && !this.obs.dirty) return
+  /**
+   * Saves state when something changed, and everything on a `final` save (at a stop); a failure (e.g. a full
+   * cache disk) is reported, not fatal.
+   */
+  saveState(opts: { final?: boolean } = {}): void {
+    if (!this.state.dirty && !this.obs.dirty && !opts.final) return
     try {
       if (this.state.dirty) this.state.save()
       // after the state: see Observations.save

@@ -9,6 +9,9 @@ import { writeFileAtomic } from '../fs/atomic-write.ts'
 import { parentRel, type Bytes } from '../fs/paths.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
 
+/** How far the walk bound may move on before it is written again; a stop writes it whatever the lag. */
+const BOUND_SAVE_MS = 5_000
+
 export interface Clock {
   /** milliseconds on a clock that never steps (backoff, settle time) */
   mono(): number
@@ -148,10 +151,10 @@ export class Observations {
     for (const rel of this.deletedAfter.keys()) if (!keep.has(rel)) this.deletedAfter.delete(rel)
     // an entry removed with its directory stays noted while that delete is pending: it is applied below
     for (const rel of this.shownUntil.keys()) if (!keep.has(rel) && !this.underDelete(rel)) this.shownUntil.delete(rel)
-    // the bound on disk must keep up with the walks (one a minute, and one per flush): after a restart, a
-    // delete the agent had not seen yet is dated by it, and one left behind makes every gv0 change since
-    // look newer than the delete (a needless kept delete)
-    if (walkedSince > this.savedBound) this.dirty = true
+    // the bound on disk must keep up with the walks: after a restart, a delete the agent had not seen yet is
+    // dated by it, and one left behind makes every gv0 change since look newer than the delete (a needless
+    // kept delete). Written when it moved on by a few seconds (a flush walks every round), and at every stop.
+    if (walkedSince - this.savedBound >= BOUND_SAVE_MS) this.dirty = true
     this.bound = walkedSince
   }
 

@@ -111,7 +111,7 @@ async function offline<T>(cfg: AgentConfig, fn: (agent: Agent) => Promise<T>): P
     try {
       return await fn(agent)
     } finally {
-      agent.saveState()
+      agent.saveState({ final: true })
     }
   } finally {
     release()

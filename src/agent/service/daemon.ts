@@ -154,7 +154,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       agent.setRunning(false)
       w.close()
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
-      agent.saveState()
+      agent.saveState({ final: true })
       try {
         writeMetrics(cfg.metricsFile, await agent.status())
       } catch {
