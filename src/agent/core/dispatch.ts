@@ -51,7 +51,7 @@ export async function applyOrBackoff(p: PassParts, ctx: PublishContext, e: Upper
     if (e.kind === 'w') await applyOne(p, ctx, e, x, sum)
     else await withParents(ctx, e.rel, () => applyOne(p, ctx, e, x, sum))
     p.backoff.clearEntry(e.rel)
-    p.errors.clear(e.rel)
+    p.errors.clearEntry(e.rel)
     return true
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? ''
@@ -64,7 +64,7 @@ export async function applyOrBackoff(p: PassParts, ctx: PublishContext, e: Upper
       p.errors.note('global', `gv0 not taking writes (${code}): ${message}`)
       return false
     }
-    p.errors.note(e.rel, message)
+    p.errors.noteEntry(e.rel, message)
     return true
   }
 }

@@ -6,6 +6,8 @@ export interface ReportedError {
   message: string
 }
 
+const ENTRY = 'entry:'
+
 export class ErrorRegistry {
   private readonly byKey = new Map<string, ReportedError>()
   private readonly warned = new Set<string>()
@@ -28,6 +30,20 @@ export class ErrorRegistry {
 
   clear(key: string): void {
     this.byKey.delete(key)
+  }
+
+  /** The error of one entry (its relative path), kept apart from the agent's own keys. */
+  noteEntry(rel: string, message: string): void {
+    this.note(ENTRY + rel, message)
+  }
+
+  clearEntry(rel: string): void {
+    this.byKey.delete(ENTRY + rel)
+  }
+
+  /** Forgets the errors of entries that are gone: nothing of theirs is left to publish or to fix. */
+  clearEntriesGone(exists: (rel: string) => boolean): void {
+    for (const key of this.byKey.keys()) if (key.startsWith(ENTRY) && !exists(key.slice(ENTRY.length))) this.byKey.delete(key)
   }
 
   /** The newest `n`, oldest first. */

@@ -212,7 +212,7 @@ async function applyVanished(p: PassParts, ctx: PublishContext, gone: Bytes[], s
       else sum.deleted++
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? ''
-      p.errors.note(rel, `${fromBytes(rel)}: applying delete: ${(err as Error).message}`)
+      p.errors.noteEntry(rel, `${fromBytes(rel)}: applying delete: ${(err as Error).message}`)
       p.pending.notReady.set(rel, `failed: applying delete: ${(err as Error).message}`)
       sum.failed++
       if (isGlobalError(code)) {

@@ -47,13 +47,16 @@ export class PendingView {
   /** Entries not yet applied to gv0, parents first. */
   candidates(): UpperEntry[] {
     const out: UpperEntry[] = []
+    const reported = new Set<Bytes>()
     for (const [rel, why] of this.index.problems) {
+      reported.add(rel)
       if (this.unsupportedReported.has(rel)) continue
       this.unsupportedReported.add(rel)
       this.errors.note(`unreadable:${rel}`, `${fromBytes(rel)}: ${why}`)
     }
     for (const e of this.index.entries.values()) {
       if (e.kind === 'other') {
+        reported.add(e.rel)
         if (!this.unsupportedReported.has(e.rel)) {
           this.unsupportedReported.add(e.rel)
           this.errors.note(`unsupported:${e.rel}`, `${fromBytes(e.rel)}: sockets, FIFOs and device nodes are not published`)
@@ -62,6 +65,7 @@ export class PendingView {
       }
       if (isTempName(baseName(e.rel))) {
         // a temporary shown through the union: publishing or deleting it could hit a publish in flight
+        reported.add(e.rel)
         if (!this.unsupportedReported.has(e.rel)) {
           this.unsupportedReported.add(e.rel)
           this.errors.note(`temp:${e.rel}`, `${fromBytes(e.rel)}: named like a publish temporary: not published`)
@@ -69,6 +73,13 @@ export class PendingView {
         continue
       }
       if (!isDone(e, this.state.get(e.rel))) out.push(e)
+    }
+    // an entry reported above that is gone (or readable, or renamed) no longer keeps status unhealthy
+    this.errors.clearEntriesGone((rel) => this.index.entries.has(rel) || this.state.get(rel) !== undefined)
+    for (const rel of this.unsupportedReported) {
+      if (reported.has(rel)) continue
+      this.unsupportedReported.delete(rel)
+      for (const kind of ['unreadable', 'unsupported', 'temp']) this.errors.clear(`${kind}:${rel}`)
     }
     return out.sort((a, b) => depthOf(a.rel) - depthOf(b.rel))
   }

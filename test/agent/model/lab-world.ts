@@ -141,5 +141,7 @@ export class LabWorld implements World {
 
   async dispose(): Promise<void> {
     await tryOnHost('hydra', `systemctl kill -s CONT ${UNIT}; systemctl start ${UNIT}`)
+    // what the run made (FIFOs, names like temporaries) must not leave later tests an agent with errors
+    await tryOnHost('hydra', `rm -rf '/gfs/union/${this.base}'; gfs-writecache flush --wait --timeout 120`)
   }
 }
