@@ -3,21 +3,9 @@ import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { lstatSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { flushAll, forceUmount, onCleanup, sandbox, text } from './helpers.ts'
+import { aclValue, flushAll, forceUmount, onCleanup, sandbox, text } from './helpers.ts'
 
 const [USER_OBJ, USER, GROUP_OBJ, GROUP, MASK, OTHER] = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20]
-
-/** An ACL as its xattr value (version 2 header, then tag, perm, id per entry): no setfacl needed. */
-function acl(...entries: [tag: number, perm: number, id?: number][]): string {
-  const b = Buffer.alloc(4 + entries.length * 8)
-  b.writeUInt32LE(2, 0)
-  entries.forEach(([tag, perm, id = 0xffffffff], i) => {
-    b.writeUInt16LE(tag, 4 + i * 8)
-    b.writeUInt16LE(perm, 6 + i * 8)
-    b.writeUInt32LE(id, 8 + i * 8)
-  })
-  return `0x${b.toString('hex')}`
-}
 
 const setAcl = (path: string, name: 'access' | 'default', value: string) =>
   execFileSync('setfattr', ['-n', `system.posix_acl_${name}`, '-v', value, path])
@@ -31,11 +19,11 @@ function acls(path: string): string[] {
 test('access and default ACLs of files and directories arrive in gv0, with the modes they imply', async (t) => {
   const sb = await sandbox(t)
   mkdirSync(join(sb.union, 'team'))
-  setAcl(join(sb.union, 'team'), 'access', acl([USER_OBJ, 7], [USER, 7, 1234], [GROUP_OBJ, 5], [MASK, 7], [OTHER, 5]))
-  setAcl(join(sb.union, 'team'), 'default', acl([USER_OBJ, 7], [GROUP_OBJ, 5], [GROUP, 7, 4321], [MASK, 7], [OTHER, 0]))
+  setAcl(join(sb.union, 'team'), 'access', aclValue([USER_OBJ, 7], [USER, 7, 1234], [GROUP_OBJ, 5], [MASK, 7], [OTHER, 5]))
+  setAcl(join(sb.union, 'team'), 'default', aclValue([USER_OBJ, 7], [GROUP_OBJ, 5], [GROUP, 7, 4321], [MASK, 7], [OTHER, 0]))
   writeFileSync(join(sb.union, 'team/plan.txt'), 'inherits the default ACL\n')
   writeFileSync(join(sb.union, 'memo'), 'own ACL\n')
-  setAcl(join(sb.union, 'memo'), 'access', acl([USER_OBJ, 6], [USER, 6, 1234], [GROUP_OBJ, 4], [MASK, 6], [OTHER, 4]))
+  setAcl(join(sb.union, 'memo'), 'access', aclValue([USER_OBJ, 6], [USER, 6, 1234], [GROUP_OBJ, 4], [MASK, 6], [OTHER, 4]))
   t.is(acls(join(sb.upper, 'team/plan.txt')).length, 1, 'the new file inherited an access ACL in upper')
   const agent = await sb.agent()
   await flushAll(t, agent)
@@ -55,17 +43,17 @@ test('a gv0 that refuses ACLs (EOPNOTSUPP): everything is published without them
   onCleanup(sb, () => forceUmount(sb.lower))
   sb.mount()
   mkdirSync(join(sb.union, 'team'))
-  setAcl(join(sb.union, 'team'), 'default', acl([USER_OBJ, 7], [GROUP_OBJ, 5], [GROUP, 7, 4321], [MASK, 7], [OTHER, 0]))
+  setAcl(join(sb.union, 'team'), 'default', aclValue([USER_OBJ, 7], [GROUP_OBJ, 5], [GROUP, 7, 4321], [MASK, 7], [OTHER, 0]))
   writeFileSync(join(sb.union, 'team/plan.txt'), 'plan\n')
   writeFileSync(join(sb.union, 'memo'), 'memo\n')
-  setAcl(join(sb.union, 'memo'), 'access', acl([USER_OBJ, 6], [USER, 6, 1234], [GROUP_OBJ, 4], [MASK, 6], [OTHER, 4]))
+  setAcl(join(sb.union, 'memo'), 'access', aclValue([USER_OBJ, 6], [USER, 6, 1234], [GROUP_OBJ, 4], [MASK, 6], [OTHER, 4]))
   const agent = await sb.agent()
   await flushAll(t, agent)
   t.is(text(join(sb.lower, 'team/plan.txt')), 'plan\n')
   t.is(text(join(sb.lower, 'memo')), 'memo\n')
   t.is(lstatSync(join(sb.lower, 'memo')).mode & 0o777, 0o664, 'mode with the ACL mask as group bits, as in upper')
   writeFileSync(join(sb.union, 'later'), 'later\n')
-  setAcl(join(sb.union, 'later'), 'access', acl([USER_OBJ, 6], [USER, 6, 1234], [GROUP_OBJ, 4], [MASK, 6], [OTHER, 4]))
+  setAcl(join(sb.union, 'later'), 'access', aclValue([USER_OBJ, 6], [USER, 6, 1234], [GROUP_OBJ, 4], [MASK, 6], [OTHER, 4]))
   await flushAll(t, agent)
   t.is(text(join(sb.lower, 'later')), 'later\n')
   const s = await agent.status()

@@ -30,20 +30,16 @@ export function forceUmount(path: string): void {
   spawnSync('umount', ['-l', path])
 }
 
-/** A temp dir with lower (plain dir standing in for gv0), upper, work, union (mounted) and state. */
-export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfig> = {}, opts: { mount?: boolean } = {}): Promise<Sandbox> {
-  const dir = mkdtempSync('/tmp/gfswc-test-')
+/** The agent config of a test dir holding lower, upper, work, union and state: no mount checks, no dentry drops. */
+export function testConfig(dir: string, overrides: Partial<AgentConfig> = {}): AgentConfig {
   const p = (n: string) => join(dir, n)
-  for (const d of ['lower', 'upper', 'work', 'union', 'state']) mkdirSync(p(d))
-  const cfg = parseConfig({
+  return parseConfig({
     host: 'hydra',
     upper: p('upper'),
     work: p('work'),
     lower: p('lower'),
     union: p('union'),
     stateDir: p('state'),
-    settleSeconds: 0.2,
-    scanIntervalSeconds: 2,
     dentryDropSeconds: 0,
     highWatermarkPercent: 99.9,
     lowWatermarkPercent: 90,
@@ -53,6 +49,26 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
     retryMaxSeconds: 1,
     ...overrides,
   })
+}
+
+/** An ACL as its xattr value (version 2 header, then tag, perm, id per entry): no setfacl needed. */
+export function aclValue(...entries: [tag: number, perm: number, id?: number][]): string {
+  const b = Buffer.alloc(4 + entries.length * 8)
+  b.writeUInt32LE(2, 0)
+  entries.forEach(([tag, perm, id = 0xffffffff], i) => {
+    b.writeUInt16LE(tag, 4 + i * 8)
+    b.writeUInt16LE(perm, 6 + i * 8)
+    b.writeUInt32LE(id, 8 + i * 8)
+  })
+  return `0x${b.toString('hex')}`
+}
+
+/** A temp dir with lower (plain dir standing in for gv0), upper, work, union (mounted) and state. */
+export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfig> = {}, opts: { mount?: boolean } = {}): Promise<Sandbox> {
+  const dir = mkdtempSync('/tmp/gfswc-test-')
+  const p = (n: string) => join(dir, n)
+  for (const d of ['lower', 'upper', 'work', 'union', 'state']) mkdirSync(p(d))
+  const cfg = testConfig(dir, { settleSeconds: 0.2, scanIntervalSeconds: 2, ...overrides })
   const configFile = p('config.json')
   writeFileSync(configFile, JSON.stringify(cfg))
   const agents: Agent[] = []

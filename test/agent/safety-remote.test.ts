@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, re
 import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { DentryDrops } from '../../src/agent/publish/no-clobber.ts'
-import { flushAll, sandbox, sleep, text } from './helpers.ts'
+import { aclValue, flushAll, sandbox, sleep, text } from './helpers.ts'
 
 const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
 /** The ACL xattrs of a path, hex-encoded, as getfattr prints them. */
@@ -16,17 +16,6 @@ const acls = (path: string) =>
     .split('\n')
     .filter((l) => l.startsWith('system.posix_acl_'))
 
-/** An ACL as its xattr value (version 2 header, then tag, perm, id per entry): no setfacl needed. */
-function aclValue(...entries: [tag: number, perm: number, id?: number][]): string {
-  const b = Buffer.alloc(4 + entries.length * 8)
-  b.writeUInt32LE(2, 0)
-  entries.forEach(([tag, perm, id = 0xffffffff], i) => {
-    b.writeUInt16LE(tag, 4 + i * 8)
-    b.writeUInt16LE(perm, 6 + i * 8)
-    b.writeUInt32LE(id, 8 + i * 8)
-  })
-  return `0x${b.toString('hex')}`
-}
 const [USER_OBJ, USER, GROUP_OBJ, MASK, OTHER] = [0x01, 0x02, 0x04, 0x10, 0x20]
 const userAcl = aclValue([USER_OBJ, 7], [USER, 5, 1234], [GROUP_OBJ, 5], [MASK, 5], [OTHER, 5])
 const conflictsIn = (dir: string, stem: string) => readdirSync(dir).filter((n) => n.startsWith(`${stem}.conflict-hydra-`)).sort()

@@ -1,10 +1,9 @@
 // The agent: an index of upper, the state store, and publish passes over what is pending, behind one lock.
 // The daemon, the CLI's offline commands and the tests all drive this one object.
-import { statfsSync } from 'node:fs'
 import { lstat } from 'node:fs/promises'
 import type { AgentConfig } from '../service/config.ts'
 import type { Log } from '../service/log.ts'
-import { isUnionMounted, lowerProblem } from '../fs/mounts.ts'
+import { diskUsedPercent, isUnionMounted, lowerProblem } from '../fs/mounts.ts'
 import { WriterSnapshots } from '../watch/fresh-writers.ts'
 import { DentryDrops } from '../publish/no-clobber.ts'
 import { Observations, systemClock, type Clock } from './observations.ts'
@@ -253,12 +252,7 @@ export class Agent {
 
   /** Cache disk use of the file system holding upper. */
   cacheUsedPercent(): number {
-    try {
-      const s = statfsSync(this.cfg.upper)
-      return s.blocks ? ((s.blocks - s.bfree) / s.blocks) * 100 : 0
-    } catch {
-      return 0
-    }
+    return diskUsedPercent(this.cfg.upper)
   }
 
   /** Marks the end of an evict cycle in the totals. */

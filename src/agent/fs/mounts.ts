@@ -1,5 +1,5 @@
 // The union's mount state and the overlay mount itself (always the same options, never lazy umount).
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statfsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { AgentConfig } from '../service/config.ts'
 import { notStarted, run } from './run.ts'
@@ -75,4 +75,14 @@ export async function umountUnion(cfg: AgentConfig): Promise<{ ok: boolean; mess
   const r = await run('umount', [cfg.union]).catch(notStarted)
   const stderr = r.stderr.trim()
   return r.code === 0 ? { ok: true, message: 'unmounted' } : { ok: false, message: stderr || `umount exited ${r.code}` }
+}
+
+/** How full the file system holding `path` is, in percent (0 when it cannot be read). */
+export function diskUsedPercent(path: string): number {
+  try {
+    const s = statfsSync(path)
+    return s.blocks ? ((s.blocks - s.bfree) / s.blocks) * 100 : 0
+  } catch {
+    return 0
+  }
 }

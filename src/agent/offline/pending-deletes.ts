@@ -6,7 +6,7 @@ import { closeSync, linkSync, unlinkSync } from 'node:fs'
 import type { Agent } from '../core/agent.ts'
 import { baseName, fromBytes, parentRel, type Bytes } from '../fs/paths.ts'
 import { notStarted, run } from '../fs/run.ts'
-import { openTreeDirSync } from '../fs/safe-fs.ts'
+import { openTreeDirSync } from '../fs/dir-handles.ts'
 
 /**
  * Makes a whiteout (char device 0/0) at `name` in the open directory `dirFd`. mknod(1) creates it under

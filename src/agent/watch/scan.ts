@@ -4,7 +4,7 @@
 import { closeSync, lstatSync, readdirSync, type Stats } from 'node:fs'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { baseName, joinRel, type Bytes } from '../fs/paths.ts'
-import { openDirSync, openTreeDirSync, procPath, withCwdAt } from '../fs/safe-fs.ts'
+import { openDirSync, openTreeDirSync, procPath, withCwdAt } from '../fs/dir-handles.ts'
 import { kindOf, type EntryKind } from '../fs/entry-identity.ts'
 
 export interface UpperEntry {

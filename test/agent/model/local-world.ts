@@ -3,9 +3,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
-import { parseConfig, type AgentConfig } from '../../../src/agent/service/config.ts'
+import type { AgentConfig } from '../../../src/agent/service/config.ts'
 import { isMountPoint, overlayOptions } from '../../../src/agent/fs/mounts.ts'
-import { agentBundle, forceUmount, sleep, until } from '../helpers.ts'
+import { agentBundle, forceUmount, sleep, testConfig, until } from '../helpers.ts'
 import { affected, observe, parentsAreDirs, step, walk, WRITER, WRITER_HOLD_MS, type FsOp, type State, type Step } from './fsops.ts'
 import { NAMESPACE, type AgentOp, type Kill } from './generate.ts'
 import type { View, World } from './runner.ts'
@@ -55,24 +55,7 @@ export class LocalWorld implements World {
     writeFileSync(p('lower/a/x.txt'), 'B0\n')
     writeFileSync(p('lower/y'), 'B1\n')
     writeFileSync(p('lower/a/c/z.sh'), 'B2\n')
-    this.cfg = parseConfig({
-      host: 'hydra',
-      upper: p('upper'),
-      work: p('work'),
-      lower: p('lower'),
-      union: p('union'),
-      stateDir: p('state'),
-      settleSeconds,
-      scanIntervalSeconds: 1,
-      dentryDropSeconds: 0,
-      highWatermarkPercent: 99.9,
-      lowWatermarkPercent: 90,
-      metricsFile: p('metrics/gfs-writecache.prom'),
-      socket: p('run/agent.sock'),
-      requireLowerMount: false,
-      retryMaxSeconds: 1,
-      dropCachesFile: p('drop_caches'),
-    })
+    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, dropCachesFile: p('drop_caches') })
     this.configFile = p('config.json')
     writeFileSync(this.configFile, JSON.stringify(this.cfg))
     this.mount()
