@@ -125,7 +125,7 @@ export class StateStore {
   }
 
   /** True when gv0's entry is one this host renamed into place but had not recorded yet. */
-  isOurs(rel: Bytes, id: { i: number; s: number; m: number } | null): boolean {
+  isOurs(rel: Bytes, id: Intent | null): boolean {
     if (!id) return false
     return (this.intents.get(rel) ?? []).some((x) => x.i === id.i && x.s === id.s && sameTime(x.m, id.m))
   }
