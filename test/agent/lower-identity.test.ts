@@ -3,18 +3,18 @@ import test from 'ava'
 import { sameLower } from '../../src/agent/fs/entry-identity.ts'
 import type { LowerId } from '../../src/agent/fs/entry-identity.ts'
 
-const f = (over: Partial<LowerId> = {}): LowerId => ({ k: 'f', i: 7, s: 10, m: 1000, c: 2000, ...over })
+const f = (over: Partial<LowerId> = {}): LowerId => ({ kind: 'f', ino: 7, size: 10, mtimeMs: 1000, ctimeMs: 2000, ...over })
 
 test('sameLower: a ctime change is a change, unless the file has (or had) several names', (t) => {
   const cases: [string, LowerId | null, LowerId | null, boolean][] = [
     ['identical', f(), f(), true],
-    ['remote chmod of a single-name file', f({ c: 2001 }), f(), false],
-    ['content changed', f({ m: 1001, c: 2001 }), f(), false],
-    ['replaced (new inode)', f({ i: 8 }), f(), false],
-    ['a name added by our link', f({ c: 2001, n: 2 }), f(), true],
-    ['names removed down to one', f({ c: 2001 }), f({ n: 3 }), true],
-    ['names added and removed, still linked', f({ c: 2001, n: 2 }), f({ n: 2 }), true],
-    ['linked but content changed', f({ m: 1001, c: 2001, n: 2 }), f({ n: 2 }), false],
+    ['remote chmod of a single-name file', f({ ctimeMs: 2001 }), f(), false],
+    ['content changed', f({ mtimeMs: 1001, ctimeMs: 2001 }), f(), false],
+    ['replaced (new inode)', f({ ino: 8 }), f(), false],
+    ['a name added by our link', f({ ctimeMs: 2001, links: 2 }), f(), true],
+    ['names removed down to one', f({ ctimeMs: 2001 }), f({ links: 3 }), true],
+    ['names added and removed, still linked', f({ ctimeMs: 2001, links: 2 }), f({ links: 2 }), true],
+    ['linked but content changed', f({ mtimeMs: 1001, ctimeMs: 2001, links: 2 }), f({ links: 2 }), false],
     ['gone', null, f(), false],
     ['still absent', null, null, true],
   ]

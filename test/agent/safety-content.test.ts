@@ -82,7 +82,7 @@ test('a local delete keeps a remote change made after the copy-up was published'
   const agent = await sb.agent()
   chmodSync(join(sb.union, 'y'), 0o600)
   await flushAll(t, agent)
-  t.is(agent.record('y')?.k, 'f', 'the copy-up is published (its mode)')
+  t.is(agent.record('y')?.kind, 'f', 'the copy-up is published (its mode)')
   await sleep(30)
   appendFileSync(join(sb.lower, 'y'), 'theirs\n')
   rmSync(join(sb.union, 'y'))
@@ -110,7 +110,7 @@ test('a local rewrite that keeps size and mtime is published, and survives the e
   t.is(text(join(sb.lower, 'mine.txt')), 'version 1')
   // a record written before digests were kept: the bytes in gv0 decide
   const old = agent.record('old.txt')
-  if (old) agent.setRecord('old.txt', { ...old, h: undefined })
+  if (old) agent.setRecord('old.txt', { ...old, digest: undefined })
   rewriteKeepingTimes(join(sb.union, 'mine.txt'), 'version 2')
   rewriteKeepingTimes(join(sb.union, 'old.txt'), 'rewritten!')
   // a copy-up (no record at all) rewritten the same way
@@ -142,5 +142,5 @@ test('a change of metadata only never uploads the file again', async (t) => {
   t.is(lstatSync(join(sb.lower, 'mine.bin')).mode & 0o777, 0o600)
   t.is(lstatSync(join(sb.lower, 'gv0.bin')).mode & 0o777, 0o640)
   t.deepEqual({ mine: ino('mine.bin'), gv0: ino('gv0.bin') }, before, 'the same gv0 files: no new copy was placed')
-  t.truthy(agent.record('gv0.bin')?.h, 'the copy-up\'s digest is recorded: the next check is a local read')
+  t.truthy(agent.record('gv0.bin')?.digest, 'the copy-up\'s digest is recorded: the next check is a local read')
 })

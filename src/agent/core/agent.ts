@@ -90,7 +90,7 @@ export class Agent {
       if (this.state.upperIno !== null) {
         // another upper dir (cache disk replaced or re-created): old records are baselines only
         this.log(`upper dir ${this.cfg.upper} is not the one the state was written for: keeping records as baselines only`)
-        for (const [rel, rec] of this.state.records) this.state.records.set(rel, { ...rec, r: 1 })
+        for (const [rel, rec] of this.state.records) this.state.records.set(rel, { ...rec, reclaimed: true })
       }
       this.state.upperIno = ino
       this.state.dirty = true
@@ -99,7 +99,7 @@ export class Agent {
     await this.index.fullScan()
     // a reclaim cut short by a crash: the entry is gone, so gv0's own name shows (no conflict target)
     for (const [rel, rec] of this.state.records) {
-      if (rec.r && rec.x && !this.index.entries.has(rel)) this.state.set(rel, { ...rec, x: undefined, h: undefined })
+      if (rec.reclaimed && rec.conflictPath && !this.index.entries.has(rel)) this.state.set(rel, { ...rec, conflictPath: undefined, digest: undefined })
     }
   }
 

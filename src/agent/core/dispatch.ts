@@ -78,7 +78,7 @@ async function applyOne(p: PassParts, ctx: PublishContext, e: UpperEntry, x: Xat
   }
   if (e.kind === 'd') {
     await publishDir(ctx, e, x)
-    if (isOpaque(x) && !p.state.get(e.rel)?.op) {
+    if (isOpaque(x) && !p.state.get(e.rel)?.opaqueDone) {
       const kept = await applyOpaque(ctx, e)
       sum.deleted++
       if (kept.length) sum.conflicts += kept.length

@@ -163,7 +163,7 @@ function deleteHolds(p: PassParts, cands: UpperEntry[], deletes: Set<Bytes>): (s
     if (c.kind === 'd' || c.kind === 'w' || c.kind === 'other' || deletes.has(c.rel)) continue
     const e = p.index.entries.get(c.rel)
     const rec = p.state.get(c.rel)
-    if (!e || e.kind === 'w' || isDone(e, rec) || (rec && rec.k !== 'w')) continue
+    if (!e || e.kind === 'w' || isDone(e, rec) || (rec && rec.kind !== 'w')) continue
     pendingNew.push({ rel: c.rel, since: p.obs.pendingSince(c.rel) })
   }
   const oldest = oldestNewName(pendingNew)
@@ -201,12 +201,12 @@ async function applyVanished(p: PassParts, ctx: PublishContext, gone: Bytes[], s
     }
     try {
       if (await ctx.upperFs.lstatOrNull(rel)) continue // index was stale
-      if (rec.x) {
+      if (rec.conflictPath) {
         // gv0's name holds the remote version since a conflict: the local copy is what went away
         p.state.delete(rel)
         continue
       }
-      const kept = await removeLower(ctx, rel, rec.t, 'deleted here')
+      const kept = await removeLower(ctx, rel, rec.publishedAt, 'deleted here')
       p.state.delete(rel)
       if (kept.length) sum.conflicts += kept.length
       else sum.deleted++

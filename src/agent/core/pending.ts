@@ -16,17 +16,17 @@ export interface PendingSummary {
 
 /** True when an upper entry needs no further work in gv0. */
 export function isDone(e: UpperEntry, rec: PublishRecord | undefined): boolean {
-  if (!rec || rec.r) return false
+  if (!rec || rec.reclaimed) return false
   switch (e.kind) {
     case 'd':
-      return rec.k === 'd' && rec.i === e.ino && rec.c === e.ctimeMs
+      return rec.kind === 'd' && rec.ino === e.ino && rec.ctimeMs === e.ctimeMs
     case 'w':
-      return rec.k === 'w' && rec.i === e.ino
+      return rec.kind === 'w' && rec.ino === e.ino
     case 'f':
-      if (rec.k === 'w' && e.size === 0 && rec.i === e.ino) return true
-      return rec.k === 'f' && rec.i === e.ino && rec.s === e.size && rec.m === e.mtimeMs && rec.c === e.ctimeMs
+      if (rec.kind === 'w' && e.size === 0 && rec.ino === e.ino) return true
+      return rec.kind === 'f' && rec.ino === e.ino && rec.size === e.size && rec.mtimeMs === e.mtimeMs && rec.ctimeMs === e.ctimeMs
     case 'l':
-      return rec.k === 'l' && rec.i === e.ino && rec.m === e.mtimeMs && rec.c === e.ctimeMs
+      return rec.kind === 'l' && rec.ino === e.ino && rec.mtimeMs === e.mtimeMs && rec.ctimeMs === e.ctimeMs
     default:
       return true
   }
@@ -93,7 +93,7 @@ export class PendingView {
   vanished(): Bytes[] {
     const out: Bytes[] = []
     for (const [rel, rec] of this.state.records) {
-      if (rec.r || rec.k === 'w') continue
+      if (rec.reclaimed || rec.kind === 'w') continue
       if (!this.index.entries.has(rel) && !this.unreadable(rel)) out.push(rel)
     }
     return out.sort((a, b) => depthOf(b) - depthOf(a))

@@ -6,13 +6,13 @@ export type EntryKind = 'f' | 'd' | 'l' | 'w'
 
 /** What a name in lower looked like when this host last saw or wrote it. */
 export interface LowerId {
-  k: EntryKind
-  i: number
-  s: number
-  m: number
-  c: number
+  kind: EntryKind
+  ino: number
+  size: number
+  mtimeMs: number
+  ctimeMs: number
   /** link count, for files with more than one name */
-  n?: number
+  links?: number
 }
 
 /** Classifies an lstat result the way overlayfs uses upper entries. */
@@ -30,8 +30,8 @@ export function kindOf(st: Stats): EntryKind | 'other' {
 export function lowerId(st: Stats | null): LowerId | null {
   if (!st) return null
   const k = kindOf(st)
-  const id: LowerId = { k: k === 'other' ? 'f' : k, i: st.ino, s: st.size, m: st.mtimeMs, c: st.ctimeMs }
-  if (id.k === 'f' && st.nlink > 1) id.n = st.nlink
+  const id: LowerId = { kind: k === 'other' ? 'f' : k, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }
+  if (id.kind === 'f' && st.nlink > 1) id.links = st.nlink
   return id
 }
 
@@ -43,10 +43,10 @@ export function lowerId(st: Stats | null): LowerId | null {
  */
 export function sameLower(now: LowerId | null, then: LowerId | null): boolean {
   if (now === null || then === null) return now === then
-  if (now.k !== then.k || now.i !== then.i) return false
-  if (now.k === 'd') return true
-  if (now.s !== then.s || now.m !== then.m) return false
-  return now.c === then.c || (now.n ?? 1) > 1 || (then.n ?? 1) > 1
+  if (now.kind !== then.kind || now.ino !== then.ino) return false
+  if (now.kind === 'd') return true
+  if (now.size !== then.size || now.mtimeMs !== then.mtimeMs) return false
+  return now.ctimeMs === then.ctimeMs || (now.links ?? 1) > 1 || (then.links ?? 1) > 1
 }
 
 /** Timestamps as set through utimes lose sub-microsecond precision; compare with that slack. */

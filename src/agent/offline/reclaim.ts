@@ -56,8 +56,8 @@ async function removeBatch(
       await remove(e)
       sum.removed++
       const rec = agent.record(e.rel)
-      if (rec?.k === 'w') agent.dropRecord(e.rel)
-      else if (rec?.x) agent.setRecord(e.rel, { ...rec, x: undefined, h: undefined }) // gv0's name shows from now on
+      if (rec?.kind === 'w') agent.dropRecord(e.rel)
+      else if (rec?.conflictPath) agent.setRecord(e.rel, { ...rec, conflictPath: undefined, digest: undefined }) // gv0's name shows from now on
     } catch (err) {
       // still in upper with a reclaimed mark: the next pass finds it published ('already') and re-records it
       agent.reportError(`reclaim:${e.rel}`, `reclaim ${fromBytes(e.rel)}: ${(err as Error).message}`)
@@ -122,7 +122,7 @@ async function reclaimLevels(
     const empty: UpperEntry[] = []
     for (const e of dirs) {
       const rec = agent.record(e.rel)
-      if (!rec || rec.k !== 'd' || rec.i !== e.ino || rec.r || writers.paths.has(e.rel) || pendingBelow.has(e.rel)) {
+      if (!rec || rec.kind !== 'd' || rec.ino !== e.ino || rec.reclaimed || writers.paths.has(e.rel) || pendingBelow.has(e.rel)) {
         sum.kept++
         continue
       }
@@ -133,11 +133,11 @@ async function reclaimLevels(
           empty.push(e)
           continue
         }
-        if (rec.op) {
+        if (rec.opaqueDone) {
           // gv0's copy of this directory was already made to match: let it show through again
           assertUnmounted(agent)
           await removeXattr(upper, e.rel, 'trusted.overlay.opaque')
-          agent.setRecord(e.rel, { ...rec, op: undefined })
+          agent.setRecord(e.rel, { ...rec, opaqueDone: undefined })
           sum.openedOpaque++
         }
       } catch (err) {
@@ -148,7 +148,7 @@ async function reclaimLevels(
     }
     // an opaque dir whose replacement has not reached gv0 yet would let gv0's old contents show through
     const xs = await readXattrs(upper, empty.map((e) => e.rel))
-    const removable = empty.filter((e, i) => agent.record(e.rel)?.op || !isOpaque(xs[i]))
+    const removable = empty.filter((e, i) => agent.record(e.rel)?.opaqueDone || !isOpaque(xs[i]))
     sum.kept += empty.length - removable.length
     for (let i = 0; i < removable.length; i += BATCH) {
       await removeBatch(agent, removable.slice(i, i + BATCH), (e) => upper.rmdir(e.rel), sum)

@@ -45,9 +45,9 @@ export async function publishedTwin(ctx: PublishContext, e: UpperEntry): Promise
     if (rel === e.rel) continue
     const rec = ctx.state.get(rel)
     // ctime is left out: adding a name moved it; size and mtime say the content is the same
-    if (!rec || rec.k !== 'f' || rec.x || rec.r || rec.i !== e.ino || rec.s !== e.size || rec.m !== e.mtimeMs) continue
+    if (!rec || rec.kind !== 'f' || rec.conflictPath || rec.reclaimed || rec.ino !== e.ino || rec.size !== e.size || rec.mtimeMs !== e.mtimeMs) continue
     const st = await ctx.lowerFs.lstatOrNull(rel)
-    if (st?.isFile() && sameLower(lowerId(st), rec.L)) return { rel, st }
+    if (st?.isFile() && sameLower(lowerId(st), rec.lower)) return { rel, st }
   }
   return null
 }

@@ -32,13 +32,13 @@ function sameDigest(a: Record<string, string> | undefined, b: Record<string, str
 /** True when the entry's user xattrs or ACLs changed here since the record (unreadable now: no). */
 export function xattrsChangedHere(rec: PublishRecord | undefined, x: Xattrs | null): boolean {
   if (!x) return false
-  return !rec || !sameDigest(rec.xh, xattrDigest(x))
+  return !rec || !sameDigest(rec.metaHashes, xattrDigest(x))
 }
 
 /** The record field for what gv0 got: the digest (kept as it was when the xattrs were unreadable). */
 export function xattrFields(rec: PublishRecord | undefined, x: Xattrs | null): Partial<PublishRecord> {
-  const xh = x ? xattrDigest(x) : rec?.xh
-  return xh === undefined ? {} : { xh }
+  const xh = x ? xattrDigest(x) : rec?.metaHashes
+  return xh === undefined ? {} : { metaHashes: xh }
 }
 
 /**
@@ -93,8 +93,8 @@ export function dirMeta(e: UpperEntry): [number, number, number] {
  * from before owner and mode were kept counts as unchanged here.
  */
 export function dirMetaChangedHere(rec: PublishRecord | undefined, e: UpperEntry): { owner: boolean; mode: boolean } {
-  if (!rec || rec.k !== 'd' || rec.i !== e.ino) return { owner: true, mode: true }
-  if (!rec.a) return { owner: false, mode: false }
+  if (!rec || rec.kind !== 'd' || rec.ino !== e.ino) return { owner: true, mode: true }
+  if (!rec.dirAttrs) return { owner: false, mode: false }
   const [uid, gid, mode] = dirMeta(e)
-  return { owner: rec.a[0] !== uid || rec.a[1] !== gid, mode: rec.a[2] !== mode }
+  return { owner: rec.dirAttrs[0] !== uid || rec.dirAttrs[1] !== gid, mode: rec.dirAttrs[2] !== mode }
 }

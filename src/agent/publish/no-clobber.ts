@@ -58,7 +58,7 @@ export function isCopyUp(x: Xattrs | null | undefined): boolean {
 export function unseenByUnion(ctx: PublishContext, e: UpperEntry, id: LowerId | null, x: Xattrs | null | undefined): boolean {
   if (id === null || ctx.state.isOurs(e.rel, id)) return false
   const born = bornMs(e)
-  return isCopyUp(x) ? id.c > born : id.c > seenUpTo(ctx, born)
+  return isCopyUp(x) ? id.ctimeMs > born : id.ctimeMs > seenUpTo(ctx, born)
 }
 
 /**
@@ -78,7 +78,7 @@ export function seenUpTo(ctx: PublishContext, bornMs: number): number {
  * without a record. (While upper held the directory, the union showed gv0's entries in it.)
  */
 export function reclaimedDirUnseen(ctx: PublishContext, e: UpperEntry, rec: PublishRecord, id: LowerId | null): boolean {
-  return rec.r === 1 && id?.k === 'd' && unseenByUnion(ctx, e, id, null)
+  return rec.reclaimed === true && id?.kind === 'd' && unseenByUnion(ctx, e, id, null)
 }
 
 /** A conflict name for `rel` in its own directory, stamped with this host and now (+ `bumpS` seconds). */

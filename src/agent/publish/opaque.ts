@@ -13,8 +13,8 @@ import { isOwnTemp, isTempName } from './temp-files.ts'
 function liveConflictCopies(ctx: PublishContext, dir: Bytes, upperNames: Set<Bytes>): Set<Bytes> {
   const out = new Set<Bytes>()
   for (const [rel, rec] of ctx.state.records) {
-    if (!rec.x || rec.r || parentRel(rel) !== dir || !upperNames.has(baseName(rel))) continue
-    if (parentRel(rec.x) === dir) out.add(baseName(rec.x))
+    if (!rec.conflictPath || rec.reclaimed || parentRel(rel) !== dir || !upperNames.has(baseName(rel))) continue
+    if (parentRel(rec.conflictPath) === dir) out.add(baseName(rec.conflictPath))
   }
   return out
 }
@@ -37,6 +37,6 @@ export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<B
     kept.push(...(await removeLower(ctx, joinRel(e.rel, name), ref, 'its directory was replaced here')))
   }
   const rec = ctx.state.get(e.rel)
-  if (rec) ctx.state.set(e.rel, { ...rec, op: 1 })
+  if (rec) ctx.state.set(e.rel, { ...rec, opaqueDone: true })
   return kept
 }

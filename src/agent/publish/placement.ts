@@ -21,9 +21,9 @@ function sameUpper(a: UpperEntry, b: { ino: number; size: number; mtimeMs: numbe
   return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs
 }
 
-export function record(e: UpperEntry, L: PublishRecord['L'], extra: Partial<PublishRecord> = {}): PublishRecord {
+export function record(e: UpperEntry, L: PublishRecord['lower'], extra: Partial<PublishRecord> = {}): PublishRecord {
   const k = e.kind === 'other' ? 'f' : e.kind
-  return { k, i: e.ino, s: e.size, m: e.mtimeMs, c: e.ctimeMs, L, t: Date.now(), ...extra }
+  return { kind: k, ino: e.ino, size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, lower: L, publishedAt: Date.now(), ...extra }
 }
 
 /** This host's temporary name for `target`, in the same gv0 directory (so the rename is atomic). */
@@ -58,7 +58,7 @@ async function conflictTarget(ctx: PublishContext, rel: Bytes, x: Bytes, X: Lowe
  */
 export async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: boolean, known?: Stats | null, x?: Xattrs | null): Promise<Target> {
   const rec = ctx.state.get(e.rel)
-  if (rec?.x) return await conflictTarget(ctx, e.rel, rec.x, rec.X)
+  if (rec?.conflictPath) return await conflictTarget(ctx, e.rel, rec.conflictPath, rec.conflictLower)
   const st = known !== undefined ? known : await ctx.lowerFs.lstatOrNull(e.rel)
   const id = lowerId(st)
   const ref = bornMs(e)
@@ -120,7 +120,7 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
     return { result: 'changed', reason: changed }
   }
   const staged = await ctx.lowerFs.lstat(tmp)
-  if (!conflict) ctx.state.noteIntent(e.rel, { i: staged.ino, s: staged.size, m: staged.mtimeMs })
+  if (!conflict) ctx.state.noteIntent(e.rel, { ino: staged.ino, size: staged.size, mtimeMs: staged.mtimeMs })
   if (before === null) {
     if (await linkIntoPlace(ctx, tmp, target)) return chosen
     const copy = await linkAsConflict(ctx, e.rel, tmp)
@@ -150,9 +150,9 @@ export async function recordPublish(
 ): Promise<Outcome> {
   const after = lowerId(await ctx.lowerFs.lstat(target))
   if (conflict) {
-    const base = rec?.x ? rec.L : lowerId(await ctx.lowerFs.lstatOrNull(e.rel))
-    ctx.state.set(e.rel, record(e, base, { ...extra, x: target, X: after }))
-    if (rec?.x !== target) reportConflict(ctx, e, target, rec?.x)
+    const base = rec?.conflictPath ? rec.lower : lowerId(await ctx.lowerFs.lstatOrNull(e.rel))
+    ctx.state.set(e.rel, record(e, base, { ...extra, conflictPath: target, conflictLower: after }))
+    if (rec?.conflictPath !== target) reportConflict(ctx, e, target, rec?.conflictPath)
     return { result: 'conflict', bytes, target }
   }
   ctx.state.set(e.rel, record(e, after, extra))

@@ -38,7 +38,7 @@ export interface PublishContext {
 export function remoteChanged(ctx: PublishContext, rel: Bytes, now: LowerId | null, refMs: number): boolean {
   if (ctx.state.isOurs(rel, now)) return false
   const rec: PublishRecord | undefined = ctx.state.get(rel)
-  if (rec?.k === 'w') return now !== null
-  if (rec) return !sameLower(now, rec.L)
-  return now !== null && now.c > Math.min(refMs, ctx.upperShownSince(rel) ?? Infinity)
+  if (rec?.kind === 'w') return now !== null
+  if (rec) return !sameLower(now, rec.lower)
+  return now !== null && now.ctimeMs > Math.min(refMs, ctx.upperShownSince(rel) ?? Infinity)
 }

@@ -31,7 +31,7 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
   const path = e.rel
   let st = await ctx.lowerFs.lstatOrNull(path)
   const rec = ctx.state.get(e.rel)
-  const removedThere = st === null && rec?.k === 'd'
+  const removedThere = st === null && rec?.kind === 'd'
   if (st && !st.isDirectory()) {
     const ref = bornMs(e)
     if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : unseenByUnion(ctx, e, lowerId(st), x)) {
@@ -72,9 +72,9 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
       await dir.close()
     }
   } else if (!created && x && xattrsChangedHere(rec, x)) {
-    await syncXattrs(ctx, path, x, rec?.xh, e.rel, e.mode)
+    await syncXattrs(ctx, path, x, rec?.metaHashes, e.rel, e.mode)
   }
-  const keep: Partial<PublishRecord> = rec?.k === 'd' && rec.i === e.ino && rec.op ? { op: 1 } : {}
-  ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...xattrFields(rec, x), a: dirMeta(e) }))
+  const keep: Partial<PublishRecord> = rec?.kind === 'd' && rec.ino === e.ino && rec.opaqueDone ? { opaqueDone: true } : {}
+  ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...xattrFields(rec, x), dirAttrs: dirMeta(e) }))
   return { result: 'published', bytes: 0, target: e.rel }
 }

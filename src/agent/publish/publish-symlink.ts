@@ -11,14 +11,14 @@ import { chooseTarget, record, recordPublish, renameIntoPlace, tempFor, type Out
 export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promise<Outcome> {
   const linkTarget = await ctx.upperFs.readlink(e.rel)
   const rec = ctx.state.get(e.rel)
-  const herePath = rec?.x ?? e.rel
+  const herePath = rec?.conflictPath ?? e.rel
   const here = await ctx.lowerFs.lstatOrNull(herePath)
   if (here?.isSymbolicLink() && (await ctx.lowerFs.readlink(herePath)).equals(linkTarget)) {
-    ctx.state.set(e.rel, record(e, rec?.x ? rec.L : lowerId(here), rec?.x ? { x: rec.x, X: lowerId(here) } : {}))
+    ctx.state.set(e.rel, record(e, rec?.conflictPath ? rec.lower : lowerId(here), rec?.conflictPath ? { conflictPath: rec.conflictPath, conflictLower: lowerId(here) } : {}))
     return { result: 'already' }
   }
   // without a conflict record, `here` is gv0's entry at the link's own name: no second lookup
-  const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here)
+  const chosen = await chooseTarget(ctx, e, false, rec?.conflictPath ? undefined : here)
   const tmp = tempFor(ctx, chosen.target)
   await ctx.lowerFs.unlink(tmp).catch(() => {})
   await ctx.lowerFs.symlink(linkTarget, tmp)

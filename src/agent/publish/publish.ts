@@ -62,7 +62,7 @@ async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileH
  */
 export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xattrs | null): Promise<Outcome> {
   const rec = ctx.state.get(e.rel)
-  const herePath = rec?.x ?? e.rel
+  const herePath = rec?.conflictPath ?? e.rel
   const here = await ctx.lowerFs.lstatOrNull(herePath)
   if (here?.isFile() && here.size === e.size && sameTime(here.mtimeMs, e.mtimeMs)) {
     // a publish that finished before a crash, or a copy-up that changed nothing but metadata; a name
@@ -74,7 +74,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     }
   }
   // without a conflict record, `here` is gv0's entry at the file's own name: no second lookup
-  const chosen = await chooseTarget(ctx, e, false, rec?.x ? undefined : here, xattrs)
+  const chosen = await chooseTarget(ctx, e, false, rec?.conflictPath ? undefined : here, xattrs)
   const { target, conflict } = chosen
   const tmp = tempFor(ctx, target)
   const busy = await ctx.busy(e.rel)
@@ -116,7 +116,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     await ctx.lowerFs.unlink(tmp).catch(() => {})
     throw err
   }
-  return await recordPublish(ctx, e, rec, placed, e.size, { ...xattrFields(undefined, xattrs), h: digestOf(hash) })
+  return await recordPublish(ctx, e, rec, placed, e.size, { ...xattrFields(undefined, xattrs), digest: digestOf(hash) })
 }
 
 /**
@@ -124,10 +124,10 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
  * While gv0 still holds the version recorded, the record's digest answers with a local read only.
  */
 async function publishedContent(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats): Promise<string | null> {
-  const recorded = rec ? (rec.x ? rec.X : rec.L) : undefined
-  if (rec?.h && recorded && sameLower(lowerId(here), recorded)) {
+  const recorded = rec ? (rec.conflictPath ? rec.conflictLower : rec.lower) : undefined
+  if (rec?.digest && recorded && sameLower(lowerId(here), recorded)) {
     const h = await upperDigest(ctx, e)
-    return h === rec.h ? h : null
+    return h === rec.digest ? h : null
   }
   return await sameBytesAsGv0(ctx, e, p)
 }
@@ -139,10 +139,10 @@ async function publishedContent(ctx: PublishContext, e: UpperEntry, rec: Publish
 async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats, xattrs: Xattrs | null, h: string): Promise<Outcome> {
   if (here.uid !== e.uid || here.gid !== e.gid) await ctx.lowerFs.lchown(p, e.uid, e.gid)
   if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(p, e.mode & 0o7777)
-  if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.xh, e.rel, e.mode)
+  if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.metaHashes, e.rel, e.mode)
   const now = lowerId(await ctx.lowerFs.lstat(p))
-  const x = rec?.x ? { x: rec.x, X: now } : {}
-  ctx.state.set(e.rel, record(e, rec?.x ? rec.L : now, { ...x, ...xattrFields(rec, xattrs), h }))
+  const x = rec?.conflictPath ? { x: rec.conflictPath, X: now } : {}
+  ctx.state.set(e.rel, record(e, rec?.conflictPath ? rec.lower : now, { ...x, ...xattrFields(rec, xattrs), digest: h }))
   return { result: 'already' }
 }
 
@@ -157,7 +157,7 @@ async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecor
   const twin = await publishedTwin(ctx, e)
   if (!twin) return null
   // the twin's size and mtime do not prove its bytes are still this inode's
-  const h = ctx.state.get(twin.rel)?.h
+  const h = ctx.state.get(twin.rel)?.digest
   if (!h || (await upperDigest(ctx, e)) !== h) return null
   let placed: Outcome | Target
   await ctx.lowerFs.unlink(tmp).catch(() => {})
@@ -169,18 +169,18 @@ async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecor
     placed = await renameIntoPlace(ctx, e, tmp, chosen)
     if ('result' in placed) return placed
     // rename(2) onto another name of the same inode does nothing and leaves the temp name
-    if (chosen.before?.i === twin.st.ino) await ctx.lowerFs.unlink(tmp).catch(() => {})
+    if (chosen.before?.ino === twin.st.ino) await ctx.lowerFs.unlink(tmp).catch(() => {})
   } catch (err) {
     await ctx.lowerFs.unlink(tmp).catch(() => {})
     throw err
   }
-  const out = await recordPublish(ctx, e, rec, placed, 0, { h })
+  const out = await recordPublish(ctx, e, rec, placed, 0, { digest: h })
   // the link moved ctime and link count of the inode: its other names take the new identity (with the
   // link count above 1, sameLower stops reading their later ctime changes as remote ones)
-  const L = ctx.state.get(e.rel)?.L ?? null
+  const L = ctx.state.get(e.rel)?.lower ?? null
   for (const rel of ctx.namesOf(e.ino)) {
     const other = ctx.state.get(rel)
-    if (rel !== e.rel && other && !other.x && other.L?.i === twin.st.ino) ctx.state.set(rel, { ...other, L })
+    if (rel !== e.rel && other && !other.conflictPath && other.lower?.ino === twin.st.ino) ctx.state.set(rel, { ...other, lower: L })
   }
   return out
 }

@@ -19,7 +19,7 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
   const st = await ctx.lowerFs.lstatOrNull(rel)
   if (!st) return []
   const id = lowerId(st)
-  if (id?.k !== 'd' && remoteChanged(ctx, rel, id, refMs)) {
+  if (id?.kind !== 'd' && remoteChanged(ctx, rel, id, refMs)) {
     reportKept(ctx, rel, why)
     return [rel]
   }

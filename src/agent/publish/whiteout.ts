@@ -11,13 +11,13 @@ export async function applyWhiteout(ctx: PublishContext, e: UpperEntry, deletedA
   const rec = ctx.state.get(e.rel)
   const st = await ctx.lowerFs.lstatOrNull(e.rel)
   const done = (L: ReturnType<typeof lowerId>) =>
-    ctx.state.set(e.rel, { k: 'w', i: e.ino, s: 0, m: e.mtimeMs, c: e.ctimeMs, L, t: Date.now() })
+    ctx.state.set(e.rel, { kind: 'w', ino: e.ino, size: 0, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, lower: L, publishedAt: Date.now() })
   if (!st) {
     done(null)
     return 'absent'
   }
   const id = lowerId(st)
-  if (rec?.x || (id?.k !== 'd' && remoteChanged(ctx, e.rel, id, deletedAfterMs))) {
+  if (rec?.conflictPath || (id?.kind !== 'd' && remoteChanged(ctx, e.rel, id, deletedAfterMs))) {
     reportKept(ctx, e.rel, 'deleted here')
     done(id)
     return 'kept'

@@ -3,45 +3,13 @@
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../fs/atomic-write.ts'
-import { sameTime, type EntryKind, type LowerId } from '../fs/entry-identity.ts'
+import { sameTime } from '../fs/entry-identity.ts'
 import type { Bytes } from '../fs/paths.ts'
 import { ReclaimJournal } from './reclaim-journal.ts'
+import type { Intent, PublishRecord } from './records.ts'
+import { decodeIntent, decodeRecord, encodeIntent, encodeRecord, type CompactIntent, type CompactRecord } from './record-codec.ts'
 
-/** One upper entry that has been applied to lower. */
-export interface PublishRecord {
-  /** kind of the upper entry */
-  k: EntryKind
-  /** upper inode, size, mtimeMs, ctimeMs at the time it was applied */
-  i: number
-  s: number
-  m: number
-  c: number
-  /** lower after publishing (null: nothing at that name) */
-  L: LowerId | null
-  /** when it was applied (ms since epoch) */
-  t: number
-  /** local versions of this name go here since a conflict (relative path in lower) */
-  x?: Bytes
-  /** gv0's entry at `x` as this host last wrote it (an edit there by another host gets a new name) */
-  X?: LowerId | null
-  /** user xattrs and ACLs published, as short hashes of their values by name (meta-sync.ts) */
-  xh?: Record<string, string>
-  /** directories: upper owner, group and mode when published (pushed again only when changed here) */
-  a?: [number, number, number]
-  /** files: digest of the content published (content-digest.ts; absent in records of older versions) */
-  h?: string
-  /** opaque directory contents already replaced in lower */
-  op?: 1
-  /** upper entry reclaimed; the record stays as the baseline for the next copy-up */
-  r?: 1
-}
-
-/** A rename into gv0 about to happen: if we crash right after it, gv0's new entry is still ours. */
-export interface Intent {
-  i: number
-  s: number
-  m: number
-}
+export type { Intent, PublishRecord } from './records.ts'
 
 export interface ConflictReport {
   time: string
@@ -64,7 +32,7 @@ export interface Totals {
 interface StateFile {
   v: 1
   upperIno?: number | null
-  records: Record<string, PublishRecord>
+  records: Record<string, CompactRecord>
   conflicts: ConflictReport[]
   totals: Totals
 }
@@ -75,7 +43,7 @@ interface StateFile {
  * and dropped once the entry is gone (after the unlink, or when the agent opens and finds it gone).
  */
 export function reclaimedRecord(rec: PublishRecord): PublishRecord {
-  return { ...rec, r: 1, op: undefined }
+  return { ...rec, reclaimed: true, opaqueDone: undefined }
 }
 
 const KEEP_CONFLICTS = 1000
@@ -121,13 +89,13 @@ export class StateStore {
     list.push(intent)
     this.intents.set(rel, list)
     this.journalFd ??= openSync(this.journal, 'a', 0o644)
-    writeSync(this.journalFd, Buffer.from(JSON.stringify({ r: rel, ...intent }) + '\n', 'latin1'))
+    writeSync(this.journalFd, Buffer.from(JSON.stringify(encodeIntent(rel, intent)) + '\n', 'latin1'))
   }
 
   /** True when gv0's entry is one this host renamed into place but had not recorded yet. */
   isOurs(rel: Bytes, id: Intent | null): boolean {
     if (!id) return false
-    return (this.intents.get(rel) ?? []).some((x) => x.i === id.i && x.s === id.s && sameTime(x.m, id.m))
+    return (this.intents.get(rel) ?? []).some((x) => x.ino === id.ino && x.size === id.size && sameTime(x.mtimeMs, id.mtimeMs))
   }
 
   private loadJournal(): void {
@@ -140,8 +108,8 @@ export class StateStore {
     for (const line of text.split('\n')) {
       if (!line) continue
       try {
-        const { r, i, s, m } = JSON.parse(line) as Intent & { r: Bytes }
-        this.intents.set(r, [...(this.intents.get(r) ?? []), { i, s, m }])
+        const { rel, intent } = decodeIntent(JSON.parse(line) as CompactIntent)
+        this.intents.set(rel, [...(this.intents.get(rel) ?? []), intent])
       } catch {
         // a torn last line: that rename never happened
       }
@@ -161,8 +129,9 @@ export class StateStore {
     const parsed = JSON.parse(text) as StateFile
     if (parsed.v !== 1) throw new Error(`${this.file}: unknown state version ${String(parsed.v)}`)
     const now = Date.now()
-    for (const [rel, rec] of Object.entries(parsed.records)) {
-      if (rec.r && now - rec.t > RECLAIMED_RECORD_TTL_MS) continue
+    for (const [rel, compact] of Object.entries(parsed.records)) {
+      const rec = decodeRecord(compact)
+      if (rec.reclaimed && now - rec.publishedAt > RECLAIMED_RECORD_TTL_MS) continue
       this.records.set(rel, rec)
     }
     this.upperIno = parsed.upperIno ?? null
@@ -171,7 +140,7 @@ export class StateStore {
     // reclaims a crash cut short: those entries may be gone from upper, and are not deletes
     for (const rel of this.reclaimed.read()) {
       const rec = this.records.get(rel)
-      if (rec && !rec.r) {
+      if (rec && !rec.reclaimed) {
         this.records.set(rel, reclaimedRecord(rec))
         this.dirty = true
       }
@@ -180,8 +149,8 @@ export class StateStore {
 
   /** Persists atomically (temp, fsync, rename, fsync dir). */
   save(): void {
-    const records: Record<string, PublishRecord> = {}
-    for (const [rel, rec] of this.records) records[rel] = rec
+    const records: Record<string, CompactRecord> = {}
+    for (const [rel, rec] of this.records) records[rel] = encodeRecord(rec)
     const body: StateFile = { v: 1, upperIno: this.upperIno, records, conflicts: this.conflicts, totals: this.totals }
     // latin1 keeps the byte-string keys exact on disk
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
@@ -193,7 +162,7 @@ export class StateStore {
       this.journalFd = null
     }
     const lines: string[] = []
-    for (const [r, list] of this.intents) for (const x of list) lines.push(JSON.stringify({ r, ...x }))
+    for (const [r, list] of this.intents) for (const x of list) lines.push(JSON.stringify(encodeIntent(r, x)))
     writeFileSync(this.journal, Buffer.from(lines.length ? lines.join('\n') + '\n' : '', 'latin1'))
   }
 
