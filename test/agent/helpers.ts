@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExecutionContext } from 'ava'
-import { Agent } from '../../src/agent/core/agent.ts'
+import { Agent, type LockedAgent } from '../../src/agent/core/agent.ts'
 import { parseConfig, type AgentConfig } from '../../src/agent/service/config.ts'
 import { overlayOptions } from '../../src/agent/fs/mounts.ts'
 
@@ -16,7 +16,7 @@ export interface Sandbox {
   configFile: string
   mount(): void
   umount(): void
-  agent(): Promise<Agent>
+  agent(): Promise<TestAgent>
 }
 
 /** Unmounts (plain first, so a test leaking a holder is visible in the log) and never throws. */
@@ -85,11 +85,11 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
       const a = new Agent(cfg, (line) => t.log(line))
       await a.open()
       agents.push(a)
-      return a
+      return testAgent(a)
     },
   }
   t.teardown(() => {
-    for (const a of agents) a.saveState()
+    for (const a of agents) void a.close()
     forceUmount(cfg.union)
     for (const extra of extraMounts.get(dir) ?? []) extra()
     rmSync(dir, { recursive: true, force: true })
@@ -152,4 +152,21 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
     await sleep(everyMs)
   }
   return check()
+}
+
+/**
+ * An agent whose locked parts a test calls directly: tests drive scans and passes step by step from one
+ * async flow, which is what the lock guarantees the daemon. Agent's own operations still take the lock.
+ */
+export type TestAgent = Agent & LockedAgent
+
+export async function testAgent(a: Agent): Promise<TestAgent> {
+  const held = await a.exclusive(async (h) => h)
+  return new Proxy(a, {
+    get(target, prop) {
+      const from: object = prop in held && !(prop in Agent.prototype) ? held : target
+      const v = Reflect.get(from, prop) as unknown
+      return typeof v === 'function' ? v.bind(from) : v
+    },
+  }) as TestAgent
 }

@@ -10,8 +10,7 @@ import {
   symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
-import type { Agent } from '../../src/agent/core/agent.ts'
-import { flushAll, sandbox, type Sandbox } from './helpers.ts'
+import { flushAll, sandbox, type Sandbox, type TestAgent } from './helpers.ts'
 
 const SECRET = 'root only\n'
 
@@ -65,7 +64,7 @@ function settleMerged(sb: Sandbox): void {
 }
 
 /** A user's directory p/d, published, so the files made next are pending below an existing gv0 directory. */
-async function published(t: ExecutionContext): Promise<{ sb: Sandbox; agent: Agent; outside: string }> {
+async function published(t: ExecutionContext): Promise<{ sb: Sandbox; agent: TestAgent; outside: string }> {
   const sb = await sandbox(t)
   const outside = outsideDir(t)
   mkdirSync(join(sb.union, 'p/d'), { recursive: true })
@@ -77,7 +76,7 @@ async function published(t: ExecutionContext): Promise<{ sb: Sandbox; agent: Age
   return { sb, agent, outside }
 }
 
-async function passAndCheck(t: ExecutionContext, sb: Sandbox, agent: Agent, outside: string, before: Record<string, string>, reported: string[]) {
+async function passAndCheck(t: ExecutionContext, sb: Sandbox, agent: TestAgent, outside: string, before: Record<string, string>, reported: string[]) {
   const r = await agent.flush({ wait: false, timeoutMs: 0, settleMs: 0 })
   t.log(r.message)
   t.deepEqual(snapshot(outside), before, 'nothing outside gv0 changed or was created')

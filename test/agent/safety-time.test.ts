@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { Agent } from '../../src/agent/core/agent.ts'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import type { Clock } from '../../src/agent/core/observations.ts'
-import { flushAll, onCleanup, sandbox, sleep, text, type Sandbox } from './helpers.ts'
+import { flushAll, onCleanup, sandbox, sleep, testAgent, text, type Sandbox, type TestAgent } from './helpers.ts'
 
 /** A monotonic clock the test moves by hand; wall time stays real (gv0's times are real). */
 function manualClock(): Clock & { advance(ms: number): void } {
@@ -16,15 +16,15 @@ function manualClock(): Clock & { advance(ms: number): void } {
   return { mono: () => t, wall: () => Date.now(), advance: (ms) => (t += ms) }
 }
 
-async function agentWith(t: ExecutionContext, sb: Sandbox, clock?: Clock): Promise<Agent> {
+async function agentWith(t: ExecutionContext, sb: Sandbox, clock?: Clock): Promise<TestAgent> {
   const a = new Agent(sb.cfg, (line) => t.log(line), { clock })
   await a.open()
-  t.teardown(() => a.saveState())
-  return a
+  t.teardown(() => a.close())
+  return testAgent(a)
 }
 
 /** One daemon-like step: look at upper again, then a pass. */
-async function step(agent: Agent, settleMs?: number) {
+async function step(agent: TestAgent, settleMs?: number) {
   await agent.rescan()
   const sum = await agent.pass({ settleMs })
   agent.saveState()

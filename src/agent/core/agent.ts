@@ -1,5 +1,7 @@
 // The agent: an index of upper, the state store, and publish passes over what is pending, behind one lock.
-// The daemon, the CLI's offline commands and the tests all drive this one object.
+// The daemon, the CLI's offline commands and the tests all drive this one object. Whatever walks upper or
+// changes the records runs inside exclusive(), which alone hands out the LockedAgent; what stays here
+// either takes the lock itself (open, flush, close) or only reads (status, pending, conflicts).
 import { lstat } from 'node:fs/promises'
 import type { AgentConfig } from '../service/config.ts'
 import type { Log } from '../service/log.ts'
@@ -8,22 +10,20 @@ import { WriterSnapshots } from '../watch/fresh-writers.ts'
 import { DentryDrops } from '../publish/no-clobber.ts'
 import { Observations, systemClock, type Clock } from './observations.ts'
 import { toBytes, type Bytes } from '../fs/paths.ts'
-import { SafeTree } from '../fs/safe-fs.ts'
-import { UpperIndex, type UpperEntry } from '../watch/scan.ts'
-import type { UpperWatcher } from '../watch/watch.ts'
-import { StateStore, type ConflictReport, type PublishRecord } from '../state/state-store.ts'
+import { UpperIndex } from '../watch/scan.ts'
+import { StateStore, type ConflictReport } from '../state/state-store.ts'
 import type { StatusReport } from '../service/status.ts'
-import { removeStaleTemps } from '../publish/temp-files.ts'
 import { AGENT_VERSION } from '../service/version.ts'
 import { Backoffs } from './backoff.ts'
 import { ErrorRegistry } from './errors.ts'
 import { flushRounds, type FlushOptions, type FlushResult } from './flush.ts'
-import { runPass } from './pass.ts'
-import type { PassParts, PassSummary } from './pass-parts.ts'
+import { LockedAgent } from './locked-agent.ts'
+import type { PassParts } from './pass-parts.ts'
 import { PendingView, type PendingSummary } from './pending.ts'
 import { PublishRate } from './rate.ts'
 
 export type { PassSummary } from './pass-parts.ts'
+export type { LockedAgent } from './locked-agent.ts'
 export { isDone, type PendingSummary } from './pending.ts'
 
 export class Agent {
@@ -40,6 +40,7 @@ export class Agent {
   private readonly view: PendingView
   private readonly parts: PassParts
   private chain: Promise<unknown> = Promise.resolve()
+  private readonly held: LockedAgent
   /** this process's dentry drops: they bound how long a negative dentry can have been stale */
   private readonly drops = new DentryDrops()
 
@@ -73,17 +74,23 @@ export class Agent {
       rate: new PublishRate(),
       drops: this.drops,
     }
+    this.held = new LockedAgent(this.parts)
   }
 
-  /** Runs operations one at a time (passes, evicts, flushes never overlap). */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn)
+  /** Runs operations one at a time (passes, evicts, flushes never overlap); only they get the locked parts. */
+  exclusive<T>(fn: (held: LockedAgent) => Promise<T>): Promise<T> {
+    const go = () => fn(this.held)
+    const run = this.chain.then(go, go)
     this.chain = run.catch(() => {})
     return run
   }
 
   /** Loads state and walks upper once. */
-  async open(): Promise<void> {
+  open(): Promise<void> {
+    return this.exclusive(() => this.load())
+  }
+
+  private async load(): Promise<void> {
     this.state.load()
     const ino = (await lstat(this.cfg.upper)).ino
     if (this.state.upperIno !== ino) {
@@ -103,79 +110,27 @@ export class Agent {
     }
   }
 
-  /** Removes this host's temporaries left by a crash, in every lower dir that mirrors an upper dir. */
-  async removeStaleTemps(): Promise<number> {
-    const dirs: Bytes[] = ['']
-    for (const e of this.index.entries.values()) if (e.kind === 'd') dirs.push(e.rel)
-    const lower = new SafeTree(this.lower, 'gv0')
-    let n: number
-    try {
-      n = await removeStaleTemps(lower, dirs, this.cfg.host)
-    } finally {
-      lower.close()
-    }
-    if (n) this.log(`removed ${n} stale temporary file(s) in gv0`)
-    return n
+  /** Removes this host's temporaries left by a crash (under the lock). */
+  removeStaleTemps(): Promise<number> {
+    return this.exclusive((held) => held.removeStaleTemps())
   }
 
-  // The index and the records, for the daemon, reclaim and evict (callers hold the lock).
-
-  /** Walks upper again. */
-  rescan(): Promise<void> {
-    return this.index.fullScan()
-  }
-
-  /** Walks the given directories of upper again. */
-  async rescanDirs(dirs: Iterable<Bytes>): Promise<void> {
-    for (const d of dirs) await this.index.rescanDir(d)
-  }
-
-  /** Points the watcher at the directories the index now holds. */
-  syncWatcher(w: UpperWatcher): void {
-    w.sync(this.index)
-  }
-
-  entries(): IterableIterator<UpperEntry> {
-    return this.index.entries.values()
-  }
-
-  entry(rel: Bytes): UpperEntry | undefined {
-    return this.index.entries.get(rel)
-  }
-
-  get entryCount(): number {
-    return this.index.entries.size
-  }
-
-  record(rel: Bytes): PublishRecord | undefined {
-    return this.state.get(rel)
-  }
-
-  setRecord(rel: Bytes, rec: PublishRecord): void {
-    this.state.set(rel, rec)
-  }
-
-  dropRecord(rel: Bytes): void {
-    this.state.delete(rel)
-  }
-
-  /** Marks records as reclaimed before their upper entries go (see StateStore.markReclaimed). */
-  markReclaimed(rels: Bytes[]): void {
-    this.state.markReclaimed(rels)
+  /** Entries not yet published, as status reports them (a read: no lock needed). */
+  pending(): PendingSummary {
+    return this.view.summary()
   }
 
   /** Loads the records only (no walk of upper): what `conflicts` needs without the daemon. */
-  loadRecords(): void {
-    this.state.load()
-  }
-
-  /** Saves the records now; unlike saveState, a failure throws. */
-  saveRecords(): void {
-    this.state.save()
+  loadRecords(): Promise<void> {
+    return this.exclusive(async () => this.state.load())
   }
 
   conflicts(): ConflictReport[] {
     return this.state.conflicts
+  }
+
+  get entryCount(): number {
+    return this.index.entries.size
   }
 
   get running(): boolean {
@@ -186,68 +141,28 @@ export class Agent {
     this.isRunning = running
   }
 
-  // Passes (callers hold the lock) and what they leave pending.
-
-  /** Forgets the backoffs so a user-requested flush retries at once. */
-  retryNow(): void {
-    this.backoff.retryNow()
-  }
-
-  /** Entries not yet applied to gv0, parents first. */
-  candidates(): UpperEntry[] {
-    return this.view.candidates()
-  }
-
-  /** Published names that left upper without a whiteout (PendingView.vanished). */
-  vanished(): Bytes[] {
-    return this.view.vanished()
-  }
-
-  /** What keeps `flush --wait` from finishing that waiting cannot fix (PendingView.stuck). */
-  stuck(): string[] | null {
-    return this.view.stuck()
-  }
-
-  /** Pending entries, bytes and the oldest change, as status reports them. */
-  pending(): PendingSummary {
-    return this.view.summary()
-  }
-
-  /** Publishes every quiescent pending entry once; errors never escape (see runPass). */
-  pass(opts: { settleMs?: number } = {}): Promise<PassSummary> {
-    return runPass(this.parts, opts.settleMs ?? this.cfg.settleSeconds * 1000)
-  }
-
-  /**
-   * Saves state when something changed, and everything on a `final` save (at a stop); a failure (e.g. a full
-   * cache disk) is reported, not fatal.
-   */
-  saveState(opts: { final?: boolean } = {}): void {
-    if (!this.state.dirty && !this.obs.dirty && !opts.final) return
-    try {
-      if (this.state.dirty) this.state.save()
-      // after the state: see Observations.save
-      this.obs.save()
-      this.errors.clear('state')
-    } catch (err) {
-      this.errors.note('state', `saving state: ${(err as Error).message}`)
-    }
-  }
-
   /** Scans, publishes and repeats until nothing is pending or the deadline passes; each round holds the lock. */
   flush(opts: FlushOptions): Promise<FlushResult> {
-    this.retryNow()
+    let first = true
     return flushRounds(opts, this.cfg.settleSeconds * 1000, {
       round: (settleMs) =>
-        this.exclusive(async () => {
-          await this.index.fullScan()
-          const sum = await this.pass({ settleMs })
-          this.saveState()
-          return { published: sum.published, pending: this.pending(), stuck: opts.wait ? this.stuck() : null }
+        this.exclusive(async (held) => {
+          // a user asked: what waits out a backoff is tried again at once
+          if (first) held.retryNow()
+          first = false
+          await held.rescan()
+          const sum = await held.pass({ settleMs })
+          held.saveState()
+          return { published: sum.published, pending: held.pending(), stuck: opts.wait ? held.stuck() : null }
         }),
       watchedFor: (ms) => this.obs.watchedFor(ms),
       backoffLeftMs: () => this.backoff.globalWaitMs(),
     })
+  }
+
+  /** Waits for the operation in progress, then saves everything (at a stop). */
+  close(): Promise<void> {
+    return this.exclusive(async (held) => held.saveState({ final: true }))
   }
 
   /** Cache disk use of the file system holding upper. */
@@ -255,15 +170,9 @@ export class Agent {
     return diskUsedPercent(this.cfg.upper)
   }
 
-  /** Marks the end of an evict cycle in the totals. */
-  noteEviction(): void {
-    this.state.totals.evictions++
-    this.state.dirty = true
-  }
-
   /** The report behind `status --json` and the metrics. */
   async status(): Promise<StatusReport> {
-    const p = this.pending()
+    const p = this.view.summary()
     return {
       version: AGENT_VERSION,
       host: this.cfg.host,

@@ -1,5 +1,5 @@
 // The evict cycle and the pre-mount prepare step: the only moments upper may be changed.
-import type { Agent } from '../core/agent.ts'
+import type { Agent, LockedAgent } from '../core/agent.ts'
 import { isUnionMounted, umountUnion } from '../fs/mounts.ts'
 import { unionHolders, type Holder } from '../watch/open-files.ts'
 import { reclaim, UnionMountedError, type ReclaimSummary } from './reclaim.ts'
@@ -19,7 +19,7 @@ export function describeHolders(holders: Holder[]): string {
 }
 
 /** Merges what is quiescent into gv0 and reclaims what gv0 holds; the union must be unmounted. */
-async function mergeOffline(agent: Agent): Promise<{ published: number; reclaim: ReclaimSummary }> {
+async function mergeOffline(agent: LockedAgent): Promise<{ published: number; reclaim: ReclaimSummary }> {
   agent.retryNow()
   await agent.rescan()
   await agent.removeStaleTemps()
@@ -36,11 +36,11 @@ async function mergeOffline(agent: Agent): Promise<{ published: number; reclaim:
 
 /** Unmounts the union (plain umount) when nothing holds it, merges, reclaims, and mounts it again. */
 export async function evictCycle(agent: Agent): Promise<EvictResult> {
-  return agent.exclusive(async () => {
+  return agent.exclusive(async (held) => {
     const cfg = agent.cfg
     const mounted = isUnionMounted(cfg)
     // after a failed remount the union is down but must come back at the end of this cycle too
-    const wasMounted = mounted || remountPending(agent)
+    const wasMounted = mounted || remountPending(held)
     if (mounted) {
       const holders = unionHolders(cfg.union)
       if (holders.length) return { ok: false, holders, message: `union busy:\n${describeHolders(holders)}` }
@@ -53,17 +53,17 @@ export async function evictCycle(agent: Agent): Promise<EvictResult> {
     let result: EvictResult
     let mountError: string | null = null
     try {
-      const r = await mergeOffline(agent)
-      agent.noteEviction()
-      agent.saveState()
+      const r = await mergeOffline(held)
+      held.noteEviction()
+      held.saveState()
       result = {
         ok: true,
         ...r,
         message: `published ${r.published}, reclaimed ${r.reclaim.removed} entries, ${r.reclaim.kept} kept in the cache`,
       }
     } finally {
-      if (wasMounted) mountError = await remountAfterEvict(agent)
-      await agent.rescan()
+      if (wasMounted) mountError = await remountAfterEvict(held)
+      await held.rescan()
     }
     return mountError && result.ok ? { ...result, mountError, message: `${result.message}; ${mountError}` } : result
   })
@@ -72,9 +72,9 @@ export async function evictCycle(agent: Agent): Promise<EvictResult> {
 /** The offline step before the union is mounted (systemd gfs-writecache-prepare.service). */
 export async function prepare(agent: Agent): Promise<{ published: number; reclaim: ReclaimSummary; problem: string | null }> {
   if (isUnionMounted(agent.cfg)) throw new UnionMountedError(`${agent.cfg.union} is mounted: prepare only runs before the union is mounted`)
-  return agent.exclusive(async () => {
-    const r = await mergeOffline(agent)
-    const p = agent.pending()
+  return agent.exclusive(async (held) => {
+    const r = await mergeOffline(held)
+    const p = held.pending()
     return { ...r, problem: p.entries ? `${p.entries} entries not published yet: ${p.reasons.join('; ')}` : null }
   })
 }

@@ -3,7 +3,7 @@
 // the deleted entry shows through. Offline, before reclaim, such deletes get a real whiteout in
 // upper: the union keeps hiding the name and the next pass applies the delete like any other.
 import { closeSync, linkSync, unlinkSync } from 'node:fs'
-import type { Agent } from '../core/agent.ts'
+import type { LockedAgent } from '../core/locked-agent.ts'
 import { baseName, fromBytes, parentRel, type Bytes } from '../fs/paths.ts'
 import { notStarted, run } from '../fs/run.ts'
 import { openTreeDirSync } from '../fs/dir-handles.ts'
@@ -31,7 +31,7 @@ async function makeWhiteout(dirFd: number, name: Bytes): Promise<void> {
 }
 
 /** Creates whiteouts for the topmost pending deletes; returns how many were made. The union must be unmounted. */
-export async function materializePendingDeletes(agent: Agent): Promise<number> {
+export async function materializePendingDeletes(agent: LockedAgent): Promise<number> {
   const gone = new Set(agent.vanished())
   let made = 0
   for (const rel of gone) {

@@ -2,7 +2,8 @@
 // already holds are removed, so the union shows gv0's copy from then on.
 // Crash-safe (contract 1): each batch is marked reclaimed durably before it is unlinked, so an entry
 // missing after a crash at any point is a reclaim, never a local delete to apply to gv0.
-import { isDone, type Agent } from '../core/agent.ts'
+import { isDone } from '../core/pending.ts'
+import type { LockedAgent } from '../core/locked-agent.ts'
 import { isUnionMounted } from '../fs/mounts.ts'
 import { openWriters } from '../watch/open-files.ts'
 import { materializePendingDeletes } from './pending-deletes.ts'
@@ -25,7 +26,7 @@ export class UnionMountedError extends Error {
 /** Entries unlinked per durable mark; the mount is checked again before each batch. */
 const BATCH = 256
 
-function assertUnmounted(agent: Agent): void {
+function assertUnmounted(agent: LockedAgent): void {
   if (isUnionMounted(agent.cfg)) throw new UnionMountedError(`${agent.cfg.union} got mounted during reclaim`)
 }
 
@@ -33,7 +34,7 @@ function assertUnmounted(agent: Agent): void {
  * Directories that must stay in upper: a record below them is a delete not yet applied to gv0, and
  * removing (or un-opaquing) the upper dir would let gv0's copy of that name show through again.
  */
-function dirsWithPendingDeletes(agent: Agent): Set<Bytes> {
+function dirsWithPendingDeletes(agent: LockedAgent): Set<Bytes> {
   const out = new Set<Bytes>()
   for (let rel of agent.vanished()) {
     while (rel !== '') {
@@ -47,7 +48,7 @@ function dirsWithPendingDeletes(agent: Agent): Set<Bytes> {
 
 /** Marks a batch durably, then removes it; a failed removal leaves the entry to be republished as is. */
 async function removeBatch(
-  agent: Agent, batch: UpperEntry[], remove: (e: UpperEntry) => Promise<void>, sum: ReclaimSummary): Promise<void> {
+  agent: LockedAgent, batch: UpperEntry[], remove: (e: UpperEntry) => Promise<void>, sum: ReclaimSummary): Promise<void> {
   if (batch.length === 0) return
   assertUnmounted(agent)
   agent.markReclaimed(batch.map((e) => e.rel))
@@ -67,7 +68,7 @@ async function removeBatch(
 }
 
 /** Deletes published entries from upper, deepest first; refuses outright while the union is mounted. */
-export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
+export async function reclaim(agent: LockedAgent): Promise<ReclaimSummary> {
   assertUnmounted(agent)
   await agent.rescan()
   assertUnmounted(agent)
@@ -99,7 +100,7 @@ export async function reclaim(agent: Agent): Promise<ReclaimSummary> {
 
 /** Reclaims deepest level first: a level's directories only once everything below them is handled. */
 async function reclaimLevels(
-  agent: Agent,
+  agent: LockedAgent,
   levels: Map<number, UpperEntry[]>,
   writers: { paths: Set<Bytes> },
   pendingBelow: Set<Bytes>,

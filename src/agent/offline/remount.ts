@@ -1,17 +1,17 @@
 // A union the evict cycle unmounted but could not mount again: writes to the mount point would land
 // on the root disk and hide cached data, so it is reported until mounted, and retried.
-import type { Agent } from '../core/agent.ts'
+import type { LockedAgent } from '../core/locked-agent.ts'
 import { isUnionMounted, mountUnion } from '../fs/mounts.ts'
 
-const pending = new WeakSet<Agent>()
+const pending = new WeakSet<LockedAgent>()
 
 /** True while the union is down because a remount failed. */
-export function remountPending(agent: Agent): boolean {
+export function remountPending(agent: LockedAgent): boolean {
   return pending.has(agent)
 }
 
 /** Mounts the union again after an evict; a failure is reported and left for `retryRemount`. */
-export async function remountAfterEvict(agent: Agent): Promise<string | null> {
+export async function remountAfterEvict(agent: LockedAgent): Promise<string | null> {
   try {
     await mountUnion(agent.cfg)
     pending.delete(agent)
@@ -27,7 +27,7 @@ export async function remountAfterEvict(agent: Agent): Promise<string | null> {
 }
 
 /** The daemon's retry: mounts the union if a remount is pending. */
-export async function retryRemount(agent: Agent, log: (line: string) => void): Promise<void> {
+export async function retryRemount(agent: LockedAgent, log: (line: string) => void): Promise<void> {
   if (!pending.has(agent)) return
   if (isUnionMounted(agent.cfg)) {
     pending.delete(agent)

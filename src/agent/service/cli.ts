@@ -111,7 +111,7 @@ async function offline<T>(cfg: AgentConfig, fn: (agent: Agent) => Promise<T>): P
     try {
       return await fn(agent)
     } finally {
-      agent.saveState({ final: true })
+      await agent.close()
     }
   } finally {
     release()
@@ -163,7 +163,7 @@ async function conflicts(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
   let list = await callAgent<ConflictReport[]>(cfg.socket, { cmd: 'conflicts' })
   if (!list) {
     const agent = new Agent(cfg)
-    agent.loadRecords()
+    await agent.loadRecords()
     list = agent.conflicts()
   }
   if (a.json) io.out(JSON.stringify(list))

@@ -29,8 +29,9 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     agent.setRunning(true)
     let wake: (() => void) | null = null
     const poke = () => wake?.()
-    watcher = new UpperWatcher(agent.upper, poke, log)
-    agent.syncWatcher(watcher)
+    const w = new UpperWatcher(agent.upper, poke, log)
+    watcher = w
+    await agent.exclusive(async (held) => held.syncWatcher(w))
     server = await startControlServer(cfg.socket, async (req: Request) => {
       switch (req.cmd) {
         case 'status':
@@ -63,33 +64,32 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     let lastMetrics = -Infinity
     let lastEvictTry = -Infinity
     let leftOver = true
-    const w = watcher
     let lastRemountTry = -Infinity
     const tick = async () => {
       const now = performance.now()
       if (now - lastRemountTry >= 2000) {
         lastRemountTry = now
-        await agent.exclusive(() => retryRemount(agent, log))
+        await agent.exclusive((held) => retryRemount(held, log))
       }
-      await agent.exclusive(async () => {
+      await agent.exclusive(async (held) => {
         let changed = false
         if (now - lastFull >= cfg.scanIntervalSeconds * 1000) {
-          await agent.rescan()
+          await held.rescan()
           lastFull = now
-          agent.syncWatcher(w)
+          held.syncWatcher(w)
           changed = true
         } else if (w.dirty.size) {
           const dirs = [...w.dirty]
           w.dirty.clear()
-          await agent.rescanDirs(dirs)
-          agent.syncWatcher(w)
+          await held.rescanDirs(dirs)
+          held.syncWatcher(w)
           changed = true
         }
         // idle: nothing changed and nothing was left over, so skip the walk over the index
         if (!changed && !leftOver) return
-        const sum = await agent.pass()
-        leftOver = sum.blocked !== null || sum.skipped + sum.failed > 0 || agent.candidates().length + agent.vanished().length > 0
-        agent.saveState()
+        const sum = await held.pass()
+        leftOver = sum.blocked !== null || sum.skipped + sum.failed > 0 || held.candidates().length + held.vanished().length > 0
+        held.saveState()
       })
       if (cfg.dentryDropSeconds > 0 && now - lastDrop >= cfg.dentryDropSeconds * 1000) {
         lastDrop = now
@@ -113,7 +113,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
             agent.reportError('evict', `cache disk still ${after.toFixed(1)}% used after evict (unpublished data)`)
           }
         } else agent.reportError('evict', `evict postponed: ${r.message}`)
-        agent.syncWatcher(w)
+        await agent.exclusive(async (held) => held.syncWatcher(w))
       }
       if (now - lastMetrics >= 5000) {
         lastMetrics = now
@@ -150,11 +150,10 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       stopGraphWatch()
       poke()
       await done
-      await agent.exclusive(async () => {})
       agent.setRunning(false)
       w.close()
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
-      agent.saveState({ final: true })
+      await agent.close()
       try {
         writeMetrics(cfg.metricsFile, await agent.status())
       } catch {
