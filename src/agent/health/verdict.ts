@@ -45,7 +45,7 @@ export function evaluateHealth(s: HealthInput, t: HealthThresholds): HealthVerdi
   const g = s.gluster
   if (g?.problem) at(t.glusterDegraded, `gluster: ${g.problem}`)
   else if (g) {
-    if (g.writable === false && !s.lower.problem) {
+    if (g.writable === false) {
       at(t.gv0ReadOnly, `gv0 read-only: ${g.bricksOnline} of ${g.bricksTotal} bricks reachable, too few for quorum`)
     } else if ((g.bricksOnline ?? 0) < (g.bricksTotal ?? 0)) {
       at(t.glusterDegraded, `${g.bricksOnline} of ${g.bricksTotal} bricks reachable`)
