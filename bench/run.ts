@@ -28,6 +28,7 @@ import { recordDrain, type DrainSample } from './drain-progress.ts'
 const seedLink = { kbit: 2500, rttMs: 30 }
 const flushLink = { kbit: 10000, rttMs: 30 }
 const idleSeconds = 30
+const chartImage = '![4 KiB files per second into gv0, the union and its peers on a log scale; the drain into gv0 over time](bench/results.svg)'
 const scanEntries = 100_000
 
 const args = process.argv.slice(2)
@@ -255,6 +256,8 @@ async function main(): Promise<number> {
     updateReadme(
       [
         `\`npm run bench\` (as root) on ${r.machine}, ${r.date.slice(0, 10)}. Every ratio compares two figures measured in the same run; bench/results.json holds the figures.`,
+        '',
+        chartImage,
         '',
         readmeRows,
         '',
