@@ -47,7 +47,7 @@ export function rateBars(r: ChartInput): RateBar[] {
 /** The backlog over time: the recorded samples, or for older results the large-file drain's average as a line. */
 export function drainPoints(r: ChartInput): { seconds: number; pendingMiB: number; series: string }[] {
   if (r.drainProgress?.length) {
-    return r.drainProgress.map((p) => ({ seconds: p.seconds, pendingMiB: p.pendingBytes / 1048576, series: "hydra's backlog from its agent's status, every second, through the bench's flush step" }))
+    return r.drainProgress.map((p) => ({ seconds: p.seconds, pendingMiB: p.pendingBytes / 1048576, series: "hydra's backlog from its agent's status, sampled about twice a second through the bench's flush step" }))
   }
   const mib = 20
   const seconds = (mib * 1048576 * 8) / 1000 / r.flush.largeDrainKbit

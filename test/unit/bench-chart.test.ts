@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { drainPoints, rateBars, renderChart, writeChart, type ChartInput } from '../../bench/chart.ts'
+import { parseSamples } from '../../bench/drain-progress.ts'
 
 const committed = JSON.parse(readFileSync(new URL('../../bench/results.json', import.meta.url), 'utf8')) as ChartInput
 
@@ -41,5 +42,14 @@ test('a results file with measured rates and a recorded drain: those are drawn, 
   const words = texts(svg)
   t.true(words.includes('26,522/s'))
   t.false(words.some((w) => w.includes('measured ratio')))
-  t.true(words.some((w) => w.startsWith("hydra's backlog from its agent's status")))
+  t.true(words.some((w) => w.startsWith("hydra's backlog from its agent's status, sampled")))
+})
+
+test('drain samples: one per status line, timed from the start, lines without a report left out', (t) => {
+  const report = (bytes: number, entries: number) => JSON.stringify({ pending: { bytes, entries, oldestAgeSeconds: null } })
+  const stdout = `100.5 ${report(2048, 2)}\n101.0 \n101.5 ${report(0, 0)}\n`
+  t.deepEqual(parseSamples(stdout, 100), [
+    { seconds: 0.5, pendingBytes: 2048, pendingEntries: 2 },
+    { seconds: 1.5, pendingBytes: 0, pendingEntries: 0 },
+  ])
 })
