@@ -42,6 +42,7 @@ export async function checkGluster(volume: string, runner: GlusterRunner = runGl
     const r = await runner(args, timeoutMs)
     const stdout = r.stdout.toString('utf8')
     if (r.timedOut) throw new Error(`gluster ${args.join(' ')} did not answer within ${timeoutMs / 1000} s`)
+    if (r.code === 127 && r.stderr.includes('ENOENT')) throw new Error('the gluster CLI is not installed')
     return { host: 'localhost', command: `gluster ${args.join(' ')}`, exitCode: r.code, stdout, stderr: r.stderr, durationMs: 0 }
   }
   try {
