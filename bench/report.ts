@@ -41,7 +41,7 @@ export function machine(): string {
 /** Every number rounded to what the table shows, so results.json and the README agree. */
 export function rounded(r: Results): Results {
   const walk = (v: unknown): unknown =>
-    typeof v === 'number' ? round(v) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v
+    typeof v === 'number' ? round(v) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v
   return walk(r) as Results
 }
 

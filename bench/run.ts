@@ -22,10 +22,13 @@ import { round } from './stats.ts'
 import { unionfsFuse, type UnionfsFuseResult } from './unionfs-fuse.ts'
 import { unionVsLocal, type UnionVsLocal } from './union-vs-local.ts'
 import { largeFileRuns } from './write-targets.ts'
+import { chartPath, writeChart, type ChartInput } from './chart.ts'
+import { recordDrain, type DrainSample } from './drain-progress.ts'
 
 const seedLink = { kbit: 2500, rttMs: 30 }
 const flushLink = { kbit: 10000, rttMs: 30 }
 const idleSeconds = 30
+const chartImage = '![4 KiB files per second into gv0, the union and its peers on a log scale; the drain into gv0 over time](bench/results.svg)'
 const scanEntries = 100_000
 
 const args = process.argv.slice(2)
@@ -46,6 +49,7 @@ interface Measured {
   vsLocal?: UnionVsLocal
   unionfs?: UnionfsFuseResult
   flush?: FlushResult
+  drainProgress?: DrainSample[]
   idle?: IdleCpu
   scan?: ScanResult
 }
@@ -117,7 +121,9 @@ async function flush(at: Layout, settleSeconds: number, m: Measured): Promise<vo
   await onHost('hydra', ['mkdir', '-p', at.union])
   await onHost('hydra', ['gfs-writecache', 'flush', '--wait', '--timeout', '300'], { timeoutMs: 330_000 })
   log(`flush at ${flushLink.kbit} kbit, ${flushLink.rttMs} ms RTT`)
-  m.flush = await flushBench(at, flushLink.kbit, settleSeconds, log)
+  const recorded = await recordDrain('hydra', () => flushBench(at, flushLink.kbit, settleSeconds, log))
+  m.flush = recorded.result
+  m.drainProgress = recorded.samples
   log(`  large ${f(m.flush.largeDrainKbit)} kbit/s (${f(m.flush.largeEfficiency)} of the link), small ${f(m.flush.smallFilesPerSecond)}/s, close to durable ${f(m.flush.closeToDurableSeconds)} s`)
 }
 
@@ -131,6 +137,17 @@ type NumberKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof
 /** The named figures of one phase's result, in the order given; NaN each when the phase did not run. */
 function figures<T, K extends NumberKeys<T>>(measured: T | undefined, keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, (measured?.[k] as number | undefined) ?? NaN])) as Record<K, number>
+}
+
+/** The results with what only the chart reads: absolute write rates and the drain over time. */
+function chartResults(m: Measured, date: string): ChartInput {
+  const local = m.vsLocal?.local.smallFilesPerSecond
+  const unionfs = m.unionfs?.result.smallFilesPerSecond
+  return {
+    ...results(m, date),
+    ...(local !== undefined && unionfs !== undefined ? { writeRates: { localDiskPerSecond: local, unionfsFusePerSecond: unionfs } } : {}),
+    ...(m.drainProgress ? { drainProgress: m.drainProgress } : {}),
+  }
 }
 
 /** The fixed-format results; fields not measured in a partial run are NaN. */
@@ -229,7 +246,7 @@ async function main(): Promise<number> {
     log(`agent scan of ${scanEntries} entries (here, on a local overlay)`)
     m.scan = await scanBench(scanEntries)
   }
-  const r = results(m, date)
+  const r = chartResults(m, date)
   const table = rows(r, m)
   log('')
   log(textTable(table))
@@ -240,16 +257,20 @@ async function main(): Promise<number> {
       [
         `\`npm run bench\` (as root) on ${r.machine}, ${r.date.slice(0, 10)}. Every ratio compares two figures measured in the same run; bench/results.json holds the figures.`,
         '',
+        chartImage,
+        '',
         readmeRows,
         '',
         benchmarkNotes,
       ].join('\n'),
     )
-    log(`\nwrote ${resultsPath} and the README's Benchmarks section`)
+    await writeChart(resultsPath, chartPath)
+    log(`\nwrote ${resultsPath}, ${chartPath} and the README's Benchmarks section`)
   } else {
     const partial = fileURLToPath(new URL('./results.partial.json', import.meta.url))
     writeFileSync(partial, JSON.stringify({ ...rounded(r), variants: m.variants }, null, 2) + '\n')
-    log(`\npartial run: wrote ${partial}; results.json and the README are unchanged`)
+    const svg = await writeChart(partial)
+    log(`\npartial run: wrote ${partial} and ${svg}; results.json, results.svg and the README are unchanged`)
   }
   return 0
 }

@@ -1,11 +1,11 @@
 // Our own variables: their YAML names, defaults (from src/agent/service/defaults.ts) and the check of each written value.
 import { isScalar } from 'yaml'
 import type { Node } from 'yaml'
-import type { FlushSettings, HostRole, Settings } from './types.ts'
+import type { FlushSettings, HealthThresholds, HostRole, Settings } from './types.ts'
 import { describe, mapEntries, type MapEntry, type Origin, type YamlSource } from './yaml-source.ts'
 import { normalizeRemotePath } from './paths.ts'
 import { didYouMean } from './suggest.ts'
-import { flushDefaults, layoutDefaults } from '../agent/service/defaults.ts'
+import { agentDefaults, flushDefaults, healthDefaults, layoutDefaults } from '../agent/service/defaults.ts'
 
 /** The defaults a host gets for every variable the inventory leaves out. */
 export const defaultSettings: Readonly<Settings> = Object.freeze({
@@ -21,6 +21,8 @@ export const defaultSettings: Readonly<Settings> = Object.freeze({
   splitBrainPolicy: 'none',
   tls: true,
   flush: { ...flushDefaults },
+  metricsFile: agentDefaults.metricsFile,
+  health: { ...healthDefaults },
 })
 
 export const defaultRole: HostRole = 'storage'
@@ -33,6 +35,7 @@ export const pathKeys = {
   union_mount: 'unionMount',
   cache_upper: 'cacheUpper',
   cache_work: 'cacheWork',
+  metrics_file: 'metricsFile',
 } as const satisfies Record<string, keyof Settings>
 
 /** YAML name of each flush setting and its FlushSettings field. */
@@ -43,6 +46,21 @@ export const flushKeys = {
   high_watermark_percent: 'highWatermarkPercent',
   low_watermark_percent: 'lowWatermarkPercent',
 } as const satisfies Record<string, keyof FlushSettings>
+
+/** YAML name of each health threshold and its HealthThresholds field. */
+export const healthKeys = {
+  pending_age_warning_seconds: 'pendingAgeWarningSeconds',
+  pending_age_critical_seconds: 'pendingAgeCriticalSeconds',
+  errors_warning: 'errorsWarning',
+  errors_critical: 'errorsCritical',
+  agent_down: 'agentDown',
+  union_unmounted: 'unionUnmounted',
+  gv0_read_only: 'gv0ReadOnly',
+  split_brain: 'splitBrain',
+  gluster_degraded: 'glusterDegraded',
+} as const satisfies Record<string, keyof HealthThresholds>
+
+export const healthLevels = ['critical', 'warning', 'ignore'] as const
 
 export const splitBrainPolicies = ['none', 'latest-mtime', 'bigger-file'] as const
 export const roles = ['storage', 'arbiter'] as const
@@ -56,6 +74,7 @@ export const settingKeys = [
   'split_brain_policy',
   'tls',
   'flush',
+  'health',
   'role',
 ] as const
 
@@ -145,6 +164,23 @@ function readFlush(src: YamlSource, entry: MapEntry): LocatedMap<number> {
   return result
 }
 
+function readHealth(src: YamlSource, entry: MapEntry): LocatedMap<number | string> {
+  const result: LocatedMap<number | string> = { values: {}, origins: {} }
+  for (const item of mapEntries(src, entry.value, entry.path, 'a mapping of health thresholds', entry.keyNode)) {
+    const field = (healthKeys as Record<string, keyof HealthThresholds>)[item.key]
+    if (!field) {
+      throw src.error(item.keyNode, item.path, `unknown health setting, expected one of ${Object.keys(healthKeys).join(', ')}${didYouMean(item.key, Object.keys(healthKeys))}`)
+    }
+    result.values[field] = item.key.endsWith('_seconds')
+      ? readNumber(src, item, 'a number of seconds, 0 (off) or more', (n) => n >= 0)
+      : item.key.startsWith('errors_')
+        ? readNumber(src, item, 'a whole number of errors, 0 (off) or more', (n) => Number.isInteger(n) && n >= 0)
+        : readChoice(src, item, healthLevels)
+    result.origins[field] = src.origin(item.value ?? item.keyNode, item.path)
+  }
+  return result
+}
+
 function readGlusterOptions(src: YamlSource, entry: MapEntry): LocatedMap<string> {
   const result: LocatedMap<string> = { values: {}, origins: {} }
   for (const item of mapEntries(src, entry.value, entry.path, 'a mapping of gluster option names to values', entry.keyNode)) {
@@ -177,6 +213,8 @@ export function readSetting(src: YamlSource, entry: MapEntry): unknown {
       return readChoice(src, entry, splitBrainPolicies)
     case 'flush':
       return readFlush(src, entry)
+    case 'health':
+      return readHealth(src, entry)
     case 'role':
       return readChoice(src, entry, roles)
     default:

@@ -1,5 +1,5 @@
 // From a host's layered variables to its Settings, with the checks that need more than one variable.
-import type { FlushSettings, HostRole, Settings } from './types.ts'
+import type { FlushSettings, HealthThresholds, HostRole, Settings } from './types.ts'
 import { defaultRole, defaultSettings, pathKeys, type LocatedMap } from './schema.ts'
 import { isWithin } from './paths.ts'
 import { errorAt, type VarSet } from './vars.ts'
@@ -21,6 +21,9 @@ export function buildSettings(vars: VarSet): { settings: Settings; role: HostRol
   const flush = vars.get('flush')?.value as LocatedMap<number> | undefined
   const flushSettings: FlushSettings = { ...defaultSettings.flush, ...(flush?.values as Partial<FlushSettings>) }
   for (const [field, origin] of Object.entries(flush?.origins ?? {})) if (origin) origins.set(`flush.${field}`, origin)
+  const health = vars.get('health')?.value as LocatedMap<number | string> | undefined
+  const healthSettings = { ...defaultSettings.health, ...(health?.values as Partial<HealthThresholds>) }
+  for (const [field, origin] of Object.entries(health?.origins ?? {})) if (origin) origins.set(`health.${field}`, origin)
   const gluster = vars.get('gluster_options')?.value as LocatedMap<string> | undefined
   const settings: Settings = {
     volume: value(vars, 'volume', defaultSettings.volume),
@@ -35,6 +38,8 @@ export function buildSettings(vars: VarSet): { settings: Settings; role: HostRol
     splitBrainPolicy: value(vars, 'split_brain_policy', defaultSettings.splitBrainPolicy),
     tls: value(vars, 'tls', defaultSettings.tls),
     flush: flushSettings,
+    metricsFile: value(vars, 'metrics_file', defaultSettings.metricsFile),
+    health: healthSettings,
   }
   return { settings, role: value(vars, 'role', defaultRole), origins }
 }
@@ -52,6 +57,17 @@ export function checkSettings(settings: Settings, origins: SettingOrigins, fallb
       throw errorAt(at('flush.lowWatermarkPercent'), `expected a percent below high_watermark_percent (${high}), got ${low}`)
     }
     throw errorAt(at('flush.highWatermarkPercent'), `expected a percent above low_watermark_percent (${low}), got ${high}`)
+  }
+  for (const [warning, critical, yamlWarning, yamlCritical] of [
+    ['pendingAgeWarningSeconds', 'pendingAgeCriticalSeconds', 'pending_age_warning_seconds', 'pending_age_critical_seconds'],
+    ['errorsWarning', 'errorsCritical', 'errors_warning', 'errors_critical'],
+  ] as const) {
+    const w = settings.health[warning]
+    const c = settings.health[critical]
+    if (w > 0 && c > 0 && w > c) {
+      if (origins.has(`health.${warning}`)) throw errorAt(at(`health.${warning}`), `expected at most ${yamlCritical} (${c}), got ${w}`)
+      throw errorAt(at(`health.${critical}`), `expected at least ${yamlWarning} (${w}) or 0 (off), got ${c}`)
+    }
   }
   for (const [i, a] of separateDirs.entries()) {
     for (const b of separateDirs.slice(i + 1)) {

@@ -1,7 +1,7 @@
 // The shape every playbook sees once an inventory file has been read, merged and validated.
-import type { FlushSettings } from '../agent/service/defaults.ts'
+import type { FlushSettings, HealthThresholds } from '../agent/service/defaults.ts'
 
-export type { FlushSettings }
+export type { FlushSettings, HealthThresholds }
 
 /** A value that must never be printed: the reporter shows it as ***. */
 export class Secret {
@@ -28,6 +28,10 @@ export interface Settings {
   splitBrainPolicy: 'none' | 'latest-mtime' | 'bigger-file'
   tls: boolean
   flush: FlushSettings
+  /** the agent's Prometheus textfile (node_exporter's textfile collector reads it) */
+  metricsFile: string
+  /** thresholds of `gfs-writecache status` */
+  health: HealthThresholds
 }
 
 export type HostRole = 'storage' | 'arbiter'

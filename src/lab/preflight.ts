@@ -10,6 +10,8 @@ export const debianDeps = [
   // the controller's side of the tests: a throw-away sshd for the SSH executor tests, xattr tools
   // for the agent's tests on a local overlay, openssl for the TLS CA
   'openssh-server', 'attr', 'openssl',
+  // promtool checks and unit-tests the shipped alert rules (monitoring/)
+  'prometheus',
 ]
 
 const tools: Record<string, string> = {

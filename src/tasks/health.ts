@@ -119,6 +119,10 @@ export function agentHealth(): Task {
         !report.union.mounted && 'union not mounted',
         report.cache.usedPercent >= report.cache.highWatermarkPercent && 'cache disk above its high watermark',
         report.errors.length > 0 && `last error: ${report.errors.at(-1)!.message}`,
+        // the host's own thresholds (the inventory's health:) for what is not named above: gluster, backlog age
+        ...(report.running && report.union.mounted && report.health?.state === 'critical'
+          ? report.health.reasons.filter((r) => r.level === 'critical').map((r) => `status CRITICAL: ${r.message}`)
+          : []),
       ].filter(Boolean)
       return problems.length ? refuse(`${problems.join('; ')} (${line})`, report) : noop(line, report)
     },

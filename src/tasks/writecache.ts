@@ -31,6 +31,9 @@ export function agentConfig(host: Host) {
     lower: s.gv0Mount,
     union: s.unionMount,
     stateDir: posix.join(posix.dirname(s.cacheUpper), 'state'),
+    volume: s.volume,
+    metricsFile: s.metricsFile,
+    health: s.health,
     ...s.flush,
   }
 }

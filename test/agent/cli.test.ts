@@ -100,13 +100,14 @@ test('daemon: status, flush --wait, evict with a holder, conflicts, metrics, cle
   t.false(existsSync(join(sb.cfg.stateDir, 'agent.lock')), 'lock released')
 })
 
-test('CLI usage and config errors are clear, with exit code 2 and no stack trace', async (t) => {
+test('CLI usage and config errors are clear, with exit code 2 (3, unknown, for status) and no stack trace', async (t) => {
   const dir = mkdtempSync('/tmp/gfswc-cfg-')
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const bad = join(dir, 'bad.json')
   writeFileSync(bad, JSON.stringify({ host: 'a b', upper: 'relative', work: '/w', lower: '/l', union: '/u', settleSeconds: -1, typo: 1 }))
-  const r = await cli(['status', '--config', bad])
+  const r = await cli(['conflicts', '--config', bad])
   t.is(r.code, 2)
+  t.is((await cli(['status', '--config', bad])).code, 3)
   t.regex(r.stderr, /host: expected a host name/)
   t.regex(r.stderr, /upper: expected an absolute path/)
   t.regex(r.stderr, /settleSeconds: expected a number >= 0/)

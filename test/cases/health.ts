@@ -52,6 +52,12 @@ export const healthSuites: TaskSuite[] = [
     cases: [
       { name: 'running', facts: { report }, reason: /running 1; pending 2 entries \(1.0 MiB, oldest 3 s\)/ },
       { name: 'not running', facts: { report: { ...report, running: false } }, refuse: /agent not running/ },
+      {
+        name: 'critical by the host\'s thresholds (split brain)',
+        facts: { report: { ...report, health: { state: 'critical', code: 2, reasons: [{ level: 'critical', message: '3 entries in split brain' }, { level: 'warning', message: '2 pending heals' }] } } },
+        refuse: /^status CRITICAL: 3 entries in split brain \(running/,
+      },
+      { name: 'a warning by the host\'s thresholds is reported, not failed', facts: { report: { ...report, health: { state: 'warning', code: 1, reasons: [{ level: 'warning', message: '2 pending heals' }] } } }, reason: /^running 1;/ },
       { name: 'above the high watermark', facts: { report: { ...report, cache: { ...report.cache, usedPercent: 95 } } }, refuse: /high watermark/ },
       { name: 'not installed', facts: { report: undefined }, refuse: /not installed/ },
     ],

@@ -72,6 +72,18 @@ test('defaults from DESIGN.md', valid, {
         splitBrainPolicy: 'none',
         tls: true,
         flush: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70 },
+        metricsFile: '/var/lib/prometheus/node-exporter/gfs-writecache.prom',
+        health: {
+          pendingAgeWarningSeconds: 3600,
+          pendingAgeCriticalSeconds: 43200,
+          errorsWarning: 1,
+          errorsCritical: 0,
+          agentDown: 'critical',
+          unionUnmounted: 'critical',
+          gv0ReadOnly: 'warning',
+          splitBrain: 'critical',
+          glusterDegraded: 'warning',
+        },
       },
     },
     trust: false,
@@ -368,7 +380,7 @@ test('unknown variable with a suggestion', invalid, {
 test('unknown variable without a near one', invalid, {
   files: { 'inv.yaml': `${pair}  vars:\n    ntp_server: pool.ntp.org\n` },
   message:
-    'inv.yaml:8: all.vars.ntp_server: unknown variable, expected one of volume, brick, data_disk, gv0_mount, union_mount, cache_upper, cache_work, brick_force, gluster_options, split_brain_policy, tls, flush, role, known_hosts_file, trust_new_host_keys or an ansible_* variable',
+    'inv.yaml:8: all.vars.ntp_server: unknown variable, expected one of volume, brick, data_disk, gv0_mount, union_mount, cache_upper, cache_work, metrics_file, brick_force, gluster_options, split_brain_policy, tls, flush, health, role, known_hosts_file, trust_new_host_keys or an ansible_* variable',
 })
 
 test('misspelt ansible_ variable', invalid, {

@@ -96,7 +96,7 @@ export class Agent {
     if (this.state.upperIno !== ino) {
       if (this.state.upperIno !== null) {
         // another upper dir (cache disk replaced or re-created): old records are baselines only
-        this.log(`upper dir ${this.cfg.upper} is not the one the state was written for: keeping records as baselines only`)
+        this.log(`upper dir ${this.cfg.upper} is not the one the state was written for: keeping records as baselines only`, 'warning')
         for (const [rel, rec] of this.state.records) this.state.records.set(rel, { ...rec, reclaimed: true })
       }
       this.state.upperIno = ino

@@ -18,7 +18,8 @@ export class ErrorRegistry {
   note(key: string, message: string): void {
     this.total++
     this.byKey.set(key, { time: new Date().toISOString(), message })
-    this.log(`error: ${message}`)
+    // an entry's trouble (keys "kind:path") is retried while the rest flows (contract item 10): a warning
+    this.log(`error: ${message}`, key.includes(':') ? 'warning' : 'err')
   }
 
   /** Notes `message` the first time `key` is seen, never again in this process. */

@@ -71,7 +71,7 @@ function passContext(p: PassParts): PublishContext {
     now: () => new Date(),
     report: (c) => {
       p.state.addConflict(c)
-      p.log(`conflict: ${c.path}: ${c.message}`)
+      p.log(`conflict: ${c.path}: ${c.message}`, 'warning')
     },
     // built at the first hard link a pass meets: passes without any never walk the index for it
     namesOf: (ino) => (groups ??= linkGroups(p.index.entries.values())).get(ino) ?? [],

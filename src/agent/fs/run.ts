@@ -11,6 +11,8 @@ export interface RunOptions {
   stdout?: boolean
   /** LC_ALL=C, for callers that match the program's messages. */
   cLocale?: boolean
+  /** SIGKILL the program after this long (it then ends with code 1 and `timedOut`). */
+  timeoutMs?: number
 }
 
 export interface RunResult {
@@ -19,6 +21,8 @@ export interface RunResult {
   /** Raw bytes (empty unless `stdout` was asked for): names and values in it are not UTF-8. */
   stdout: Buffer
   stderr: string
+  /** killed because it ran longer than `timeoutMs` */
+  timedOut?: boolean
 }
 
 /** Runs a program to its end; rejects only when it cannot be started (the spawn error, e.g. ENOENT). */
@@ -31,8 +35,22 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     const err: Buffer[] = []
     child.stdout?.on('data', (b: Buffer) => out.push(b))
     child.stderr?.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
-    child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }))
+    let timedOut = false
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            child.kill('SIGKILL')
+          }, opts.timeoutMs)
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolvePromise({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), ...(timedOut ? { timedOut } : {}) })
+    })
     if (opts.input !== undefined) child.stdin?.end(opts.input)
   })
 }

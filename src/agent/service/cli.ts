@@ -13,6 +13,9 @@ import { UnionMountedError } from '../offline/reclaim.ts'
 import type { ConflictReport } from '../state/state-store.ts'
 import { formatStatus, type StatusReport } from './status.ts'
 import { AGENT_VERSION } from './version.ts'
+import { checkGluster } from '../health/gluster.ts'
+import { withHealth } from '../health/report.ts'
+import { exitCodes } from '../health/verdict.ts'
 
 export interface Io {
   out(text: string): void
@@ -29,7 +32,8 @@ commands:
   run                           the flush agent daemon (systemd ExecStart)
   prepare                       before the union is mounted: merge quiescent upper entries into gv0, reclaim
   mount-union | umount-union    mount / plainly unmount the overlay at the union path
-  status [--json]               pending work, last publish, errors, conflicts, cache use
+  status [--json]               pending work, last publish, errors, conflicts, cache use, gluster's health;
+                                exits 0 ok, 1 warning, 2 critical, 3 unknown (--json: 0, the verdict is in "health")
   flush [--wait] [--timeout S]  publish everything quiescent now (--wait: until nothing is pending)
   evict                         evict cycle now (or say which processes hold the union)
   conflicts [--json]            list conflicts kept in gv0
@@ -118,15 +122,22 @@ async function offline<T>(cfg: AgentConfig, fn: (agent: Agent) => Promise<T>): P
   }
 }
 
+/**
+ * The report with the thresholds' verdict as the exit code (Nagios: 0 ok, 1 warning, 2 critical).
+ * `--json` exits 0 whenever it reports, so scripts that read the JSON keep working; the verdict is in `health`.
+ * The thresholds are this config file's, also when the daemon answers.
+ */
 async function status(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
   let s = await callAgent<StatusReport>(cfg.socket, { cmd: 'status' })
   if (!s) {
     const agent = new Agent(cfg)
     await agent.open()
-    s = await agent.status()
+    const gluster = cfg.glusterCheckSeconds > 0 ? await checkGluster(cfg.volume, undefined, 10_000) : null
+    s = { ...(await agent.status()), gluster }
   }
+  s = withHealth(s, cfg, s.gluster ?? null)
   io.out(a.json ? JSON.stringify(s) : formatStatus(s))
-  return 0
+  return a.json ? 0 : (s.health?.code ?? exitCodes.unknown)
 }
 
 async function flush(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
@@ -175,11 +186,13 @@ async function conflicts(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
 /** Entry point of the CLI: returns the exit code instead of exiting, so tests can call it. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let a: Args
+  // a monitor calling `status` reads any failure to report as UNKNOWN (3), as Nagios plugins do
+  const failed = argv.find((x) => !x.startsWith('-')) === 'status' ? exitCodes.unknown : 2
   try {
     a = parseArgs(argv)
   } catch (err) {
     io.err(`gfs-writecache: ${(err as Error).message}\n${USAGE}`)
-    return 2
+    return failed
   }
   if (a.command === 'version') {
     io.out(AGENT_VERSION)
@@ -234,15 +247,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 2
     }
   } catch (err) {
+    if (a.command === 'status') io.out(`UNKNOWN: ${(err as Error).message}`)
     if (err instanceof ConfigError) {
       io.err(`gfs-writecache: ${err.message}`)
-      return 2
+      return failed
     }
     if (err instanceof UnionMountedError) {
       io.err(`gfs-writecache: ${err.message}`)
       return 1
     }
     io.err(`gfs-writecache ${a.command}: ${(err as Error).message}`)
-    return 1
+    return a.command === 'status' ? exitCodes.unknown : 1
   }
 }

@@ -1,7 +1,8 @@
 // The agent's configuration file: one JSON object, validated with messages that name the key.
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { agentDefaults, DEFAULT_CONFIG_PATH, flushDefaults, layoutDefaults, type FlushSettings } from './defaults.ts'
+import { agentDefaults, DEFAULT_CONFIG_PATH, flushDefaults, layoutDefaults, type FlushSettings, type HealthThresholds } from './defaults.ts'
+import { parseHealthThresholds } from '../health/thresholds.ts'
 
 export { DEFAULT_CONFIG_PATH }
 
@@ -28,10 +29,18 @@ export interface AgentConfig extends FlushSettings {
   publishConcurrency: number
   /** drop_caches file, configurable so a container without it can point elsewhere */
   dropCachesFile: string
+  /** the gluster volume mounted at lower, for the gluster health check */
+  volume: string
+  /** seconds between gluster health checks (0: off) */
+  glusterCheckSeconds: number
+  /** when `status` exits 1 (warning) or 2 (critical) */
+  health: HealthThresholds
 }
 
 export const CONFIG_DEFAULTS: Omit<AgentConfig, 'host' | 'upper' | 'work' | 'lower' | 'union'> = {
   stateDir: layoutDefaults.stateDir,
+  volume: layoutDefaults.volume,
+  health: parseHealthThresholds(undefined, []),
   ...flushDefaults,
   ...agentDefaults,
 }
@@ -50,8 +59,9 @@ const NUMBER_KEYS = [
   'lowWatermarkPercent',
   'retryMaxSeconds',
   'publishConcurrency',
+  'glusterCheckSeconds',
 ] as const
-const KNOWN = new Set<string>(['host', 'requireLowerMount', ...PATH_KEYS, ...NUMBER_KEYS])
+const KNOWN = new Set<string>(['host', 'requireLowerMount', 'volume', 'health', ...PATH_KEYS, ...NUMBER_KEYS])
 
 /** Validates a parsed config object and fills defaults; every problem is reported at once. */
 export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
@@ -81,6 +91,10 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
     const v = merged[key]
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) problems.push(`${key}: expected a number >= 0`)
   }
+  if (typeof merged.volume !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_-]{0,31}$/.test(merged.volume)) {
+    problems.push('volume: expected a gluster volume name')
+  }
+  merged.health = parseHealthThresholds(input.health, problems)
   if (typeof merged.requireLowerMount !== 'boolean') problems.push('requireLowerMount: expected true or false')
   const hi = merged.highWatermarkPercent as number
   const lo = merged.lowWatermarkPercent as number

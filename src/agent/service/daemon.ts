@@ -10,6 +10,8 @@ import { retryRemount } from '../offline/remount.ts'
 import type { Log } from './log.ts'
 import { writeMetrics } from './metrics.ts'
 import { UpperWatcher } from '../watch/watch.ts'
+import { GlusterWatch } from '../health/gluster.ts'
+import { logGlusterChange, withHealth } from '../health/report.ts'
 
 export interface DaemonHandle {
   agent: Agent
@@ -23,6 +25,8 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
   const agent = new Agent(cfg, log)
   let server: Server | null = null
   let watcher: UpperWatcher | null = null
+  const gluster = new GlusterWatch(cfg.volume, cfg.glusterCheckSeconds * 1000, (now, before) => logGlusterChange(log, now, before))
+  const report = async () => withHealth(await agent.status(), cfg, gluster.current)
   try {
     await agent.open()
     await agent.removeStaleTemps().catch((err: Error) => agent.reportError('temps', `removing stale temporaries: ${err.message}`))
@@ -35,7 +39,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     server = await startControlServer(cfg.socket, async (req: Request) => {
       switch (req.cmd) {
         case 'status':
-          return agent.status()
+          return report()
         case 'flush':
           return agent.flush({ wait: req.wait, timeoutMs: req.timeoutMs })
         case 'evict':
@@ -48,6 +52,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     })
     log(`gfs-writecache agent started: upper ${cfg.upper} -> ${cfg.lower}, ${agent.entryCount} upper entries`)
     let stopping = false
+    gluster.start()
     const stopGraphWatch = watchGraph(cfg.lower, 1000, (from, to) => {
       log(`gv0's client switched graphs (${from} -> ${to}, a volume option changed): dropping the union's stale dentries`)
       try {
@@ -104,7 +109,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       const used = agent.cacheUsedPercent()
       if (used >= cfg.highWatermarkPercent && now - lastEvictTry >= Math.max(10, cfg.scanIntervalSeconds) * 1000) {
         lastEvictTry = now
-        log(`cache disk ${used.toFixed(1)}% used (high watermark ${cfg.highWatermarkPercent}%): evicting`)
+        log(`cache disk ${used.toFixed(1)}% used (high watermark ${cfg.highWatermarkPercent}%): evicting`, 'notice')
         const r = await evictCycle(agent)
         if (r.ok) {
           agent.clearError('evict')
@@ -118,7 +123,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       if (now - lastMetrics >= 5000) {
         lastMetrics = now
         try {
-          writeMetrics(cfg.metricsFile, await agent.status())
+          writeMetrics(cfg.metricsFile, await report())
           agent.clearError('metrics')
         } catch (err) {
           agent.reportError('metrics', `writing metrics: ${(err as Error).message}`)
@@ -148,6 +153,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     const stop = async () => {
       stopping = true
       stopGraphWatch()
+      gluster.stop()
       poke()
       await done
       agent.setRunning(false)
@@ -155,7 +161,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
       await agent.close()
       try {
-        writeMetrics(cfg.metricsFile, await agent.status())
+        writeMetrics(cfg.metricsFile, await report())
       } catch {
         // best effort on the way out
       }
@@ -163,6 +169,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     }
     return { agent, stop, done }
   } catch (err) {
+    gluster.stop()
     watcher?.close()
     server?.close()
     release()
@@ -175,7 +182,7 @@ export async function runDaemon(cfg: AgentConfig, log: Log): Promise<void> {
   const d = await startDaemon(cfg, log)
   await new Promise<void>((resolvePromise) => {
     const onSignal = (sig: string) => {
-      log(`${sig}: stopping`)
+      log(`${sig}: stopping`, 'notice')
       void d.stop().then(resolvePromise)
     }
     process.once('SIGTERM', () => onSignal('SIGTERM'))

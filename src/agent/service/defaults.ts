@@ -22,6 +22,35 @@ export const flushDefaults: Readonly<FlushSettings> = Object.freeze({
   lowWatermarkPercent: 70,
 })
 
+/** How bad a condition is for `gfs-writecache status`'s exit code (Nagios: 1 warning, 2 critical). */
+export type HealthLevel = 'critical' | 'warning' | 'ignore'
+
+/** When `status` says warning or critical: the inventory's `health` variable (0 turns a number off). */
+export interface HealthThresholds {
+  pendingAgeWarningSeconds: number
+  pendingAgeCriticalSeconds: number
+  errorsWarning: number
+  errorsCritical: number
+  agentDown: HealthLevel
+  unionUnmounted: HealthLevel
+  gv0ReadOnly: HealthLevel
+  splitBrain: HealthLevel
+  glusterDegraded: HealthLevel
+}
+
+/** The thresholds a host gets when the inventory leaves them out (README, "Monitoring"). */
+export const healthDefaults: Readonly<HealthThresholds> = Object.freeze({
+  pendingAgeWarningSeconds: 3600,
+  pendingAgeCriticalSeconds: 43200,
+  errorsWarning: 1,
+  errorsCritical: 0,
+  agentDown: 'critical',
+  unionUnmounted: 'critical',
+  gv0ReadOnly: 'warning',
+  splitBrain: 'critical',
+  glusterDegraded: 'warning',
+})
+
 /** Where the volume, the mounts and the cache live on a host unless the inventory says otherwise. */
 export const layoutDefaults = Object.freeze({
   volume: 'gv0',
@@ -43,4 +72,6 @@ export const agentDefaults = Object.freeze({
   retryMaxSeconds: 60,
   publishConcurrency: 8,
   dropCachesFile: '/proc/sys/vm/drop_caches',
+  /** how often the daemon asks gluster's CLI about peers, bricks and heals (0: never) */
+  glusterCheckSeconds: 60,
 })

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Log } from './log.ts'
 
 /** Thrown when a live agent holds the lock; callers may wait for that agent's socket instead. */
 export class LockHeldError extends Error {
@@ -119,14 +120,14 @@ function takeOverStale(file: string, ino: number): void {
  * Takes the lock, waiting while another live process holds it (an offline `flush --wait` or `prepare`):
  * a daemon that exited instead would be restarted by systemd over and over until that run ends.
  */
-export async function waitForLock(stateDir: string, log: (line: string) => void, pollMs = 500): Promise<() => void> {
+export async function waitForLock(stateDir: string, log: Log, pollMs = 500): Promise<() => void> {
   let told = false
   for (;;) {
     try {
       return acquireLock(stateDir)
     } catch (err) {
       if (!(err instanceof LockHeldError)) throw err
-      if (!told) log(`${err.message}: waiting for it to finish`)
+      if (!told) log(`${err.message}: waiting for it to finish`, 'notice')
       told = true
       await new Promise((r) => setTimeout(r, pollMs))
     }

@@ -31,6 +31,22 @@ export function renderMetrics(s: StatusReport): string {
   metric('gfs_writecache_cache_used_percent', 'gauge', 'Cache disk use.', s.cache.usedPercent)
   metric('gfs_writecache_cache_high_watermark_percent', 'gauge', 'Evict above this cache use.', s.cache.highWatermarkPercent)
   metric('gfs_writecache_cache_low_watermark_percent', 'gauge', 'Evict target cache use.', s.cache.lowWatermarkPercent)
+  if (s.health) metric('gfs_writecache_health_state', 'gauge', 'Verdict of the status thresholds: 0 ok, 1 warning, 2 critical.', s.health.code)
+  const g = s.gluster
+  if (g) {
+    metric('gfs_writecache_gluster_up', 'gauge', "Whether gluster's CLI answered the last health check.", g.problem ? 0 : 1)
+    metric('gfs_writecache_gluster_check_timestamp_seconds', 'gauge', 'Time of the last gluster health check.', Date.parse(g.checkedAt) / 1000)
+    // without an answer the counts are left out rather than guessed (alerts use absent() or gluster_up)
+    if (!g.problem) {
+      metric('gfs_writecache_gluster_peers_connected', 'gauge', 'Gluster peers this host sees connected.', g.peersConnected ?? 0)
+      metric('gfs_writecache_gluster_peers', 'gauge', 'Gluster peers this host knows.', g.peersTotal ?? 0)
+      metric('gfs_writecache_gluster_bricks_online', 'gauge', "Bricks of the volume this host's client reaches.", g.bricksOnline ?? 0)
+      metric('gfs_writecache_gluster_bricks', 'gauge', 'Bricks of the volume.', g.bricksTotal ?? 0)
+      metric('gfs_writecache_gluster_heal_pending_entries', 'gauge', 'Entries in the bricks\' heal indices.', g.healPending ?? 0)
+      metric('gfs_writecache_gluster_split_brain_entries', 'gauge', 'Entries in split brain.', g.splitBrain ?? 0)
+      metric('gfs_writecache_gv0_writable', 'gauge', 'Whether client quorum lets gv0 take writes from this host.', g.writable ? 1 : 0)
+    }
+  }
   return out.join('\n') + '\n'
 }
 

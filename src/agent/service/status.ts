@@ -1,4 +1,6 @@
 // The agent's report (flush contract 8): one JSON shape for `status --json`, metrics and text.
+import type { GlusterHealth } from '../health/gluster.ts'
+import { formatVerdict, type HealthVerdict } from '../health/verdict.ts'
 
 export interface StatusReport {
   version: string
@@ -16,6 +18,10 @@ export interface StatusReport {
   conflicts: number
   evictions: number
   cache: { usedPercent: number; highWatermarkPercent: number; lowWatermarkPercent: number }
+  /** gluster's health from the daemon's last check (absent or null before one) */
+  gluster?: GlusterHealth | null
+  /** the thresholds' verdict, added by `status` and the metrics writer */
+  health?: HealthVerdict
 }
 
 function bytes(n: number): string {
@@ -30,7 +36,15 @@ function bytes(n: number): string {
 
 /** Human-readable status for `gfs-writecache status`. */
 export function formatStatus(s: StatusReport): string {
+  const g = s.gluster
+  const gluster = !g
+    ? 'not checked'
+    : g.problem
+      ? `no answer (${g.problem})`
+      : `${g.peersConnected}/${g.peersTotal} peers connected, ${g.bricksOnline}/${g.bricksTotal} bricks reachable, ` +
+        `${g.healPending} pending heals, ${g.splitBrain} in split brain, gv0 ${g.writable ? 'writable' : 'READ-ONLY'}`
   const lines = [
+    ...(s.health ? [formatVerdict(s.health)] : []),
     `gfs-writecache ${s.version} on ${s.host}: ${s.running ? 'agent running' : 'agent not running'}`,
     `union ${s.union.path}: ${s.union.mounted ? 'mounted' : 'NOT mounted'}`,
     `gv0 ${s.lower.path}: ${s.lower.problem ?? 'ok'}`,
@@ -40,6 +54,7 @@ export function formatStatus(s: StatusReport): string {
       `rate ${bytes(s.publishRateBytesPerSecond)}/s`,
     `cache disk: ${s.cache.usedPercent.toFixed(1)}% used (evict above ${s.cache.highWatermarkPercent}%, ` +
       `down to ${s.cache.lowWatermarkPercent}%)`,
+    `gluster: ${gluster}${g ? ` (checked ${g.checkedAt})` : ''}`,
     `conflicts: ${s.conflicts}${s.conflicts ? ' (gfs-writecache conflicts)' : ''}`,
   ]
   if (s.errors.length) {

@@ -44,7 +44,7 @@ export class UpperWatcher {
         const code = (err as NodeJS.ErrnoException).code
         if (code === 'ENOSPC' || code === 'EMFILE') {
           this.degraded = true
-          this.log(`inotify watch limit reached (${code}): relying on the periodic scan for the rest`)
+          this.log(`inotify watch limit reached (${code}): relying on the periodic scan for the rest`, 'warning')
           return
         }
         // directory vanished between scan and watch: nothing to do
