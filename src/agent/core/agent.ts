@@ -22,6 +22,7 @@ import { runPass } from './pass.ts'
 import type { PassParts, PassSummary } from './pass-parts.ts'
 import { PendingView, type PendingSummary } from './pending.ts'
 import { PublishRate } from './rate.ts'
+import { Uplink } from '../uplink/uplink.ts'
 
 export type { PassSummary } from './pass-parts.ts'
 export { isDone, type PendingSummary } from './pending.ts'
@@ -42,12 +43,15 @@ export class Agent {
   private chain: Promise<unknown> = Promise.resolve()
   /** this process's dentry drops: they bound how long a negative dentry can have been stale */
   private readonly drops = new DentryDrops()
+  /** the upload limit every copy into gv0 obeys */
+  readonly uplink: Uplink
 
   constructor(
     readonly cfg: AgentConfig,
     private readonly log: Log = () => {},
-    opts: { clock?: Clock } = {},
+    opts: { clock?: Clock; uplink?: Uplink } = {},
   ) {
+    this.uplink = opts.uplink ?? Uplink.fromConfig(cfg.bandwidth, cfg.stateDir)
     this.state = new StateStore(cfg.stateDir)
     this.upper = toBytes(cfg.upper)
     this.lower = toBytes(cfg.lower)
@@ -72,6 +76,7 @@ export class Agent {
       pending: this.view,
       rate: new PublishRate(),
       drops: this.drops,
+      uplink: this.uplink,
     }
   }
 
@@ -237,6 +242,12 @@ export class Agent {
   /** Scans, publishes and repeats until nothing is pending or the deadline passes; each round holds the lock. */
   flush(opts: FlushOptions): Promise<FlushResult> {
     this.retryNow()
+    if (opts.now) return this.uplink.unlimited(() => this.flush({ ...opts, now: false }))
+    const held = this.uplink.heldReason()
+    if (held) {
+      const p = this.pending()
+      return Promise.resolve({ ok: false, pending: p, message: `${held}; ${p.entries} entries pending (flush --now publishes them anyway)` })
+    }
     return flushRounds(opts, this.cfg.settleSeconds * 1000, {
       round: (settleMs) =>
         this.exclusive(async () => {
@@ -271,6 +282,7 @@ export class Agent {
       union: { path: this.cfg.union, mounted: isUnionMounted(this.cfg) },
       lower: { path: this.cfg.lower, problem: await lowerProblem(this.cfg) },
       pending: { entries: p.entries, bytes: p.bytes, oldestAgeSeconds: p.oldestAgeSeconds },
+      uplink: this.uplink.report(p.bytes),
       lastPublish: this.state.totals.lastPublish,
       publishedTotal: this.state.totals.publishedEntries,
       publishedBytesTotal: this.state.totals.publishedBytes,

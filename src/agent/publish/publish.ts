@@ -40,8 +40,10 @@ async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileH
     const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, size + 1))
     let copied = 0
     while (copied <= size) {
-      const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, size + 1 - copied), copied)
+      const want = Math.min(ctx.uplink ? ctx.uplink.chunkBytes(buf.length) : buf.length, size + 1 - copied)
+      const { bytesRead } = await from.read(buf, 0, want, copied)
       if (bytesRead === 0) break
+      await ctx.uplink?.take(bytesRead)
       hash.update(buf.subarray(0, bytesRead))
       let off = 0
       while (off < bytesRead) off += (await dst.write(buf, off, bytesRead - off, copied + off)).bytesWritten

@@ -1,6 +1,7 @@
 // The agent's configuration file: one JSON object, validated with messages that name the key.
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
+import { BandwidthError, parseBandwidth } from '../uplink/timetable.ts'
 import { agentDefaults, DEFAULT_CONFIG_PATH, flushDefaults, layoutDefaults, type FlushSettings } from './defaults.ts'
 
 export { DEFAULT_CONFIG_PATH }
@@ -50,8 +51,9 @@ const NUMBER_KEYS = [
   'lowWatermarkPercent',
   'retryMaxSeconds',
   'publishConcurrency',
+  'onStopSeconds',
 ] as const
-const KNOWN = new Set<string>(['host', 'requireLowerMount', ...PATH_KEYS, ...NUMBER_KEYS])
+const KNOWN = new Set<string>(['host', 'requireLowerMount', 'bandwidth', ...PATH_KEYS, ...NUMBER_KEYS])
 
 /** Validates a parsed config object and fills defaults; every problem is reported at once. */
 export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
@@ -80,6 +82,15 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
   for (const key of NUMBER_KEYS) {
     const v = merged[key]
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) problems.push(`${key}: expected a number >= 0`)
+  }
+  if (typeof merged.bandwidth !== 'string') problems.push('bandwidth: expected a string such as "2M", "off" or "08:00,512k 19:00,off"')
+  else {
+    try {
+      parseBandwidth(merged.bandwidth)
+    } catch (err) {
+      if (!(err instanceof BandwidthError)) throw err
+      problems.push(`bandwidth: ${err.message}`)
+    }
   }
   if (typeof merged.requireLowerMount !== 'boolean') problems.push('requireLowerMount: expected true or false')
   const hi = merged.highWatermarkPercent as number
