@@ -102,6 +102,11 @@ export class Uplink {
     return this.bypasses > 0 ? UNLIMITED : this.limit()
   }
 
+  /** Whether copies are held to a rate or paused right now. */
+  limited(): boolean {
+    return this.effective() !== UNLIMITED
+  }
+
   /** Why nothing may be published now (paused, stopping), or null. */
   heldReason(): string | null {
     if (this.stopping) return 'agent stopping'
