@@ -45,7 +45,8 @@ async function agent(host: HostName, ...args: string[]): Promise<string> {
 /** Writes `bytes` of random data into a new union dir and waits for its copy to reach plexus. */
 async function startDrain(at: Layout, name: string, bytes: number): Promise<string> {
   const dir = join(at.union, name)
-  await onHost('hydra', ['mkdir', dir])
+  // the run's directory exists already when the writes phase ran
+  await onHost('hydra', ['mkdir', '-p', dir])
   await agent('hydra', 'flush', '--now', '--wait', '--timeout', '120')
   await onHost('hydra', ['sh', '-c', `head -c ${bytes} /dev/urandom > "$1/f.bin"`, 'sh', dir])
   const brickDir = join(at.brick, name)

@@ -176,3 +176,16 @@ test('under a limit, evict and prepare reclaim what is published and leave the d
   t.is(statSync(join(sb.lower, 'big.bin')).size, 4 << 20)
   t.false(existsSync(join(sb.upper, 'big.bin')), 'reclaimed')
 })
+
+test('limit with a bad value: exit 2, what to write, nothing changed', async (t) => {
+  const sb = await sandbox(t)
+  const r = await cli(['limit', '0', '--config', sb.configFile])
+  t.is(r.code, 2)
+  t.regex(r.stderr, /limit: "0": a limit of 0 is ambiguous: write off \(unlimited\) or pause \(publish nothing\)/)
+  t.false(existsSync(join(sb.cfg.stateDir, 'limit.json')))
+  const shown = await cli(['limit', '--config', sb.configFile])
+  t.is(shown.stdout.trim(), 'upload limit: off (timetable)')
+  // without a daemon the override is kept for the next start
+  t.is((await cli(['limit', 'pause', '--config', sb.configFile])).code, 0)
+  t.regex(readFileSync(join(sb.cfg.stateDir, 'limit.json'), 'utf8'), /"limit":"pause"/)
+})
