@@ -160,7 +160,8 @@ test('under a limit, evict and prepare reclaim what is published and leave the d
   const began = performance.now()
   const r = await evictCycle(agent)
   t.true(r.ok, r.message)
-  t.true(performance.now() - began < 10_000, 'evict did not drain 4 MiB at 16 KiB/s with the union down')
+  // a drain of 4 MiB at 16 KiB/s would take 256 s
+  t.true(performance.now() - began < 60_000, `evict took ${Math.round(performance.now() - began)} ms`)
   t.false(existsSync(join(sb.lower, 'big.bin')))
   t.is(statSync(join(sb.upper, 'big.bin')).size, 4 << 20, 'still cached')
   t.is(statSync(join(sb.union, 'big.bin')).size, 4 << 20, 'union mounted again with the file')

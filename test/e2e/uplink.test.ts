@@ -7,6 +7,11 @@ import { provision, explain } from '../helpers/provision.ts'
 const brick = '/data/brick1/gv0'
 const KiB = 1024
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+// directories new in this run: a lab that is reused keeps gv0's content from earlier runs
+const runId = Date.now().toString(36)
+const live = `uplink-live-${runId}`
+const table = `uplink-table-${runId}`
+const viaPlaybook = `uplink-playbook-${runId}`
 
 /** Bytes under a directory of plexus's brick: what crossed the WAN into it (temporaries included). */
 async function onPlexus(dir: string): Promise<number> {
@@ -34,27 +39,27 @@ test.after.always(async () => {
 
 test.serial('limit changes a drain live on the shaped link; pause stops it and publishes nothing; flush --now drains anyway', async (t) => {
   await lab.shape(10000, { rttMs: 20 })
-  await onHost('hydra', 'mkdir -p /gfs/union/uplink-live && gfs-writecache flush --wait --timeout 120')
+  await onHost('hydra', `mkdir -p /gfs/union/${live} && gfs-writecache flush --wait --timeout 120`)
   t.regex(await limit('128k'), /upload limit: 128 KiB\/s \(limit command\)/)
-  await onHost('hydra', 'head -c 8000000 /dev/urandom > /gfs/union/uplink-live/f.bin')
-  const expected = (await onHost('hydra', 'sha256sum < /gfs/union/uplink-live/f.bin')).split(' ')[0]
-  await eventually(async () => (await onPlexus('uplink-live')) > 0 || 'no copy on plexus yet', 60_000)
+  await onHost('hydra', `head -c 8000000 /dev/urandom > /gfs/union/${live}/f.bin`)
+  const expected = (await onHost('hydra', `sha256sum < /gfs/union/${live}/f.bin`)).split(' ')[0]
+  await eventually(async () => (await onPlexus(live)) > 0 || 'no copy on plexus yet', 60_000)
   await sleep(1000)
-  const slow = await rateInto('uplink-live', 5000)
+  const slow = await rateInto(live, 5000)
   t.log(`limit 128k: ${(slow / KiB).toFixed(0)} KiB/s into plexus's brick`)
   t.true(slow > 90 * KiB && slow < 170 * KiB, `${slow} B/s under a 128 KiB/s limit`)
 
   await limit('1M')
   await sleep(1000)
-  const fast = await rateInto('uplink-live', 3000)
+  const fast = await rateInto(live, 3000)
   t.log(`limit 1M: ${(fast / KiB).toFixed(0)} KiB/s`)
   t.true(fast > 3 * slow && fast < 1.25 * 1024 * KiB, `${fast} B/s after limit 1M (128k gave ${slow})`)
 
   await limit('pause')
   // the copy in progress stops and its temporary goes: nothing is left growing in gv0
-  await eventually(async () => (await onPlexus('uplink-live')) === 0 || 'temporary still on plexus', 20_000)
+  await eventually(async () => (await onPlexus(live)) === 0 || 'temporary still on plexus', 20_000)
   await sleep(3000)
-  t.is(await onPlexus('uplink-live'), 0, 'nothing published while paused')
+  t.is(await onPlexus(live), 0, 'nothing published while paused')
   const s = await status()
   t.like(s.uplink, { limit: 'pause', limitBytesPerSecond: -1, source: 'limit command' })
   t.is(s.pending.entries, 1)
@@ -63,7 +68,7 @@ test.serial('limit changes a drain live on the shaped link; pause stops it and p
 
   const now = await onHost('hydra', 'gfs-writecache flush --now --wait --timeout 120', { timeoutMs: 150_000 })
   t.regex(now, /nothing pending/)
-  t.is((await onHost('plexus', `sha256sum < ${brick}/uplink-live/f.bin`)).split(' ')[0], expected)
+  t.is((await onHost('plexus', `sha256sum < ${brick}/${live}/f.bin`)).split(' ')[0], expected)
   t.like((await status()).uplink, { limit: 'pause' }, 'flush --now lasted one drain')
   await limit('--clear')
 })
@@ -71,7 +76,7 @@ test.serial('limit changes a drain live on the shaped link; pause stops it and p
 test.serial('the flush playbook shows the host\'s progress and ETA while it drains under a limit', async (t) => {
   await lab.shape(10000, { rttMs: 20 })
   await limit('256k')
-  await onHost('hydra', 'mkdir -p /gfs/union/uplink-playbook && head -c 6000000 /dev/urandom > /gfs/union/uplink-playbook/p.bin')
+  await onHost('hydra', `mkdir -p /gfs/union/${viaPlaybook} && head -c 6000000 /dev/urandom > /gfs/union/${viaPlaybook}/p.bin`)
   const run = await provision(['flush', '--inventory', lab.inventoryPath, '--limit', 'hydra'], { timeoutMs: 300_000 })
   t.is(run.exitCode, 0, explain(run))
   const planned = run.events.flatMap((e) => (e.type === 'task:end' && e.host === 'hydra' ? (e.changes ?? []) : []))
@@ -79,7 +84,7 @@ test.serial('the flush playbook shows the host\'s progress and ETA while it drai
   const progress = run.events.flatMap((e) => (e.type === 'progress' && e.host === 'hydra' ? [e.message] : []))
   t.log(progress.join('\n'))
   t.true(progress.some((m) => /^1 entries, [\d.]+ (KiB|MiB) left, [\d.]+ KiB\/s \(limit 256 KiB\/s\), ETA \d+/.test(m)), progress.join('\n'))
-  t.is((await onHost('plexus', `stat -c %s ${brick}/uplink-playbook/p.bin`)).trim(), '6000000')
+  t.is((await onHost('plexus', `stat -c %s ${brick}/${viaPlaybook}/p.bin`)).trim(), '6000000')
   await limit('--clear')
 })
 
@@ -108,12 +113,12 @@ test.serial('a timetable from the inventory: paused, then publishing within seco
     switchAt = Date.parse(u.next.at)
     return switchAt - Date.now() > 12_000 || 'too close to the switch'
   }, 200_000, 1000)
-  await onHost('hydra', 'mkdir -p /gfs/union/uplink-table && head -c 200000 /dev/urandom > /gfs/union/uplink-table/t.bin')
+  await onHost('hydra', `mkdir -p /gfs/union/${table} && head -c 200000 /dev/urandom > /gfs/union/${table}/t.bin`)
   await sleep(Math.max(0, switchAt - Date.now() - 2000))
-  t.is(await onPlexus('uplink-table'), 0, 'nothing published before the switch')
+  t.is(await onPlexus(table), 0, 'nothing published before the switch')
   let seenAt = 0
   await eventually(async () => {
-    const ok = (await onHost('plexus', `stat -c %s ${brick}/uplink-table/t.bin 2>/dev/null || echo 0`)).trim() === '200000'
+    const ok = (await onHost('plexus', `stat -c %s ${brick}/${table}/t.bin 2>/dev/null || echo 0`)).trim() === '200000'
     if (ok) seenAt = Date.now()
     return ok || 'not on plexus yet'
   }, 60_000, 250)

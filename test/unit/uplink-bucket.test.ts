@@ -146,3 +146,17 @@ test('the drain meter counts the last ten seconds', (t) => {
   now += 30_000
   t.is(m.bytesPerSecond(), 0)
 })
+
+test('uplink: bytes of a copy in progress count as drained for progress and ETA until the copy ends', async (t) => {
+  const clock = virtualClock()
+  const u = new Uplink(parseBandwidth('1M'), null, Date.now, clock)
+  await u.take(256 * K)
+  await u.take(256 * K)
+  const r = u.report(2048 * K)
+  t.is(r.copiedBytes, 512 * K)
+  t.is(r.drainBytesPerSecond, 512 * K, 'the meter spans at least one second')
+  t.is(r.etaSeconds, 3, '1.5 MiB left at the measured 512 KiB/s')
+  u.copyEnded(512 * K)
+  t.is(u.report(2048 * K).copiedBytes, 0)
+  t.is(u.report(100).copiedBytes, 0)
+})

@@ -23,6 +23,7 @@ import type { PassParts, PassSummary } from './pass-parts.ts'
 import { PendingView, type PendingSummary } from './pending.ts'
 import { PublishRate } from './rate.ts'
 import { Uplink } from '../uplink/uplink.ts'
+import type { ProgressSnapshot } from '../uplink/progress-display.ts'
 
 export type { PassSummary } from './pass-parts.ts'
 export { isDone, type PendingSummary } from './pending.ts'
@@ -270,6 +271,12 @@ export class Agent {
   noteEviction(): void {
     this.state.totals.evictions++
     this.state.dirty = true
+  }
+
+  /** Pending work and the uplink, for progress lines. */
+  progress(): ProgressSnapshot {
+    const p = this.pending()
+    return { pending: { entries: p.entries, bytes: p.bytes }, uplink: this.uplink.report(p.bytes) }
   }
 
   /** The report behind `status --json` and the metrics. */

@@ -13,7 +13,7 @@ import { UnionMountedError } from '../offline/reclaim.ts'
 import type { ConflictReport } from '../state/state-store.ts'
 import { formatStatus, type StatusReport } from './status.ts'
 import { AGENT_VERSION } from './version.ts'
-import { showProgress } from '../uplink/progress-display.ts'
+import { showProgress, type ProgressSnapshot } from '../uplink/progress-display.ts'
 import { parseLimit } from '../uplink/timetable.ts'
 import { Uplink, type UplinkReport } from '../uplink/uplink.ts'
 
@@ -157,7 +157,7 @@ async function flush(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
   const req = { cmd: 'flush' as const, wait: a.wait, timeoutMs: a.timeoutSeconds * 1000, now: a.now }
   type R = { ok: boolean; message: string; pending: { entries: number } }
   let local: Agent | null = null
-  const progress = a.wait ? showProgress(io, async () => (local ? local.status() : await callAgent<StatusReport>(cfg.socket, { cmd: 'status' }, 10_000))) : null
+  const progress = a.wait ? showProgress(io, async () => (local ? local.progress() : await callAgent<ProgressSnapshot>(cfg.socket, { cmd: 'progress' }, 10_000))) : null
   // without a daemon this run is the agent's start: temporaries of a crashed agent go first, as a daemon's do
   const r = await viaDaemon<R>(cfg, req, req.timeoutMs + 30_000, async (agent) => {
     local = agent

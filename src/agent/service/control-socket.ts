@@ -5,6 +5,8 @@ import { dirname } from 'node:path'
 
 export type Request =
   | { cmd: 'status' }
+  /** pending entries and bytes and the uplink: cheaper than status, polled by `flush --wait` */
+  | { cmd: 'progress' }
   | { cmd: 'flush'; wait: boolean; timeoutMs: number; now?: boolean }
   /** limit: a limit until the timetable's next change; null goes back to the timetable; absent only reads */
   | { cmd: 'limit'; limit?: string | null }

@@ -37,6 +37,8 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
           return agent.status()
         case 'flush':
           return agent.flush({ wait: req.wait, timeoutMs: req.timeoutMs, now: req.now })
+        case 'progress':
+          return agent.progress()
         case 'limit':
           if (req.limit !== undefined) {
             agent.uplink.setOverride(req.limit)

@@ -1,7 +1,13 @@
 // `flush --wait`'s progress: one line rewritten in place on a terminal, a line every few seconds otherwise
 // (the flush playbook reads those lines over SSH and shows them per host).
-import type { StatusReport } from '../service/status.ts'
 import { formatProgress, limitFromMetric } from './progress.ts'
+import type { UplinkReport } from './uplink.ts'
+
+/** What a progress line needs: the `progress` control request's answer. */
+export interface ProgressSnapshot {
+  pending: { entries: number; bytes: number }
+  uplink: UplinkReport
+}
 
 interface ProgressIo {
   out(text: string): void
@@ -13,7 +19,7 @@ const TTY_EVERY_MS = 1000
 const LINE_EVERY_MS = 5000
 
 /** Polls the agent's status and prints progress until stop(); the first line comes after one period. */
-export function showProgress(io: ProgressIo, poll: () => Promise<StatusReport | null>): { stop(): void } {
+export function showProgress(io: ProgressIo, poll: () => Promise<ProgressSnapshot | null>): { stop(): void } {
   const tty = io.tty === true && io.raw !== undefined
   let shown = false
   let stopped = false
@@ -26,7 +32,7 @@ export function showProgress(io: ProgressIo, poll: () => Promise<StatusReport | 
         if (!s || stopped) return
         const line = formatProgress({
           entries: s.pending.entries,
-          bytes: s.pending.bytes,
+          bytes: Math.max(0, s.pending.bytes - s.uplink.copiedBytes),
           drainBytesPerSecond: s.uplink.drainBytesPerSecond,
           limitBytesPerSecond: limitFromMetric(s.uplink.limitBytesPerSecond),
         })

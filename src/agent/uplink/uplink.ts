@@ -20,6 +20,8 @@ export interface UplinkReport {
   /** the next change of the limit in force, or null */
   next: { at: string; limit: string } | null
   drainBytesPerSecond: number
+  /** bytes of files being copied that are in gv0 already (pending bytes count whole files until published) */
+  copiedBytes: number
   /** seconds until what is pending is drained at the current rate or limit; null: unknown or paused */
   etaSeconds: number | null
 }
@@ -36,6 +38,7 @@ export class Uplink {
   private override: Override | null = null
   private bypasses = 0
   private stopping = false
+  private copying = 0
   private readonly file: string | null
 
   constructor(
@@ -140,6 +143,12 @@ export class Uplink {
   async take(n: number): Promise<void> {
     await this.bucket.take(n, () => this.effective(), () => this.heldReason())
     this.meter.add(n)
+    this.copying += n
+  }
+
+  /** A copy that took `n` bytes in all is over (published or not): they count as pending or published again. */
+  copyEnded(n: number): void {
+    this.copying = Math.max(0, this.copying - n)
   }
 
   report(pendingBytes: number): UplinkReport {
@@ -156,7 +165,8 @@ export class Uplink {
       source: this.bypasses > 0 ? 'flush --now' : o ? 'limit command' : 'timetable',
       next,
       drainBytesPerSecond: Math.round(drain),
-      etaSeconds: etaSeconds(pendingBytes, drain, limit),
+      copiedBytes: Math.min(this.copying, pendingBytes),
+      etaSeconds: etaSeconds(Math.max(0, pendingBytes - this.copying), drain, limit),
     }
   }
 }
