@@ -41,7 +41,7 @@ test.serial('limit changes a drain live on the shaped link; pause stops it and p
   await lab.shape(10000, { rttMs: 20 })
   await onHost('hydra', `mkdir -p /gfs/union/${live} && gfs-writecache flush --wait --timeout 120`)
   t.regex(await limit('128k'), /upload limit: 128 KiB\/s \(limit command\)/)
-  await onHost('hydra', `head -c 8000000 /dev/urandom > /gfs/union/${live}/f.bin`)
+  await onHost('hydra', `head -c 16000000 /dev/urandom > /gfs/union/${live}/f.bin`)
   const expected = (await onHost('hydra', `sha256sum < /gfs/union/${live}/f.bin`)).split(' ')[0]
   await eventually(async () => (await onPlexus(live)) > 0 || 'no copy on plexus yet', 60_000)
   await sleep(1000)
@@ -55,6 +55,7 @@ test.serial('limit changes a drain live on the shaped link; pause stops it and p
   t.log(`limit 1M: ${(fast / KiB).toFixed(0)} KiB/s`)
   t.true(fast > 3 * slow && fast < 1.25 * 1024 * KiB, `${fast} B/s after limit 1M (128k gave ${slow})`)
 
+  // 16 MB: at most a third of it has crossed by now, so the pause lands in the middle of the copy
   await limit('pause')
   // the copy in progress stops and its temporary goes: nothing is left growing in gv0
   await eventually(async () => (await onPlexus(live)) === 0 || 'temporary still on plexus', 20_000)
