@@ -125,5 +125,7 @@ test.serial('a timetable from the inventory: paused, then publishing within seco
   }, 60_000, 250)
   const delay = (seenAt - switchAt) / 1000
   t.log(`published ${delay.toFixed(1)} s after the timetable switched to off`)
-  t.true(delay >= 0 && delay < 10, `${delay} s after the switch`)
+  // about 1-2 s on an idle machine (a tick, a mkdir and a 200 kB copy over the WAN); generous for a loaded one,
+  // still well inside the minute after which this timetable pauses again
+  t.true(delay >= 0 && delay < 25, `${delay} s after the switch`)
 })
