@@ -7,7 +7,10 @@ export const benchmarkNotes = `How: the lab's WAN is shaped with tc tbf plus the
 uses \`conv=fsync\`, so both speedup rows include the flush to disk; small files are written by one process on
 hydra (open, write 4 KiB, close) unless a row says otherwise; hydra's agent is stopped while the application-side
 figures are taken, so no flush competes for the link. Ratios are always two figures of the same run, measured
-taking turns. Flush figures are taken on the bricks themselves (both hosts share one kernel clock).
+taking turns. Flush figures are taken on the bricks themselves (both hosts share one kernel clock). The uplink
+rows: hydra drains random data at link speed, then under \`gfs-writecache limit\` of 2 Mbit/s (250,000 bytes/s of
+file data); the drain is the growth of plexus's brick over a 20 s window, and the pings run from hydra to plexus
+over the WAN meanwhile (idle first): the limited drain leaves the link's queue empty, the unlimited one fills it.
 
 The merged-directory cost: overlayfs looks every new name up in each lower layer, and a lookup in gv0 is sent to
 both bricks (AFR), so each new file in a directory that also exists in gv0 waits one WAN round trip. Tried against

@@ -14,6 +14,7 @@ export interface Results {
   unionVsUnionfsFuse: { largeRatio: number; smallFilesRatio: number }
   flush: { linkKbit: number; largeDrainKbit: number; largeEfficiency: number; smallFilesPerSecond: number; closeToDurableSeconds: number }
   provision: { coldSeconds: number; rerunSeconds: number; rerunChanged: number; rerunRoundTrips: number }
+  uplink: { limitKbit: number; drainKbit: number; pingRttMsIdle: number; pingRttMsDrainUnlimited: number; pingRttMsDrainLimited: number }
   agent: { idleCpuPercent: number; entries: number; scanSeconds: number; peakRssMB: number }
 }
 

@@ -2,7 +2,7 @@
 // lab instance GFS_LAB_INSTANCE selects (0 when unset). Writes bench/results.json, prints a table and puts it
 // into the README's Benchmarks section. Reports goals; never fails on them.
 //   --reuse-lab      keep a lab that is up and provisioned (no cold provisioning figure: the run is partial)
-//   --skip a,b       leave out phases (provision, writes, unionfs, flush, agent); also makes the run partial
+//   --skip a,b       leave out phases (provision, writes, unionfs, flush, uplink, agent); also makes the run partial
 // A partial run prints its table and writes bench/results.partial.json, leaving results.json and README alone.
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +24,7 @@ import { unionVsLocal, type UnionVsLocal } from './union-vs-local.ts'
 import { largeFileRuns } from './write-targets.ts'
 import { chartPath, writeChart, type ChartInput } from './chart.ts'
 import { recordDrain, type DrainSample } from './drain-progress.ts'
+import { uplinkBench, uplinkFigures, uplinkRows, type UplinkResult } from './uplink.ts'
 
 const seedLink = { kbit: 2500, rttMs: 30 }
 const flushLink = { kbit: 10000, rttMs: 30 }
@@ -50,6 +51,7 @@ interface Measured {
   unionfs?: UnionfsFuseResult
   flush?: FlushResult
   drainProgress?: DrainSample[]
+  uplink?: UplinkResult
   idle?: IdleCpu
   scan?: ScanResult
 }
@@ -128,7 +130,7 @@ async function flush(at: Layout, settleSeconds: number, m: Measured): Promise<vo
 }
 
 function complete(m: Measured): m is Required<Omit<Measured, 'variants' | 'upSeconds' | 'rerunCliSeconds'>> & Measured {
-  return Boolean(m.cold && m.rerun && m.seed && m.small && m.vsLocal && m.unionfs && m.flush && m.idle && m.scan)
+  return Boolean(m.cold && m.rerun && m.seed && m.small && m.vsLocal && m.unionfs && m.flush && m.uplink && m.idle && m.scan)
 }
 
 /** Keys of T whose values are numbers. */
@@ -178,6 +180,7 @@ function results(m: Measured, date: string): Results {
       rerunChanged: m.rerun?.changed ?? NaN,
       rerunRoundTrips: m.rerun?.roundTrips ?? NaN,
     },
+    uplink: uplinkFigures(m.uplink),
     agent: { idleCpuPercent: m.idle?.percent ?? NaN, entries: m.scan?.entries ?? NaN, scanSeconds: m.scan?.scanSeconds ?? NaN, peakRssMB: m.scan?.peakRssMB ?? NaN },
   }
 }
@@ -209,6 +212,7 @@ function rows(r: Results, m: Measured): Row[] {
     { section: 'flush', measure: 'large-file efficiency', value: f(r.flush.largeEfficiency), note: goal(r.flush.largeEfficiency >= 0.9, 'at least 0.9 of the link') },
     { section: 'flush', measure: '4 KiB files published', value: `${f(r.flush.smallFilesPerSecond)}/s`, note: `1,000 written; ${m.flush?.detail.smallFiles ?? '?'} complete on plexus's brick in the first ${m.flush ? f(m.flush.detail.smallSeconds) : '?'} s of publishing; one run` },
     { section: 'flush', measure: 'close to durable on both bricks', value: `${f(r.flush.closeToDurableSeconds)} s`, note: `4 KiB file; includes the ${m.flush?.detail.settleSeconds ?? '?'} s settle time; ${med3}` },
+    ...uplinkRows(r.uplink, m.uplink, f, goal),
     { section: 'provision', measure: 'site, cold (fresh lab, flavor ready)', value: `${f(r.provision.coldSeconds)} s`, note: m.cold ? `${m.cold.changed} changed, ${m.cold.roundTrips} SSH round trips` : '' },
     { section: 'provision', measure: 'site, no-change re-run', value: `${f(r.provision.rerunSeconds)} s`, note: `${goal(r.provision.rerunSeconds < 5, 'under 5 s for both hosts')}; CLI wall time ${m.rerunCliSeconds === undefined ? '?' : f(m.rerunCliSeconds)} s` },
     { section: 'provision', measure: 're-run: changed / SSH round trips', value: `${r.provision.rerunChanged} / ${r.provision.rerunRoundTrips}`, note: 'both hosts together' },
@@ -239,6 +243,7 @@ async function main(): Promise<number> {
   try {
     if (!skip.has('writes')) await writes(at, m)
     if (!skip.has('flush')) await flush(at, hydra.settings.flush.settleSeconds, m).catch((error: Error) => log(`  flush failed, left out: ${error.message}`))
+    if (!skip.has('uplink')) m.uplink = await uplinkBench(at, log).catch((error: Error) => (log(`  uplink failed, left out: ${error.message}`), undefined))
   } finally {
     if (before) await lab.shape(before.rateKbit, { rttMs: before.rttMs }).catch(() => {})
   }

@@ -2,6 +2,7 @@
 import { sh } from '../src/engine/command.ts'
 import { change, changes, noop, task, type Playbook } from '../src/engine/task.ts'
 import { agentReport } from '../src/facts/agent.ts'
+import { formatDuration } from '../src/agent/uplink/progress.ts'
 
 const playbook: Playbook = {
   name: 'flush',
@@ -14,10 +15,14 @@ const playbook: Playbook = {
       plan: ({ report }) => {
         if (!report) return { refuse: 'gfs-writecache is not installed: run the site playbook' }
         if (report.pending.entries === 0) return noop('nothing pending')
+        const u = report.uplink
+        const eta = u?.etaSeconds != null && u.etaSeconds > 0 ? `, ETA ${formatDuration(u.etaSeconds)}` : ''
+        const limit = u && u.limit !== 'off' ? ` at upload limit ${u.limit}${eta}` : ''
         return changes(
           change(
-            `publish ${report.pending.entries} entries (${(report.pending.bytes / 1048576).toFixed(1)} MiB)`,
-            { ...sh`gfs-writecache flush --wait --timeout 3600`, timeoutMs: 3_700_000 },
+            `publish ${report.pending.entries} entries (${(report.pending.bytes / 1048576).toFixed(1)} MiB)${limit}`,
+            // progress: the agent prints entries and bytes left, rate and ETA every few seconds
+            { ...sh`gfs-writecache flush --wait --timeout 3600`, timeoutMs: 3_700_000, progress: true },
           ),
         )
       },

@@ -6,6 +6,7 @@ import { describe, mapEntries, type MapEntry, type Origin, type YamlSource } fro
 import { normalizeRemotePath } from './paths.ts'
 import { didYouMean } from './suggest.ts'
 import { agentDefaults, flushDefaults, healthDefaults, layoutDefaults } from '../agent/service/defaults.ts'
+import { BandwidthError, parseBandwidth } from '../agent/uplink/timetable.ts'
 
 /** The defaults a host gets for every variable the inventory leaves out. */
 export const defaultSettings: Readonly<Settings> = Object.freeze({
@@ -45,6 +46,8 @@ export const flushKeys = {
   dentry_drop_seconds: 'dentryDropSeconds',
   high_watermark_percent: 'highWatermarkPercent',
   low_watermark_percent: 'lowWatermarkPercent',
+  bandwidth: 'bandwidth',
+  on_stop_seconds: 'onStopSeconds',
 } as const satisfies Record<string, keyof FlushSettings>
 
 /** YAML name of each health threshold and its HealthThresholds field. */
@@ -147,16 +150,32 @@ function readNumber(src: YamlSource, entry: MapEntry, expected: string, ok: (n: 
   return fail(src, entry, expected)
 }
 
-function readFlush(src: YamlSource, entry: MapEntry): LocatedMap<number> {
-  const result: LocatedMap<number> = { values: {}, origins: {} }
+/** `flush.bandwidth`: a limit or a timetable, checked with the agent's own grammar. YAML 1.1 reads a bare off as false. */
+function readBandwidth(src: YamlSource, entry: MapEntry): string {
+  const value = scalar(entry.value)
+  const text = value === false ? 'off' : typeof value === 'number' ? String(value) : typeof value === 'string' ? value : null
+  if (text === null) return fail(src, entry, 'a rate like 512k or 2M, off, pause, or a timetable like "08:00,512k 19:00,2M 23:30,off"')
+  try {
+    parseBandwidth(text)
+  } catch (err) {
+    if (!(err instanceof BandwidthError)) throw err
+    throw src.error(entry.value, entry.path, `bandwidth ${JSON.stringify(text)}: ${err.message}`, entry.keyNode)
+  }
+  return text
+}
+
+function readFlush(src: YamlSource, entry: MapEntry): LocatedMap<number | string> {
+  const result: LocatedMap<number | string> = { values: {}, origins: {} }
   for (const item of mapEntries(src, entry.value, entry.path, 'a mapping of flush settings', entry.keyNode)) {
     const field = (flushKeys as Record<string, keyof FlushSettings>)[item.key]
     if (!field) {
       throw src.error(item.keyNode, item.path, `unknown flush setting, expected one of ${Object.keys(flushKeys).join(', ')}${didYouMean(item.key, Object.keys(flushKeys))}`)
     }
-    result.values[field] = item.key.endsWith('_percent')
+    result.values[field] = item.key === 'bandwidth'
+      ? readBandwidth(src, item)
+      : item.key.endsWith('_percent')
       ? readNumber(src, item, 'a whole number of percent from 1 to 99', (n) => Number.isInteger(n) && n >= 1 && n <= 99)
-      : item.key === 'settle_seconds'
+      : item.key === 'settle_seconds' || item.key === 'on_stop_seconds'
         ? readNumber(src, item, 'a number of seconds, 0 or more', (n) => n >= 0)
         : readNumber(src, item, 'a number of seconds greater than 0', (n) => n > 0)
     result.origins[field] = src.origin(item.value ?? item.keyNode, item.path)

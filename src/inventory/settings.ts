@@ -18,7 +18,7 @@ function value<T>(vars: VarSet, key: string, fallback: T): T {
 export function buildSettings(vars: VarSet): { settings: Settings; role: HostRole; origins: SettingOrigins } {
   const origins: SettingOrigins = new Map()
   for (const [key, found] of vars) origins.set(key, found.origin)
-  const flush = vars.get('flush')?.value as LocatedMap<number> | undefined
+  const flush = vars.get('flush')?.value as LocatedMap<number | string> | undefined
   const flushSettings: FlushSettings = { ...defaultSettings.flush, ...(flush?.values as Partial<FlushSettings>) }
   for (const [field, origin] of Object.entries(flush?.origins ?? {})) if (origin) origins.set(`flush.${field}`, origin)
   const health = vars.get('health')?.value as LocatedMap<number | string> | undefined

@@ -154,6 +154,7 @@ const report: StatusReport = {
   union: { path: '/gfs/union', mounted: true },
   lower: { path: '/gfs/gv0', problem: null },
   pending: { entries: 2, bytes: 10, oldestAgeSeconds: 7 },
+  uplink: { limit: 'off', limitBytesPerSecond: 0, source: 'timetable', next: null, drainBytesPerSecond: 0, copiedBytes: 0, etaSeconds: null },
   lastPublish: null,
   publishedTotal: 0,
   publishedBytesTotal: 0,

@@ -71,7 +71,7 @@ test('defaults from DESIGN.md', valid, {
         glusterOptions: {},
         splitBrainPolicy: 'none',
         tls: true,
-        flush: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70 },
+        flush: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0 },
         metricsFile: '/var/lib/prometheus/node-exporter/gfs-writecache.prom',
         health: {
           pendingAgeWarningSeconds: 3600,
@@ -191,8 +191,8 @@ test('flush: a later layer replaces the mapping, missing keys default', valid, {
   },
   pick: (inventory) => byHost(inventory, (host) => host.settings.flush),
   expected: {
-    hydra: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 3, highWatermarkPercent: 90, lowWatermarkPercent: 70 },
-    plexus: { settleSeconds: 1, scanIntervalSeconds: 30, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70 },
+    hydra: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 3, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0 },
+    plexus: { settleSeconds: 1, scanIntervalSeconds: 30, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0 },
   },
 })
 
@@ -431,12 +431,40 @@ test('split_brain_policy outside its choices', invalid, {
 test('flush setting misspelt', invalid, {
   files: { 'inv.yaml': `${pair}  vars:\n    flush:\n      settle_secs: 3\n` },
   message:
-    'inv.yaml:9: all.vars.flush.settle_secs: unknown flush setting, expected one of settle_seconds, scan_interval_seconds, dentry_drop_seconds, high_watermark_percent, low_watermark_percent (did you mean "settle_seconds"?)',
+    'inv.yaml:9: all.vars.flush.settle_secs: unknown flush setting, expected one of settle_seconds, scan_interval_seconds, dentry_drop_seconds, high_watermark_percent, low_watermark_percent, bandwidth, on_stop_seconds (did you mean "settle_seconds"?)',
 })
 
 test('watermark out of range', invalid, {
   files: { 'inv.yaml': `${pair}  vars:\n    flush:\n      high_watermark_percent: 100\n` },
   message: 'inv.yaml:9: all.vars.flush.high_watermark_percent: expected a whole number of percent from 1 to 99, got 100',
+})
+
+test('bandwidth timetable with a bad entry', invalid, {
+  files: { 'inv.yaml': `${pair}  vars:\n    flush:\n      bandwidth: "08:00,512k 25:00,off"\n` },
+  message: 'inv.yaml:9: all.vars.flush.bandwidth: bandwidth "08:00,512k 25:00,off": entry 2 "25:00,off": "25:00" is not a time of day: hours 00-23, minutes 00-59',
+})
+
+test('bandwidth of 0 is refused as ambiguous', invalid, {
+  files: { 'inv.yaml': `${pair}  vars:\n    flush:\n      bandwidth: 0\n` },
+  message: 'inv.yaml:9: all.vars.flush.bandwidth: bandwidth "0": "0": a limit of 0 is ambiguous: write off (unlimited) or pause (publish nothing)',
+})
+
+test('bandwidth: yes is not a limit', invalid, {
+  files: { 'inv.yaml': `${pair}  vars:\n    flush:\n      bandwidth: yes\n` },
+  message: 'inv.yaml:9: all.vars.flush.bandwidth: expected a rate like 512k or 2M, off, pause, or a timetable like "08:00,512k 19:00,2M 23:30,off", got true',
+})
+
+test('on_stop_seconds must not be negative', invalid, {
+  files: { 'inv.yaml': `${pair}  vars:\n    flush:\n      on_stop_seconds: -5\n` },
+  message: 'inv.yaml:9: all.vars.flush.on_stop_seconds: expected a number of seconds, 0 or more, got -5',
+})
+
+test('bandwidth: a bare off (YAML 1.1 false), a rate and a timetable are kept as written for the agent', async (t) => {
+  for (const [yaml, want] of [['off', 'off'], ['2M', '2M'], ['"08:00,512k 23:30,off Sat-00:00,pause"', '08:00,512k 23:30,off Sat-00:00,pause']]) {
+    const dir = await fixture({ 'inv.yaml': `${pair}  vars:\n    flush:\n      bandwidth: ${yaml}\n      on_stop_seconds: 30\n` })
+    const inventory = await loadInventory('inv.yaml', { cwd: dir, inventoryDir: dir })
+    t.like(inventory.hosts[0].settings.flush, { bandwidth: want, onStopSeconds: 30 })
+  }
 })
 
 test('low watermark not below high', invalid, {

@@ -21,6 +21,8 @@ import { LockedAgent } from './locked-agent.ts'
 import type { PassParts } from './pass-parts.ts'
 import { PendingView, type PendingSummary } from './pending.ts'
 import { PublishRate } from './rate.ts'
+import { Uplink } from '../uplink/uplink.ts'
+import type { ProgressSnapshot } from '../uplink/progress-display.ts'
 
 export type { PassSummary } from './pass-parts.ts'
 export type { LockedAgent } from './locked-agent.ts'
@@ -43,12 +45,15 @@ export class Agent {
   private readonly held: LockedAgent
   /** this process's dentry drops: they bound how long a negative dentry can have been stale */
   private readonly drops = new DentryDrops()
+  /** the upload limit every copy into gv0 obeys */
+  readonly uplink: Uplink
 
   constructor(
     readonly cfg: AgentConfig,
     private readonly log: Log = () => {},
-    opts: { clock?: Clock } = {},
+    opts: { clock?: Clock; uplink?: Uplink } = {},
   ) {
+    this.uplink = opts.uplink ?? Uplink.fromConfig(cfg.bandwidth, cfg.stateDir)
     this.state = new StateStore(cfg.stateDir)
     this.upper = toBytes(cfg.upper)
     this.lower = toBytes(cfg.lower)
@@ -73,6 +78,7 @@ export class Agent {
       pending: this.view,
       rate: new PublishRate(),
       drops: this.drops,
+      uplink: this.uplink,
     }
     this.held = new LockedAgent(this.parts)
   }
@@ -143,6 +149,12 @@ export class Agent {
 
   /** Scans, publishes and repeats until nothing is pending or the deadline passes; each round holds the lock. */
   flush(opts: FlushOptions): Promise<FlushResult> {
+    if (opts.now) return this.uplink.unlimited(() => this.flush({ ...opts, now: false }))
+    const paused = this.uplink.heldReason()
+    if (paused) {
+      const p = this.pending()
+      return Promise.resolve({ ok: false, pending: p, message: `${paused}; ${p.entries} entries pending (flush --now publishes them anyway)` })
+    }
     let first = true
     return flushRounds(opts, this.cfg.settleSeconds * 1000, {
       round: (settleMs) =>
@@ -170,6 +182,12 @@ export class Agent {
     return diskUsedPercent(this.cfg.upper)
   }
 
+  /** Pending work and the uplink, for progress lines. */
+  progress(): ProgressSnapshot {
+    const p = this.pending()
+    return { pending: { entries: p.entries, bytes: p.bytes }, uplink: this.uplink.report(p.bytes) }
+  }
+
   /** The report behind `status --json` and the metrics. */
   async status(): Promise<StatusReport> {
     const p = this.view.summary()
@@ -180,6 +198,7 @@ export class Agent {
       union: { path: this.cfg.union, mounted: isUnionMounted(this.cfg) },
       lower: { path: this.cfg.lower, problem: await lowerProblem(this.cfg) },
       pending: { entries: p.entries, bytes: p.bytes, oldestAgeSeconds: p.oldestAgeSeconds },
+      uplink: this.uplink.report(p.bytes),
       lastPublish: this.state.totals.lastPublish,
       publishedTotal: this.state.totals.publishedEntries,
       publishedBytesTotal: this.state.totals.publishedBytes,

@@ -12,6 +12,7 @@ import { applyWhiteout } from '../publish/whiteout.ts'
 import type { UpperEntry } from '../watch/scan.ts'
 import { isGlobalError } from './backoff.ts'
 import type { PassParts, PassSummary } from './pass-parts.ts'
+import { HeldError } from '../uplink/token-bucket.ts'
 
 export async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<boolean>): Promise<void> {
   let next = 0
@@ -54,6 +55,11 @@ export async function applyOrBackoff(p: PassParts, ctx: PublishContext, e: Upper
     p.errors.clearEntry(e.rel)
     return true
   } catch (err) {
+    if (err instanceof HeldError) {
+      // paused or stopping mid-copy: the temporary is gone, the entry waits without a backoff
+      p.pending.notReady.set(e.rel, err.message)
+      return false
+    }
     const code = (err as NodeJS.ErrnoException).code ?? ''
     const message = `${fromBytes(e.rel)}: ${(err as Error).message}`
     sum.failed++

@@ -5,6 +5,8 @@ export interface FlushOptions {
   wait: boolean
   timeoutMs: number
   settleMs?: number
+  /** ignore the upload limit (also pause) for this flush */
+  now?: boolean
 }
 
 export interface FlushResult {

@@ -26,6 +26,11 @@ export class LockedAgent {
     this.lower = parts.lower
   }
 
+  /** the upload limit: evict and prepare leave a limited drain to the daemon */
+  get uplink(): PassParts['uplink'] {
+    return this.#parts.uplink
+  }
+
   // upper's index
 
   /** Walks upper again. */

@@ -11,6 +11,7 @@ import type { ErrorRegistry } from './errors.ts'
 import type { Clock, Observations } from './observations.ts'
 import type { PendingView } from './pending.ts'
 import type { PublishRate } from './rate.ts'
+import type { Uplink } from '../uplink/uplink.ts'
 
 export interface PassSummary {
   published: number
@@ -38,4 +39,5 @@ export interface PassParts {
   pending: PendingView
   rate: PublishRate
   drops: DentryDrops
+  uplink: Uplink
 }

@@ -41,6 +41,11 @@ export async function runPass(p: PassParts, settleMs: number): Promise<PassSumma
     return sum
   }
   p.pending.notReady.clear()
+  const held = p.uplink.heldReason()
+  if (held) {
+    sum.blocked = held
+    return sum
+  }
   p.writers.forget()
   const ctx = passContext(p)
   try {
@@ -77,6 +82,7 @@ function passContext(p: PassParts): PublishContext {
     namesOf: (ino) => (groups ??= linkGroups(p.index.entries.values())).get(ino) ?? [],
     warnOnce: (key, message) => p.errors.warnOnce(key, message),
     busy: (rel) => p.writers.busy(rel),
+    uplink: p.uplink,
     upperShownSince: (rel) => p.obs.upperShownSince(rel),
   }
 }
@@ -143,7 +149,7 @@ async function publishLevels(p: PassParts, ctx: PublishContext, cands: UpperEntr
       })
     }
     if (blocked) {
-      sum.blocked = p.backoff.global?.message ?? 'gv0 error'
+      sum.blocked = p.uplink.heldReason() ?? p.backoff.global?.message ?? 'gv0 error'
       break
     }
   }

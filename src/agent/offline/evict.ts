@@ -24,7 +24,9 @@ async function mergeOffline(agent: LockedAgent): Promise<{ published: number; re
   await agent.rescan()
   await agent.removeStaleTemps()
   let published = 0
-  for (let round = 0; round < 3; round++) {
+  // under an upload limit a drain here would keep the union down (evict) or the boot waiting (prepare) for
+  // as long as it takes: only what is published already is reclaimed, the daemon publishes the rest
+  for (let round = 0; round < 3 && !agent.uplink.limited(); round++) {
     const s = await agent.pass({ settleMs: 0 })
     published += s.published + s.deleted
     if (s.blocked || agent.candidates().length === 0) break

@@ -27,6 +27,8 @@ export interface PublishContext {
   upperShownSince(rel: Bytes): number | undefined
   /** why the upper file is open for writing right now (a look at /proc at most milliseconds old), or null */
   busy(rel: Bytes): Promise<string | null>
+  /** the upload limit: copies into gv0 read at most `chunk(max)` bytes at a time and `take` each before writing */
+  uplink?: { chunkBytes(max: number): number; take(n: number): Promise<void>; copyEnded(n: number): void }
 }
 
 /**

@@ -36,12 +36,16 @@ async function createTemp(ctx: PublishContext, tmp: Bytes, mode: number): Promis
  */
 async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileHandle, size: number, hash: Hash): Promise<number> {
   const from = await openScannedFile(ctx.upperFs, rel, ino)
+  let copied = 0
+  let taken = 0
   try {
     const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, size + 1))
-    let copied = 0
     while (copied <= size) {
-      const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, size + 1 - copied), copied)
+      const want = Math.min(ctx.uplink ? ctx.uplink.chunkBytes(buf.length) : buf.length, size + 1 - copied)
+      const { bytesRead } = await from.read(buf, 0, want, copied)
       if (bytesRead === 0) break
+      await ctx.uplink?.take(bytesRead)
+      taken += bytesRead
       hash.update(buf.subarray(0, bytesRead))
       let off = 0
       while (off < bytesRead) off += (await dst.write(buf, off, bytesRead - off, copied + off)).bytesWritten
@@ -49,6 +53,7 @@ async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileH
     }
     return copied
   } finally {
+    ctx.uplink?.copyEnded(taken)
     await from.close()
   }
 }

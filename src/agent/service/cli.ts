@@ -16,15 +16,24 @@ import { AGENT_VERSION } from './version.ts'
 import { checkGluster } from '../health/gluster.ts'
 import { withHealth } from '../health/report.ts'
 import { exitCodes } from '../health/verdict.ts'
+import { showProgress, type ProgressSnapshot } from '../uplink/progress-display.ts'
+import { parseLimit } from '../uplink/timetable.ts'
+import { Uplink, type UplinkReport } from '../uplink/uplink.ts'
 
 export interface Io {
   out(text: string): void
   err(text: string): void
+  /** a terminal: progress rewrites one line instead of printing a line every few seconds */
+  tty?: boolean
+  /** writes without a newline (the terminal's updating progress line) */
+  raw?(text: string): void
 }
 
 const processIo: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
+  tty: process.stdout.isTTY === true,
+  raw: (t) => process.stdout.write(t),
 }
 
 export const USAGE = `usage: gfs-writecache <command> [--config PATH]
@@ -32,9 +41,15 @@ commands:
   run                           the flush agent daemon (systemd ExecStart)
   prepare                       before the union is mounted: merge quiescent upper entries into gv0, reclaim
   mount-union | umount-union    mount / plainly unmount the overlay at the union path
-  status [--json]               pending work, last publish, errors, conflicts, cache use, gluster's health;
-                                exits 0 ok, 1 warning, 2 critical, 3 unknown (--json: 0, the verdict is in "health")
-  flush [--wait] [--timeout S]  publish everything quiescent now (--wait: until nothing is pending)
+  status [--json]               pending work, last publish, errors, conflicts, cache use, upload limit, gluster's
+                                health; exits 0 ok, 1 warning, 2 critical, 3 unknown (--json: 0, the verdict is in
+                                "health")
+  flush [--wait] [--timeout S] [--now]
+                                publish everything quiescent now (--wait: until nothing is pending, with
+                                progress and ETA; --now: ignore the upload limit, also pause, for this flush)
+  limit [RATE|off|pause|--clear]
+                                show the upload limit, or set it until the timetable's next change
+                                (RATE like 512k or 2M, bytes/s); --clear goes back to the timetable
   evict                         evict cycle now (or say which processes hold the union)
   conflicts [--json]            list conflicts kept in gv0
   version                       print the agent version
@@ -48,6 +63,10 @@ interface Args {
   json: boolean
   wait: boolean
   timeoutSeconds: number
+  now: boolean
+  clear: boolean
+  /** the second word, for `limit` */
+  value: string | null
 }
 
 const OPTIONS = {
@@ -55,6 +74,8 @@ const OPTIONS = {
   timeout: { type: 'string' },
   json: { type: 'boolean' },
   wait: { type: 'boolean' },
+  now: { type: 'boolean' },
+  clear: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -64,13 +85,14 @@ const OPTIONS = {
  * it was typed: the index points back at it, also for a group such as -hx).
  */
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { command: '', config: DEFAULT_CONFIG_PATH, json: false, wait: false, timeoutSeconds: 600 }
+  const a: Args = { command: '', config: DEFAULT_CONFIG_PATH, json: false, wait: false, timeoutSeconds: 600, now: false, clear: false, value: null }
   const { tokens } = parseArgv({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true })
   for (const t of tokens) {
     const arg = argv[t.index]
     if (t.kind === 'positional') {
       if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`)
       if (!a.command) a.command = arg
+      else if (a.command === 'limit' && a.value === null) a.value = arg
       else throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`)
     } else if (t.kind === 'option-terminator') throw new UsageError(`unknown option ${arg}`)
     else if (t.name === 'config' && arg.startsWith('--config')) {
@@ -82,9 +104,12 @@ export function parseArgs(argv: string[]): Args {
       a.timeoutSeconds = n
     } else if (t.name === 'json' && arg === '--json') a.json = true
     else if (t.name === 'wait' && arg === '--wait') a.wait = true
+    else if (t.name === 'now' && arg === '--now') a.now = true
+    else if (t.name === 'clear' && arg === '--clear') a.clear = true
     else if (t.name === 'help' && (arg === '--help' || arg === '-h')) a.command = 'help'
     else throw new UsageError(`unknown option ${arg}`)
   }
+  if (a.command === 'limit' && a.clear && a.value !== null) throw new UsageError('limit takes a value or --clear, not both')
   return a
 }
 
@@ -141,19 +166,44 @@ async function status(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
 }
 
 async function flush(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
-  const req = { cmd: 'flush' as const, wait: a.wait, timeoutMs: a.timeoutSeconds * 1000 }
+  const req = { cmd: 'flush' as const, wait: a.wait, timeoutMs: a.timeoutSeconds * 1000, now: a.now }
   type R = { ok: boolean; message: string; pending: { entries: number } }
+  let local: Agent | null = null
+  const progress = a.wait ? showProgress(io, async () => (local ? local.progress() : await callAgent<ProgressSnapshot>(cfg.socket, { cmd: 'progress' }, 10_000))) : null
   // without a daemon this run is the agent's start: temporaries of a crashed agent go first, as a daemon's do
   const r = await viaDaemon<R>(cfg, req, req.timeoutMs + 30_000, async (agent) => {
+    local = agent
     await agent.removeStaleTemps()
     return agent.flush(req)
-  })
+  }).finally(() => progress?.stop())
   if (r.ok) {
     io.out(r.message)
     return 0
   }
   io.err(`flush: ${r.message}`)
   return 1
+}
+
+/** `limit`: shows the limit in force, or sets it (daemon or not: the override is kept on the cache disk). */
+async function limit(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
+  const change = a.clear ? null : (a.value ?? undefined)
+  if (change) {
+    try {
+      parseLimit(change)
+    } catch (err) {
+      io.err(`limit: ${(err as Error).message}`)
+      return 2
+    }
+  }
+  let r = await callAgent<UplinkReport>(cfg.socket, { cmd: 'limit', limit: change })
+  if (!r) {
+    const uplink = Uplink.fromConfig(cfg.bandwidth, cfg.stateDir)
+    if (change !== undefined) uplink.setOverride(change)
+    r = uplink.report(0)
+  }
+  if (a.json) io.out(JSON.stringify(r))
+  else io.out(`upload limit: ${r.limit} (${r.source})${r.next ? `; ${r.next.limit} from ${r.next.at}` : ''}`)
+  return 0
 }
 
 async function evict(cfg: AgentConfig, io: Io): Promise<number> {
@@ -240,6 +290,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await flush(cfg, a, io)
       case 'evict':
         return await evict(cfg, io)
+      case 'limit':
+        return await limit(cfg, a, io)
       case 'conflicts':
         return await conflicts(cfg, a, io)
       default:

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { agentDefaults, DEFAULT_CONFIG_PATH, flushDefaults, layoutDefaults, type FlushSettings, type HealthThresholds } from './defaults.ts'
 import { parseHealthThresholds } from '../health/thresholds.ts'
+import { BandwidthError, parseBandwidth } from '../uplink/timetable.ts'
 
 export { DEFAULT_CONFIG_PATH }
 
@@ -60,8 +61,9 @@ const NUMBER_KEYS = [
   'retryMaxSeconds',
   'publishConcurrency',
   'glusterCheckSeconds',
+  'onStopSeconds',
 ] as const
-const KNOWN = new Set<string>(['host', 'requireLowerMount', 'volume', 'health', ...PATH_KEYS, ...NUMBER_KEYS])
+const KNOWN = new Set<string>(['host', 'requireLowerMount', 'volume', 'health', 'bandwidth', ...PATH_KEYS, ...NUMBER_KEYS])
 
 /** Validates a parsed config object and fills defaults; every problem is reported at once. */
 export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
@@ -95,6 +97,15 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
     problems.push('volume: expected a gluster volume name')
   }
   merged.health = parseHealthThresholds(input.health, problems)
+  if (typeof merged.bandwidth !== 'string') problems.push('bandwidth: expected a string such as "2M", "off" or "08:00,512k 19:00,off"')
+  else {
+    try {
+      parseBandwidth(merged.bandwidth)
+    } catch (err) {
+      if (!(err instanceof BandwidthError)) throw err
+      problems.push(`bandwidth: ${err.message}`)
+    }
+  }
   if (typeof merged.requireLowerMount !== 'boolean') problems.push('requireLowerMount: expected true or false')
   const hi = merged.highWatermarkPercent as number
   const lo = merged.lowWatermarkPercent as number

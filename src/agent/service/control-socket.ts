@@ -5,7 +5,11 @@ import { dirname } from 'node:path'
 
 export type Request =
   | { cmd: 'status' }
-  | { cmd: 'flush'; wait: boolean; timeoutMs: number }
+  /** pending entries and bytes and the uplink: cheaper than status, polled by `flush --wait` */
+  | { cmd: 'progress' }
+  | { cmd: 'flush'; wait: boolean; timeoutMs: number; now?: boolean }
+  /** limit: a limit until the timetable's next change; null goes back to the timetable; absent only reads */
+  | { cmd: 'limit'; limit?: string | null }
   | { cmd: 'evict' }
   | { cmd: 'conflicts' }
 

@@ -41,7 +41,15 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
         case 'status':
           return report()
         case 'flush':
-          return agent.flush({ wait: req.wait, timeoutMs: req.timeoutMs })
+          return agent.flush({ wait: req.wait, timeoutMs: req.timeoutMs, now: req.now })
+        case 'progress':
+          return agent.progress()
+        case 'limit':
+          if (req.limit !== undefined) {
+            agent.uplink.setOverride(req.limit)
+            log(req.limit === null ? 'upload limit: back to the timetable' : `upload limit set to ${req.limit} by gfs-writecache limit`)
+          }
+          return agent.uplink.report(agent.pending().bytes)
         case 'evict':
           return evictCycle(agent)
         case 'conflicts':
@@ -154,8 +162,23 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       stopping = true
       stopGraphWatch()
       gluster.stop()
+      // flush.on_stop_seconds: publish what is pending for that long, then cut copies short (their
+      // temporaries go, the entries stay cached for the next start)
+      const budgetMs = cfg.onStopSeconds * 1000
+      const began = performance.now()
+      const cut = setTimeout(() => agent.uplink.stop(), budgetMs)
+      if (budgetMs === 0) agent.uplink.stop()
       poke()
       await done
+      const left = budgetMs - (performance.now() - began)
+      // a flush scans first: a file written just before the stop is not in the index yet
+      if (left > 0) {
+        log(`stopping: publishing what is pending for at most ${Math.ceil(left / 1000)} s (flush.on_stop_seconds)`)
+        const r = await agent.flush({ wait: true, timeoutMs: left }).catch((err: Error) => ({ ok: false, message: err.message }))
+        log(`stopping: ${r.ok ? 'everything published' : r.message}`)
+      }
+      clearTimeout(cut)
+      agent.uplink.stop()
       agent.setRunning(false)
       w.close()
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()))

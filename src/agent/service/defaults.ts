@@ -11,6 +11,10 @@ export interface FlushSettings {
   dentryDropSeconds: number
   highWatermarkPercent: number
   lowWatermarkPercent: number
+  /** upload limit into gv0: a rate (`2M`), `off`, `pause`, or an rclone-style timetable (uplink/timetable.ts) */
+  bandwidth: string
+  /** on stop, publish what is pending for at most this long (the unit's TimeoutStopSec allows for it) */
+  onStopSeconds: number
 }
 
 /** The flush settings a host gets when the inventory leaves them out (README, "Variables"). */
@@ -20,6 +24,8 @@ export const flushDefaults: Readonly<FlushSettings> = Object.freeze({
   dentryDropSeconds: 10,
   highWatermarkPercent: 90,
   lowWatermarkPercent: 70,
+  bandwidth: 'off',
+  onStopSeconds: 0,
 })
 
 /** How bad a condition is for `gfs-writecache status`'s exit code (Nagios: 1 warning, 2 critical). */

@@ -24,6 +24,9 @@ export function renderMetrics(s: StatusReport): string {
   metric('gfs_writecache_published_entries_total', 'counter', 'Entries published into gv0.', s.publishedTotal)
   metric('gfs_writecache_published_bytes_total', 'counter', 'Bytes published into gv0.', s.publishedBytesTotal)
   metric('gfs_writecache_publish_rate_bytes_per_second', 'gauge', 'Recent publish rate.', s.publishRateBytesPerSecond)
+  // the limit in force: 0 = unlimited, -1 = paused, else bytes per second
+  metric('gfs_writecache_upload_limit_bytes_per_second', 'gauge', 'Upload limit into gv0 in force (0 unlimited, -1 paused).', s.uplink.limitBytesPerSecond)
+  metric('gfs_writecache_drain_bytes_per_second', 'gauge', 'Bytes copied into gv0 per second over the last 10 s.', s.uplink.drainBytesPerSecond)
   metric('gfs_writecache_errors_total', 'counter', 'Errors since the agent started.', s.errorsTotal)
   metric('gfs_writecache_active_errors', 'gauge', 'Unresolved errors.', s.errors.length)
   metric('gfs_writecache_conflicts_total', 'counter', 'Conflicts kept and reported.', s.conflicts)

@@ -2,6 +2,9 @@
 import type { GlusterHealth } from '../health/gluster.ts'
 import { formatVerdict, type HealthVerdict } from '../health/verdict.ts'
 
+import { formatDuration } from '../uplink/progress.ts'
+import type { UplinkReport } from '../uplink/uplink.ts'
+
 export interface StatusReport {
   version: string
   host: string
@@ -9,6 +12,7 @@ export interface StatusReport {
   union: { path: string; mounted: boolean }
   lower: { path: string; problem: string | null }
   pending: { entries: number; bytes: number; oldestAgeSeconds: number | null }
+  uplink: UplinkReport
   lastPublish: string | null
   publishedTotal: number
   publishedBytesTotal: number
@@ -50,6 +54,7 @@ export function formatStatus(s: StatusReport): string {
     `gv0 ${s.lower.path}: ${s.lower.problem ?? 'ok'}`,
     `pending: ${s.pending.entries} entries, ${bytes(s.pending.bytes)}` +
       (s.pending.oldestAgeSeconds === null ? '' : `, oldest ${s.pending.oldestAgeSeconds.toFixed(0)} s`),
+    formatUplink(s),
     `published: ${s.publishedTotal} entries, ${bytes(s.publishedBytesTotal)}, last ${s.lastPublish ?? 'never'}, ` +
       `rate ${bytes(s.publishRateBytesPerSecond)}/s`,
     `cache disk: ${s.cache.usedPercent.toFixed(1)}% used (evict above ${s.cache.highWatermarkPercent}%, ` +
@@ -62,4 +67,12 @@ export function formatStatus(s: StatusReport): string {
     for (const e of s.errors) lines.push(`  ${e.time} ${e.message}`)
   } else lines.push('errors: none')
   return lines.join('\n')
+}
+
+/** `upload limit: 512 KiB/s (timetable), next 2 MiB/s at ...; draining 500.0 KiB/s, ETA 3m02s` */
+function formatUplink(s: StatusReport): string {
+  const u = s.uplink
+  const next = u.next ? `, ${u.next.limit} from ${u.next.at}` : ''
+  const eta = s.pending.bytes === 0 ? '' : u.etaSeconds === null ? ', ETA unknown' : `, ETA ${formatDuration(u.etaSeconds)}`
+  return `upload limit: ${u.limit} (${u.source})${next}; draining ${bytes(u.drainBytesPerSecond)}/s${eta}`
 }

@@ -16,6 +16,8 @@ export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> 
   configFile?: string
   /** node binary (Debian's nodejs package) */
   node?: string
+  /** flush.on_stop_seconds: the stop timeout must allow for it */
+  onStopSeconds?: number
 }
 
 /** `systemd-escape --path` equivalent: the unit name systemd expects for a mount point. */
@@ -115,7 +117,7 @@ Restart=always
 RestartSec=2
 RuntimeDirectory=gfs-writecache
 RuntimeDirectoryPreserve=yes
-
+${p.onStopSeconds ? `# flush.on_stop_seconds plus time to finish the copy in progress and save state\nTimeoutStopSec=${Math.ceil(p.onStopSeconds) + 30}\n` : ''}
 [Install]
 WantedBy=multi-user.target
 `,
