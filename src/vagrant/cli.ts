@@ -5,6 +5,7 @@ import chalk from 'chalk'
 import { LabError } from '../lab/errors.ts'
 import { requireRoot } from '../lab/preflight.ts'
 import { ensureBox } from './box.ts'
+import { requireVagrantTools } from './machines.ts'
 
 const usage = `usage: npm run vagrant -- COMMAND
   box [--force] [--name NAME]   build the libvirt box from the lab's root file system and \`vagrant box add\` it
@@ -23,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) return (console.log(usage), 0)
   if (positionals[0] !== 'box' || positionals.length !== 1) throw new LabError(`unknown command: ${positionals.join(' ') || '(none)'}`, usage)
   requireRoot()
+  requireVagrantTools()
   const box = await ensureBox(log, { force: values.force, name: values.name })
   log(`${box.built ? 'built' : 'reused'} ${box.file} as ${box.name}`)
   console.log(box.name)

@@ -29,6 +29,24 @@ export function vagrantEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Process
   }
 }
 
+/** Debian packages the Vagrant lab needs on this machine (libvirt, qemu, and dnsmasq for libvirt's networks). */
+export const vagrantLabPackages = ['vagrant', 'vagrant-libvirt', 'libvirt-daemon-system', 'qemu-system-x86', 'qemu-utils', 'dnsmasq-base']
+
+const tools: Record<string, string> = {
+  vagrant: 'vagrant', virsh: 'libvirt-clients', libvirtd: 'libvirt-daemon-system', 'qemu-system-x86_64': 'qemu-system-x86',
+  'qemu-img': 'qemu-utils', dnsmasq: 'dnsmasq-base', 'systemd-nspawn': 'systemd-container', 'mkfs.ext4': 'e2fsprogs',
+}
+
+/** Names every missing tool and its package at once, before anything is started or built. */
+export function requireVagrantTools(): void {
+  const dirs = (process.env.PATH ?? '').split(':')
+  const missing = Object.entries(tools).filter(([tool]) => !dirs.some((d) => existsSync(join(d, tool))))
+  if (missing.length) {
+    throw new LabError(`missing: ${missing.map(([t, p]) => `${t} (${p})`).join(', ')}`,
+      `apt-get install --no-install-recommends ${vagrantLabPackages.join(' ')}`)
+  }
+}
+
 /** Starts virtlogd and libvirtd when nothing answers on qemu:///system and PID 1 is not systemd (containers, CI). */
 export async function ensureLibvirtd(log: (line: string) => void): Promise<void> {
   const answers = async () => (await run(['virsh', '-c', 'qemu:///system', 'version'], { timeoutMs: 30_000 })).exitCode === 0

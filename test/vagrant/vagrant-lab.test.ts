@@ -6,7 +6,7 @@
 import test from 'ava'
 import { readFileSync } from 'node:fs'
 import { ensureBox } from '../../src/vagrant/box.ts'
-import { ensureLibvirtd, onVm, vagrant, vagrantHosts, vagrantInventoryPath } from '../../src/vagrant/machines.ts'
+import { ensureLibvirtd, requireVagrantTools, onVm, vagrant, vagrantHosts, vagrantInventoryPath } from '../../src/vagrant/machines.ts'
 import { readTopology } from '../../src/lab/topology.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
@@ -31,6 +31,7 @@ const log = (line: string) => console.error(`vagrant lab: ${line}`)
 
 test.before(async () => {
   if (process.getuid?.() !== 0) throw new Error('the Vagrant lab test drives libvirt as root')
+  requireVagrantTools()
   await timed('libvirtd', () => ensureLibvirtd(log))
   await timed('box (build or reuse)', () => ensureBox(log))
   await timed('destroy leftovers', () => vagrant(['destroy', '-f']))
