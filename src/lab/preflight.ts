@@ -10,8 +10,9 @@ export const debianDeps = [
   // the controller's side of the tests: a throw-away sshd for the SSH executor tests, xattr tools
   // for the agent's tests on a local overlay, openssl for the TLS CA
   'openssh-server', 'attr', 'openssl',
-  // `vagrant validate` of the Vagrantfile (and ruby for lab/vagrant_lab.rb); the VMs themselves are opt-in
-  'vagrant',
+  // `vagrant validate` of the Vagrantfile, libvirt's settings included (and ruby for lab/vagrant_lab.rb);
+  // the VMs themselves are opt-in (`npm run test:vagrant`)
+  'vagrant', 'vagrant-libvirt',
 ]
 
 const tools: Record<string, string> = {

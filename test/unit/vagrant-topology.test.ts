@@ -89,7 +89,9 @@ test('a host whose management address is outside the container lab network is re
 
 // The real Vagrant reads the Vagrantfile with every provider's configuration (Debian's vagrant package).
 function validate(env: Record<string, string>) {
-  return spawnSync('vagrant', ['validate'], { cwd: repoRoot, encoding: 'utf8', env: { ...clean, VAGRANT_CHECKPOINT_DISABLE: '1', ...env } })
+  // Its own machine state directory: a Vagrant lab that is up here must not change the answer.
+  const dotfiles = mkdtempSync(join(tmpdir(), 'gfs-vagrant-'))
+  return spawnSync('vagrant', ['validate'], { cwd: repoRoot, encoding: 'utf8', env: { ...clean, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DOTFILE_PATH: dotfiles, ...env } })
 }
 
 test('vagrant validate: the Vagrantfile is valid as users run it, and with this machine\'s box and driver', (t) => {
