@@ -12,6 +12,9 @@ export const debianDeps = [
   'openssh-server', 'attr', 'openssl',
   // promtool checks and unit-tests the shipped alert rules (monitoring/)
   'prometheus',
+  // `vagrant validate` of the Vagrantfile, libvirt's settings included (and ruby for lab/vagrant_lab.rb);
+  // the VMs themselves are opt-in (`npm run test:vagrant`)
+  'vagrant', 'vagrant-libvirt',
 ]
 
 const tools: Record<string, string> = {
