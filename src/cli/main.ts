@@ -27,12 +27,23 @@ export function inventorySecrets(inventory: Inventory): string[] {
   return [...passwords, ...caKeyTexts(caDir(inventory.file))]
 }
 
+/** With --verbose: what of the inventory is not ours, so a user sees it was read and left alone. */
+function describeInventory(inventory: Inventory): void {
+  if (inventory.ignoredHosts?.length) {
+    process.stdout.write(chalk.dim(`inventory: hosts outside gfs_storage and gfs_arbiter, left alone: ${inventory.ignoredHosts.join(', ')}\n`))
+  }
+  for (const { name, origin } of inventory.userVariables ?? []) {
+    process.stdout.write(chalk.dim(`inventory: ${name} (${origin.file}${origin.line ? `:${origin.line}` : ''}) is not one of ours: kept for Ansible, unused here\n`))
+  }
+}
+
 async function run(options: CliOptions): Promise<number> {
   const inventory = await loadInventory(options.inventory)
   const playbook = await loadPlaybook(options.playbook)
   const selected = limitHosts(playbook.hosts?.(inventory) ?? inventory.hosts, options.limit)
   const base = options.json ? jsonSink() : terminalSink({ verbose: options.verbose, showReasons: playbook.showReasons })
   const sink = maskSecrets(base, inventorySecrets(inventory))
+  if (options.verbose && !options.json) describeInventory(inventory)
   const recap = await runPlaybook({
     playbook,
     inventory,

@@ -61,4 +61,8 @@ export interface Inventory {
   knownHostsFile: string
   /** pin unknown host keys into knownHostsFile instead of refusing them */
   trustNewHostKeys: boolean
+  /** hosts of the inventory that are not part of the appliance (not in gfs_storage or gfs_arbiter) */
+  ignoredHosts?: string[]
+  /** variables of the user's own on the appliance's hosts, first place each is written (shown with --verbose) */
+  userVariables?: { name: string; origin: { file: string; line: number | undefined; path: string } }[]
 }
