@@ -70,6 +70,19 @@ function hostKeyMessage(host: Host, name: string, verdict: HostKeyVerdict, prese
       `only if it matches, remove the old entry with ssh-keygen -R '${name}' -f ${file}.`
     )
   }
+  if (verdict.status === 'revoked')
+    return (
+      `host key REVOKED: ${name} presented ${keyTypeOf(presented)} ${fingerprint(presented)}, which ${file}:${verdict.entry.line} marks @revoked. ` +
+      `Refused, also with --trust-new-host-keys; the host needs a new key (ssh-keygen -A on the host after removing the old ones).`
+    )
+  if (verdict.status === 'certificate') {
+    const lines = verdict.authorities.map((e) => `${file}:${e.line}`).join(', ')
+    return (
+      `host key not known: ${lines} trusts a @cert-authority for ${name}, but host certificates are not supported here ` +
+      `(the host presented ${keyTypeOf(presented)} ${fingerprint(presented)}). Add the host's own key: ` +
+      `ssh-keyscan -p ${host.port} ${host.address} >> ${file} (after checking it on the host).`
+    )
+  }
   return ''
 }
 
