@@ -1,4 +1,4 @@
-#!/usr/bin/env zx
+#!/usr/bin/env node
 // npx zx provision.mjs [PLAYBOOK] --inventory NAME: runs a playbook against an inventory's hosts.
 import { register } from 'tsx/esm/api'
 
