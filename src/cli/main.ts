@@ -3,6 +3,7 @@ import chalk from 'chalk'
 import { ProvisionError, UsageError, InventoryError } from '../engine/errors.ts'
 import { runPlaybook, recapSucceeded } from '../engine/play.ts'
 import { connectSsh } from '../engine/ssh-executor.ts'
+import { checkNamedKeys } from '../engine/ssh-auth.ts'
 import { loadInventory } from '../inventory/load.ts'
 import type { Inventory } from '../inventory/types.ts'
 import { jsonSink } from '../report/json.ts'
@@ -55,6 +56,7 @@ async function run(options: CliOptions): Promise<number> {
   }
   const inventory = await loadInventory(options.inventory)
   const selected = limitHosts(playbook.hosts?.(inventory) ?? inventory.hosts, options.limit, { ignored: inventory.ignoredHosts })
+  if (!options.listHosts) for (const host of selected) checkNamedKeys(host)
   if (options.listHosts) {
     process.stdout.write(`\nplaybook: ${playbook.name}\n\n  play #1 (${playbook.name}): hosts (${selected.length}):\n${selected.map((h) => `    ${h.name}\n`).join('')}`)
     if (options.listTasks || options.listTags) listPlaybook(playbook, options)

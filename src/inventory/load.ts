@@ -8,6 +8,7 @@ import { groupsOf, hostVars, inventoryVars } from './merge.ts'
 import { displayPath, resolveInventoryFile } from './resolve.ts'
 import { buildSettings, checkSettings, type SettingOrigins } from './settings.ts'
 import { readInventorySource } from './sources.ts'
+import { resolveSshTarget } from './ssh-options.ts'
 import { errorAt, type VarSet } from './vars.ts'
 import type { Origin } from './yaml-source.ts'
 
@@ -31,7 +32,7 @@ function connection<T>(vars: VarSet, key: string): T | undefined {
   return vars.get(key)?.value as T | undefined
 }
 
-function buildHost(name: string, groups: string[], vars: VarSet, origin: Origin, groupRole?: HostRole): LoadedHost {
+function buildHost(name: string, groups: string[], vars: VarSet, origin: Origin, groupRole?: HostRole, home?: string): LoadedHost {
   const built = buildSettings(vars)
   const { settings, origins } = built
   const written = origins.get('role')
@@ -41,11 +42,12 @@ function buildHost(name: string, groups: string[], vars: VarSet, origin: Origin,
   }
   const role = groupRole ?? built.role
   checkSettings(settings, origins, origin)
-  const user = connection<string>(vars, 'ansible_user') ?? 'root'
+  const target = resolveSshTarget(name, vars, home)
+  const user = target.user
   const host: Host = {
     name,
-    address: connection<string>(vars, 'ansible_host') ?? name,
-    port: connection<number>(vars, 'ansible_port') ?? 22,
+    address: target.address,
+    port: target.port,
     user,
     become: connection<boolean>(vars, 'ansible_become') ?? user !== 'root',
     role,
@@ -56,6 +58,12 @@ function buildHost(name: string, groups: string[], vars: VarSet, origin: Origin,
   const password = connection<Secret>(vars, 'ansible_password')
   const becomePassword = connection<Secret>(vars, 'ansible_become_password')
   if (privateKeyFile) host.privateKeyFile = privateKeyFile
+  if (target.identityFiles.length) host.identityFiles = target.identityFiles
+  if (target.jumps.length) host.jumps = target.jumps
+  const retries = vars.get('ansible_ssh_retries')?.value
+  if (typeof retries === 'number' && retries >= 0) host.connectAttempts = retries + 1
+  if (target.connectAttempts) host.connectAttempts = target.connectAttempts
+  if (target.connectTimeoutMs) host.connectTimeoutMs = target.connectTimeoutMs
   if (password) host.password = password
   if (becomePassword) host.becomePassword = becomePassword
   return { host, origin, origins }
@@ -125,7 +133,7 @@ export async function loadInventory(nameOrPath: string, options: LoadOptions = {
   const tree = await readInventorySource(file, cwd, context)
   const chosen = applianceHosts(tree)
   const loaded = chosen.hosts.map((entry) =>
-    buildHost(entry.name, groupsOf(tree, entry), hostVars(tree, entry), entry.origin, chosen.roles.get(entry.name)),
+    buildHost(entry.name, groupsOf(tree, entry), hostVars(tree, entry), entry.origin, chosen.roles.get(entry.name), options.homeDir),
   )
   checkTopology(display, loaded, chosen.byGroup)
   const wide = inventoryVars(tree)

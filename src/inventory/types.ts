@@ -32,6 +32,14 @@ export interface Settings {
 
 export type HostRole = 'storage' | 'arbiter'
 
+/** A host to jump through on the way (ProxyJump), as ~/.ssh/config resolves it. */
+export interface JumpHost {
+  address: string
+  port: number
+  user: string
+  identityFiles: string[]
+}
+
 export interface Host {
   name: string
   /** ansible_host, or the name itself */
@@ -42,6 +50,14 @@ export interface Host {
   user: string
   /** ansible_ssh_private_key_file, resolved to an absolute path */
   privateKeyFile?: string
+  /** IdentityFile from ansible_ssh_*_args and ~/.ssh/config, tried after privateKeyFile (absolute paths) */
+  identityFiles?: string[]
+  /** ProxyJump hosts, the first one reached directly */
+  jumps?: JumpHost[]
+  /** connection attempts before the host counts as unreachable (ConnectionAttempts; default 3) */
+  connectAttempts?: number
+  /** ConnectTimeout */
+  connectTimeoutMs?: number
   /** ansible_password / ansible_ssh_pass */
   password?: Secret
   /** ansible_become (default: true when user is not root) */
