@@ -64,8 +64,18 @@ async function race(name: string, argv: string[], env: NodeJS.ProcessEnv, log: (
   return { cold: cold.seconds, rerun: median(reruns), last }
 }
 
+// Debian's ansible package (Ansible 7.7 with the gluster.gluster collection) is large: the bench installs it,
+// not `npm run lab -- deps`.
+async function ensureAnsible(log: (line: string) => void): Promise<void> {
+  const found = await timed(['ansible-playbook', '--version']).then(() => true, () => false)
+  if (found) return
+  log('  installing Debian\'s ansible package')
+  await timed(['apt-get', '-o', 'DPkg::Lock::Timeout=900', 'install', '-y', '--no-install-recommends', 'ansible'], { DEBIAN_FRONTEND: 'noninteractive' })
+}
+
 /** Both appliances, each on a fresh lab; leaves the lab up with Ansible's appliance on it. */
 export async function ansibleRace(log: (line: string) => void): Promise<AnsibleRace> {
+  await ensureAnsible(log)
   const agentFile = join(mkdtempSync(join(tmpdir(), 'gfs-race-')), 'gfs-writecache')
   writeFileSync(agentFile, (await bundleAgent()).code, { mode: 0o755 })
 
