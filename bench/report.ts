@@ -13,7 +13,17 @@ export interface Results {
   unionVsLocal: { largeRatio: number; smallFilesRatio: number }
   unionVsUnionfsFuse: { largeRatio: number; smallFilesRatio: number }
   flush: { linkKbit: number; largeDrainKbit: number; largeEfficiency: number; smallFilesPerSecond: number; closeToDurableSeconds: number }
-  provision: { coldSeconds: number; rerunSeconds: number; rerunChanged: number; rerunRoundTrips: number }
+  provision: {
+    coldSeconds: number
+    rerunSeconds: number
+    rerunChanged: number
+    rerunRoundTrips: number
+    /** bench/ansible/site.yml on a fresh lab, from the shell; then its no-change re-run, median of 5 */
+    ansibleColdSeconds: number
+    ansibleRerunSeconds: number
+    /** our no-change re-run from the shell / Ansible's (goal: at most 0.2) */
+    rerunVsAnsible: number
+  }
   uplink: { limitKbit: number; drainKbit: number; pingRttMsIdle: number; pingRttMsDrainUnlimited: number; pingRttMsDrainLimited: number }
   agent: { idleCpuPercent: number; entries: number; scanSeconds: number; peakRssMB: number }
 }

@@ -2,7 +2,7 @@
 // lab instance GFS_LAB_INSTANCE selects (0 when unset). Writes bench/results.json, prints a table and puts it
 // into the README's Benchmarks section. Reports goals; never fails on them.
 //   --reuse-lab      keep a lab that is up and provisioned (no cold provisioning figure: the run is partial)
-//   --skip a,b       leave out phases (provision, writes, unionfs, flush, uplink, agent); also makes the run partial
+//   --skip a,b       leave out phases (provision, writes, unionfs, flush, uplink, agent, ansible); also makes the run partial
 // A partial run prints its table and writes bench/results.partial.json, leaving results.json and README alone.
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -14,6 +14,7 @@ import { onHost, tryOnHost } from './host.ts'
 import { layoutFor, type Layout } from './layout.ts'
 import { mergedDirVariants, type MergedDirVariant } from './merged-dir.ts'
 import { cliRunSeconds, siteRun, type SiteRun } from './provision.ts'
+import { ansibleRace, type AnsibleRace } from './ansible-race.ts'
 import { goal, machine, markdownTable, resultsPath, rounded, textTable, updateReadme, writeResults, type Results, type Row } from './report.ts'
 import { seedTable, type SeedResult } from './seed.ts'
 import { smallFiles, type SmallFilesResult } from './small-files.ts'
@@ -54,6 +55,7 @@ interface Measured {
   uplink?: UplinkResult
   idle?: IdleCpu
   scan?: ScanResult
+  race?: AnsibleRace
 }
 
 /** Down, up --flavor ready and the site playbook: the cold figure; or reuse a lab that is already up. */
@@ -130,7 +132,7 @@ async function flush(at: Layout, settleSeconds: number, m: Measured): Promise<vo
 }
 
 function complete(m: Measured): m is Required<Omit<Measured, 'variants' | 'upSeconds' | 'rerunCliSeconds'>> & Measured {
-  return Boolean(m.cold && m.rerun && m.seed && m.small && m.vsLocal && m.unionfs && m.flush && m.uplink && m.idle && m.scan)
+  return Boolean(m.cold && m.rerun && m.seed && m.small && m.vsLocal && m.unionfs && m.flush && m.uplink && m.idle && m.scan && m.race)
 }
 
 /** Keys of T whose values are numbers. */
@@ -179,6 +181,9 @@ function results(m: Measured, date: string): Results {
       rerunSeconds: m.rerun?.seconds ?? NaN,
       rerunChanged: m.rerun?.changed ?? NaN,
       rerunRoundTrips: m.rerun?.roundTrips ?? NaN,
+      ansibleColdSeconds: m.race?.ansibleColdSeconds ?? NaN,
+      ansibleRerunSeconds: m.race?.ansibleRerunSeconds ?? NaN,
+      rerunVsAnsible: m.race?.rerunVsAnsible ?? NaN,
     },
     uplink: uplinkFigures(m.uplink),
     agent: { idleCpuPercent: m.idle?.percent ?? NaN, entries: m.scan?.entries ?? NaN, scanSeconds: m.scan?.scanSeconds ?? NaN, peakRssMB: m.scan?.peakRssMB ?? NaN },
@@ -216,6 +221,8 @@ function rows(r: Results, m: Measured): Row[] {
     { section: 'provision', measure: 'site, cold (fresh lab, flavor ready)', value: `${f(r.provision.coldSeconds)} s`, note: m.cold ? `${m.cold.changed} changed, ${m.cold.roundTrips} SSH round trips` : '' },
     { section: 'provision', measure: 'site, no-change re-run', value: `${f(r.provision.rerunSeconds)} s`, note: `${goal(r.provision.rerunSeconds < 5, 'under 5 s for both hosts')}; CLI wall time ${m.rerunCliSeconds === undefined ? '?' : f(m.rerunCliSeconds)} s` },
     { section: 'provision', measure: 're-run: changed / SSH round trips', value: `${r.provision.rerunChanged} / ${r.provision.rerunRoundTrips}`, note: 'both hosts together' },
+    { section: 'vs Ansible', measure: 'bench/ansible/site.yml cold / no-change re-run', value: `${f(r.provision.ansibleColdSeconds)} / ${f(r.provision.ansibleRerunSeconds)} s`, note: `ansible-playbook from the shell, pipelining, fresh lab (flavor ready); re-run median of 5${m.race ? `; ours from the shell ${f(m.race.oursColdSeconds)} / ${f(m.race.oursRerunSeconds)} s` : ''}` },
+    { section: 'vs Ansible', measure: 'no-change re-run: ours / Ansible', value: f(r.provision.rerunVsAnsible), note: goal(r.provision.rerunVsAnsible <= 0.2, 'at most 0.2') },
     { section: 'agent', measure: 'CPU at idle', value: `${f(r.agent.idleCpuPercent)} %`, note: `of one core, plexus's agent over ${idleSeconds} s, /proc/PID/stat` },
     { section: 'agent', measure: `scan of ${r.agent.entries} pending entries`, value: `${f(r.agent.scanSeconds)} s`, note: `start-up scan, fresh process; ${med3}` },
     { section: 'agent', measure: 'peak RSS during the scan', value: `${f(r.agent.peakRssMB)} MB`, note: m.scan ? `whole process; ${f(m.scan.baselineRssMB)} MB before the scan` : '' },
@@ -250,6 +257,10 @@ async function main(): Promise<number> {
   if (!skip.has('agent')) {
     log(`agent scan of ${scanEntries} entries (here, on a local overlay)`)
     m.scan = await scanBench(scanEntries)
+  }
+  if (!skip.has('ansible')) {
+    log('the race against Ansible (last: it boots the lab twice)')
+    m.race = await ansibleRace(log)
   }
   const r = chartResults(m, date)
   const table = rows(r, m)

@@ -5,8 +5,12 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
+// Set by the pre-built CLI (src/build/cli-bundle.ts): the agent bundled when the CLI was.
+declare const GFS_PREBUILT_AGENT: { code: string; sha256: string } | undefined
+
 /** Builds the agent bundle with esbuild and returns it with its sha256 (the provisioner compares digests). */
 export async function bundleAgent(): Promise<{ code: string; sha256: string }> {
+  if (typeof GFS_PREBUILT_AGENT !== 'undefined') return GFS_PREBUILT_AGENT
   const esbuild = await import('esbuild')
   const root = resolve(here, '../..')
   const result = await esbuild.build({

@@ -3,23 +3,21 @@ import chalk from 'chalk'
 import { ProvisionError, UsageError, InventoryError } from '../engine/errors.ts'
 import { runPlaybook, recapSucceeded } from '../engine/play.ts'
 import { connectSsh } from '../engine/ssh-executor.ts'
+import { checkNamedKeys } from '../engine/ssh-auth.ts'
 import { loadInventory } from '../inventory/load.ts'
-import type { Host, Inventory } from '../inventory/types.ts'
+import type { Inventory } from '../inventory/types.ts'
 import { jsonSink } from '../report/json.ts'
 import { maskSecrets } from '../report/mask.ts'
 import { terminalSink } from '../report/terminal.ts'
 import { caDir, caKeyTexts } from '../tls/ca.ts'
 import { parseCli, usage, type CliOptions } from './args.ts'
 import { loadPlaybook } from './playbooks.ts'
+import { checkTags, limitHosts, playbookTags } from './selection.ts'
+import { selectTasks } from '../engine/play.ts'
+import type { Playbook } from '../engine/task.ts'
+import { version } from './version.ts'
 
-/** Hosts named by --limit, in inventory order; an unknown name is a usage error. */
-export function limitHosts(hosts: Host[], limit?: string[]): Host[] {
-  if (!limit) return hosts
-  const unknown = limit.filter((name) => !hosts.some((h) => h.name === name))
-  if (unknown.length)
-    throw new UsageError(`--limit names unknown host(s): ${unknown.join(', ')}; the inventory has ${hosts.map((h) => h.name).join(', ')}`)
-  return hosts.filter((h) => limit.includes(h.name))
-}
+export { limitHosts }
 
 /** Every secret value in the inventory and its CA's private keys, so reports can mask them. */
 export function inventorySecrets(inventory: Inventory): string[] {
@@ -27,12 +25,46 @@ export function inventorySecrets(inventory: Inventory): string[] {
   return [...passwords, ...caKeyTexts(caDir(inventory.file))]
 }
 
+/** With --verbose: what of the inventory is not ours, so a user sees it was read and left alone. */
+function describeInventory(inventory: Inventory): void {
+  if (inventory.ignoredHosts?.length) {
+    process.stdout.write(chalk.dim(`inventory: hosts outside gfs_storage and gfs_arbiter, left alone: ${inventory.ignoredHosts.join(', ')}\n`))
+  }
+  for (const { name, origin } of inventory.userVariables ?? []) {
+    process.stdout.write(chalk.dim(`inventory: ${name} (${origin.file}${origin.line ? `:${origin.line}` : ''}) is not one of ours: kept for Ansible, unused here\n`))
+  }
+}
+
+/** --list-tasks and --list-tags, as ansible-playbook prints them. */
+function listPlaybook(playbook: Playbook, options: CliOptions): void {
+  const out: string[] = [`\nplaybook: ${playbook.name}`, '', `  play #1 (${playbook.name}): ${playbook.description}`]
+  if (options.listTags) out.push(`      TASK TAGS: [${playbookTags(playbook).join(', ')}]`)
+  if (options.listTasks) {
+    out.push('    tasks:')
+    for (const task of selectTasks(playbook.tasks, options.tags, options.skipTags)) out.push(`      ${task.name}\tTAGS: [${(task.tags ?? []).join(', ')}]`)
+  }
+  process.stdout.write(`${out.join('\n')}\n`)
+}
+
 async function run(options: CliOptions): Promise<number> {
-  const inventory = await loadInventory(options.inventory)
   const playbook = await loadPlaybook(options.playbook)
-  const selected = limitHosts(playbook.hosts?.(inventory) ?? inventory.hosts, options.limit)
+  checkTags(playbook, '--tags', options.tags)
+  checkTags(playbook, '--skip-tags', options.skipTags)
+  if ((options.listTasks || options.listTags) && !options.listHosts) {
+    listPlaybook(playbook, options)
+    return 0
+  }
+  const inventory = await loadInventory(options.inventory)
+  const selected = limitHosts(playbook.hosts?.(inventory) ?? inventory.hosts, options.limit, { ignored: inventory.ignoredHosts })
+  if (!options.listHosts) for (const host of selected) checkNamedKeys(host)
+  if (options.listHosts) {
+    process.stdout.write(`\nplaybook: ${playbook.name}\n\n  play #1 (${playbook.name}): hosts (${selected.length}):\n${selected.map((h) => `    ${h.name}\n`).join('')}`)
+    if (options.listTasks || options.listTags) listPlaybook(playbook, options)
+    return 0
+  }
   const base = options.json ? jsonSink() : terminalSink({ verbose: options.verbose, showReasons: playbook.showReasons })
   const sink = maskSecrets(base, inventorySecrets(inventory))
+  if (options.verbose && !options.json) describeInventory(inventory)
   const recap = await runPlaybook({
     playbook,
     inventory,
@@ -40,6 +72,7 @@ async function run(options: CliOptions): Promise<number> {
     check: options.check,
     diff: options.diff,
     tags: options.tags,
+    skipTags: options.skipTags,
     sink,
     connect: (host) =>
       connectSsh(host, {
@@ -72,6 +105,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (options.help) {
     process.stdout.write(usage)
+    return 0
+  }
+  if (options.version) {
+    process.stdout.write(`provision.mjs (gfs-writecache) ${version()}\n  node ${process.versions.node}\n`)
     return 0
   }
   try {

@@ -7,8 +7,17 @@ import type { Playbook } from '../engine/task.ts'
 
 export const playbookDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks')
 
+type PlaybookLoader = () => Promise<{ default: Playbook }>
+let registered: Record<string, PlaybookLoader> | undefined
+
+/** The pre-built CLI (dist/) brings its playbooks along, since it cannot import TypeScript files. */
+export function registerPlaybooks(loaders: Record<string, PlaybookLoader>): void {
+  registered = loaders
+}
+
 /** Names of the playbooks this checkout has. */
 export function availablePlaybooks(): string[] {
+  if (registered) return Object.keys(registered).sort()
   return readdirSync(playbookDir)
     .filter((f) => f.endsWith('.ts'))
     .map((f) => f.slice(0, -3))
@@ -17,6 +26,11 @@ export function availablePlaybooks(): string[] {
 
 /** Import playbooks/NAME.ts; an unknown name lists the ones that exist. */
 export async function loadPlaybook(name: string): Promise<Playbook> {
+  if (registered) {
+    const loader = registered[name]
+    if (!loader) throw new UsageError(`no playbook "${name}"; available: ${availablePlaybooks().join(', ')}`)
+    return (await loader()).default
+  }
   const file = join(playbookDir, `${name}.ts`)
   if (!existsSync(file)) throw new UsageError(`no playbook "${name}"; available: ${availablePlaybooks().join(', ')}`)
   const module = (await import(file)) as { default: Playbook }

@@ -11,6 +11,12 @@ import { failureReason, type Result } from './result.ts'
 import type { Change, Fact, Task, TaskContext } from './task.ts'
 
 /** What a host's run needs from the play it belongs to. */
+
+// Commands run on the controller (the CA's openssl) are no SSH round trip to the host.
+function isControllerCommand(command: Command): boolean {
+  return command.kind === 'exec' && !!command.controller
+}
+
 export interface PlayScope {
   readonly sink: Sink
   readonly inventory: Inventory
@@ -96,8 +102,9 @@ export class HostRun {
   }
 
   private executorFor(command: Command): Executor {
-    return command.kind === 'exec' && command.controller ? this.play.controller() : this.#executor!
+    return isControllerCommand(command) ? this.play.controller() : this.#executor!
   }
+
 
   /** Plan, apply, and for waiting tasks plan again until nothing is left to change. */
   private async attempt(task: Task): Promise<Outcome> {
@@ -144,7 +151,7 @@ export class HostRun {
     const entries = await Promise.all(
       Object.entries(facts).map(async ([key, f]) => {
         const result = await this.facts.answer(f.command, () => {
-          this.play.countRoundTrip()
+          if (!isControllerCommand(f.command)) this.play.countRoundTrip()
           return this.executorFor(f.command).run(f.command)
         })
         try {
@@ -162,7 +169,7 @@ export class HostRun {
   /** Run one command, reporting it (and, for long ones, their output lines as progress). */
   private async exec(task: string, command: Command): Promise<Result> {
     const { sink } = this.play
-    this.play.countRoundTrip()
+    if (!isControllerCommand(command)) this.play.countRoundTrip()
     let last = -Infinity
     const onLine =
       command.kind === 'exec' && command.progress

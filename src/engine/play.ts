@@ -21,6 +21,8 @@ export interface PlayOptions {
   diff?: boolean
   /** run only tasks carrying one of these tags (tasks tagged 'always' run too) */
   tags?: string[]
+  /** leave out tasks carrying one of these tags (also 'always' ones, as Ansible does) */
+  skipTags?: string[]
   /** wait between retries; tests pass a fake */
   sleep?(ms: number): Promise<void>
   /** runs commands marked `controller` (the CA); default: this machine */
@@ -36,10 +38,18 @@ export interface Recap {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** Select the tasks that the --tags option asks for. */
-export function selectTasks(tasks: Task[], tags?: string[]): Task[] {
-  if (!tags?.length) return tasks
-  return tasks.filter((t) => t.tags?.includes('always') || t.tags?.some((tag) => tags.includes(tag)))
+/** Select the tasks that --tags and --skip-tags ask for, with Ansible's special tags all, tagged, untagged. */
+export function selectTasks(tasks: Task[], tags?: string[], skipTags?: string[]): Task[] {
+  const has = (task: Task, wanted: string[]): boolean =>
+    wanted.includes('all') ||
+    (wanted.includes('tagged') && !!task.tags?.length) ||
+    (wanted.includes('untagged') && !task.tags?.length) ||
+    !!task.tags?.some((tag) => wanted.includes(tag))
+  return tasks.filter((task) => {
+    if (skipTags?.length && has(task, skipTags)) return false
+    if (!tags?.length) return true
+    return !!task.tags?.includes('always') || has(task, tags)
+  })
 }
 
 /** One run of a playbook on a set of hosts. */
@@ -82,7 +92,7 @@ class Play implements PlayScope {
     const { playbook } = this.options
     this.sink({ type: 'play:start', playbook: playbook.name, hosts: this.options.hosts.map((h) => h.name), check: this.check })
     await Promise.all(this.hosts.map((h) => h.connect((host) => this.options.connect(host))))
-    const selected = selectTasks(playbook.tasks, this.options.tags)
+    const selected = selectTasks(playbook.tasks, this.options.tags, this.options.skipTags)
     await Promise.all(
       this.running().map((h, i) =>
         // on failure nothing is cached; each task reads its facts itself and reports what goes wrong there

@@ -1,8 +1,10 @@
 // The controller's one way to run a program (the CA's openssl, the lab's tools, the CLI under test):
 // zx underneath, the engine's Result on top. Never throws for a failed program: the exit code says it.
 import { constants } from 'node:os'
-import { $ } from 'zx/core'
 import type { Result } from './result.ts'
+
+// zx is loaded on first use: a no-change run that starts no program on the controller does not pay for it.
+const zx = (): Promise<typeof import('zx/core')> => import('zx/core')
 
 export interface ProcessOptions {
   /** Result.command (default: the argv joined) */
@@ -28,6 +30,7 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 /** Run a program (argv, never shell text) and collect its output. */
 export async function runProcess(argv: string[], options: ProcessOptions = {}): Promise<Result> {
   const started = performance.now()
+  const { $ } = await zx()
   const child = $({
     nothrow: true,
     quiet: true,
@@ -51,6 +54,7 @@ export async function runProcess(argv: string[], options: ProcessOptions = {}): 
 
 /** Run a program on this terminal (stdin, stdout and stderr inherited); resolves with its exit code. */
 export async function runAttached(argv: string[], options: Pick<ProcessOptions, 'env' | 'cwd'> = {}): Promise<number> {
+  const { $ } = await zx()
   const out = await $({
     nothrow: true,
     quiet: true,

@@ -1,24 +1,26 @@
 // The executor for real hosts: one SSH connection per host, reused for the whole run.
-import { readFile } from 'node:fs/promises'
-import { Readable } from 'node:stream'
+import { Readable, type Duplex } from 'node:stream'
 import { NodeSSH } from 'node-ssh'
 import type { ClientChannel } from 'ssh2'
 import type { Host } from '../inventory/types.ts'
 import type { Command } from './command.ts'
 import { putScript } from './command.ts'
 import { becomeScript, checkBecome } from './become.ts'
-import { ConnectError } from './errors.ts'
+import { ConnectError, InventoryError } from './errors.ts'
 import { lineSplitter, type Executor, type RunOptions } from './executor.ts'
 import {
   fingerprint,
   hostPattern,
   keyTypeOf,
   knownKeyTypes,
+  parseKnownHosts,
   pinHostKey,
   readKnownHosts,
   verifyHostKey,
   type HostKeyVerdict,
+  type KnownHostEntry,
 } from './known-hosts.ts'
+import { authMethods, type AuthMethod } from './ssh-auth.ts'
 import type { Result } from './result.ts'
 
 export interface SshOptions {
@@ -26,6 +28,13 @@ export interface SshOptions {
   trustNewHostKeys: boolean
   connectTimeoutMs?: number
   keepaliveIntervalMs?: number
+  /** attempts when the host does not answer (default 3; ansible_ssh_retries or ConnectionAttempts per host) */
+  connectAttempts?: number
+  /** first wait between attempts, doubled each time (default 1 s) */
+  retryDelayMs?: number
+  /** ssh-agent socket (default SSH_AUTH_SOCK) and home for the default keys; tests set these */
+  agentSocket?: string
+  home?: string
 }
 
 const defaultHostKeyOrder = [
@@ -43,18 +52,20 @@ function hostKeyOrder(knownTypes: string[]): string[] {
   return [...new Set([...preferred, ...defaultHostKeyOrder])]
 }
 
-function describeConnectFailure(host: Host, error: Error & { code?: string; level?: string }): string {
+type Hop = Pick<Host, 'name' | 'address' | 'port' | 'user'>
+
+function describeConnectFailure(host: Hop, error: Error & { code?: string; level?: string }): string {
   const where = `${host.user}@${host.address}:${host.port}`
   if (error.code === 'ECONNREFUSED') return `unreachable: connection refused by ${where} (is sshd running?)`
   if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') return `unreachable: no route to ${where}`
   if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return `unreachable: cannot resolve ${host.address}`
   if (/Timed out/i.test(error.message)) return `unreachable: no SSH answer from ${where} in time`
   if (error.level === 'client-authentication')
-    return `authentication failed for ${where}: check ansible_user and ansible_ssh_private_key_file`
+    return `authentication failed for ${where}: check ansible_user, ansible_ssh_private_key_file, ~/.ssh/config and ssh-agent (no key or password offered was accepted)`
   return `unreachable: ${error.message} (${where})`
 }
 
-function hostKeyMessage(host: Host, name: string, verdict: HostKeyVerdict, presented: Buffer, file: string): string {
+function hostKeyMessage(host: Hop, name: string, verdict: HostKeyVerdict, presented: Buffer, file: string): string {
   if (verdict.status === 'unknown')
     return (
       `host key not known: ${keyTypeOf(presented)} ${fingerprint(presented)} is not in ${file}. ` +
@@ -70,24 +81,45 @@ function hostKeyMessage(host: Host, name: string, verdict: HostKeyVerdict, prese
       `only if it matches, remove the old entry with ssh-keygen -R '${name}' -f ${file}.`
     )
   }
+  if (verdict.status === 'revoked')
+    return (
+      `host key REVOKED: ${name} presented ${keyTypeOf(presented)} ${fingerprint(presented)}, which ${file}:${verdict.entry.line} marks @revoked. ` +
+      `Refused, also with --trust-new-host-keys; the host needs a new key (ssh-keygen -A on the host after removing the old ones).`
+    )
+  if (verdict.status === 'certificate') {
+    const lines = verdict.authorities.map((e) => `${file}:${e.line}`).join(', ')
+    return (
+      `host key not known: ${lines} trusts a @cert-authority for ${name}, but host certificates are not supported here ` +
+      `(the host presented ${keyTypeOf(presented)} ${fingerprint(presented)}). Add the host's own key: ` +
+      `ssh-keyscan -p ${host.port} ${host.address} >> ${file} (after checking it on the host).`
+    )
+  }
   return ''
 }
 
-/** Open a verified SSH connection to one host. */
-export async function connectSsh(host: Host, options: SshOptions): Promise<Executor> {
-  const entries = await readKnownHosts(options.knownHostsFile)
-  const name = hostPattern(host.address, host.port)
+// Failures worth another attempt: the host or the network may come back (sshd restarting, a link flapping).
+function isTransient(error: Error & { code?: string; level?: string }): boolean {
+  if (error.level === 'client-authentication') return false
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE'].includes(error.code ?? '') ||
+    /Timed out|Connection lost before handshake|ECONNRESET/i.test(error.message)
+}
+
+class HostKeyRefused extends Error {}
+
+/** One SSH hop: connected through `sock` (a jump's forwarded channel) or directly, its host key verified. */
+async function openHop(hop: Hop, auth: AuthMethod[], options: SshOptions, entries: KnownHostEntry[], sock: Duplex | undefined, timeoutMs: number): Promise<NodeSSH> {
+  const name = hostPattern(hop.address, hop.port)
   const seen: { verdict: HostKeyVerdict; key?: Buffer } = { verdict: { status: 'unknown' } }
   const accepted = () => seen.verdict.status === 'known' || (seen.verdict.status === 'unknown' && options.trustNewHostKeys)
   const ssh = new NodeSSH()
   try {
     await ssh.connect({
-      host: host.address,
-      port: host.port,
-      username: host.user,
-      privateKey: host.privateKeyFile ? await readFile(host.privateKeyFile, 'utf8') : undefined,
-      password: host.password?.value,
-      readyTimeout: options.connectTimeoutMs ?? 10_000,
+      host: hop.address,
+      port: hop.port,
+      username: hop.user,
+      authHandler: auth as never,
+      ...(sock ? { sock: sock as never } : {}),
+      readyTimeout: timeoutMs,
       keepaliveInterval: options.keepaliveIntervalMs ?? 5_000,
       keepaliveCountMax: 3,
       algorithms: { serverHostKey: hostKeyOrder(knownKeyTypes(entries, name)) as never },
@@ -99,12 +131,69 @@ export async function connectSsh(host: Host, options: SshOptions): Promise<Execu
     })
   } catch (error) {
     ssh.dispose()
-    if (seen.key && !accepted())
-      throw new ConnectError(host.name, hostKeyMessage(host, name, seen.verdict, seen.key, options.knownHostsFile))
-    throw new ConnectError(host.name, describeConnectFailure(host, error as Error))
+    if (seen.key && !accepted()) throw new HostKeyRefused(hostKeyMessage(hop, name, seen.verdict, seen.key, options.knownHostsFile))
+    throw error
   }
-  if (seen.verdict.status === 'unknown' && seen.key) await pinHostKey(options.knownHostsFile, name, seen.key)
-  const executor = new SshExecutor(host, ssh)
+  if (seen.verdict.status === 'unknown' && seen.key) {
+    await pinHostKey(options.knownHostsFile, name, seen.key)
+    entries.push(...parseKnownHosts(`${name} ${keyTypeOf(seen.key)} ${seen.key.toString('base64')}`))
+  }
+  return ssh
+}
+
+/** A channel from the jump host to the next hop (what `ssh -J` does). */
+function forwardThrough(jump: NodeSSH, address: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    jump.connection!.forwardOut('127.0.0.1', 0, address, port, (error, channel) => (error ? reject(error) : resolve(channel)))
+  })
+}
+
+/** The hops of a connection: each ProxyJump host, then the host itself. */
+async function connectOnce(host: Host, options: SshOptions, entries: KnownHostEntry[]): Promise<{ ssh: NodeSSH; jumps: NodeSSH[] }> {
+  const timeoutMs = host.connectTimeoutMs ?? options.connectTimeoutMs ?? 10_000
+  const jumps: NodeSSH[] = []
+  let sock: Duplex | undefined
+  try {
+    for (const [index, jump] of (host.jumps ?? []).entries()) {
+      const hop = { name: `${host.name} (jump host ${jump.user}@${jump.address}:${jump.port})`, ...jump }
+      try {
+        jumps.push(await openHop(hop, authMethods({ name: hop.name, user: jump.user, identityFiles: jump.identityFiles }, options), options, entries, sock, timeoutMs))
+      } catch (error) {
+        if (error instanceof HostKeyRefused) throw error
+        throw Object.assign(new Error(`jump host ${jump.user}@${jump.address}:${jump.port}: ${describeConnectFailure(hop, error as Error)}`), { code: (error as { code?: string }).code })
+      }
+      const next = host.jumps![index + 1] ?? host
+      sock = await forwardThrough(jumps.at(-1)!, next.address, next.port).catch((error: Error) => {
+        throw new Error(`jump host ${jump.address} could not open a channel to ${next.address}:${next.port} (${error.message})`)
+      })
+    }
+    return { ssh: await openHop(host, authMethods(host, options), options, entries, sock, timeoutMs), jumps }
+  } catch (error) {
+    for (const jump of jumps) jump.dispose()
+    throw error
+  }
+}
+
+/** Open a verified SSH connection to one host, through its jump hosts, retrying transient failures with backoff. */
+export async function connectSsh(host: Host, options: SshOptions): Promise<Executor> {
+  const entries = await readKnownHosts(options.knownHostsFile)
+  const attempts = host.connectAttempts ?? options.connectAttempts ?? 3
+  let connection: { ssh: NodeSSH; jumps: NodeSSH[] } | undefined
+  for (let attempt = 1; !connection; attempt++) {
+    try {
+      connection = await connectOnce(host, options, entries)
+    } catch (error) {
+      if (error instanceof HostKeyRefused) throw new ConnectError(host.name, error.message)
+      if (error instanceof InventoryError) throw error
+      if (attempt >= attempts || !isTransient(error as Error)) {
+        const message = (error as Error).message.startsWith('jump host') ? `unreachable: ${(error as Error).message}` : describeConnectFailure(host, error as Error)
+        throw new ConnectError(host.name, attempts > 1 && attempt > 1 ? `${message} (${attempt} attempts)` : message)
+      }
+      await new Promise((resolve) => setTimeout(resolve, (options.retryDelayMs ?? 1000) * 2 ** (attempt - 1)))
+    }
+  }
+  const { ssh, jumps } = connection
+  const executor = new SshExecutor(host, ssh, jumps)
   // After connect, node-ssh no longer listens for errors: a reset link must fail the host, not the process.
   ssh.connection?.on('error', (error: Error) => executor.lose(error))
   try {
@@ -119,7 +208,7 @@ export async function connectSsh(host: Host, options: SshOptions): Promise<Execu
 class SshExecutor implements Executor {
   readonly host: string
   private lost?: Error
-  constructor(private readonly target: Host, private readonly ssh: NodeSSH) {
+  constructor(private readonly target: Host, private readonly ssh: NodeSSH, private readonly jumps: NodeSSH[] = []) {
     this.host = target.name
   }
 
@@ -182,5 +271,6 @@ class SshExecutor implements Executor {
 
   async close(): Promise<void> {
     this.ssh.dispose()
+    for (const jump of this.jumps.reverse()) jump.dispose()
   }
 }

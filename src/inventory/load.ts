@@ -1,12 +1,16 @@
 // The inventory loader: name or path in, a merged and validated Inventory out, or one InventoryError.
+import { stat } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import { InventoryError } from '../engine/errors.ts'
-import type { Host, Inventory, Secret } from './types.ts'
-import { groupsOf, hostVars, inventoryVars, readInventoryTree, readVarFolders } from './merge.ts'
+import type { Host, HostRole, Inventory, Secret } from './types.ts'
+import { applianceHosts, arbiterGroup, storageGroup } from './appliance-hosts.ts'
+import { groupsOf, hostVars, inventoryVars } from './merge.ts'
 import { displayPath, resolveInventoryFile } from './resolve.ts'
 import { buildSettings, checkSettings, type SettingOrigins } from './settings.ts'
+import { readInventorySource } from './sources.ts'
+import { resolveSshTarget } from './ssh-options.ts'
 import { errorAt, type VarSet } from './vars.ts'
-import { readYamlSource, type Origin } from './yaml-source.ts'
+import type { Origin } from './yaml-source.ts'
 
 export interface LoadOptions {
   /** base for relative paths given on the command line and for paths shown in messages */
@@ -28,14 +32,22 @@ function connection<T>(vars: VarSet, key: string): T | undefined {
   return vars.get(key)?.value as T | undefined
 }
 
-function buildHost(name: string, groups: string[], vars: VarSet, origin: Origin): LoadedHost {
-  const { settings, role, origins } = buildSettings(vars)
+function buildHost(name: string, groups: string[], vars: VarSet, origin: Origin, groupRole?: HostRole, home?: string): LoadedHost {
+  const built = buildSettings(vars)
+  const { settings, origins } = built
+  const written = origins.get('role')
+  if (groupRole && written && built.role !== groupRole) {
+    const group = groupRole === 'arbiter' ? arbiterGroup : storageGroup
+    throw errorAt(written, `expected role: ${groupRole} or no role, since ${name} is in group ${group}; got ${built.role}`)
+  }
+  const role = groupRole ?? built.role
   checkSettings(settings, origins, origin)
-  const user = connection<string>(vars, 'ansible_user') ?? 'root'
+  const target = resolveSshTarget(name, vars, home)
+  const user = target.user
   const host: Host = {
     name,
-    address: connection<string>(vars, 'ansible_host') ?? name,
-    port: connection<number>(vars, 'ansible_port') ?? 22,
+    address: target.address,
+    port: target.port,
     user,
     become: connection<boolean>(vars, 'ansible_become') ?? user !== 'root',
     role,
@@ -46,6 +58,12 @@ function buildHost(name: string, groups: string[], vars: VarSet, origin: Origin)
   const password = connection<Secret>(vars, 'ansible_password')
   const becomePassword = connection<Secret>(vars, 'ansible_become_password')
   if (privateKeyFile) host.privateKeyFile = privateKeyFile
+  if (target.identityFiles.length) host.identityFiles = target.identityFiles
+  if (target.jumps.length) host.jumps = target.jumps
+  const retries = vars.get('ansible_ssh_retries')?.value
+  if (typeof retries === 'number' && retries >= 0) host.connectAttempts = retries + 1
+  if (target.connectAttempts) host.connectAttempts = target.connectAttempts
+  if (target.connectTimeoutMs) host.connectTimeoutMs = target.connectTimeoutMs
   if (password) host.password = password
   if (becomePassword) host.becomePassword = becomePassword
   return { host, origin, origins }
@@ -64,16 +82,17 @@ function show(value: unknown): string {
 }
 
 /** Refuse inventories the appliance cannot be built from: it is replica 2 with an optional arbiter. */
-export function checkTopology(file: string, loaded: LoadedHost[]): void {
+export function checkTopology(file: string, loaded: LoadedHost[], byGroup = false): void {
   const storage = loaded.filter(({ host }) => host.role === 'storage')
+  const how = byGroup ? ` (the hosts of group ${storageGroup})` : ''
   const arbiters = loaded.filter(({ host }) => host.role === 'arbiter')
   const names = (list: LoadedHost[]): string => list.map(({ host }) => host.name).join(', ') || 'none'
   if (storage.length > 2) {
     const extra = storage[2]!
-    throw errorAt(extra.origin, `expected exactly two storage hosts (the volume is replica 2; a third host may be role: arbiter), got ${storage.length}: ${names(storage)}`)
+    throw errorAt(extra.origin, `expected exactly two storage hosts${how} (the volume is replica 2; ${byGroup ? `a third host may be in group ${arbiterGroup}` : `a third host may be role: arbiter, or list the appliance's hosts in group ${storageGroup} to leave the others alone`}), got ${storage.length}: ${names(storage)}`)
   }
   if (storage.length < 2) {
-    throw new InventoryError(file, undefined, 'all.hosts', `expected exactly two storage hosts (the volume is replica 2), got ${storage.length}: ${names(storage)}`)
+    throw new InventoryError(file, undefined, 'all.hosts', `expected exactly two storage hosts${how} (the volume is replica 2), got ${storage.length}: ${names(storage)}`)
   }
   if (arbiters.length > 1) {
     const second = arbiters[1]!
@@ -103,23 +122,32 @@ export function checkTopology(file: string, loaded: LoadedHost[]): void {
   }
 }
 
-/** Read an inventory by name (`home` -> inventory/home.yaml) or path, as every playbook's first step. */
+/** Read an inventory by name (`home` -> inventory/home.yaml), file or directory path, as every playbook's first step. */
 export async function loadInventory(nameOrPath: string, options: LoadOptions = {}): Promise<Inventory> {
   const cwd = options.cwd ?? process.cwd()
   const file = await resolveInventoryFile(nameOrPath, options)
   const display = displayPath(file, cwd)
-  const inventoryDir = dirname(file)
+  const isDirectory = (await stat(file)).isDirectory()
+  const inventoryDir = isDirectory ? file : dirname(file)
   const context = { inventoryDir, inventoryScope: true, ...(options.homeDir ? { home: options.homeDir } : {}) }
-  const src = await readYamlSource(file, display)
-  const tree = readInventoryTree(src, context)
-  await readVarFolders(tree, file, cwd, context)
-  const loaded = [...tree.hosts.values()].map((entry) => buildHost(entry.name, groupsOf(tree, entry), hostVars(tree, entry), entry.origin))
-  checkTopology(display, loaded)
+  const tree = await readInventorySource(file, cwd, context)
+  const chosen = applianceHosts(tree)
+  const loaded = chosen.hosts.map((entry) =>
+    buildHost(entry.name, groupsOf(tree, entry), hostVars(tree, entry), entry.origin, chosen.roles.get(entry.name), options.homeDir),
+  )
+  checkTopology(display, loaded, chosen.byGroup)
   const wide = inventoryVars(tree)
+  const userVariables = new Map<string, Origin>()
+  for (const entry of chosen.hosts) {
+    for (const [name, variable] of hostVars(tree, entry)) if (variable.user && !userVariables.has(name)) userVariables.set(name, variable.origin)
+  }
+  const stem = isDirectory ? basename(file) : basename(file, extname(file))
   return {
     file,
     hosts: loaded.map(({ host }) => host),
-    knownHostsFile: (wide.get('known_hosts_file')?.value as string | undefined) ?? join(inventoryDir, `${basename(file, extname(file))}.known_hosts`),
+    knownHostsFile: (wide.get('known_hosts_file')?.value as string | undefined) ?? join(dirname(file), `${stem}.known_hosts`),
     trustNewHostKeys: (wide.get('trust_new_host_keys')?.value as boolean | undefined) ?? false,
+    ignoredHosts: chosen.ignored,
+    userVariables: [...userVariables].map(([name, origin]) => ({ name, origin })),
   }
 }

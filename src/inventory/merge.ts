@@ -1,7 +1,7 @@
 // Ansible's inventory model: groups with hosts, vars and children, and the order in which their variables
 // apply (Ansible's documented precedence; see docs/rationale.md, "Inventory variable precedence").
 import { readdir, stat } from 'node:fs/promises'
-import { dirname, extname, join } from 'node:path'
+import { extname, join } from 'node:path'
 import type { Node } from 'yaml'
 import { InventoryError } from '../engine/errors.ts'
 import { isHostname } from './hosts.ts'
@@ -36,7 +36,15 @@ export interface InventoryTree {
 
 const groupKeys = ['hosts', 'vars', 'children']
 
-function group(tree: InventoryTree, name: string): Group {
+/** An inventory with only the group every inventory has. */
+export function emptyTree(): InventoryTree {
+  const tree: InventoryTree = { groups: new Map(), hosts: new Map() }
+  group(tree, 'all')
+  return tree
+}
+
+/** The group of that name, made empty on first mention. */
+export function group(tree: InventoryTree, name: string): Group {
   let found = tree.groups.get(name)
   if (!found) {
     found = { name, vars: new Map(), fileVars: new Map(), parents: new Set(), children: new Set() }
@@ -45,7 +53,8 @@ function group(tree: InventoryTree, name: string): Group {
   return found
 }
 
-function isAncestor(tree: InventoryTree, candidate: string, of: string): boolean {
+/** True when `candidate` is `of` or one of its ancestors (so making it a child would close a cycle). */
+export function isAncestor(tree: InventoryTree, candidate: string, of: string): boolean {
   if (candidate === of) return true
   return [...(tree.groups.get(of)?.parents ?? [])].some((parent) => isAncestor(tree, candidate, parent))
 }
@@ -63,21 +72,21 @@ function readHosts(src: YamlSource, tree: InventoryTree, groupName: string, node
     if (port !== undefined) {
       const number = Number(port)
       if (number < 1 || number > 65535) throw src.error(entry.keyNode, entry.path, `expected a port number from 1 to 65535 after the colon, got ${port}`)
-      vars = layer(new Map([['ansible_port', { value: number, origin: src.origin(entry.keyNode, entry.path) }]]), vars)
+      vars = layer(new Map([['ansible_port', { value: number, raw: number, origin: src.origin(entry.keyNode, entry.path) }]]), vars)
     }
-    const known = tree.hosts.get(name)
-    if (known) {
-      known.groups.add(groupName)
-      known.vars = layer(known.vars, vars)
-    } else {
-      tree.hosts.set(name, {
-        name,
-        groups: new Set([groupName]),
-        vars,
-        fileVars: new Map(),
-        origin: src.origin(entry.keyNode, entry.path),
-      })
-    }
+    addHost(tree, groupName, name, vars, src.origin(entry.keyNode, entry.path))
+  }
+}
+
+/** List a host in a group; a host listed again keeps its first place and takes the later variables over its own. */
+export function addHost(tree: InventoryTree, groupName: string, name: string, vars: VarSet, origin: Origin): void {
+  group(tree, groupName)
+  const known = tree.hosts.get(name)
+  if (known) {
+    known.groups.add(groupName)
+    known.vars = layer(known.vars, vars)
+  } else {
+    tree.hosts.set(name, { name, groups: new Set([groupName]), vars, fileVars: new Map(), origin })
   }
 }
 
@@ -108,9 +117,7 @@ function readGroup(src: YamlSource, tree: InventoryTree, name: string, node: Nod
 }
 
 /** Read the groups and hosts of an inventory file, checking every variable where it is written. */
-export function readInventoryTree(src: YamlSource, context: VarContext): InventoryTree {
-  const tree: InventoryTree = { groups: new Map(), hosts: new Map() }
-  group(tree, 'all')
+export function readInventoryTree(src: YamlSource, context: VarContext, tree: InventoryTree = emptyTree()): InventoryTree {
   const root = src.doc.contents as Node | null
   if (isEmpty(root)) {
     throw new InventoryError(src.display, undefined, undefined, 'the file is empty: expected an inventory starting with all: (see inventory/home.yaml)')
@@ -126,13 +133,14 @@ export function readInventoryTree(src: YamlSource, context: VarContext): Invento
 
 async function varFiles(dir: string, name: string): Promise<string[]> {
   const files: string[] = []
-  for (const ext of ['.yaml', '.yml']) {
+  // As Ansible's host_group_vars: `all`, `all.yml`, `all.yaml`, `all.json`, or a folder `all/`.
+  for (const ext of ['', '.yml', '.yaml', '.json']) {
     const file = join(dir, name + ext)
     if ((await stat(file).catch(() => undefined))?.isFile()) files.push(file)
   }
   const folder = join(dir, name)
   if ((await stat(folder).catch(() => undefined))?.isDirectory()) {
-    const names = (await readdir(folder)).filter((entry) => ['.yaml', '.yml'].includes(extname(entry))).sort()
+    const names = (await readdir(folder)).filter((entry) => ['.yaml', '.yml', '.json', ''].includes(extname(entry)) && !entry.startsWith('.')).sort()
     files.push(...names.map((entry) => join(folder, entry)))
   }
   return files
@@ -147,9 +155,8 @@ async function readVarFiles(dir: string, name: string, cwd: string, context: Var
   return vars
 }
 
-/** Load group_vars/ and host_vars/ beside the inventory file for the groups and hosts it names. */
-export async function readVarFolders(tree: InventoryTree, inventoryFile: string, cwd: string, context: VarContext): Promise<void> {
-  const base = dirname(inventoryFile)
+/** Load group_vars/ and host_vars/ in `base` (beside an inventory file, or inside an inventory directory). */
+export async function readVarFolders(tree: InventoryTree, base: string, cwd: string, context: VarContext): Promise<void> {
   for (const current of tree.groups.values()) {
     current.fileVars = await readVarFiles(join(base, 'group_vars'), current.name, cwd, { ...context, inventoryScope: current.name === 'all' })
   }

@@ -36,6 +36,14 @@ export interface Settings {
 
 export type HostRole = 'storage' | 'arbiter'
 
+/** A host to jump through on the way (ProxyJump), as ~/.ssh/config resolves it. */
+export interface JumpHost {
+  address: string
+  port: number
+  user: string
+  identityFiles: string[]
+}
+
 export interface Host {
   name: string
   /** ansible_host, or the name itself */
@@ -46,6 +54,14 @@ export interface Host {
   user: string
   /** ansible_ssh_private_key_file, resolved to an absolute path */
   privateKeyFile?: string
+  /** IdentityFile from ansible_ssh_*_args and ~/.ssh/config, tried after privateKeyFile (absolute paths) */
+  identityFiles?: string[]
+  /** ProxyJump hosts, the first one reached directly */
+  jumps?: JumpHost[]
+  /** connection attempts before the host counts as unreachable (ConnectionAttempts; default 3) */
+  connectAttempts?: number
+  /** ConnectTimeout */
+  connectTimeoutMs?: number
   /** ansible_password / ansible_ssh_pass */
   password?: Secret
   /** ansible_become (default: true when user is not root) */
@@ -65,4 +81,8 @@ export interface Inventory {
   knownHostsFile: string
   /** pin unknown host keys into knownHostsFile instead of refusing them */
   trustNewHostKeys: boolean
+  /** hosts of the inventory that are not part of the appliance (not in gfs_storage or gfs_arbiter) */
+  ignoredHosts?: string[]
+  /** variables of the user's own on the appliance's hosts, first place each is written (shown with --verbose) */
+  userVariables?: { name: string; origin: { file: string; line: number | undefined; path: string } }[]
 }

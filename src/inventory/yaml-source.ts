@@ -29,11 +29,13 @@ export class YamlSource {
     readonly display: string,
     readonly doc: Document,
     private readonly lines: LineCounter,
+    /** lines before the text parsed (a value cut out of an INI file) */
+    private readonly lineOffset = 0,
   ) {}
 
   lineOf(node: Node | null | undefined): number | undefined {
     const offset = node?.range?.[0]
-    return offset === undefined ? undefined : this.lines.linePos(offset).line
+    return offset === undefined ? undefined : this.lines.linePos(offset).line + this.lineOffset
   }
 
   origin(node: Node | null | undefined, path: string): Origin {
@@ -60,16 +62,16 @@ export async function readYamlSource(file: string, display: string): Promise<Yam
 }
 
 /** Parse YAML text; the first syntax error becomes an InventoryError with its line and column. */
-export function parseYamlSource(text: string, file: string, display: string): YamlSource {
+export function parseYamlSource(text: string, file: string, display: string, lineOffset = 0): YamlSource {
   const lines = new LineCounter()
   const doc = parseDocument(text, { version: '1.1', lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const [first] = doc.errors
   if (first) {
     const { line, col } = lines.linePos(first.pos[0])
     const message = first.message.replace(/\s+/g, ' ').trim()
-    throw new InventoryError(display, line, undefined, `YAML syntax error at column ${col}: ${message}`)
+    throw new InventoryError(display, line + lineOffset, undefined, `YAML syntax error at column ${col}: ${message}`)
   }
-  return new YamlSource(file, display, doc, lines)
+  return new YamlSource(file, display, doc, lines, lineOffset)
 }
 
 /** Follow an alias to the node it names, so `*anchor` values are checked like written ones. */

@@ -1,5 +1,6 @@
 // Ansible-like terminal output: a header per task, a line per host, and a PLAY RECAP.
 import chalk from 'chalk'
+import { structuredPatch } from 'diff'
 import type { EngineEvent, Sink, TaskStatus } from '../engine/events.ts'
 
 export interface TerminalOptions {
@@ -22,14 +23,14 @@ function header(text: string): string {
   return `\n${line}${'*'.repeat(Math.max(3, 78 - line.length))}`
 }
 
-function formatDiff(diff: { path: string; before: string; after: string }): string[] {
-  const before = diff.before.split('\n')
-  const after = diff.after.split('\n')
-  const out = [chalk.bold(`--- before: ${diff.path}`), chalk.bold(`+++ after: ${diff.path}`)]
-  const beforeSet = new Set(before)
-  const afterSet = new Set(after)
-  for (const line of before) if (!afterSet.has(line)) out.push(chalk.red(`-${line}`))
-  for (const line of after) if (!beforeSet.has(line)) out.push(chalk.green(`+${line}`))
+/** A unified diff with 3 lines of context, as `diff -u` prints it (reordered and duplicate lines show too). */
+export function formatDiff(diff: { path: string; before: string; after: string }): string[] {
+  const patch = structuredPatch(diff.path, diff.path, diff.before, diff.after, 'before', 'after', { context: 3 })
+  const out = [chalk.bold(`--- ${diff.path}\tbefore`), chalk.bold(`+++ ${diff.path}\tafter`)]
+  for (const hunk of patch.hunks) {
+    out.push(chalk.cyan(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`))
+    for (const line of hunk.lines) out.push(line.startsWith('-') ? chalk.red(line) : line.startsWith('+') ? chalk.green(line) : line)
+  }
   return out
 }
 

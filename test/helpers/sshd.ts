@@ -37,7 +37,7 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
 }
 
 /** Start sshd as root; fails loudly (never skips) when that is not possible. */
-export async function startSshd(): Promise<TestSshd> {
+export async function startSshd(extraConfig: string[] = []): Promise<TestSshd> {
   if (process.getuid?.() !== 0) throw new Error('the SSH executor tests start a real sshd and must run as root')
   const dir = mkdtempSync(join(tmpdir(), 'gfs-sshd-'))
   const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file])
@@ -57,6 +57,7 @@ export async function startSshd(): Promise<TestSshd> {
     'UsePAM no',
     `PidFile ${join(dir, 'sshd.pid')}`,
     'MaxSessions 32',
+    ...extraConfig,
   ].join('\n')
   writeFileSync(join(dir, 'sshd_config'), config + '\n')
   let output = ''

@@ -56,6 +56,17 @@ test('diffs show removed and added lines', (t) => {
   t.false(lines.includes('+a'))
 })
 
+test('diffs are unified hunks with context: a reordered or removed duplicate line shows', (t) => {
+  const diff = (before: string, after: string) =>
+    formatEvent({ type: 'task:end', host: 'hydra', task: 'fstab', status: 'changed', durationMs: 1, changes: ['x'], diffs: [{ path: '/etc/fstab', before, after }] })
+      .map(strip)
+      .filter((line) => /^([-+@]| [^ ])/.test(line))
+  t.deepEqual(diff('a\nb\nb\nc\n', 'a\nb\nc\n'), ['--- /etc/fstab\tbefore', '+++ /etc/fstab\tafter', '@@ -1,4 +1,3 @@', ' a', ' b', '-b', ' c'])
+  t.deepEqual(diff('1\n2\n3\n4\n5\n6\n7\n8\nx\ny\n', '1\n2\n3\n4\n5\n6\n7\n8\ny\nx\n'), [
+    '--- /etc/fstab\tbefore', '+++ /etc/fstab\tafter', '@@ -6,5 +6,5 @@', ' 6', ' 7', ' 8', '-x', ' y', '+x',
+  ])
+})
+
 test('secrets are masked in every field of every event', (t) => {
   const seen: EngineEvent[] = []
   const sink = maskSecrets((e) => seen.push(e), ['s3cr3t-pass'])

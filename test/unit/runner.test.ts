@@ -223,3 +223,25 @@ test('a host where sudo does not make us root is failed with sudo\'s words, not 
   t.true(events.some((e) => e.type === 'task:end' && e.host === 'hydra' && /a password is required/.test(e.message ?? '')))
   t.false(recapSucceeded(recap))
 })
+
+test('SSH round trips count commands sent to hosts only, not those run on the controller (the CA)', async (t) => {
+  const { onController } = await import('../../src/engine/command.ts')
+  const { sink } = collect()
+  const inv = inventory()
+  const pb: Playbook = {
+    name: 'ca',
+    description: '',
+    tasks: [
+      task({
+        name: 'certificate',
+        facts: () => ({ ca: fact('ca', onController(sh`test -e /ca/key`), (r) => r.exitCode === 0) }),
+        plan: () => changes(change('issue', onController(sh`openssl x509`)), change('install', sh`install -m 600 cert`)),
+      }),
+    ],
+  }
+  const controller = fakeExecutor('controller', [])
+  const recap = await runPlaybook({ playbook: pb, inventory: inv, hosts: inv.hosts.slice(0, 1), sink, controller, connect: async (h) => fakeExecutor(h.name, []) })
+  t.true(recapSucceeded(recap))
+  t.deepEqual(controller.ran.map((c) => (c.kind === 'exec' ? c.script : c.path)), ['test -e /ca/key', 'openssl x509'])
+  t.is(recap.roundTrips, 1, 'only the install on the host')
+})

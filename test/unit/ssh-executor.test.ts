@@ -88,3 +88,29 @@ test('an unreachable host is a ConnectError that says so', async (t) => {
   const error = await t.throwsAsync(connectSsh(closed, { knownHostsFile: file, trustNewHostKeys: false }), { instanceOf: ConnectError })
   t.regex(error!.message, /unreachable: connection refused/)
 })
+
+test('a key marked @revoked is refused and never pinned, even when trusting new keys', async (t) => {
+  const [type, blob] = sshd.hostPublicKey.split(' ')
+  const content = `@revoked * ${type} ${blob}\n`
+  const file = knownHosts(content)
+  const error = await t.throwsAsync(connectSsh(target(), { knownHostsFile: file, trustNewHostKeys: true }), { instanceOf: ConnectError })
+  t.regex(error!.message, /host key REVOKED/)
+  t.regex(error!.message, /known_hosts:1 marks @revoked/)
+  t.is(readFileSync(file, 'utf8'), content)
+})
+
+test('a host vouched for only by a @cert-authority is refused with a way out, and not pinned', async (t) => {
+  const content = `@cert-authority [127.0.0.1]:* ${sshd.hostPublicKey.split(' ').slice(0, 2).join(' ')}\n`
+  const file = knownHosts(content)
+  const error = await t.throwsAsync(connectSsh(target(), { knownHostsFile: file, trustNewHostKeys: true }), { instanceOf: ConnectError })
+  t.regex(error!.message, /@cert-authority .* host certificates are not supported/)
+  t.regex(error!.message, /ssh-keyscan/)
+  t.is(readFileSync(file, 'utf8'), content)
+})
+
+test('a wildcard [host]:port entry is a known key', async (t) => {
+  const file = knownHosts(`[127.0.0.*]:${sshd.port},!10.0.0.1 ${sshd.hostPublicKey.split(' ').slice(0, 2).join(' ')}\n`)
+  const executor = await connectSsh(target(), { knownHostsFile: file, trustNewHostKeys: false })
+  t.is((await executor.run(sh`echo ok`)).stdout, 'ok\n')
+  await executor.close()
+})
