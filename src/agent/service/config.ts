@@ -28,6 +28,8 @@ export interface AgentConfig extends FlushSettings {
   publishConcurrency: number
   /** drop_caches file, configurable so a container without it can point elsewhere */
   dropCachesFile: string
+  /** how far gv0's ctimes (the other host's clock) may be off this host's clock (no-clobber.ts) */
+  clockSkewSeconds: number
 }
 
 export const CONFIG_DEFAULTS: Omit<AgentConfig, 'host' | 'upper' | 'work' | 'lower' | 'union'> = {
@@ -50,6 +52,7 @@ const NUMBER_KEYS = [
   'lowWatermarkPercent',
   'retryMaxSeconds',
   'publishConcurrency',
+  'clockSkewSeconds',
 ] as const
 const KNOWN = new Set<string>(['host', 'requireLowerMount', ...PATH_KEYS, ...NUMBER_KEYS])
 

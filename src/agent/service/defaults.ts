@@ -43,4 +43,6 @@ export const agentDefaults = Object.freeze({
   retryMaxSeconds: 60,
   publishConcurrency: 8,
   dropCachesFile: '/proc/sys/vm/drop_caches',
+  /** how far gv0's ctimes (the other host's clock) may be off this host's clock */
+  clockSkewSeconds: 10,
 })
