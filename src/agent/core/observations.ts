@@ -142,7 +142,7 @@ export class Observations {
         this.dirty = true
       }
       // a directory made here hides none of gv0's entries in it: the union lists both
-      if (e.kind === 'f' || e.kind === 'l') {
+      if (e.kind === 'f' || e.kind === 'l' || e.kind === 'other') {
         // dropping a note needs no save: a record, not the note, judges that name from now on
         if (recorded(e.rel)) this.shownUntil.delete(e.rel)
         else if (!this.shownUntil.has(e.rel)) {

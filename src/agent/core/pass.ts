@@ -36,7 +36,8 @@ export async function runPass(p: PassParts, settleMs: number): Promise<PassSumma
   p.drops.note(unionMountedAtMs(p.cfg.work))
   const cands = p.pending.candidates()
   const gone = p.pending.vanished()
-  p.obs.round(cands, gone, p.index.walkedSince, (rel) => p.state.get(rel) !== undefined)
+  // a FIFO or a name like a temporary is never published, but hides gv0's entry from the union all the same
+  p.obs.round([...cands, ...p.pending.unpublished], gone, p.index.walkedSince, (rel) => p.state.get(rel) !== undefined)
   if (cands.length === 0 && gone.length === 0) {
     clearGlobal(p)
     p.pending.notReady.clear()

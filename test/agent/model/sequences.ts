@@ -123,6 +123,17 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'rcreate', p: 'b', n: 2 },
     { k: 'link', p: 'y', q: 'b', n: 3 },
   ],
+  // a FIFO made here hid x.txt from the union (it is never published, so the agent noted no birth for it);
+  // the other host created x.txt; after a reboot (a fresh mount) the user removed the FIFO, and the agent
+  // took the whiteout for a delete of gv0's x.txt, dated after the remote create: it removed a file the
+  // union never showed (item 4)
+  'a delete of a FIFO removes the file the other host put at its name': [
+    { k: 'fifo', p: 'x.txt', n: 1 },
+    { k: 'sleep', ms: 300, n: 2 },
+    { k: 'rcreate', p: 'x.txt', n: 3 },
+    { k: 'reboot', kill: { how: 'none' }, n: 4 },
+    { k: 'delete', p: 'x.txt', n: 5 },
+  ],
 }
 
 /**
