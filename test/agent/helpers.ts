@@ -6,6 +6,7 @@ import type { ExecutionContext } from 'ava'
 import { Agent, type LockedAgent } from '../../src/agent/core/agent.ts'
 import { parseConfig, type AgentConfig } from '../../src/agent/service/config.ts'
 import { overlayOptions } from '../../src/agent/fs/mounts.ts'
+import { FS_TICK_MS } from '../../src/agent/publish/no-clobber.ts'
 
 export interface Sandbox {
   dir: string
@@ -41,6 +42,8 @@ export function testConfig(dir: string, overrides: Partial<AgentConfig> = {}): A
     union: p('union'),
     stateDir: p('state'),
     dentryDropSeconds: 0,
+    // gv0 is a local dir here: its ctimes come from this host's clock
+    clockSkewSeconds: 0,
     highWatermarkPercent: 99.9,
     lowWatermarkPercent: 90,
     metricsFile: p('metrics/gfs-writecache.prom'),
@@ -84,6 +87,11 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
     agent: async () => {
       const a = new Agent(cfg, (line) => t.log(line))
       await a.open()
+      // what a test put in gv0 so far was never looked up through the union (a test that makes a
+      // stale lookup does so after this): as good as a dentry drop, which the agent may count on.
+      // A drop is dated a file-time tick early: wait that out, so gv0's entries so far are older.
+      await sleep(FS_TICK_MS + 5)
+      a.noteDentryDrop()
       agents.push(a)
       return testAgent(a)
     },

@@ -23,9 +23,7 @@ import { report, runSequence } from './model/runner.ts'
 import { OPEN_SEQUENCES, SEQUENCES } from './model/sequences.ts'
 
 /** Seeds CI runs (the default): two to eight seconds each, about a minute with the found sequences. */
-// seed 4 reproduces the open bug 'a hard link made behind a stale negative dentry' (run below as a known
-// failure): it runs with GFS_SEED=4 and comes back here once that bug is fixed
-const CI_SEEDS = Array.from({ length: 17 }, (_, i) => i + 1).filter((seed) => seed !== 4)
+const CI_SEEDS = Array.from({ length: 17 }, (_, i) => i + 1)
 const LENGTH = Number(process.env.GFS_LENGTH ?? 50)
 /** The operation mix and kill modes CI uses: everything on. */
 const CI_MIX: Partial<Mix> = {}

@@ -63,6 +63,7 @@ test('removing a directory keeps a remote change made below it after the local c
   t.truthy(agent.record('a'))
   for (const n of ['y', 'plain']) writeFileSync(join(sb.lower, 'a', n), `${n} in gv0\n`)
   await sleep(30)
+  agent.noteDentryDrop() // the daemon's periodic drop: the union shows gv0's entries as they are now
   chmodSync(join(sb.union, 'a/y'), 0o600)
   await sleep(30)
   appendFileSync(join(sb.lower, 'a/y'), 'theirs\n')

@@ -12,6 +12,9 @@ test.serial('a file plexus made again after hydra deleted it is kept and reporte
   const dir = `t4-${Date.now()}`
   await onHost('plexus', `mkdir /gfs/union/${dir} && echo v1 > /gfs/union/${dir}/doc && echo x > /gfs/union/${dir}/other`)
   await flush('plexus')
+  // older than hydra's stale-lookup window (its last dentry drop, 10 s apart, less 10 s of clock skew):
+  // only then may a delete on hydra remove what plexus made
+  await new Promise((r) => setTimeout(r, 21_000))
   await onHost('hydra', 'echo 2 > /proc/sys/vm/drop_caches')
   await onHost('hydra', `cat /gfs/union/${dir}/doc`)
   await flush('hydra') // hydra's agent has walked its cache since: the delete below is newer than that walk

@@ -7,7 +7,7 @@ import type { AgentConfig } from '../service/config.ts'
 import type { Log } from '../service/log.ts'
 import { diskUsedPercent, isUnionMounted, lowerProblem } from '../fs/mounts.ts'
 import { WriterSnapshots } from '../watch/fresh-writers.ts'
-import { DentryDrops } from '../publish/no-clobber.ts'
+import { DentryDrops, FS_TICK_MS } from '../publish/no-clobber.ts'
 import { Observations, systemClock, type Clock } from './observations.ts'
 import { toBytes, type Bytes } from '../fs/paths.ts'
 import { UpperIndex } from '../watch/scan.ts'
@@ -43,8 +43,8 @@ export class Agent {
   private readonly parts: PassParts
   private chain: Promise<unknown> = Promise.resolve()
   private readonly held: LockedAgent
-  /** this process's dentry drops: they bound how long a negative dentry can have been stale */
-  private readonly drops = new DentryDrops()
+  /** dentry drops and union mounts: they bound how long a stale dentry can have hidden a gv0 change */
+  private readonly drops: DentryDrops
   /** the upload limit every copy into gv0 obeys */
   readonly uplink: Uplink
 
@@ -55,11 +55,12 @@ export class Agent {
   ) {
     this.uplink = opts.uplink ?? Uplink.fromConfig(cfg.bandwidth, cfg.stateDir)
     this.state = new StateStore(cfg.stateDir)
+    this.drops = new DentryDrops(cfg.clockSkewSeconds * 1000)
     this.upper = toBytes(cfg.upper)
     this.lower = toBytes(cfg.lower)
     this.index = new UpperIndex(this.upper)
     this.clock = opts.clock ?? systemClock
-    this.obs = new Observations(cfg.stateDir, this.clock)
+    this.obs = new Observations(cfg.stateDir, this.clock, this.drops)
     this.errors = new ErrorRegistry(log)
     this.backoff = new Backoffs(this.clock, cfg.retryMaxSeconds * 1000)
     this.view = new PendingView(this.index, this.state, this.errors, this.backoff)
@@ -222,7 +223,7 @@ export class Agent {
 
   /** Notes a dentry drop once it is done (no-clobber.ts: names created remotely before it are visible after it). */
   noteDentryDrop(): void {
-    this.drops.note(Date.now())
+    this.drops.note(Date.now() - FS_TICK_MS)
   }
 
   /** Clears an error once its cause is gone. */

@@ -51,7 +51,12 @@ interface SavedFile {
   deletes: Record<string, number>
   /** see Observations.shownUntil (absent in files of older versions) */
   shown?: Record<string, number>
+  /** the latest dentry drops and union mounts (no-clobber.ts), absent in files of older versions */
+  drops?: number[]
 }
+
+/** Drops kept on disk: minutes of them at the usual interval, enough for a restart. */
+const SAVED_DROPS = 64
 
 export class Observations {
   private readonly seen = new Map<Bytes, Seen>()
@@ -78,6 +83,8 @@ export class Observations {
   constructor(
     stateDir: string,
     readonly clock: Clock,
+    /** where drops of earlier runs go on load, and come from on save */
+    private readonly drops?: { note(at: number): void; recent(n: number): number[] },
   ) {
     this.file = join(stateDir, 'observed.json')
     this.startedAt = clock.mono()
@@ -97,6 +104,8 @@ export class Observations {
     this.savedBound = saved.bound
     for (const [rel, t] of Object.entries(saved.deletes)) this.deletedAfter.set(rel, t)
     for (const [rel, t] of Object.entries(saved.shown ?? {})) this.shownUntil.set(rel, t)
+    // a drop is a drop whoever made it; one not saved in time only leaves a wider (safe) window
+    for (const t of saved.drops ?? []) if (typeof t === 'number') this.drops?.note(t)
   }
 
   /**
@@ -108,7 +117,7 @@ export class Observations {
     for (const [rel, t] of this.deletedAfter) deletes[rel] = t
     const shown: Record<string, number> = {}
     for (const [rel, t] of this.shownUntil) shown[rel] = t
-    const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes, shown }
+    const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes, shown, drops: this.drops?.recent(SAVED_DROPS) }
     // no fsync: a copy lost or torn by a power cut reads as "nothing known", which is safe (see load)
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { durable: false })
     this.savedBound = this.bound
@@ -133,7 +142,7 @@ export class Observations {
         this.dirty = true
       }
       // a directory made here hides none of gv0's entries in it: the union lists both
-      if (e.kind === 'f' || e.kind === 'l') {
+      if (e.kind === 'f' || e.kind === 'l' || e.kind === 'other') {
         // dropping a note needs no save: a record, not the note, judges that name from now on
         if (recorded(e.rel)) this.shownUntil.delete(e.rel)
         else if (!this.shownUntil.has(e.rel)) {

@@ -7,8 +7,9 @@ import { linkGroups, linkOrder } from '../publish/hard-links.ts'
 import type { PublishContext } from '../publish/publish-context.ts'
 import { removeLower } from '../publish/remove-lower.ts'
 import { entryFromStat, type UpperEntry } from '../watch/scan.ts'
+import { unionMountedAtMs } from '../watch/dentries.ts'
 import { isGlobalError } from './backoff.ts'
-import { deleteHeld, oldestNewName } from './delete-order.ts'
+import { deleteHeld, oldestNewName, RenameHalves, type NewName } from './delete-order.ts'
 import { acrossDirs, applyOrBackoff, pool } from './dispatch.ts'
 import type { PassParts, PassSummary } from './pass-parts.ts'
 import { isDone } from './pending.ts'
@@ -32,9 +33,11 @@ export async function runPass(p: PassParts, settleMs: number): Promise<PassSumma
     sum.blocked = problem
     return sum
   }
+  p.drops.note(unionMountedAtMs(p.cfg.work))
   const cands = p.pending.candidates()
   const gone = p.pending.vanished()
-  p.obs.round(cands, gone, p.index.walkedSince, (rel) => p.state.get(rel) !== undefined)
+  // a FIFO or a name like a temporary is never published, but hides gv0's entry from the union all the same
+  p.obs.round([...cands, ...p.pending.unpublished], gone, p.index.walkedSince, (rel) => p.state.get(rel) !== undefined)
   if (cands.length === 0 && gone.length === 0) {
     clearGlobal(p)
     p.pending.notReady.clear()
@@ -153,7 +156,7 @@ async function publishLevels(p: PassParts, ctx: PublishContext, cands: UpperEntr
       break
     }
   }
-  const holds = sum.blocked ? null : deleteHolds(p, cands, new Set(deletes.map((d) => d.e.rel)))
+  const holds = sum.blocked ? null : deleteHolds(p, ctx, cands, new Set(deletes.map((d) => d.e.rel)))
   if (holds) await applyDeletes(p, ctx, deletes, holds, sum)
   if (holds && !sum.blocked) await applyVanished(p, ctx, gone, sum, holds)
   if (!sum.blocked && sum.failed === 0) clearGlobal(p)
@@ -163,23 +166,35 @@ async function publishLevels(p: PassParts, ctx: PublishContext, cands: UpperEntr
  * Why a delete first seen at `since` waits (delete-order.ts), from the new names still pending after
  * this pass's publishes: entries gv0 has never had from this host.
  */
-function deleteHolds(p: PassParts, cands: UpperEntry[], deletes: Set<Bytes>): (since: number) => string | null {
-  const pendingNew: { rel: Bytes; since: number }[] = []
+function deleteHolds(p: PassParts, ctx: PublishContext, cands: UpperEntry[], deletes: Set<Bytes>): Held {
+  const pendingNew: NewName[] = []
   for (const c of cands) {
     if (c.kind === 'd' || c.kind === 'w' || c.kind === 'other' || deletes.has(c.rel)) continue
     const e = p.index.entries.get(c.rel)
     const rec = p.state.get(c.rel)
-    if (!e || e.kind === 'w' || isDone(e, rec) || (rec && rec.kind !== 'w')) continue
-    pendingNew.push({ rel: c.rel, since: p.obs.pendingSince(c.rel) })
+    if (!e || (e.kind !== 'f' && e.kind !== 'l') || isDone(e, rec) || (rec && rec.kind !== 'w')) continue
+    pendingNew.push({ rel: c.rel, since: p.obs.pendingSince(c.rel), kind: e.kind, ino: e.ino, size: e.size })
   }
   const oldest = oldestNewName(pendingNew)
-  return (since) => deleteHeld(since, p.clock.mono(), oldest, fromBytes)
+  const halves = new RenameHalves(pendingNew)
+  return async (since, rel) => {
+    const why = deleteHeld(since, p.clock.mono(), oldest, fromBytes)
+    if (why || !oldest || oldest.since > since) return why
+    // waited HOLD_MAX_MS: only a delete that may be the old half of a rename still pending keeps waiting
+    const rec = p.state.get(rel)
+    const st = await ctx.lowerFs.lstatOrNull(rel).catch(() => null)
+    const gv0 = st ? { kind: st.isDirectory() ? ('d' as const) : st.isSymbolicLink() ? ('l' as const) : ('f' as const), size: st.size } : null
+    const half = halves.newHalf(since, { recordedIno: rec && !rec.reclaimed && rec.kind !== 'w' ? rec.ino : undefined, gv0 })
+    return half ? `delete waits until ${fromBytes(half.rel)} (maybe its new name) is in gv0, however long that takes` : null
+  }
 }
 
-async function applyDeletes(p: PassParts, ctx: PublishContext, deletes: { e: UpperEntry; x: Xattrs | null }[], held: (since: number) => string | null, sum: PassSummary): Promise<void> {
+type Held = (since: number, rel: Bytes) => Promise<string | null>
+
+async function applyDeletes(p: PassParts, ctx: PublishContext, deletes: { e: UpperEntry; x: Xattrs | null }[], held: Held, sum: PassSummary): Promise<void> {
   const now: { e: UpperEntry; x: Xattrs | null }[] = []
   for (const d of deletes) {
-    const why = held(p.obs.sinceOf(d.e.rel))
+    const why = await held(p.obs.sinceOf(d.e.rel), d.e.rel)
     if (why) {
       p.pending.notReady.set(d.e.rel, why)
       sum.skipped++
@@ -195,11 +210,11 @@ async function applyDeletes(p: PassParts, ctx: PublishContext, deletes: { e: Upp
   if (blocked) sum.blocked = p.backoff.global?.message ?? 'gv0 error'
 }
 
-async function applyVanished(p: PassParts, ctx: PublishContext, gone: Bytes[], sum: PassSummary, held: (since: number) => string | null): Promise<void> {
+async function applyVanished(p: PassParts, ctx: PublishContext, gone: Bytes[], sum: PassSummary, held: Held): Promise<void> {
   for (const rel of gone) {
     const rec = p.state.get(rel)
     if (!rec) continue
-    const why = held(p.obs.sinceOf(rel))
+    const why = await held(p.obs.sinceOf(rel), rel)
     if (why) {
       p.pending.notReady.set(rel, why)
       sum.skipped++

@@ -35,6 +35,8 @@ export function isDone(e: UpperEntry, rec: PublishRecord | undefined): boolean {
 export class PendingView {
   /** why an entry was not published in the last pass */
   readonly notReady = new Map<Bytes, string>()
+  /** entries the last candidates() left out as never published (FIFOs, names like temporaries): the union shows them all the same */
+  unpublished: UpperEntry[] = []
   private readonly unsupportedReported = new Set<Bytes>()
 
   constructor(
@@ -54,8 +56,10 @@ export class PendingView {
       this.unsupportedReported.add(rel)
       this.errors.note(`unreadable:${rel}`, `${fromBytes(rel)}: ${why}`)
     }
+    this.unpublished = []
     for (const e of this.index.entries.values()) {
       if (e.kind === 'other') {
+        this.unpublished.push(e)
         reported.add(e.rel)
         if (!this.unsupportedReported.has(e.rel)) {
           this.unsupportedReported.add(e.rel)
@@ -65,6 +69,7 @@ export class PendingView {
       }
       if (isTempName(baseName(e.rel))) {
         // a temporary shown through the union: publishing or deleting it could hit a publish in flight
+        this.unpublished.push(e)
         reported.add(e.rel)
         if (!this.unsupportedReported.has(e.rel)) {
           this.unsupportedReported.add(e.rel)

@@ -121,6 +121,7 @@ async function reclaimLevels(
     }
     // a level's directories only after everything below them is gone (or kept)
     const empty: UpperEntry[] = []
+    const goneThere: UpperEntry[] = []
     for (const e of dirs) {
       const rec = agent.record(e.rel)
       if (!rec || rec.kind !== 'd' || rec.ino !== e.ino || rec.reclaimed || writers.paths.has(e.rel) || pendingBelow.has(e.rel)) {
@@ -132,6 +133,12 @@ async function reclaimLevels(
         const inLower = (await lower.lstatOrNull(e.rel))?.isDirectory() ?? false
         if (left.length === 0 && inLower) {
           empty.push(e)
+          continue
+        }
+        // published from here, unchanged since, and gone from gv0: the other host removed it, so the
+        // union must stop showing it (nothing is left below it that gv0 lacks)
+        if (left.length === 0 && isDone(e, rec)) {
+          goneThere.push(e)
           continue
         }
         if (rec.opaqueDone) {
@@ -151,6 +158,7 @@ async function reclaimLevels(
     const xs = await readXattrs(upper, empty.map((e) => e.rel))
     const removable = empty.filter((e, i) => agent.record(e.rel)?.opaqueDone || !isOpaque(xs[i]))
     sum.kept += empty.length - removable.length
+    removable.push(...goneThere)
     for (let i = 0; i < removable.length; i += BATCH) {
       await removeBatch(agent, removable.slice(i, i + BATCH), (e) => upper.rmdir(e.rel), sum)
     }

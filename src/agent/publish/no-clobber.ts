@@ -9,28 +9,43 @@ import type { PublishRecord } from '../state/state-store.ts'
 import { conflictName } from './conflicts.ts'
 import type { Xattrs } from '../fs/xattrs.ts'
 
-/** Clocks of the two hosts (gv0's ctimes come from the other one) may disagree by this much. */
-const CLOCK_SKEW_MS = 10_000
+/**
+ * File times come from the kernel's coarse clock, up to a tick behind the wall clock: a drop is dated
+ * this much earlier, so a change right after it never looks older than it.
+ */
+export const FS_TICK_MS = 20
 
 /** Dentry drops this process remembers: days of them at the usual intervals. */
 const KEEP_DROPS = 20_000
 
 /**
- * The dentry drops this process made, in order. A negative dentry that hid a gv0 name at some moment was
- * cached after the last drop before it: that drop bounds how long before an entry's birth a name the
- * other host created could have stayed invisible. Without a drop before the birth (drops off, the
- * daemon down then, an offline merge) a negative dentry lives until memory pressure evicts it: no bound.
+ * The dentry drops this process made and the union's mounts it saw, in order. A stale lookup (a negative
+ * dentry that hid a gv0 name, a positive one that kept showing a replaced version) that the union used at
+ * some moment was cached after the last drop or mount before it: that bounds how long before an entry's
+ * birth a change the other host made could have stayed invisible. Without one before the birth (drops
+ * off, the daemon down then) a dentry lives until memory pressure evicts it: no bound.
  */
 export class DentryDrops {
   private readonly times: number[] = []
 
+  /** `skewMs`: how far gv0's ctimes (the other host's clock) may be off this host's clock */
+  constructor(private readonly skewMs = 10_000) {}
+
   note(at: number): void {
-    if (this.times.length && at < this.times[this.times.length - 1]) return
-    this.times.push(at)
+    if (!(at > 0)) return
+    let i = this.times.length
+    while (i > 0 && this.times[i - 1] > at) i--
+    if (i > 0 && this.times[i - 1] === at) return
+    this.times.splice(i, 0, at)
     if (this.times.length > KEEP_DROPS) this.times.splice(0, this.times.length - KEEP_DROPS)
   }
 
-  /** How long before `bornMs` a stale negative dentry may have hidden a gv0 name (clock skew included). */
+  /** The latest `n` drops and mounts, to be saved: a later process may count on them too. */
+  recent(n: number): number[] {
+    return this.times.slice(-n)
+  }
+
+  /** How long before `bornMs` a stale dentry may have hidden a gv0 change (clock skew included). */
   staleMs(bornMs: number): number {
     let lo = 0
     let hi = this.times.length
@@ -39,7 +54,7 @@ export class DentryDrops {
       if (this.times[mid] <= bornMs) lo = mid + 1
       else hi = mid
     }
-    return lo === 0 ? Infinity : bornMs - this.times[lo - 1] + CLOCK_SKEW_MS
+    return lo === 0 ? Infinity : bornMs - this.times[lo - 1] + this.skewMs
   }
 }
 
@@ -50,15 +65,17 @@ export function isCopyUp(x: Xattrs | null | undefined): boolean {
 
 /**
  * For gv0's entry at a name this host has no record of: was it there without the union ever showing
- * it? A copy-up saw gv0's entry (it copied it), so only a change after the copy-up counts. A fresh
- * upper entry (create, or rename over the name) may have been made while the union still cached "no
- * such name" from before the other host created it: the dentry drop bounds how long that lasts, so a
- * gv0 entry younger than that at the local entry's birth may never have been seen, and is kept.
+ * it? Whatever stood at the name when the local entry was made, the union may have shown a stale
+ * lookup of it: a negative dentry hides a name the other host created, a positive one keeps showing a
+ * version it replaced (or a directory it made a file), and a copy-up copies that stale version. The
+ * dentry drop bounds how long either lasts, so a gv0 change later than that before the local entry's
+ * birth may never have been seen, and is kept. A copy-up of another kind than gv0's entry (a directory
+ * copied up where gv0 now has a file) surely did not see it.
  */
 export function unseenByUnion(ctx: PublishContext, e: UpperEntry, id: LowerId | null, x: Xattrs | null | undefined): boolean {
   if (id === null || ctx.state.isOurs(e.rel, id)) return false
-  const born = bornMs(e)
-  return isCopyUp(x) ? id.ctimeMs > born : id.ctimeMs > seenUpTo(ctx, born)
+  if (isCopyUp(x) && id.kind !== e.kind) return true
+  return id.ctimeMs > seenUpTo(ctx, bornMs(e))
 }
 
 /**

@@ -8,8 +8,9 @@ import { removeLower } from './remove-lower.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import type { PublishRecord } from '../state/state-store.ts'
 import { tempName } from './temp-files.ts'
-import { conflictRel, linkAsConflict, linkIntoPlace, reclaimedDirUnseen, seenUpTo, unseenByUnion } from './no-clobber.ts'
+import { conflictRel, linkAsConflict, linkIntoPlace, reclaimedDirUnseen, unseenByUnion } from './no-clobber.ts'
 import type { Xattrs } from '../fs/xattrs.ts'
+import { sameBytesAsGv0 } from './content-digest.ts'
 
 export type Outcome =
   | { result: 'published'; bytes: number; target: Bytes }
@@ -63,14 +64,18 @@ export async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: 
   const id = lowerId(st)
   const ref = bornMs(e)
   const typeClash = st !== null && st.isDirectory() !== wantDir
-  const changed = rec ? remoteChanged(ctx, e.rel, id, ref) || (typeClash && reclaimedDirUnseen(ctx, e, rec, id)) : unseenByUnion(ctx, e, id, x)
+  let changed = rec ? remoteChanged(ctx, e.rel, id, ref) || (typeClash && reclaimedDirUnseen(ctx, e, rec, id)) : unseenByUnion(ctx, e, id, x)
+  // gv0 holds these very bytes with this mode: whatever the union showed, replacing them loses nothing
+  if (changed && !rec && e.kind === 'f' && st?.isFile() && st.size === e.size && (st.mode & 0o7777) === (e.mode & 0o7777)) {
+    changed = (await sameBytesAsGv0(ctx, e, e.rel)) === null
+  }
   if (changed && !(wantDir && st?.isDirectory())) {
     return { target: conflictRel(ctx, e.rel), conflict: true, before: null }
   }
   if (typeClash) {
     // the union may have hidden gv0's directory since a stale "no such name" (a reclaimed record's
     // inode may even be reused): what changed below it within that window was never seen here
-    const kept = await removeLower(ctx, e.rel, seenUpTo(ctx, ref), 'replaced by a different kind of entry on this host')
+    const kept = await removeLower(ctx, e.rel, ref, 'replaced by a different kind of entry on this host')
     if (kept.length > 0) {
       return { target: conflictRel(ctx, e.rel), conflict: true, before: null }
     }

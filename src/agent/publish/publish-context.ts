@@ -3,6 +3,7 @@ import type { Bytes } from '../fs/paths.ts'
 import type { ConflictReport, PublishRecord, StateStore } from '../state/state-store.ts'
 import { sameLower, type LowerId } from '../fs/entry-identity.ts'
 import type { SafeTree } from '../fs/safe-fs.ts'
+import { seenUpTo } from './no-clobber.ts'
 
 export interface PublishContext {
   upper: Bytes
@@ -33,7 +34,8 @@ export interface PublishContext {
 
 /**
  * Did gv0 change since this host last saw the name? Without a record, anything newer than `refMs`
- * counts, or than the moment the union stopped showing gv0's entry there if earlier. An entry this host
+ * counts, or than the moment the union stopped showing gv0's entry there if earlier, and the union may
+ * have shown a stale lookup since the last dentry drop before that (no-clobber.ts). An entry this host
  * renamed into place just before a crash is not a remote change. Since a delete here the union has shown
  * the name as gone: whatever gv0 holds there (also an entry the delete kept) was never seen.
  */
@@ -42,5 +44,5 @@ export function remoteChanged(ctx: PublishContext, rel: Bytes, now: LowerId | nu
   const rec: PublishRecord | undefined = ctx.state.get(rel)
   if (rec?.kind === 'w') return now !== null
   if (rec) return !sameLower(now, rec.lower)
-  return now !== null && now.ctimeMs > Math.min(refMs, ctx.upperShownSince(rel) ?? Infinity)
+  return now !== null && now.ctimeMs > seenUpTo(ctx, Math.min(refMs, ctx.upperShownSince(rel) ?? Infinity))
 }

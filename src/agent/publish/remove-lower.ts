@@ -14,12 +14,17 @@ export function reportKept(ctx: PublishContext, rel: Bytes, why: string): void {
   })
 }
 
-/** Removes a lower entry (recursively); returns the relative paths it kept because they changed remotely. */
-export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number, why: string): Promise<Bytes[]> {
+/**
+ * Removes a lower entry (recursively); returns the relative paths it kept because they changed remotely.
+ * `hidden`: below a directory this host replaced (opaque, published, not yet reopened by reclaim), so the
+ * union showed none of gv0's entries there but its own: one this host has no record of was never seen.
+ */
+export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number, why: string, hidden = false): Promise<Bytes[]> {
   const st = await ctx.lowerFs.lstatOrNull(rel)
   if (!st) return []
   const id = lowerId(st)
-  if (id?.kind !== 'd' && remoteChanged(ctx, rel, id, refMs)) {
+  const rec = ctx.state.get(rel)
+  if (id?.kind !== 'd' && ((hidden && !rec) || remoteChanged(ctx, rel, id, refMs))) {
     reportKept(ctx, rel, why)
     return [rel]
   }
@@ -30,7 +35,8 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
   }
   // a directory made there after `refMs` (looked at before its entries go, which moves its ctime) stays,
   // even empty: an empty one is all the other host's change there is
-  const madeThere = !ctx.state.get(rel) && remoteChanged(ctx, rel, id, refMs)
+  const madeThere = !rec && (hidden || remoteChanged(ctx, rel, id, refMs))
+  const hiddenBelow = hidden || (rec?.kind === 'd' && rec.opaqueDone === true && !rec.reclaimed)
   const kept: Bytes[] = []
   const names = await ctx.lowerFs.readdir(rel)
   for (const name of names) {
@@ -40,7 +46,7 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
       else kept.push(joinRel(rel, name))
       continue
     }
-    kept.push(...(await removeLower(ctx, joinRel(rel, name), refMs, why)))
+    kept.push(...(await removeLower(ctx, joinRel(rel, name), refMs, why, hiddenBelow)))
   }
   if (kept.length === 0 && madeThere) {
     reportKept(ctx, rel, why)

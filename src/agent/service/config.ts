@@ -36,6 +36,8 @@ export interface AgentConfig extends FlushSettings {
   glusterCheckSeconds: number
   /** when `status` exits 1 (warning) or 2 (critical) */
   health: HealthThresholds
+  /** how far gv0's ctimes (the other host's clock) may be off this host's clock (no-clobber.ts) */
+  clockSkewSeconds: number
 }
 
 export const CONFIG_DEFAULTS: Omit<AgentConfig, 'host' | 'upper' | 'work' | 'lower' | 'union'> = {
@@ -62,6 +64,7 @@ const NUMBER_KEYS = [
   'publishConcurrency',
   'glusterCheckSeconds',
   'onStopSeconds',
+  'clockSkewSeconds',
 ] as const
 const KNOWN = new Set<string>(['host', 'requireLowerMount', 'volume', 'health', 'bandwidth', ...PATH_KEYS, ...NUMBER_KEYS])
 

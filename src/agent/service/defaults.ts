@@ -80,4 +80,6 @@ export const agentDefaults = Object.freeze({
   dropCachesFile: '/proc/sys/vm/drop_caches',
   /** how often the daemon asks gluster's CLI about peers, bricks and heals (0: never) */
   glusterCheckSeconds: 60,
+  /** how far gv0's ctimes (the other host's clock) may be off this host's clock */
+  clockSkewSeconds: 10,
 })

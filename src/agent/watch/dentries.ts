@@ -1,6 +1,6 @@
 // Stale dentries behind the union (DESIGN.md): negative ones hide remote creations, and after gv0's client
 // switches to a new graph the union's cached lower dentries answer ESTALE. Dropping them fixes both.
-import { writeFileSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import { readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -40,4 +40,17 @@ export function watchGraph(lower: string, intervalMs: number, onSwitch: (from: s
   }, intervalMs)
   timer.unref()
   return () => clearInterval(timer)
+}
+
+/**
+ * When the union was last mounted (wall-clock ms), 0 when unknown: overlayfs makes its work dir's `work`
+ * directory anew at every mount, and a fresh mount starts without cached lookups, like a dentry drop.
+ * Its birth time only: copy-ups pass through it and move its ctime.
+ */
+export function unionMountedAtMs(work: string): number {
+  try {
+    return statSync(join(work, 'work')).birthtimeMs || 0
+  } catch {
+    return 0
+  }
 }

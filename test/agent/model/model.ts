@@ -48,6 +48,10 @@ export class Model {
   /** names where a conflict copy of this host's version is allowed though only this host changed them */
   private readonly needless = new Set<string>()
   private readonly baseline = new Set<string>()
+  /** versions a local delete removed that the local side never wrote: gv0 may keep them (see mayKeepDelete) */
+  private readonly keepable = new Map<string, Set<string>>()
+  /** versions each name had that the local side wrote */
+  private readonly localVersions = new Map<string, Set<string>>()
 
   /** gv0 before anything ran: its versions are required like any other until a side replaces them. */
   constructor(baseline: Record<string, State>) {
@@ -79,6 +83,12 @@ export class Model {
       this.required.get(p)?.delete(stateKey(b))
       if (a.t !== 'f' || b.t !== 'f' || a.data !== b.data) this.leaks.delete(p)
       this.note(p, a)
+      if (side === 'local' && (a.t === 'f' || a.t === 'l')) {
+        if (!this.localVersions.has(p)) this.localVersions.set(p, new Set())
+        this.localVersions.get(p)?.add(stateKey(a))
+      }
+      // a local delete of a version it did not write: the agent cannot prove the union showed that one
+      if (side === 'local' && a.t === 'absent') this.mayKeepDelete(p, b)
       this.last.set(p, a)
       this.touch(side, p)
       // whatever a side puts at a name needs its parents as directories: a change of theirs is a conflict
@@ -111,6 +121,22 @@ export class Model {
   mayKeepBoth(p: string): void {
     // only where gv0 may hold an entry of the other host's or from before the run at that name
     if ([...(this.known.get(p) ?? [])].length > 1 || this.touched.get(p)?.has('remote') || this.baseline.has(p)) this.needless.add(p)
+  }
+
+  /**
+   * A local delete of `s` at `p`, a version this host never wrote (gv0's, maybe through a stale lookup):
+   * within the agent's stale-dentry window it cannot tell that version from one the union never showed,
+   * so it may keep gv0's entry (delete-kept) rather than risk removing an unseen one.
+   */
+  mayKeepDelete(p: string, s: State): void {
+    if ((s.t !== 'f' && s.t !== 'l') || this.localVersions.get(p)?.has(stateKey(s))) return
+    if (!this.keepable.has(p)) this.keepable.set(p, new Set())
+    this.keepable.get(p)?.add(stateKey(s))
+  }
+
+  /** Did the local side write this version of `p`? */
+  wroteLocally(p: string, s: State): boolean {
+    return this.localVersions.get(p)?.has(stateKey(s)) ?? false
   }
 
   /** `link p q` through the union: one inode, two names. */
@@ -166,6 +192,7 @@ export class Model {
     for (const p of names) {
       const req = this.required.get(p)
       if (!req?.size) continue
+      for (const v of req.values()) this.mayKeepDelete(p, v)
       req.clear()
       this.last.set(p, { t: 'absent' })
       if (!this.touched.has(p)) this.touched.set(p, new Set())
@@ -258,6 +285,7 @@ export class Model {
       const want = this.last.get(p) ?? { t: 'absent' }
       const got = gv0[p] ?? { t: 'absent' }
       if (this.variants(p, want).includes(stateKey(got)) || inUpper(want)) continue
+      if (want.t === 'absent' && this.keepable.get(p)?.has(stateKey(got))) continue
       if (contestedAbove(p) && (want.t === 'absent' || found(want))) continue
       const who = [...(this.touched.get(p) ?? ['nobody'])].join('')
       v.push(`${p}: gv0 has ${show(got)}, expected ${show(want)} (changed only by ${who})`)

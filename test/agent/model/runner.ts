@@ -39,13 +39,15 @@ const show = (s: State | undefined) => (s ? stateKey(s).replace(/\n/g, '\\n') : 
 const under = (p: string) => NAMESPACE.filter((q) => q.startsWith(p + '/'))
 
 /**
- * Names where a local op put a new inode (not a copy-up of gv0's entry): a rename's target, a symlink,
- * a file created where the union showed nothing or a whiteout, the file in a replaced directory.
+ * Names where a local op put a new inode: a rename's or link's target, a symlink, a file created where
+ * the union showed nothing or a whiteout, the file in a replaced directory; and names where it changed
+ * a copy-up of gv0's entry, which may have come from a stale lookup of a version gv0 no longer holds.
  */
-function freshNames(op: FsOp, before: Record<string, State>, after: Record<string, State>): string[] {
-  const isNew = (p: string) => (after[p]?.t === 'f' || after[p]?.t === 'l') && (op.k === 'rename' || op.k === 'symlink' || before[p]?.t !== 'f')
-  const names = op.k === 'rename' ? [op.q] : op.k === 'opaque' ? [`${op.p}/y`] : [op.p]
-  return names.filter(isNew)
+function freshNames(model: Model, op: FsOp, before: Record<string, State>, after: Record<string, State>): string[] {
+  const isNew = (p: string) => (after[p]?.t === 'f' || after[p]?.t === 'l') && (op.k === 'rename' || op.k === 'symlink' || op.k === 'link' || before[p]?.t !== 'f')
+  const names = op.k === 'rename' || op.k === 'link' ? [op.q] : op.k === 'opaque' ? [`${op.p}/y`] : [op.p]
+  const copiedUp = (p: string) => (before[p]?.t === 'f' || before[p]?.t === 'l') && (after[p]?.t === 'f' || after[p]?.t === 'l') && stateKey(before[p]) !== stateKey(after[p]) && !model.wroteLocally(p, before[p])
+  return [...names.filter(isNew), ...Object.keys(after).filter(copiedUp)]
 }
 
 async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise<string> {
@@ -58,7 +60,7 @@ async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise
   // what replaces a directory sees its listing, like rm -r
   if (op.k === 'opaque' && done) model.removedTree(under(op.p))
   const changed = done ? model.apply(side, before, after) : []
-  if (done && side === 'local') for (const p of freshNames(op, before, after)) model.mayKeepBoth(p)
+  if (done && side === 'local') for (const p of freshNames(model, op, before, after)) model.mayKeepBoth(p)
   if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
   if (done && side === 'local' && op.k === 'link') model.link(op.p, op.q)
   // the other host replaces a file by renaming a staged copy over it: a new inode

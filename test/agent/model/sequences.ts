@@ -87,26 +87,18 @@ export const SEQUENCES: Record<string, Op[]> = {
   ],
   // a user xattr set on a file gv0 already holds never reaches gv0 (same size and mtime: metadata only)
   'a user xattr set after the first publish is lost': [{ k: 'setfattr', p: 'a/c/z.sh', n: 1, v: 1 }],
-}
-
-/**
- * Sequences that still violate the contract: open bugs, each listed in README's Known limits. They run as
- * known failures, so the test suite turns red the day one of them starts passing (then move it above).
- */
-export const OPEN_SEQUENCES: Record<string, Op[]> = {
-  // the union still showed directory a from a cached lookup after the other host
-  // replaced it with a file; a local create below copied a up from that stale entry, and the agent took
-  // the copy-up as proof the union had seen gv0's a, so it unlinked the other host's file: no conflict
-  // copy, the remote version is gone (item 6). The first create only fills the union's dentry cache.
+  // the union still showed directory a from a cached lookup after the other host replaced it with a
+  // file; a local create below copied a up from that stale entry, and the agent took the copy-up as
+  // proof the union had seen gv0's a, so it unlinked the other host's file (item 6). The first create
+  // only fills the union's dentry cache.
   'a stale directory dentry lets a local create below it delete the file the other host put there': [
     { k: 'create', p: 'x.txt', n: 1 },
     { k: 'rdelete', p: 'a', n: 2 },
     { k: 'rcreate', p: 'a', n: 3 },
     { k: 'create', p: 'a/c/y', n: 4 },
   ],
-  // the other host replaced y (rename of a staged copy); the union kept showing
-  // the old y from a cached lookup (dentry drops are off here; in the field, up to dentryDropSeconds),
-  // and the user deleted that. The agent, restarted meanwhile, dated the delete by its first walk, after
+  // the other host replaced y (rename of a staged copy); the union kept showing the old y from a cached
+  // lookup (dentry drops are off here; in the field, up to dentryDropSeconds), and the user deleted that. The agent, restarted meanwhile, dated the delete by its first walk, after
   // the remote change, so it removed the other host's new version: a delete replaced a version the
   // union never showed (item 4). The skipped chmod only fills the union's dentry cache.
   'a delete through a stale positive dentry removes the version the other host put there': [
@@ -115,21 +107,37 @@ export const OPEN_SEQUENCES: Record<string, Op[]> = {
     { k: 'kill', ms: 18, n: 7 },
     { k: 'delete', p: 'y', n: 17 },
   ],
-  // a directory made here and published, then removed (empty) by the other host:
-  // the agent neither applies that removal to the cache nor reclaims the directory (it is no longer in
-  // gv0), so the union shows it after every evict, while gv0 and the other host have none.
+  // a directory made here and published, then removed (empty) by the other host: the agent neither
+  // applied that removal to the cache nor reclaimed the directory (it is no longer in gv0), so the union
+  // showed it after every evict, while gv0 and the other host had none.
   'an empty directory the other host removed stays in the union for good': [
     { k: 'mkdir', p: 'a/y', n: 1 },
     { k: 'sleep', ms: 300, n: 2 },
     { k: 'rdelete', p: 'a/y', n: 3 },
   ],
-  // the union had looked b up while missing; the other host created b; a local
-  // `ln y b` made b a second name of y's copy-up, which counts as "the union saw gv0's b" (a copy-up),
-  // so b's first publish replaced the other host's file without a conflict copy (item 3). README lists
-  // the same for a rename of a copied-up file, not for a link. The create only looks every name up.
+  // the union had looked b up while missing; the other host created b; a local `ln y b` made b a second
+  // name of y's copy-up, which counted as "the union saw gv0's b" (a copy-up), so b's first publish
+  // replaced the other host's file without a conflict copy (item 3). The create only looks every name up.
   'a hard link made behind a stale negative dentry overwrites the remote file': [
     { k: 'create', p: 'x.txt', n: 1 },
     { k: 'rcreate', p: 'b', n: 2 },
     { k: 'link', p: 'y', q: 'b', n: 3 },
   ],
+  // a FIFO made here hid x.txt from the union (it is never published, so the agent noted no birth for it);
+  // the other host created x.txt; after a reboot (a fresh mount) the user removed the FIFO, and the agent
+  // took the whiteout for a delete of gv0's x.txt, dated after the remote create: it removed a file the
+  // union never showed (item 4)
+  'a delete of a FIFO removes the file the other host put at its name': [
+    { k: 'fifo', p: 'x.txt', n: 1 },
+    { k: 'sleep', ms: 300, n: 2 },
+    { k: 'rcreate', p: 'x.txt', n: 3 },
+    { k: 'reboot', kill: { how: 'none' }, n: 4 },
+    { k: 'delete', p: 'x.txt', n: 5 },
+  ],
 }
+
+/**
+ * Sequences that still violate the contract: open bugs, each listed in README's Known limits. They run as
+ * known failures, so the test suite turns red the day one of them starts passing (then move it above).
+ */
+export const OPEN_SEQUENCES: Record<string, Op[]> = {}

@@ -1,0 +1,31 @@
+// A directory replaced here (opaque) shows only this host's entries until an evict reopens it: what the
+// other host puts in gv0 below it meanwhile is hidden from the union, so a delete here never removes it.
+import test from 'ava'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { flushAll, sandbox, sleep, text } from './helpers.ts'
+
+test('a file the other host made in a directory replaced here survives the delete of that directory', async (t) => {
+  const sb = await sandbox(t, {}, { mount: false })
+  mkdirSync(join(sb.lower, 'photos'))
+  writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
+  sb.mount()
+  const agent = await sb.agent()
+  // replaced here: gv0 loses old.jpg and gets mine.jpg
+  rmSync(join(sb.union, 'photos'), { recursive: true })
+  mkdirSync(join(sb.union, 'photos'))
+  writeFileSync(join(sb.union, 'photos/mine.jpg'), 'mine')
+  await flushAll(t, agent)
+  t.deepEqual(readdirSync(join(sb.lower, 'photos')), ['mine.jpg'])
+  // the other host adds a file; the opaque directory keeps it out of the union
+  writeFileSync(join(sb.lower, 'photos/theirs.jpg'), 'theirs')
+  await sleep(30)
+  agent.noteDentryDrop() // fresh lookups from here on: only the opaque directory hides it
+  t.false(existsSync(join(sb.union, 'photos/theirs.jpg')), 'the union does not show it')
+  await flushAll(t, agent) // a walk after the remote file: the delete below is later than both
+  rmSync(join(sb.union, 'photos'), { recursive: true })
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'photos/theirs.jpg')), 'theirs', 'a file the union never showed stays')
+  t.false(existsSync(join(sb.lower, 'photos/mine.jpg')), 'what this host published there is deleted')
+  t.true(agent.conflicts().some((c) => c.kind === 'delete-kept' && c.path === 'photos/theirs.jpg'))
+})
