@@ -11,7 +11,7 @@ export interface UnitFile {
   content: string
 }
 
-export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> & {
+export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind'>> & {
   /** config file the units pass to the agent (default /etc/gfs-writecache/config.json) */
   configFile?: string
   /** node binary (Debian's nodejs package) */
@@ -82,7 +82,7 @@ export function unionMountUnit(p: UnitPaths): UnitFile {
 Description=gfs-writecache overlay union (cache over gv0)
 Requires=${lower} ${PREPARE_UNIT}
 After=${lower} ${PREPARE_UNIT}
-
+${p.unionLower === 'brick' && p.lowerBind ? `# brick mode: the prepare step binds the brick (or gv0) here; never an empty lower\nAssertPathIsMountPoint=${p.lowerBind}\n` : ''}
 [Mount]
 What=overlay
 Where=${p.union}
