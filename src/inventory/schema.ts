@@ -5,7 +5,7 @@ import type { FlushSettings, HostRole, Settings } from './types.ts'
 import { describe, mapEntries, type MapEntry, type Origin, type YamlSource } from './yaml-source.ts'
 import { normalizeRemotePath } from './paths.ts'
 import { didYouMean } from './suggest.ts'
-import { flushDefaults, layoutDefaults } from '../agent/service/defaults.ts'
+import { agentDefaults, flushDefaults, layoutDefaults } from '../agent/service/defaults.ts'
 
 /** The defaults a host gets for every variable the inventory leaves out. */
 export const defaultSettings: Readonly<Settings> = Object.freeze({
@@ -21,6 +21,7 @@ export const defaultSettings: Readonly<Settings> = Object.freeze({
   splitBrainPolicy: 'none',
   tls: true,
   flush: { ...flushDefaults },
+  unionLower: agentDefaults.unionLower,
 })
 
 export const defaultRole: HostRole = 'storage'
@@ -46,6 +47,7 @@ export const flushKeys = {
 
 export const splitBrainPolicies = ['none', 'latest-mtime', 'bigger-file'] as const
 export const roles = ['storage', 'arbiter'] as const
+export const unionLowers = ['gv0', 'brick'] as const
 
 /** Per-host variables of ours, as written in YAML. */
 export const settingKeys = [
@@ -57,6 +59,7 @@ export const settingKeys = [
   'tls',
   'flush',
   'role',
+  'union_lower',
 ] as const
 
 /** Variables that describe the whole inventory: only allowed in all.vars (or group_vars/all). */
@@ -179,6 +182,8 @@ export function readSetting(src: YamlSource, entry: MapEntry): unknown {
       return readFlush(src, entry)
     case 'role':
       return readChoice(src, entry, roles)
+    case 'union_lower':
+      return readChoice(src, entry, unionLowers)
     default:
       if (entry.key in pathKeys) return readRemotePath(src, entry)
       throw new Error(`not a setting: ${entry.key}`)

@@ -35,6 +35,7 @@ export function buildSettings(vars: VarSet): { settings: Settings; role: HostRol
     splitBrainPolicy: value(vars, 'split_brain_policy', defaultSettings.splitBrainPolicy),
     tls: value(vars, 'tls', defaultSettings.tls),
     flush: flushSettings,
+    unionLower: value(vars, 'union_lower', defaultSettings.unionLower),
   }
   return { settings, role: value(vars, 'role', defaultRole), origins }
 }

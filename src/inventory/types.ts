@@ -28,6 +28,8 @@ export interface Settings {
   splitBrainPolicy: 'none' | 'latest-mtime' | 'bigger-file'
   tls: boolean
   flush: FlushSettings
+  /** the union's lower layer: the gv0 FUSE mount, or this host's brick while it is current */
+  unionLower: 'gv0' | 'brick'
 }
 
 export type HostRole = 'storage' | 'arbiter'

@@ -72,10 +72,17 @@ test('defaults from DESIGN.md', valid, {
         splitBrainPolicy: 'none',
         tls: true,
         flush: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70 },
+        unionLower: 'gv0',
       },
     },
     trust: false,
   },
+})
+
+test('union_lower brick, per host', valid, {
+  files: { 'inv.yaml': `${pair}  vars:\n    union_lower: brick\n` },
+  pick: (inventory) => byHost(inventory, (h) => h.settings.unionLower),
+  expected: { hydra: 'brick', plexus: 'brick' },
 })
 
 test('a bare name finds <dir>/<name>.yml; known_hosts defaults beside it', valid, {
@@ -368,7 +375,7 @@ test('unknown variable with a suggestion', invalid, {
 test('unknown variable without a near one', invalid, {
   files: { 'inv.yaml': `${pair}  vars:\n    ntp_server: pool.ntp.org\n` },
   message:
-    'inv.yaml:8: all.vars.ntp_server: unknown variable, expected one of volume, brick, data_disk, gv0_mount, union_mount, cache_upper, cache_work, brick_force, gluster_options, split_brain_policy, tls, flush, role, known_hosts_file, trust_new_host_keys or an ansible_* variable',
+    'inv.yaml:8: all.vars.ntp_server: unknown variable, expected one of volume, brick, data_disk, gv0_mount, union_mount, cache_upper, cache_work, brick_force, gluster_options, split_brain_policy, tls, flush, role, union_lower, known_hosts_file, trust_new_host_keys or an ansible_* variable',
 })
 
 test('misspelt ansible_ variable', invalid, {
@@ -461,6 +468,16 @@ test('one storage host', invalid, {
 test('three storage hosts', invalid, {
   files: { 'inv.yaml': `${pair}    third:\n` },
   message: 'inv.yaml:7: all.hosts.third: expected exactly two storage hosts (the volume is replica 2; a third host may be role: arbiter), got 3: hydra, plexus, third',
+})
+
+test('union_lower: only gv0 or brick', invalid, {
+  files: { 'inv.yaml': `${pair}  vars:\n    union_lower: local\n` },
+  message: 'inv.yaml:8: all.vars.union_lower: expected one of gv0, brick, got "local"',
+})
+
+test('union_lower brick with an arbiter: a brick can fall behind, refused', invalid, {
+  files: { 'inv.yaml': `${pair}    witness:\n      role: arbiter\n  vars:\n    union_lower: brick\n` },
+  message: 'inv.yaml:10: all.vars.union_lower: expected union_lower gv0 with an arbiter (witness): with one, one side can take writes alone and this host\'s brick can fall behind; got "brick"',
 })
 
 test('two arbiters', invalid, {

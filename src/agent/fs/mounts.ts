@@ -47,7 +47,7 @@ export function isUnionMounted(cfg: AgentConfig): boolean {
 
 /** The one set of overlay options the appliance uses (DESIGN.md: offline changes to lower need them off). */
 export function overlayOptions(cfg: Pick<AgentConfig, 'lower' | 'upper' | 'work'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind'>>): string {
-  const lower = cfg.unionLower === 'brick' && cfg.lowerBind ? overlayLowerDir({ unionLower: 'brick', lower: cfg.lower, lowerBind: cfg.lowerBind }) : cfg.lower
+  const lower = overlayLowerDir(cfg)
   return `lowerdir=${lower},upperdir=${cfg.upper},workdir=${cfg.work},redirect_dir=off,index=off,metacopy=off,xino=off`
 }
 

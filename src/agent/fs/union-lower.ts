@@ -4,6 +4,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AgentConfig } from '../service/config.ts'
+import { agentDefaults } from '../service/defaults.ts'
 import { writeFileAtomic } from './atomic-write.ts'
 import { brickHealth, type BrickVerdict } from './brick-health.ts'
 import { isGlusterInternalRootName } from './gluster-brick.ts'
@@ -21,8 +22,8 @@ export interface LowerChoice {
 }
 
 /** The overlay's lowerdir for this config. */
-export function overlayLowerDir(cfg: Pick<AgentConfig, 'unionLower' | 'lower' | 'lowerBind'>): string {
-  return cfg.unionLower === 'brick' ? cfg.lowerBind : cfg.lower
+export function overlayLowerDir(cfg: Pick<AgentConfig, 'lower'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind'>>): string {
+  return cfg.unionLower === 'brick' ? (cfg.lowerBind ?? agentDefaults.lowerBind) : cfg.lower
 }
 
 const choiceFile = (cfg: Pick<AgentConfig, 'stateDir'>) => join(cfg.stateDir, 'union-lower.json')
