@@ -16,7 +16,6 @@ const quorum = (type: string, count: string) =>
   )
 const base: BrickFacts = {
   volumeInfo: quorum('fixed', '2'),
-  volumeStatus: fx('volume-status.xml'),
   healSummary: fx('heal-info-summary.xml'),
   localUuid: UUID,
   brick: '/tmp/gcap/b1',
@@ -29,13 +28,13 @@ test('judgeBrick: current only with every brick up, nothing to heal and a quorum
     ['quorum fixed 1', { volumeInfo: quorum('fixed', '1') }, /quorum-count 1/],
     ['quorum unset', { volumeInfo: fx('volume-info-started.xml') }, /quorum-type unset/],
     ['arbiter', { volumeInfo: quorum('fixed', '2').replace('<arbiterCount>0</arbiterCount>', '<arbiterCount>1</arbiterCount>') }, /arbiter/],
-    ['a brick down', { volumeStatus: fx('volume-status.xml').replace('<status>1</status>', '<status>0</status>') }, /brick vm:\/tmp\/gcap\/b1 is not online/],
-    ['a peer gone from the status', { volumeStatus: fx('volume-status.xml').replace(/<node>\s*<hostname>vm<\/hostname>\s*<path>\/tmp\/gcap\/b2<\/path>[\s\S]*?<\/node>/, '') }, /1 of 2 bricks answer/],
-    ['not this host', { localUuid: 'other' }, /this host's brick \/tmp\/gcap\/b1 is not in the volume's status/],
+    ['not this host', { localUuid: 'other' }, /this host's brick \/tmp\/gcap\/b1 is not one of the volume's bricks/],
+    ['another path', { brick: '/tmp/gcap/b' }, /is not one of the volume's bricks/],
+    ['a brick left out of heal info', { healSummary: fx('heal-info-summary.xml').replace(/<brick hostUuid[^>]*>\s*<name>vm:\/tmp\/gcap\/b2[\s\S]*?<\/brick>/, '') }, /heal info lists 1 of 2 bricks/],
     ['heal pending', { healSummary: fx('heal-info-summary.xml').replace('<totalNumberOfEntries>0</totalNumberOfEntries>', '<totalNumberOfEntries>3</totalNumberOfEntries>') }, /3 entries pending heal on vm:\/tmp\/gcap\/b1/],
-    ['brick not connected to heal', { healSummary: fx('heal-info-summary.xml').replace('<status>Connected</status>', '<status>Transport endpoint is not connected</status>') }, /not connected/],
+    ['a brick down or its peer away', { healSummary: fx('heal-info-summary.xml').replace('<status>Connected</status>', '<status>Transport endpoint is not connected</status>') }, /brick vm:\/tmp\/gcap\/b1 is not online or not connected \(Transport endpoint is not connected\)/],
     ['gluster failed', { healSummary: '<cliOutput><opRet>-1</opRet><opErrno>0</opErrno><opErrstr>Volume gv0 does not exist</opErrstr></cliOutput>' }, /gluster did not answer: heal info: Volume gv0 does not exist/],
-    ['gluster said nothing', { volumeStatus: '' }, /gluster did not answer/],
+    ['gluster said nothing', { volumeInfo: '' }, /gluster did not answer/],
   ]
   for (const [name, over, reason] of cases) {
     const v = judgeBrick({ ...base, ...over })

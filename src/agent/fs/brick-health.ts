@@ -11,10 +11,13 @@ export interface BrickVerdict {
   reason: string
 }
 
-/** The three answers the verdict is made from (`gluster ... --xml`), and who this host is. */
+/**
+ * The answers the verdict is made from (`gluster ... --xml`), and who this host is. Neither takes
+ * glusterd's cluster-wide lock (`volume status` does, and both hosts' checks then collide): glfsheal's
+ * summary connects to every brick, so a brick or peer that is away shows there as not connected.
+ */
 export interface BrickFacts {
   volumeInfo: string
-  volumeStatus: string
   healSummary: string
   localUuid: string
   brick: string
@@ -32,10 +35,9 @@ function doc(xml: string, what: string): XmlNode {
 
 /** The verdict from gluster's answers; pure, so every case is a unit test. */
 export function judgeBrick(f: BrickFacts): BrickVerdict {
-  let info: XmlNode, status: XmlNode, heal: XmlNode
+  let info: XmlNode, heal: XmlNode
   try {
     info = doc(f.volumeInfo, 'volume info')
-    status = doc(f.volumeStatus, 'volume status')
     heal = doc(f.healSummary, 'heal info')
   } catch (err) {
     return no(`gluster did not answer: ${(err as Error).message}`)
@@ -53,22 +55,17 @@ export function judgeBrick(f: BrickFacts): BrickVerdict {
   if (qType !== 'fixed' || qCount !== replica) {
     return no(`quorum lets writes reach fewer than all ${replica} bricks (cluster.quorum-type ${qType ?? 'unset'}, quorum-count ${qCount || 'unset'})`)
   }
-  const nodes = findAll(status, 'cliOutput/volStatus/volumes/volume/node').filter((n) => (textAt(n, 'path') ?? '').startsWith('/'))
-  const mine = nodes.find((n) => textAt(n, 'path') === f.brick && textAt(n, 'peerid') === f.localUuid)
-  if (!mine) return no(`this host's brick ${f.brick} is not in the volume's status`)
-  for (const n of nodes) {
-    if (textAt(n, 'status') !== '1') return no(`brick ${textAt(n, 'hostname')}:${textAt(n, 'path')} is not online`)
-  }
-  if (nodes.length !== replica) return no(`${nodes.length} of ${replica} bricks answer (a peer is disconnected)`)
+  const mine = bricks.find((b) => textAt(b, 'hostUuid') === f.localUuid && (textAt(b, 'name') ?? '').endsWith(`:${f.brick}`))
+  if (!mine) return no(`this host's brick ${f.brick} is not one of the volume's bricks`)
   const healBricks = findAll(heal, 'cliOutput/healInfo/bricks/brick')
   if (healBricks.length !== replica) return no(`heal info lists ${healBricks.length} of ${replica} bricks`)
   for (const b of healBricks) {
     const name = textAt(b, 'name') ?? '?'
-    if (textAt(b, 'status') !== 'Connected') return no(`brick ${name} is not connected (${textAt(b, 'status') ?? 'no status'})`)
+    if (textAt(b, 'status') !== 'Connected') return no(`brick ${name} is not online or not connected (${textAt(b, 'status') ?? 'no status'})`)
     const pending = Number(textAt(b, 'totalNumberOfEntries') ?? 'NaN')
     if (!(pending === 0)) return no(`${Number.isNaN(pending) ? 'unknown' : pending} entries pending heal on ${name}`)
   }
-  return { current: true, reason: 'current (every brick up, no heal pending, quorum of all bricks)' }
+  return { current: true, reason: 'current (every brick connected, no heal pending, quorum of all bricks)' }
 }
 
 /** glusterd's UUID for this host (/var/lib/glusterd/glusterd.info). */
@@ -91,12 +88,8 @@ async function gluster(args: string[]): Promise<string> {
 export const brickHealth = {
   async check(volume: string, brick: string): Promise<BrickVerdict> {
     try {
-      const [volumeInfo, volumeStatus, healSummary] = await Promise.all([
-        gluster(['volume', 'info', volume]),
-        gluster(['volume', 'status', volume]),
-        gluster(['volume', 'heal', volume, 'info', 'summary']),
-      ])
-      return judgeBrick({ volumeInfo, volumeStatus, healSummary, localUuid: localUuid(), brick })
+      const [volumeInfo, healSummary] = await Promise.all([gluster(['volume', 'info', volume]), gluster(['volume', 'heal', volume, 'info', 'summary'])])
+      return judgeBrick({ volumeInfo, healSummary, localUuid: localUuid(), brick })
     } catch (err) {
       return no(`gluster did not answer: ${(err as Error).message}`)
     }

@@ -5,7 +5,7 @@
 import type { Agent } from '../core/agent.ts'
 import { brickHealth } from '../fs/brick-health.ts'
 import { isUnionMounted, staleBrick, umountUnion } from '../fs/mounts.ts'
-import { boundLower } from '../fs/union-lower.ts'
+import { boundLower, lowerChoice } from '../fs/union-lower.ts'
 import { unionHolders } from '../watch/open-files.ts'
 import { describeHolders } from './evict.ts'
 import { remountAfterEvict } from './remount.ts'
@@ -36,7 +36,8 @@ export async function checkUnionLower(agent: Agent, log: (line: string) => void)
   })
   if (moved === null) {
     agent.clearError('union-lower')
-    log(`union ${cfg.union} mounted again on ${boundLower(cfg) ?? 'no lower'}: brick ${verdict.reason}`)
+    const now = lowerChoice(cfg)
+    log(`union ${cfg.union} mounted again on ${now.lower ?? 'no lower'}: ${now.reason}`)
   } else if (leaving) {
     agent.reportError('union-lower', `${staleBrick.get(cfg.union)}; moving it waits: ${moved}`)
   }
