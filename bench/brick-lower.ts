@@ -87,6 +87,8 @@ export async function brickLowerBench(at: Layout, brickRoot: string, log: (line:
     return r
   } finally {
     await onHost('hydra', ['systemctl', 'stop', 'gfs-writecache.service']).catch(() => undefined)
+    // what the agent has not published yet goes with the upper dir; the rest leaves whiteouts it applies later
+    await tryOnHost('hydra', ['find', join(at.union, 'merged-b'), '-mindepth', '1', '-maxdepth', '1', '-delete'])
     await tryOnHost('hydra', ['umount', union])
     await tryOnHost('hydra', ['umount', bind])
     await tryOnHost('hydra', ['rm', '-rf', scratch, local])
