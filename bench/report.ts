@@ -9,7 +9,14 @@ export interface Results {
   machine: string
   date: string
   seed: { linkKbit: number; rttMs: number; gv0SmallBlocksKBps: number; unionSmallBlocksMBps: number; unionLargeBlocksMBps: number; speedup: number }
-  smallFiles: { gv0PerSecond: number; unionNewDirPerSecond: number; unionMergedDirPerSecond: number }
+  smallFiles: {
+    gv0PerSecond: number
+    unionNewDirPerSecond: number
+    unionMergedDirPerSecond: number
+    unionMergedDirBrickLowerPerSecond: number
+    unionMergedDirWhileDrainingPerSecond: number
+  }
+  reads: { unionLargeMBps: number; localLargeMBps: number; largeRatio: number; unionSmallFilesPerSecond: number; localSmallFilesPerSecond: number; smallFilesRatio: number }
   unionVsLocal: { largeRatio: number; smallFilesRatio: number }
   unionVsUnionfsFuse: { largeRatio: number; smallFilesRatio: number }
   flush: { linkKbit: number; largeDrainKbit: number; largeEfficiency: number; smallFilesPerSecond: number; closeToDurableSeconds: number }

@@ -26,12 +26,14 @@ import { largeFileRuns } from './write-targets.ts'
 import { chartPath, writeChart, type ChartInput } from './chart.ts'
 import { recordDrain, type DrainSample } from './drain-progress.ts'
 import { uplinkBench, uplinkFigures, uplinkRows, type UplinkResult } from './uplink.ts'
+import { brickLowerBench, type BrickLowerResult } from './brick-lower.ts'
 
 const seedLink = { kbit: 2500, rttMs: 30 }
 const flushLink = { kbit: 10000, rttMs: 30 }
 const idleSeconds = 30
 const chartImage = '![4 KiB files per second into gv0, the union and its peers on a log scale; the drain into gv0 over time](bench/results.svg)'
 const scanEntries = 100_000
+const largeMiBNote = '50 MiB'
 
 const args = process.argv.slice(2)
 const reuseLab = args.includes('--reuse-lab')
@@ -56,6 +58,7 @@ interface Measured {
   idle?: IdleCpu
   scan?: ScanResult
   race?: AnsibleRace
+  brick?: BrickLowerResult
 }
 
 /** Down, up --flavor ready and the site playbook: the cold figure; or reuse a lab that is already up. */
@@ -99,6 +102,10 @@ async function writes(at: Layout, m: Measured): Promise<void> {
     log('merged dir variants')
     m.variants = await mergedDirVariants(at, `${at.union}/merged`, log)
     if (idle) m.idle = await idle
+    if (!skip.has('brick')) {
+      log('union_lower brick: a test overlay on hydra\'s brick, beside the appliance\'s union')
+      m.brick = await brickLowerBench(at, at.brick.slice(0, -at.name.length - 1), log)
+    }
     log('union against the local disk under it')
     m.vsLocal = await unionVsLocal(at)
     log(`  large ${f(m.vsLocal.largeRatio)}, small files ${f(m.vsLocal.smallFilesRatio)}`)
@@ -166,7 +173,11 @@ function results(m: Measured, date: string): Results {
       rttMs: seedLink.rttMs,
       ...figures(m.seed, ['gv0SmallBlocksKBps', 'unionSmallBlocksMBps', 'unionLargeBlocksMBps', 'speedup']),
     },
-    smallFiles: figures(m.small, ['gv0PerSecond', 'unionNewDirPerSecond', 'unionMergedDirPerSecond']),
+    smallFiles: {
+      ...figures(m.small, ['gv0PerSecond', 'unionNewDirPerSecond', 'unionMergedDirPerSecond']),
+      ...figures(m.brick, ['unionMergedDirBrickLowerPerSecond', 'unionMergedDirWhileDrainingPerSecond']),
+    },
+    reads: figures(m.brick, ['unionLargeMBps', 'localLargeMBps', 'largeRatio', 'unionSmallFilesPerSecond', 'localSmallFilesPerSecond', 'smallFilesRatio']),
     unionVsLocal: figures(m.vsLocal, ['largeRatio', 'smallFilesRatio']),
     unionVsUnionfsFuse: {
       largeRatio: u && ufs ? u.largeBps / ufs.largeBps : NaN,
@@ -206,6 +217,13 @@ function rows(r: Results, m: Measured): Row[] {
     const x = v.perSecond / r.smallFiles.unionMergedDirPerSecond
     out.push({ section: 'merged dir', measure: v.name, value: `${f(v.perSecond)}/s`, note: `${f(x, 2)}x the merged-dir figure${x >= 1.5 ? ' (helps)' : ' (no real change)'}; ${med3}` })
   }
+  const b = m.brick
+  out.push(
+    { section: 'union lower', measure: 'merged dir, union on the brick (union_lower brick)', value: `${f(r.smallFiles.unionMergedDirBrickLowerPerSecond)}/s`, note: `${goal(r.smallFiles.unionMergedDirBrickLowerPerSecond >= 0.8 * r.smallFiles.unionNewDirPerSecond, 'at least 0.8 of the new-dir figure')}; test overlay on a read-only bind of hydra's brick; ${med3}` },
+    { section: 'union lower', measure: 'merged dir, union on gv0, agent draining into it', value: `${f(r.smallFiles.unionMergedDirWhileDrainingPerSecond)}/s`, note: `union_lower gv0 (the default); 300 files pending in that dir; ${med3}` },
+    { section: 'reads', measure: `${largeMiBNote} file, cold: union on the brick / local`, value: f(r.reads.largeRatio), note: `${goal(r.reads.largeRatio >= 0.8, 'at least 0.8')}; ${f(r.reads.unionLargeMBps)} vs ${f(r.reads.localLargeMBps)} MB/s; union on gv0 ${b ? f(b.gv0UnionLargeMBps) : '?'} MB/s; median of 3` },
+    { section: 'reads', measure: '300 4 KiB files, cold: union on the brick / local', value: f(r.reads.smallFilesRatio), note: `${goal(r.reads.smallFilesRatio >= 0.8, 'at least 0.8')}; ${f(r.reads.unionSmallFilesPerSecond)} vs ${f(r.reads.localSmallFilesPerSecond)}/s; union on gv0 ${b ? f(b.gv0UnionSmallFilesPerSecond) : '?'}/s; median of 3` },
+  )
   const lu = m.vsLocal
   const ufs = m.unionfs?.result
   out.push(

@@ -98,6 +98,18 @@ export function checkTopology(file: string, loaded: LoadedHost[], byGroup = fals
     const second = arbiters[1]!
     throw errorAt(second.origins.get('role') ?? second.origin, `expected at most one arbiter, got ${arbiters.length}: ${names(arbiters)}`)
   }
+  for (const current of loaded) {
+    if (current.host.settings.unionLower !== 'brick') continue
+    if (current.host.role === 'arbiter') {
+      throw errorAt(current.origins.get('union_lower') ?? current.origin, `expected union_lower gv0 on an arbiter host (it has no data brick and no union), got "brick"`)
+    }
+    if (arbiters.length > 0) {
+      throw errorAt(
+        current.origins.get('union_lower') ?? current.origin,
+        `expected union_lower gv0 with an arbiter (${names(arbiters)}): with one, one side can take writes alone and this host's brick can fall behind; got "brick"`,
+      )
+    }
+  }
   const seen = new Map<string, LoadedHost>()
   for (const current of loaded) {
     const key = `${current.host.address.toLowerCase()}:${current.host.port}`

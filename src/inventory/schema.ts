@@ -24,6 +24,7 @@ export const defaultSettings: Readonly<Settings> = Object.freeze({
   flush: { ...flushDefaults },
   metricsFile: agentDefaults.metricsFile,
   health: { ...healthDefaults },
+  unionLower: agentDefaults.unionLower,
 })
 
 export const defaultRole: HostRole = 'storage'
@@ -67,6 +68,7 @@ export const healthLevels = ['critical', 'warning', 'ignore'] as const
 
 export const splitBrainPolicies = ['none', 'latest-mtime', 'bigger-file'] as const
 export const roles = ['storage', 'arbiter'] as const
+export const unionLowers = ['gv0', 'brick'] as const
 
 /** Per-host variables of ours, as written in YAML. */
 export const settingKeys = [
@@ -79,6 +81,7 @@ export const settingKeys = [
   'flush',
   'health',
   'role',
+  'union_lower',
 ] as const
 
 /** Variables that describe the whole inventory: only allowed in all.vars (or group_vars/all). */
@@ -236,6 +239,8 @@ export function readSetting(src: YamlSource, entry: MapEntry): unknown {
       return readHealth(src, entry)
     case 'role':
       return readChoice(src, entry, roles)
+    case 'union_lower':
+      return readChoice(src, entry, unionLowers)
     default:
       if (entry.key in pathKeys) return readRemotePath(src, entry)
       throw new Error(`not a setting: ${entry.key}`)

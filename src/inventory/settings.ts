@@ -40,6 +40,7 @@ export function buildSettings(vars: VarSet): { settings: Settings; role: HostRol
     flush: flushSettings,
     metricsFile: value(vars, 'metrics_file', defaultSettings.metricsFile),
     health: healthSettings,
+    unionLower: value(vars, 'union_lower', defaultSettings.unionLower),
   }
   return { settings, role: value(vars, 'role', defaultRole), origins }
 }

@@ -32,6 +32,8 @@ export interface Settings {
   metricsFile: string
   /** thresholds of `gfs-writecache status` */
   health: HealthThresholds
+  /** the union's lower layer: the gv0 FUSE mount, or this host's brick while it is current */
+  unionLower: 'gv0' | 'brick'
 }
 
 export type HostRole = 'storage' | 'arbiter'

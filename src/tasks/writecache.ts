@@ -12,6 +12,7 @@ import { mountUnitName } from './mounts.ts'
 import { service } from './systemd.ts'
 import { DEFAULT_CONFIG_PATH } from '../agent/service/defaults.ts'
 import { AGENT_PROGRAM, AGENT_UNIT, agentUnits } from '../agent/service/units.ts'
+import { overlayLowerDir } from '../agent/fs/union-lower.ts'
 
 const agentCommand = '/usr/local/bin/gfs-writecache'
 const restart = 'restart flush agent'
@@ -35,6 +36,8 @@ export function agentConfig(host: Host) {
     metricsFile: s.metricsFile,
     health: s.health,
     ...s.flush,
+    // only in brick mode, so configs of the default stay as they were
+    ...(s.unionLower === 'brick' ? { unionLower: s.unionLower, brick: s.brick, volume: s.volume } : {}),
   }
 }
 
@@ -99,11 +102,15 @@ function unionMounted(): Task {
     facts: (ctx) => ({ union: mountAt(ctx.host.settings.unionMount), agent: unitState(AGENT_UNIT) }),
     plan: ({ union, agent }, ctx) => {
       const path = ctx.host.settings.unionMount
-      if (union?.fstype === 'overlay') return noop(`${path} mounted`)
-      if (union) return refuse(`${path} has ${union.source} (${union.fstype}) mounted on it; unmount it yourself after checking what it is`)
+      const lowerdir = overlayLowerDir(agentConfig(ctx.host))
+      const onLower = union?.options.find((o) => o.startsWith('lowerdir='))
+      if (union?.fstype === 'overlay' && (!onLower || onLower === `lowerdir=${lowerdir}`)) return noop(`${path} mounted`)
+      if (union && union.fstype !== 'overlay') return refuse(`${path} has ${union.source} (${union.fstype}) mounted on it; unmount it yourself after checking what it is`)
       const unit = mountUnitName(path)
       return changes(
         agent.active === 'active' && change(`stop ${AGENT_UNIT} for the offline prepare step`, sh`systemctl stop ${AGENT_UNIT}`),
+        // union_lower changed: a plain umount (a busy union fails here, nothing changed); upper stays as it is
+        union && change(`unmount ${path} to mount it on ${lowerdir} (cached data stays in ${ctx.host.settings.cacheUpper})`, sh`umount -- ${path}`),
         change(`mount ${path} (runs gfs-writecache prepare first)`, sh`systemctl start ${unit}`),
       )
     },

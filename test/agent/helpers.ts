@@ -7,6 +7,14 @@ import { Agent, type LockedAgent } from '../../src/agent/core/agent.ts'
 import { parseConfig, type AgentConfig } from '../../src/agent/service/config.ts'
 import { overlayOptions } from '../../src/agent/fs/mounts.ts'
 import { FS_TICK_MS } from '../../src/agent/publish/no-clobber.ts'
+import { brickHealth } from '../../src/agent/fs/brick-health.ts'
+
+/**
+ * GFS_TEST_UNION_LOWER=brick runs the agent suites with union_lower brick: the union's lower is a
+ * read-only bind of the gv0 stand-in (the brick of a volume whose bricks are always current).
+ */
+const brickLayout = process.env.GFS_TEST_UNION_LOWER === 'brick'
+if (brickLayout) brickHealth.check = async () => ({ current: true, reason: 'current (GFS_TEST_UNION_LOWER=brick)' })
 
 export interface Sandbox {
   dir: string
@@ -71,7 +79,8 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
   const dir = mkdtempSync('/tmp/gfswc-test-')
   const p = (n: string) => join(dir, n)
   for (const d of ['lower', 'upper', 'work', 'union', 'state']) mkdirSync(p(d))
-  const cfg = testConfig(dir, { settleSeconds: 0.2, scanIntervalSeconds: 2, ...overrides })
+  const brick = brickLayout && !overrides.unionLower ? { unionLower: 'brick' as const, brick: p('lower'), volume: 'gv0', lowerBind: p('lowerbind') } : {}
+  const cfg = testConfig(dir, { settleSeconds: 0.2, scanIntervalSeconds: 2, ...brick, ...overrides })
   const configFile = p('config.json')
   writeFileSync(configFile, JSON.stringify(cfg))
   const agents: Agent[] = []
@@ -82,7 +91,15 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
     union: cfg.union,
     cfg,
     configFile,
-    mount: () => execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg), cfg.union]),
+    mount: () => {
+      if (cfg.unionLower === 'brick' && cfg.brick === cfg.lower) {
+        forceUmount(cfg.lowerBind)
+        mkdirSync(cfg.lowerBind, { recursive: true })
+        execFileSync('mount', ['--bind', cfg.lower, cfg.lowerBind])
+        execFileSync('mount', ['-o', 'remount,bind,ro', cfg.lowerBind])
+      }
+      execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg), cfg.union])
+    },
     umount: () => execFileSync('umount', [cfg.union]),
     agent: async () => {
       const a = new Agent(cfg, (line) => t.log(line))
@@ -99,6 +116,7 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
   t.teardown(() => {
     for (const a of agents) void a.close()
     forceUmount(cfg.union)
+    if (cfg.unionLower === 'brick') forceUmount(cfg.lowerBind)
     for (const extra of extraMounts.get(dir) ?? []) extra()
     rmSync(dir, { recursive: true, force: true })
   })

@@ -25,6 +25,7 @@ const resolved = ['10.9.0.1', '10.9.0.2']
 const threeHosts = [...tlsHosts, host('arbiter1', { address: '10.0.0.3', role: 'arbiter' }, on)]
 const tlsOptions = wantedTlsOptions({ host: tlsHosts[0]!, hosts: tlsHosts, inventory: inventory(tlsHosts), check: false }, resolved)
 const units = agentUnits(agentConfig(host('hydra')))
+const brickHosts = [host('hydra', {}, { unionLower: 'brick' }), host('plexus', {}, { unionLower: 'brick' })]
 const unitFacts = (content: (name: string) => string | undefined) => Object.fromEntries(units.map((u) => [u.name, file(content(u.content))]))
 const configText = JSON.stringify(agentConfig(host('hydra')), null, 2) + '\n'
 const report = {
@@ -158,6 +159,14 @@ export const agentSuites: TaskSuite[] = [
     cases: [
       { name: 'a running agent is stopped for the prepare step', facts: { union: undefined, agent: unit('active') }, commands: ['systemctl stop gfs-writecache.service', 'systemctl start gfs-union.mount'], after: { union: mount('/gfs/union', 'overlay'), agent: unit('inactive') } },
       { name: 'a foreign mount is reported', facts: { union: mount('/gfs/union', 'tmpfs', 'tmpfs'), agent: unit('inactive') }, refuse: /has tmpfs \(tmpfs\) mounted on it/ },
+      { name: 'on its lower: nothing to do', facts: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/gfs/gv0']), agent: unit('active') }, changes: [] },
+      {
+        name: 'union_lower brick: the union on gv0 is mounted again on the bind (agent stopped, plain umount)',
+        hosts: brickHosts,
+        facts: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/gfs/gv0']), agent: unit('active') },
+        commands: ['systemctl stop gfs-writecache.service', 'umount -- /gfs/union', 'systemctl start gfs-union.mount'],
+        after: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/run/gfs-writecache-lower']), agent: unit('inactive') },
+      },
     ],
   },
   {

@@ -56,6 +56,8 @@ export async function provisionedLab(): Promise<void> {
   requireRoot()
   await lab.up({ log: () => {} })
   await lab.link('up')
-  const site = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
+  // GFS_LAB_UNION_LOWER=brick: the end-to-end suites with union_lower brick (README, "union_lower")
+  const inventory = process.env.GFS_LAB_UNION_LOWER === 'brick' ? labInventoryWith((inv) => (inv.all.vars.union_lower = 'brick')) : lab.inventoryName()
+  const site = await provision(['--inventory', inventory], { timeoutMs: 20 * 60_000 })
   if (site.exitCode !== 0) throw new Error(`site playbook failed on the lab: ${explain(site)}`)
 }

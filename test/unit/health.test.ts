@@ -154,6 +154,7 @@ const report: StatusReport = {
   union: { path: '/gfs/union', mounted: true },
   lower: { path: '/gfs/gv0', problem: null },
   pending: { entries: 2, bytes: 10, oldestAgeSeconds: 7 },
+  unionLower: { setting: 'gv0', lower: 'gv0', path: '/gfs/gv0', reason: 'union_lower gv0' },
   uplink: { limit: 'off', limitBytesPerSecond: 0, source: 'timetable', next: null, drainBytesPerSecond: 0, copiedBytes: 0, etaSeconds: null },
   lastPublish: null,
   publishedTotal: 0,

@@ -84,10 +84,17 @@ test('defaults from DESIGN.md', valid, {
           splitBrain: 'critical',
           glusterDegraded: 'warning',
         },
+        unionLower: 'gv0',
       },
     },
     trust: false,
   },
+})
+
+test('union_lower brick, per host', valid, {
+  files: { 'inv.yaml': `${pair}  vars:\n    union_lower: brick\n` },
+  pick: (inventory) => byHost(inventory, (h) => h.settings.unionLower),
+  expected: { hydra: 'brick', plexus: 'brick' },
 })
 
 test('a bare name finds <dir>/<name>.yml; known_hosts defaults beside it', valid, {
@@ -495,6 +502,16 @@ test('one storage host', invalid, {
 test('three storage hosts', invalid, {
   files: { 'inv.yaml': `${pair}    third:\n` },
   message: 'inv.yaml:7: all.hosts.third: expected exactly two storage hosts (the volume is replica 2; a third host may be role: arbiter, or list the appliance\'s hosts in group gfs_storage to leave the others alone), got 3: hydra, plexus, third',
+})
+
+test('union_lower: only gv0 or brick', invalid, {
+  files: { 'inv.yaml': `${pair}  vars:\n    union_lower: local\n` },
+  message: 'inv.yaml:8: all.vars.union_lower: expected one of gv0, brick, got "local"',
+})
+
+test('union_lower brick with an arbiter: a brick can fall behind, refused', invalid, {
+  files: { 'inv.yaml': `${pair}    witness:\n      role: arbiter\n  vars:\n    union_lower: brick\n` },
+  message: 'inv.yaml:10: all.vars.union_lower: expected union_lower gv0 with an arbiter (witness): with one, one side can take writes alone and this host\'s brick can fall behind; got "brick"',
 })
 
 test('two arbiters', invalid, {

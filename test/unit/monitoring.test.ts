@@ -21,6 +21,7 @@ function agentMetrics(): Set<string> {
   const report: StatusReport = {
     version: '1', host: 'h', running: true, union: { path: '/u', mounted: true }, lower: { path: '/l', problem: null },
     pending: { entries: 0, bytes: 0, oldestAgeSeconds: 0 }, lastPublish: null, publishedTotal: 0, publishedBytesTotal: 0,
+  unionLower: { setting: 'gv0', lower: 'gv0', path: '/gfs/gv0', reason: 'union_lower gv0' },
   uplink: { limit: 'off', limitBytesPerSecond: 0, source: 'timetable', next: null, drainBytesPerSecond: 0, copiedBytes: 0, etaSeconds: null },
     publishRateBytesPerSecond: 0, errors: [], errorsTotal: 0, conflicts: 0, evictions: 0,
     cache: { usedPercent: 0, highWatermarkPercent: 90, lowWatermarkPercent: 70 },

@@ -6,6 +6,7 @@ import { lstat } from 'node:fs/promises'
 import type { AgentConfig } from '../service/config.ts'
 import type { Log } from '../service/log.ts'
 import { diskUsedPercent, isUnionMounted, lowerProblem } from '../fs/mounts.ts'
+import { lowerChoice } from '../fs/union-lower.ts'
 import { WriterSnapshots } from '../watch/fresh-writers.ts'
 import { DentryDrops, FS_TICK_MS } from '../publish/no-clobber.ts'
 import { Observations, systemClock, type Clock } from './observations.ts'
@@ -198,6 +199,7 @@ export class Agent {
       running: this.isRunning,
       union: { path: this.cfg.union, mounted: isUnionMounted(this.cfg) },
       lower: { path: this.cfg.lower, problem: await lowerProblem(this.cfg) },
+      unionLower: lowerChoice(this.cfg),
       pending: { entries: p.entries, bytes: p.bytes, oldestAgeSeconds: p.oldestAgeSeconds },
       uplink: this.uplink.report(p.bytes),
       lastPublish: this.state.totals.lastPublish,

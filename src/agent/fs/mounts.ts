@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, statfsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { AgentConfig } from '../service/config.ts'
 import { notStarted, run } from './run.ts'
+import { bindUnionLower, lowerChoice, overlayLowerDir } from './union-lower.ts'
 
 /** Decodes the octal escapes (\040 etc.) mountinfo uses for spaces and friends. */
 function unescapeMountinfo(s: string): string {
@@ -45,13 +46,16 @@ export function isUnionMounted(cfg: AgentConfig): boolean {
 }
 
 /** The one set of overlay options the appliance uses (DESIGN.md: offline changes to lower need them off). */
-export function overlayOptions(cfg: Pick<AgentConfig, 'lower' | 'upper' | 'work'>): string {
-  return `lowerdir=${cfg.lower},upperdir=${cfg.upper},workdir=${cfg.work},redirect_dir=off,index=off,metacopy=off,xino=off`
+export function overlayOptions(cfg: Pick<AgentConfig, 'lower' | 'upper' | 'work'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind'>>): string {
+  const lower = overlayLowerDir(cfg)
+  return `lowerdir=${lower},upperdir=${cfg.upper},workdir=${cfg.work},redirect_dir=off,index=off,metacopy=off,xino=off`
 }
 
 /** Why gv0 cannot take writes right now, or null when it can. */
 export async function lowerProblem(cfg: AgentConfig): Promise<string | null> {
   if (cfg.requireLowerMount && !isMountPoint(cfg.lower)) return `gv0 is not mounted at ${cfg.lower}`
+  const stale = staleBrick.get(cfg.union)
+  if (stale && isUnionMounted(cfg) && lowerChoice(cfg).lower === 'brick') return stale
   try {
     const st = await stat(cfg.lower)
     if (!st.isDirectory()) return `${cfg.lower} is not a directory`
@@ -61,10 +65,20 @@ export async function lowerProblem(cfg: AgentConfig): Promise<string | null> {
   return null
 }
 
-/** Mounts the overlay at the union path with the appliance's options. */
+/**
+ * Brick mode: while the union shows a brick gluster no longer calls current, nothing is published (a
+ * name or version the brick lacks would look seen); set by the daemon's check until the union moves.
+ */
+export const staleBrick = new Map<string, string>()
+
+/** Mounts the overlay at the union path with the appliance's options (brick mode: choosing its lower first). */
 export async function mountUnion(cfg: AgentConfig): Promise<void> {
   if (isUnionMounted(cfg)) return
   mkdirSync(cfg.union, { recursive: true })
+  if (cfg.unionLower === 'brick') {
+    await bindUnionLower(cfg)
+    staleBrick.delete(cfg.union)
+  }
   const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg), cfg.union]).catch(notStarted)
   if (r.code !== 0) throw new Error(`mount of ${cfg.union} failed: ${r.stderr.trim()}`)
 }

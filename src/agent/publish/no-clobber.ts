@@ -4,7 +4,8 @@
 import { baseName, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
-import type { LowerId } from '../fs/entry-identity.ts'
+import { sameTime, type LowerId } from '../fs/entry-identity.ts'
+import { gfidIno, mdataTimes } from '../fs/gluster-brick.ts'
 import type { PublishRecord } from '../state/state-store.ts'
 import { conflictName } from './conflicts.ts'
 import type { Xattrs } from '../fs/xattrs.ts'
@@ -58,9 +59,14 @@ export class DentryDrops {
   }
 }
 
-/** A copy-up: overlayfs marks it with its origin (an empty one when the lower has no file handles). */
+/**
+ * A copy-up: overlayfs marks it with its origin (an empty one when the lower has no file handles), but
+ * not when the lower file has several links (index=off: "breaking the association with a lower hard
+ * link"), which every file on a brick has (its gfid link). Those carry the brick's trusted.gfid instead,
+ * which nothing made through the union can have.
+ */
 export function isCopyUp(x: Xattrs | null | undefined): boolean {
-  return x?.has('trusted.overlay.origin') ?? false
+  return (x?.has('trusted.overlay.origin') || x?.has('trusted.gfid')) ?? false
 }
 
 /**
@@ -74,8 +80,21 @@ export function isCopyUp(x: Xattrs | null | undefined): boolean {
  */
 export function unseenByUnion(ctx: PublishContext, e: UpperEntry, id: LowerId | null, x: Xattrs | null | undefined): boolean {
   if (id === null || ctx.state.isOurs(e.rel, id)) return false
-  if (isCopyUp(x) && id.kind !== e.kind) return true
+  if (isCopyUp(x) && (id.kind !== e.kind || copiedOtherVersion(x, id))) return true
   return id.ctimeMs > seenUpTo(ctx, bornMs(e))
+}
+
+/**
+ * A copy-up from the brick (union_lower brick) carries gluster's trusted.gfid and, with features.ctime,
+ * trusted.glusterfs.mdata of the version it copied: a gv0 entry with another inode (gfid) or, for a
+ * non-directory, another ctime is not what the union showed. A stale dentry of the brick can show a
+ * version the other host replaced seconds before the copy-up, so the copy-up's time alone would not do.
+ */
+export function copiedOtherVersion(x: Xattrs | null | undefined, id: LowerId): boolean {
+  const ino = gfidIno(x?.get('trusted.gfid'))
+  if (ino !== null && ino !== id.ino) return true
+  const times = id.kind === 'd' ? null : mdataTimes(x?.get('trusted.glusterfs.mdata'))
+  return times !== null && !sameTime(times.ctimeMs, id.ctimeMs)
 }
 
 /**

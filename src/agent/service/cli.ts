@@ -9,6 +9,7 @@ import { evictCycle, prepare, type EvictResult } from '../offline/evict.ts'
 import { acquireLock, LockHeldError } from './lock.ts'
 import { stderrLog } from './log.ts'
 import { isUnionMounted, mountUnion, umountUnion } from '../fs/mounts.ts'
+import { bindUnionLower } from '../fs/union-lower.ts'
 import { UnionMountedError } from '../offline/reclaim.ts'
 import type { ConflictReport } from '../state/state-store.ts'
 import { formatStatus, type StatusReport } from './status.ts'
@@ -272,6 +273,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         } catch (err) {
           if (err instanceof UnionMountedError) throw err
           io.err(`prepare: ${(err as Error).message} (nothing is lost: the cache stays as it is and the union can be mounted)`)
+        }
+        if (cfg.unionLower === 'brick') {
+          const c = await bindUnionLower(cfg)
+          io.out(`prepare: union lower ${c.lower} (${c.path}): ${c.reason}`)
         }
         return 0
       }

@@ -30,7 +30,7 @@ export interface AgentConfig extends FlushSettings {
   publishConcurrency: number
   /** drop_caches file, configurable so a container without it can point elsewhere */
   dropCachesFile: string
-  /** the gluster volume mounted at lower, for the gluster health check */
+  /** the gluster volume mounted at lower, for the gluster health check (and brick mode's verdict) */
   volume: string
   /** seconds between gluster health checks (0: off) */
   glusterCheckSeconds: number
@@ -38,9 +38,16 @@ export interface AgentConfig extends FlushSettings {
   health: HealthThresholds
   /** how far gv0's ctimes (the other host's clock) may be off this host's clock (no-clobber.ts) */
   clockSkewSeconds: number
+  /** the overlay's lower layer: 'gv0' (the FUSE mount) or 'brick' (this host's brick while it is current) */
+  unionLower: 'gv0' | 'brick'
+  /** brick mode: this host's brick directory */
+  brick?: string
+  /** brick mode: mount point of the read-only bind of the chosen lower */
+  lowerBind: string
+  brickCheckSeconds: number
 }
 
-export const CONFIG_DEFAULTS: Omit<AgentConfig, 'host' | 'upper' | 'work' | 'lower' | 'union'> = {
+export const CONFIG_DEFAULTS: Omit<AgentConfig, 'host' | 'upper' | 'work' | 'lower' | 'union' | 'brick'> = {
   stateDir: layoutDefaults.stateDir,
   volume: layoutDefaults.volume,
   health: parseHealthThresholds(undefined, []),
@@ -53,7 +60,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-const PATH_KEYS = ['upper', 'work', 'lower', 'union', 'stateDir', 'metricsFile', 'socket', 'dropCachesFile'] as const
+const PATH_KEYS = ['upper', 'work', 'lower', 'union', 'stateDir', 'metricsFile', 'socket', 'dropCachesFile', 'lowerBind'] as const
 const NUMBER_KEYS = [
   'settleSeconds',
   'scanIntervalSeconds',
@@ -65,8 +72,9 @@ const NUMBER_KEYS = [
   'glusterCheckSeconds',
   'onStopSeconds',
   'clockSkewSeconds',
+  'brickCheckSeconds',
 ] as const
-const KNOWN = new Set<string>(['host', 'requireLowerMount', 'volume', 'health', 'bandwidth', ...PATH_KEYS, ...NUMBER_KEYS])
+const KNOWN = new Set<string>(['host', 'requireLowerMount', 'volume', 'health', 'bandwidth', 'unionLower', 'brick', ...PATH_KEYS, ...NUMBER_KEYS])
 
 /** Validates a parsed config object and fills defaults; every problem is reported at once. */
 export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
@@ -86,7 +94,14 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
     if (typeof v !== 'string' || !isAbsolute(v)) problems.push(`${key}: expected an absolute path`)
     else if (v.includes('\0')) problems.push(`${key}: must not contain NUL`)
   }
-  for (const key of ['upper', 'work', 'lower'] as const) {
+  if (merged.unionLower !== 'gv0' && merged.unionLower !== 'brick') problems.push('unionLower: expected "gv0" or "brick"')
+  if (merged.unionLower === 'brick') {
+    if (typeof merged.brick !== 'string' || !isAbsolute(merged.brick)) problems.push('brick: expected an absolute path (unionLower is "brick")')
+    if (typeof merged.volume !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_-]{0,31}$/.test(merged.volume)) {
+      problems.push('volume: expected a gluster volume name (unionLower is "brick")')
+    }
+  }
+  for (const key of ['upper', 'work', 'lower', 'lowerBind', 'brick'] as const) {
     const v = merged[key]
     if (typeof v === 'string' && /[,:\\\n]/.test(v)) {
       problems.push(`${key}: overlay mount options cannot carry ",", ":", "\\" or newlines in paths`)
@@ -127,10 +142,19 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
     if (inside(work, upper) || inside(upper, work)) problems.push('work: must be beside upper, not inside it')
     if (inside(upper, lower) || inside(lower, upper)) problems.push('upper: must not overlap lower')
     if (inside(union, upper) || inside(union, lower)) problems.push('union: must not be inside upper or lower')
+    const bind = paths[PATH_KEYS.indexOf('lowerBind')]
+    if ([upper, work, lower, union].some((p) => inside(bind, p) || inside(p, bind))) {
+      problems.push('lowerBind: must be apart from upper, work, lower and union')
+    }
+    if (merged.unionLower === 'brick') {
+      const brick = resolve(merged.brick as string)
+      if ([upper, work, union].some((p) => inside(brick, p) || inside(p, brick))) problems.push('brick: must be apart from upper, work and union')
+    }
   }
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`)
   const out = merged as unknown as AgentConfig
   for (const key of PATH_KEYS) out[key] = resolve(out[key])
+  if (out.brick !== undefined) out.brick = resolve(out.brick)
   return out
 }
 

@@ -7,6 +7,7 @@ import { dropDentries, watchGraph } from '../watch/dentries.ts'
 import { evictCycle } from '../offline/evict.ts'
 import { waitForLock } from './lock.ts'
 import { retryRemount } from '../offline/remount.ts'
+import { checkUnionLower } from '../offline/relower.ts'
 import type { Log } from './log.ts'
 import { writeMetrics } from './metrics.ts'
 import { UpperWatcher } from '../watch/watch.ts'
@@ -78,11 +79,16 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     let lastEvictTry = -Infinity
     let leftOver = true
     let lastRemountTry = -Infinity
+    let lastLowerCheck = -Infinity
     const tick = async () => {
       const now = performance.now()
       if (now - lastRemountTry >= 2000) {
         lastRemountTry = now
         await agent.exclusive((held) => retryRemount(held, log))
+      }
+      if (cfg.unionLower === 'brick' && now - lastLowerCheck >= cfg.brickCheckSeconds * 1000) {
+        lastLowerCheck = now
+        await checkUnionLower(agent, log)
       }
       await agent.exclusive(async (held) => {
         let changed = false

@@ -82,4 +82,10 @@ export const agentDefaults = Object.freeze({
   glusterCheckSeconds: 60,
   /** how far gv0's ctimes (the other host's clock) may be off this host's clock */
   clockSkewSeconds: 10,
+  /** the overlay's lower layer: the gv0 FUSE mount, or this host's brick while it is current (README, "union_lower") */
+  unionLower: 'gv0' as 'gv0' | 'brick',
+  /** brick mode: where the chosen lower is bind-mounted read-only (tmpfs, so a boot starts without it) */
+  lowerBind: '/run/gfs-writecache-lower',
+  /** brick mode: how often the daemon checks the brick is still current */
+  brickCheckSeconds: 15,
 })

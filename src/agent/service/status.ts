@@ -11,6 +11,8 @@ export interface StatusReport {
   running: boolean
   union: { path: string; mounted: boolean }
   lower: { path: string; problem: string | null }
+  /** the union's lower layer: the inventory's union_lower, what is mounted and why */
+  unionLower: { setting: 'gv0' | 'brick'; lower: 'gv0' | 'brick' | null; path: string; reason: string }
   pending: { entries: number; bytes: number; oldestAgeSeconds: number | null }
   uplink: UplinkReport
   lastPublish: string | null
@@ -52,6 +54,9 @@ export function formatStatus(s: StatusReport): string {
     `gfs-writecache ${s.version} on ${s.host}: ${s.running ? 'agent running' : 'agent not running'}`,
     `union ${s.union.path}: ${s.union.mounted ? 'mounted' : 'NOT mounted'}`,
     `gv0 ${s.lower.path}: ${s.lower.problem ?? 'ok'}`,
+    ...(s.unionLower?.setting === 'brick'
+      ? [`union lower: ${s.unionLower.lower ?? 'none'} (${s.unionLower.path}; union_lower brick): ${s.unionLower.reason}`]
+      : []),
     `pending: ${s.pending.entries} entries, ${bytes(s.pending.bytes)}` +
       (s.pending.oldestAgeSeconds === null ? '' : `, oldest ${s.pending.oldestAgeSeconds.toFixed(0)} s`),
     formatUplink(s),

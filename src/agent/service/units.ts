@@ -1,6 +1,7 @@
 // systemd units for the appliance's host side, rendered from the agent config (the provisioner installs them).
 import { DEFAULT_CONFIG_PATH, type AgentConfig } from './config.ts'
 import { overlayOptions } from '../fs/mounts.ts'
+import { overlayLowerDir } from '../fs/union-lower.ts'
 
 export const AGENT_PROGRAM = '/usr/local/lib/gfs-writecache/agent.mjs'
 export const PREPARE_UNIT = 'gfs-writecache-prepare.service'
@@ -11,7 +12,7 @@ export interface UnitFile {
   content: string
 }
 
-export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> & {
+export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind'>> & {
   /** config file the units pass to the agent (default /etc/gfs-writecache/config.json) */
   configFile?: string
   /** node binary (Debian's nodejs package) */
@@ -84,7 +85,7 @@ export function unionMountUnit(p: UnitPaths): UnitFile {
 Description=gfs-writecache overlay union (cache over gv0)
 Requires=${lower} ${PREPARE_UNIT}
 After=${lower} ${PREPARE_UNIT}
-
+${p.unionLower === 'brick' ? `# union_lower brick: the prepare step binds the brick (or gv0) here; never an empty lower\nAssertPathIsMountPoint=${overlayLowerDir(p)}\n` : ''}
 [Mount]
 What=overlay
 Where=${p.union}

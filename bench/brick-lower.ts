@@ -1,0 +1,97 @@
+// union_lower: the union with this host's brick as its lower layer against the appliance's union on gv0,
+// side by side in one run: creates in a directory gv0 already has (also while hydra's agent drains into
+// it), and reads of gv0 files (one large, many 4 KiB) against the same files on the local disk.
+// The brick-lower union is a test overlay beside the appliance's, mounted as the agent mounts it.
+import { join } from 'node:path'
+import { onHost, tryOnHost } from './host.ts'
+import type { Layout } from './layout.ts'
+import { median } from './stats.ts'
+import { createFiles, repeatRuns } from './small-files.ts'
+
+export interface BrickLowerResult {
+  unionMergedDirBrickLowerPerSecond: number
+  unionMergedDirWhileDrainingPerSecond: number
+  unionLargeMBps: number
+  localLargeMBps: number
+  largeRatio: number
+  unionSmallFilesPerSecond: number
+  localSmallFilesPerSecond: number
+  smallFilesRatio: number
+  /** the same reads through the appliance's union on gv0, for the table */
+  gv0UnionLargeMBps: number
+  gv0UnionSmallFilesPerSecond: number
+}
+
+const overlaySafety = 'redirect_dir=off,index=off,metacopy=off,xino=off'
+const readFiles = 300
+const largeMiB = 50
+
+/** Seconds a shell command takes on hydra, after dropping every cache (cold reads). */
+async function coldSeconds(script: string): Promise<number> {
+  const out = await onHost('hydra', ['sh', '-c', `sync; echo 3 > /proc/sys/vm/drop_caches; s=$(date +%s.%N); ${script}; e=$(date +%s.%N); echo "$s $e"`])
+  const [s, e] = out.trim().split('\n').pop()!.split(' ').map(Number)
+  return e! - s!
+}
+
+async function reads(root: string, files: { large: string; small: string }): Promise<{ largeMBps: number; smallPerSecond: number }> {
+  const large = await coldSeconds(`cat ${join(root, files.large)} > /dev/null`)
+  const small = await coldSeconds(`cat ${join(root, files.small)}/* > /dev/null`)
+  return { largeMBps: (largeMiB * 1048576) / large / 1e6, smallPerSecond: readFiles / small }
+}
+
+export async function brickLowerBench(at: Layout, brickRoot: string, log: (line: string) => void): Promise<BrickLowerResult> {
+  const scratch = join(at.local, 'brick-lower')
+  const bind = `/mnt/${at.name}-brick`
+  const union = `/mnt/${at.name}-bunion`
+  const upper = join(scratch, 'upper')
+  const work = join(scratch, 'work')
+  const local = join(at.local, 'reads')
+  await onHost('hydra', ['mkdir', '-p', bind, union, upper, work, local, join(at.gv0, 'reads'), join(at.gv0, 'merged-b')])
+  try {
+    // the files to read: in gv0 (so on both bricks) and the same bytes on the local disk
+    await onHost('hydra', ['sh', '-c', `head -c ${largeMiB}M /dev/urandom > ${local}/large && cp ${local}/large ${at.gv0}/reads/large && mkdir -p ${local}/small ${at.gv0}/reads/small && for i in $(seq 1 ${readFiles}); do head -c 4096 /dev/urandom > ${local}/small/$i; done && cp ${local}/small/* ${at.gv0}/reads/small/`], { timeoutMs: 900_000 })
+    await onHost('hydra', ['mount', '--bind', brickRoot, bind])
+    await onHost('hydra', ['mount', '-o', 'remount,bind,ro', bind])
+    await onHost('hydra', ['sh', '-c', `for n in $(ls -a ${brickRoot} | grep '^\\.glusterfs'); do mknod ${upper}/$n c 0 0; done`])
+    await onHost('hydra', ['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${bind},upperdir=${upper},workdir=${work},${overlaySafety}`, union])
+    const rel = { large: join(at.name, 'reads/large'), small: join(at.name, 'reads/small') }
+    const viaBrick: { largeMBps: number; smallPerSecond: number }[] = []
+    const viaLocal: typeof viaBrick = []
+    const viaGv0: typeof viaBrick = []
+    for (let i = 0; i < 3; i++) {
+      viaBrick.push(await reads(union, rel))
+      viaLocal.push(await reads(at.local, { large: 'reads/large', small: 'reads/small' }))
+      viaGv0.push(await reads(join(at.union, '..'), rel))
+    }
+    const med = (xs: typeof viaBrick, k: 'largeMBps' | 'smallPerSecond') => median(xs.map((x) => x[k]))
+    const created = await repeatRuns((i) => createFiles('hydra', join(union, at.name, 'merged-b'), 300, { maxSeconds: 6, prefix: `b${i}-` }))
+    const brickPerSecond = median(created.map((r) => r.perSecond))
+    log(`  brick lower: merged dir ${brickPerSecond.toFixed(0)}/s; reads large ${med(viaBrick, 'largeMBps').toFixed(0)} MB/s vs local ${med(viaLocal, 'largeMBps').toFixed(0)}`)
+    // the appliance's union on gv0 while hydra's agent drains a backlog into the same directory
+    await onHost('hydra', ['systemctl', 'start', 'gfs-writecache.service'])
+    await createFiles('hydra', join(at.union, 'merged-b'), 300, { maxSeconds: 20, prefix: 'backlog-' })
+    await new Promise((r) => setTimeout(r, 7000)) // past the settle time: the agent is publishing
+    const draining = await repeatRuns((i) => createFiles('hydra', join(at.union, 'merged-b'), 100, { maxSeconds: 6, prefix: `d${i}-` }))
+    const r: BrickLowerResult = {
+      unionMergedDirBrickLowerPerSecond: brickPerSecond,
+      unionMergedDirWhileDrainingPerSecond: median(draining.map((x) => x.perSecond)),
+      unionLargeMBps: med(viaBrick, 'largeMBps'),
+      localLargeMBps: med(viaLocal, 'largeMBps'),
+      largeRatio: med(viaBrick, 'largeMBps') / med(viaLocal, 'largeMBps'),
+      unionSmallFilesPerSecond: med(viaBrick, 'smallPerSecond'),
+      localSmallFilesPerSecond: med(viaLocal, 'smallPerSecond'),
+      smallFilesRatio: med(viaBrick, 'smallPerSecond') / med(viaLocal, 'smallPerSecond'),
+      gv0UnionLargeMBps: med(viaGv0, 'largeMBps'),
+      gv0UnionSmallFilesPerSecond: med(viaGv0, 'smallPerSecond'),
+    }
+    return r
+  } finally {
+    await onHost('hydra', ['systemctl', 'stop', 'gfs-writecache.service']).catch(() => undefined)
+    // what the agent has not published yet goes with the upper dir; the rest leaves whiteouts it applies later
+    await tryOnHost('hydra', ['find', join(at.union, 'merged-b'), '-mindepth', '1', '-maxdepth', '1', '-delete'])
+    await tryOnHost('hydra', ['umount', union])
+    await tryOnHost('hydra', ['umount', bind])
+    await tryOnHost('hydra', ['rm', '-rf', scratch, local])
+    await tryOnHost('hydra', ['rmdir', bind, union])
+  }
+}
