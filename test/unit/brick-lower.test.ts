@@ -71,7 +71,7 @@ test("gluster's names at the brick root", (t) => {
 
 test('agent config: unionLower brick needs the brick and volume; the union unit then mounts on the bind and asserts it', (t) => {
   const cfg = { host: 'hydra', upper: '/d/u', work: '/d/w', lower: '/gfs/gv0', union: '/gfs/union' }
-  t.throws(() => parseConfig({ ...cfg, unionLower: 'brick' }), { message: /brick: expected an absolute path.*volume: expected a gluster volume name/ })
+  t.throws(() => parseConfig({ ...cfg, unionLower: 'brick' }), { message: /brick: expected an absolute path/ })
   t.throws(() => parseConfig({ ...cfg, unionLower: 'local' }), { message: /unionLower: expected "gv0" or "brick"/ })
   t.throws(() => parseConfig({ ...cfg, unionLower: 'brick', brick: '/d/u/b', volume: 'gv0' }), { message: /brick: must be apart from upper/ })
   const ok = parseConfig({ ...cfg, unionLower: 'brick', brick: '/data/brick1/gv0', volume: 'gv0' })

@@ -2,7 +2,7 @@
 // link(temp, name) fails with EEXIST instead of replacing: a name expected to be free is taken that
 // way, and a name the other host took meanwhile keeps its file while the local one becomes a conflict copy.
 import { baseName, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
-import type { PublishContext } from './publish-context.ts'
+import { seenUpTo, type PublishContext } from './publish-context.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import { sameTime, type LowerId } from '../fs/entry-identity.ts'
 import { gfidIno, mdataTimes } from '../fs/gluster-brick.ts'
@@ -95,15 +95,6 @@ export function copiedOtherVersion(x: Xattrs | null | undefined, id: LowerId): b
   if (ino !== null && ino !== id.ino) return true
   const times = id.kind === 'd' ? null : mdataTimes(x?.get('trusted.glusterfs.mdata'))
   return times !== null && !sameTime(times.ctimeMs, id.ctimeMs)
-}
-
-/**
- * gv0 changes after this time may still have been hidden from the union when a local entry was made at
- * `bornMs` (a stale negative dentry, clock skew): the reference for names this host has no record of,
- * whenever the local entry replaces or removes what gv0 holds there. -Infinity when nothing bounds it.
- */
-export function seenUpTo(ctx: PublishContext, bornMs: number): number {
-  return bornMs - ctx.staleDentryMs(bornMs)
 }
 
 /**

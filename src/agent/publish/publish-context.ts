@@ -3,7 +3,6 @@ import type { Bytes } from '../fs/paths.ts'
 import type { ConflictReport, PublishRecord, StateStore } from '../state/state-store.ts'
 import { sameLower, type LowerId } from '../fs/entry-identity.ts'
 import type { SafeTree } from '../fs/safe-fs.ts'
-import { seenUpTo } from './no-clobber.ts'
 
 export interface PublishContext {
   upper: Bytes
@@ -30,6 +29,15 @@ export interface PublishContext {
   busy(rel: Bytes): Promise<string | null>
   /** the upload limit: copies into gv0 read at most `chunk(max)` bytes at a time and `take` each before writing */
   uplink?: { chunkBytes(max: number): number; take(n: number): Promise<void>; copyEnded(n: number): void }
+}
+
+/**
+ * gv0 changes after this time may still have been hidden from the union when a local entry was made at
+ * `bornMs` (a stale negative dentry, clock skew): the reference for names this host has no record of,
+ * whenever the local entry replaces or removes what gv0 holds there. -Infinity when nothing bounds it.
+ */
+export function seenUpTo(ctx: PublishContext, bornMs: number): number {
+  return bornMs - ctx.staleDentryMs(bornMs)
 }
 
 /**
