@@ -13,7 +13,12 @@ export interface CliOptions {
   verbose: boolean
   help: boolean
   trustNewHostKeys: boolean
+  /** switches only some playbooks take (teardown's --force, --delete-volume, --delete-data), when given */
+  switches: Record<string, boolean>
 }
+
+/** Switches that belong to one playbook; the playbook says which it takes. */
+export const playbookSwitches = ['force', 'delete-volume', 'delete-data'] as const
 
 export const usage = `Usage: npx zx provision.mjs [PLAYBOOK] --inventory NAME|PATH [options]
 
@@ -29,6 +34,11 @@ Options:
   -v, --verbose              show every command and why unchanged tasks are ok
       --trust-new-host-keys  pin host keys not yet in known_hosts (changed keys are always refused)
   -h, --help                 this text
+
+Teardown only:
+      --force                go on when cached entries cannot be published now (they stay in the cache)
+      --delete-volume        also stop and delete the volume (brick data stays)
+      --delete-data          also delete the bricks' data and the cache (needs --delete-volume)
 `
 
 const list = (value: string | undefined) =>
@@ -51,6 +61,9 @@ export function parseCli(argv: string[]): CliOptions {
         verbose: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         'trust-new-host-keys': { type: 'boolean', default: false },
+        force: { type: 'boolean' },
+        'delete-volume': { type: 'boolean' },
+        'delete-data': { type: 'boolean' },
       },
     })
   } catch (error) {
@@ -72,5 +85,6 @@ export function parseCli(argv: string[]): CliOptions {
     verbose: values.verbose ?? false,
     help: values.help ?? false,
     trustNewHostKeys: values['trust-new-host-keys'] ?? false,
+    switches: Object.fromEntries(playbookSwitches.filter((k) => values[k]).map((k) => [k, true])),
   }
 }

@@ -10,7 +10,7 @@ import { maskSecrets } from '../report/mask.ts'
 import { terminalSink } from '../report/terminal.ts'
 import { caDir, caKeyTexts } from '../tls/ca.ts'
 import { parseCli, usage, type CliOptions } from './args.ts'
-import { loadPlaybook } from './playbooks.ts'
+import { loadPlaybook, withSwitches } from './playbooks.ts'
 
 /** Hosts named by --limit, in inventory order; an unknown name is a usage error. */
 export function limitHosts(hosts: Host[], limit?: string[]): Host[] {
@@ -29,7 +29,7 @@ export function inventorySecrets(inventory: Inventory): string[] {
 
 async function run(options: CliOptions): Promise<number> {
   const inventory = await loadInventory(options.inventory)
-  const playbook = await loadPlaybook(options.playbook)
+  const playbook = withSwitches(await loadPlaybook(options.playbook), options.switches)
   const selected = limitHosts(playbook.hosts?.(inventory) ?? inventory.hosts, options.limit)
   const base = options.json ? jsonSink() : terminalSink({ verbose: options.verbose, showReasons: playbook.showReasons })
   const sink = maskSecrets(base, inventorySecrets(inventory))

@@ -81,10 +81,16 @@ export interface Playbook {
   handlers?: Handler[]
   /** a failed task does not stop the host's later tasks (health checks) */
   keepGoing?: boolean
+  /** a host that fails or cannot be reached stops the play on every host (Ansible's any_errors_fatal) */
+  anyErrorsFatal?: boolean
   /** show why unchanged tasks are ok without --verbose (health checks) */
   showReasons?: boolean
   /** the hosts this playbook runs on (default: all) */
   hosts?(inventory: Inventory): Host[]
+  /** command-line switches this playbook takes (e.g. teardown's --delete-volume) */
+  switches?: string[]
+  /** the playbook for the switches given on the command line */
+  configure?(switches: Record<string, boolean>): Playbook
 }
 
 /** Define a task with its facts' types inferred for plan(). */
