@@ -9,7 +9,7 @@ import { volumeInfo } from '../facts/gluster.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitStates } from '../facts/systemd.ts'
 import { DEFAULT_CONFIG_PATH } from '../agent/service/defaults.ts'
-import { AGENT_PROGRAM, AGENT_UNIT, PREPARE_UNIT, mountUnitName } from '../agent/service/units.ts'
+import { AGENT_DOC, AGENT_PROGRAM, AGENT_UNIT, PREPARE_UNIT, mountUnitName } from '../agent/service/units.ts'
 import { fstabField } from './files.ts'
 import { agentConfig } from './writecache.ts'
 
@@ -129,19 +129,20 @@ function agentRemoved(): Task {
         program: pathState(AGENT_PROGRAM),
         link: pathState(agentCommand),
         config: pathState(DEFAULT_CONFIG_PATH),
+        doc: pathState(AGENT_DOC),
         unitFiles: pathState(unitPath(mountUnitName(s.unionMount))),
         prepareFile: pathState(unitPath(PREPARE_UNIT)),
         mountPoint: pathState(s.unionMount),
         union: mountAt(s.unionMount),
       }
     },
-    plan: ({ units, files, program, link, config, unitFiles, prepareFile, mountPoint, union }, ctx) => {
+    plan: ({ units, files, program, link, config, doc, unitFiles, prepareFile, mountPoint, union }, ctx) => {
       const s = ctx.host.settings
       const enabled = units.filter((u) => u.enabled === 'enabled')
       const unitFilesPresent = [files.exists && AGENT_UNIT, unitFiles.exists && mountUnitName(s.unionMount), prepareFile.exists && PREPARE_UNIT]
         .filter((n): n is string => !!n)
         .map(unitPath)
-      const leftovers = [program.exists && posix.dirname(AGENT_PROGRAM), link.exists && agentCommand, config.exists && posix.dirname(DEFAULT_CONFIG_PATH)].filter(
+      const leftovers = [program.exists && posix.dirname(AGENT_PROGRAM), link.exists && agentCommand, config.exists && posix.dirname(DEFAULT_CONFIG_PATH), doc.exists && posix.dirname(AGENT_DOC)].filter(
         (p): p is string => !!p,
       )
       return changesOr(

@@ -58,14 +58,14 @@ const suites: TaskSuite[] = [
     cases: [
       {
         name: 'units disabled and removed, program, command and config removed, mount point gone',
-        facts: { units: units('inactive'), files: file('x'), program: file('x'), link: file('x'), config: file('x'), unitFiles: file('x'), prepareFile: file('x'), mountPoint: dir(0o755, { immutable: true }), union: undefined },
+        facts: { units: units('inactive'), files: file('x'), program: file('x'), link: file('x'), config: file('x'), doc: file('x'), unitFiles: file('x'), prepareFile: file('x'), mountPoint: dir(0o755, { immutable: true }), union: undefined },
         changes: [
           'disable gfs-writecache.service gfs-union.mount gfs-writecache-prepare.service',
           'remove /etc/systemd/system/gfs-writecache.service /etc/systemd/system/gfs-union.mount /etc/systemd/system/gfs-writecache-prepare.service',
-          'remove /usr/local/lib/gfs-writecache /usr/local/bin/gfs-writecache /etc/gfs-writecache',
+          'remove /usr/local/lib/gfs-writecache /usr/local/bin/gfs-writecache /etc/gfs-writecache /usr/local/share/doc/gfs-writecache',
           'remove the mount point /gfs/union',
         ],
-        after: { units: units('inactive', ''), files: file(), program: missingPath, link: missingPath, config: missingPath, unitFiles: missingPath, prepareFile: missingPath, mountPoint: missingPath },
+        after: { units: units('inactive', ''), files: file(), program: missingPath, link: missingPath, config: missingPath, doc: missingPath, unitFiles: missingPath, prepareFile: missingPath, mountPoint: missingPath },
       },
     ],
   },

@@ -9,6 +9,7 @@ import { waitForLock } from './lock.ts'
 import { retryRemount } from '../offline/remount.ts'
 import type { Log } from './log.ts'
 import { writeMetrics } from './metrics.ts'
+import { startWatchdog } from './watchdog.ts'
 import { UpperWatcher } from '../watch/watch.ts'
 
 export interface DaemonHandle {
@@ -173,11 +174,16 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
 
 /** Runs until SIGTERM/SIGINT (systemd stop). */
 export async function runDaemon(cfg: AgentConfig, log: Log): Promise<void> {
-  const d = await startDaemon(cfg, log)
+  // beating from the start: a long start-up scan is still a live event loop
+  const watchdog = startWatchdog((m) => log(m))
+  const d = await startDaemon(cfg, log).catch((err: unknown) => {
+    watchdog.stop()
+    throw err
+  })
   await new Promise<void>((resolvePromise) => {
     const onSignal = (sig: string) => {
       log(`${sig}: stopping`)
-      void d.stop().then(resolvePromise)
+      void d.stop().then(() => watchdog.stop()).then(resolvePromise)
     }
     process.once('SIGTERM', () => onSignal('SIGTERM'))
     process.once('SIGINT', () => onSignal('SIGINT'))
