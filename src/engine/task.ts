@@ -57,7 +57,18 @@ export interface Task<F extends Record<string, Fact<unknown>> = Record<string, F
   /** handlers to run at the end of the play when this task changed something */
   notify?: string[]
   /** re-read facts until plan reports nothing to change; for waiting on peers, heals, mounts */
-  wait?: { attempts: number; delayMs: number; progress?(facts: FactValues<F>): string }
+  wait?: {
+    attempts: number
+    delayMs: number
+    progress?(facts: FactValues<F>): string
+    /**
+     * Wait as long as these amounts (work left, e.g. entries pending heal, free bytes on the bricks) keep
+     * going down: give up only after `stalledMs` without a new low in any of them, however many attempts
+     * that takes (`attempts` is then ignored).
+     */
+    remaining?(facts: FactValues<F>): number[]
+    stalledMs?: number
+  }
 }
 
 /** A task argument given as it is, or computed per host. */
