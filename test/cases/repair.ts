@@ -2,13 +2,39 @@
 import type { BrickIdentity } from '../../src/facts/bricks.ts'
 import { host } from '../helpers/hosts.ts'
 import type { TaskSuite } from '../helpers/task-cases.ts'
-import { brickStatus, heal, volume, volumeId } from './facts.ts'
+import { brickStatus, heal, peer, volume, volumeId } from './facts.ts'
 
 const brick = (b: Partial<BrickIdentity>): BrickIdentity => ({ exists: true, volumeId, hasData: true, ...b })
 const policy = [host('hydra', {}, { splitBrainPolicy: 'latest-mtime' }), host('plexus', {}, { splitBrainPolicy: 'latest-mtime' })]
 const healed = { state: { bricks: heal(0), splitBrainFiles: [] } }
 
+const oldUuid = '3acee99b-0bed-4ad1-98a4-c54893f09b0f'
+const newUuid = '11111111-2222-3333-4444-555555555555'
+const hydraUuid = '618c3a77-4217-4ce4-9ce6-3c27f9d417b1'
+const seenByHydra = [{ ...peer('plexus'), uuid: oldUuid }, { ...peer('localhost'), uuid: hydraUuid }]
+
 export const repairSuites: TaskSuite[] = [
+  {
+    task: 'glusterd identity',
+    cases: [
+      {
+        name: 'a reinstalled host takes back the UUID the others know it by, and rejoins',
+        on: 'plexus',
+        facts: { uuid: newUuid, pool: [], 'seen:hydra': seenByHydra },
+        commands: [
+          `systemctl stop glusterd && if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi && mkdir -p /var/lib/glusterd/peers`,
+          `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
+          'systemctl start glusterd',
+          "n=0; until gluster --mode=script volume list | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
+        ],
+        after: { uuid: oldUuid, pool: [peer('hydra')], 'seen:hydra': undefined },
+      },
+      { name: 'a host with peers is left alone (the others are not even asked)', on: 'plexus', facts: { uuid: oldUuid, pool: [peer('hydra')], 'seen:hydra': undefined }, reason: /knows 1 peer/ },
+      { name: 'a new pool: nobody knows this host yet', on: 'plexus', facts: { uuid: newUuid, pool: [], 'seen:hydra': [] }, reason: /a new pool/ },
+      { name: 'a fresh glusterd without a UUID yet, in a new pool', on: 'plexus', facts: { uuid: '', pool: [], 'seen:hydra': undefined }, reason: /a new pool/ },
+      { name: 'the other host cannot be asked', on: 'plexus', facts: { uuid: newUuid, pool: [], 'seen:hydra': undefined }, reason: /no other host knows/ },
+    ],
+  },
   {
     task: 'brick identity',
     cases: [
