@@ -55,7 +55,7 @@ test.serial('the watchdog: a live agent keeps beating, a hung one is killed and 
 
 test.serial('a prepare step out of time leaves the union down with a clear message; repair brings it back', async (t) => {
   const prepare = 'gfs-writecache-prepare.service'
-  await onHost('plexus', 'systemctl stop gfs-writecache.service && systemctl stop gfs-union.mount')
+  await onHost('plexus', 'systemctl stop gfs-writecache.service && umount /gfs/union')
   await onHost('plexus', `mkdir -p $(dirname ${dropIn(prepare)}) && printf '[Service]\\nTimeoutStartSec=50ms\\n' > ${dropIn(prepare)} && systemctl daemon-reload`)
   const start = await tryOnHost('plexus', 'systemctl start gfs-union.mount')
   t.not(start.exitCode, 0)

@@ -74,9 +74,10 @@ ${documentation}
 Type=oneshot
 ExecStart=${exec(p, 'prepare')}
 # bounded: a prepare that never ends would keep the union down without a word. On timeout the union
-# stays unmounted (its mount point is immutable: writes fail, nothing is lost) and the journal says why.
+# stays unmounted (its mount point is immutable: writes fail, nothing is lost) and the journal says why
+# ("-": the message must never be what fails a prepare that worked).
 TimeoutStartSec=${PREPARE_TIMEOUT_SECONDS}
-ExecStopPost=/bin/sh -c 'if [ "$$SERVICE_RESULT" = timeout ]; then echo "gfs-writecache prepare did not finish within ${PREPARE_TIMEOUT_SECONDS} s: ${p.union} is not mounted (writes to it fail, nothing is lost). The cache is intact; start it again with: systemctl start ${union}" >&2; fi'
+ExecStopPost=-/bin/sh -c 'if [ "$$SERVICE_RESULT" = timeout ]; then echo "gfs-writecache prepare did not finish within ${PREPARE_TIMEOUT_SECONDS} s: ${p.union} is not mounted (writes to it fail, nothing is lost). The cache is intact; start it again with: systemctl start ${union}" >&2; fi'
 `,
   }
 }
