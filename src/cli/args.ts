@@ -19,6 +19,8 @@ export interface CliOptions {
   verbose: boolean
   help: boolean
   trustNewHostKeys: boolean
+  /** switches only some playbooks take (teardown's --force, --delete-volume, --delete-data), when given */
+  switches: Record<string, boolean>
 }
 
 const playbookList = (): string =>
@@ -26,6 +28,9 @@ const playbookList = (): string =>
     .sort((a, b) => (a === 'site' ? -1 : b === 'site' ? 1 : a.localeCompare(b)))
     .map((name) => (name === 'site' ? 'site (default)' : name))
     .join(', ')
+
+/** Switches that belong to one playbook; the playbook says which it takes. */
+export const playbookSwitches = ['force', 'delete-volume', 'delete-data'] as const
 
 export const usage = `Usage: provision.mjs [PLAYBOOK] --inventory NAME|PATH [options]
 
@@ -48,6 +53,11 @@ Options:
       --trust-new-host-keys  pin host keys not yet in known_hosts (changed and revoked keys are always refused)
       --version              the version, then stop
   -h, --help                 this text
+
+Teardown only:
+      --force                go on when cached entries cannot be published now (they stay in the cache)
+      --delete-volume        also stop and delete the volume (brick data stays)
+      --delete-data          also delete the bricks' data and the cache (needs --delete-volume)
 
 Exit codes: 0 all hosts fine; 1 the run itself failed (see the message); 2 a host failed or was unreachable;
 64 wrong usage; 65 bad inventory or key file; 70 internal error (a bug: run again with -v for the trace)
@@ -78,6 +88,9 @@ export function parseCli(argv: string[]): CliOptions {
         verbose: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         'trust-new-host-keys': { type: 'boolean', default: false },
+        force: { type: 'boolean' },
+        'delete-volume': { type: 'boolean' },
+        'delete-data': { type: 'boolean' },
       },
     })
   } catch (error) {
@@ -104,5 +117,6 @@ export function parseCli(argv: string[]): CliOptions {
     verbose: values.verbose ?? false,
     help: values.help ?? false,
     trustNewHostKeys: values['trust-new-host-keys'] ?? false,
+    switches: Object.fromEntries(playbookSwitches.filter((k) => values[k]).map((k) => [k, true])),
   }
 }

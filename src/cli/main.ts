@@ -11,7 +11,7 @@ import { maskSecrets } from '../report/mask.ts'
 import { terminalSink } from '../report/terminal.ts'
 import { caDir, caKeyTexts } from '../tls/ca.ts'
 import { parseCli, usage, type CliOptions } from './args.ts'
-import { loadPlaybook } from './playbooks.ts'
+import { loadPlaybook, withSwitches } from './playbooks.ts'
 import { checkTags, limitHosts, playbookTags } from './selection.ts'
 import { selectTasks } from '../engine/play.ts'
 import type { Playbook } from '../engine/task.ts'
@@ -47,7 +47,7 @@ function listPlaybook(playbook: Playbook, options: CliOptions): void {
 }
 
 async function run(options: CliOptions): Promise<number> {
-  const playbook = await loadPlaybook(options.playbook)
+  const playbook = withSwitches(await loadPlaybook(options.playbook), options.switches)
   checkTags(playbook, '--tags', options.tags)
   checkTags(playbook, '--skip-tags', options.skipTags)
   if ((options.listTasks || options.listTags) && !options.listHosts) {

@@ -36,3 +36,12 @@ export async function loadPlaybook(name: string): Promise<Playbook> {
   const module = (await import(file)) as { default: Playbook }
   return module.default
 }
+
+/** The playbook configured with the command line's switches; a switch it does not take is wrong usage. */
+export function withSwitches(playbook: Playbook, switches: Record<string, boolean>): Playbook {
+  const given = Object.keys(switches).filter((k) => switches[k])
+  const foreign = given.filter((k) => !playbook.switches?.includes(k))
+  if (foreign.length)
+    throw new UsageError(`${foreign.map((k) => `--${k}`).join(', ')} ${foreign.length > 1 ? 'are not options' : 'is not an option'} of the ${playbook.name} playbook`)
+  return given.length && playbook.configure ? playbook.configure(switches) : playbook
+}

@@ -113,10 +113,20 @@ export class HostRun {
     const skip = task.when?.(ctx)
     if (skip === false || typeof skip === 'string') return { status: 'skipped', message: typeof skip === 'string' ? skip : undefined }
     const attempts = check ? 1 : (task.wait?.attempts ?? 1)
+    // stalled time counts the waits between tries, so it is the same under a test's fake sleep
+    const stall = !check && task.wait?.remaining && task.wait.stalledMs ? { ms: task.wait.stalledMs, best: [] as number[], idle: 0 } : undefined
+    const more = (attempt: number) => (stall ? stall.idle < stall.ms : attempt < attempts)
     let applied = false
     let lastChanges: Change[] = []
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    let attempt = 0
+    for (;;) {
+      attempt++
       const facts = await this.gather(task, ctx)
+      if (stall) {
+        const left = task.wait!.remaining!(facts as never)
+        if (left.some((n, i) => n < (stall.best[i] ?? Infinity))) stall.idle = 0
+        stall.best = left.map((n, i) => Math.min(n, stall.best[i] ?? Infinity))
+      }
       const plan = task.plan(facts as never, ctx)
       if ('refuse' in plan) {
         if (check && this.#wouldChange) return { status: 'skipped', message: `cannot be planned before earlier changes are made (now: ${plan.refuse})` }
@@ -135,14 +145,16 @@ export class HostRun {
       }
       lastChanges = applied ? plan.changes : lastChanges
       if (!task.wait) return { status: applied ? 'changed' : 'ok', changes: plan.changes }
-      if (attempt < attempts) {
-        const message = task.wait.progress?.(facts as never) ?? plan.changes.map((c) => c.summary).join('; ')
-        this.play.sink({ type: 'progress', host: this.host.name, task: task.name, message: `${message} (try ${attempt}/${attempts})` })
-        this.facts.clear()
-        await this.play.sleep(task.wait.delayMs)
-      }
+      if (!more(attempt)) break
+      const message = task.wait.progress?.(facts as never) ?? plan.changes.map((c) => c.summary).join('; ')
+      const tries = stall ? `try ${attempt}${stall.idle ? `, no progress for ${(stall.idle / 1000).toFixed(0)} s` : ''}` : `try ${attempt}/${attempts}`
+      this.play.sink({ type: 'progress', host: this.host.name, task: task.name, message: `${message} (${tries})` })
+      this.facts.clear()
+      await this.play.sleep(task.wait.delayMs)
+      if (stall) stall.idle += task.wait.delayMs
     }
-    return { status: 'failed', message: `gave up after ${attempts} tries: ${lastChanges.map((c) => c.summary).join('; ') || 'state did not converge'}` }
+    const given = stall ? `no progress for ${(stall.ms / 1000).toFixed(0)} s (${attempt} tries)` : `${attempts} tries`
+    return { status: 'failed', message: `gave up after ${given}: ${lastChanges.map((c) => c.summary).join('; ') || 'state did not converge'}` }
   }
 
   /** The task's facts, from the cache or read now; a parser's complaint becomes a FactError. */

@@ -99,7 +99,11 @@ class Play implements PlayScope {
         h.readAhead(selected, i === 0).catch(() => {}),
       ),
     )
-    for (const task of selected) await this.runTask(task, this.running(), false)
+    for (const task of selected) {
+      // a host that failed stops the others too: nothing goes ahead on half of the cluster
+      if (playbook.anyErrorsFatal && this.hosts.some((h) => h.stopped)) break
+      await this.runTask(task, this.running(), false)
+    }
     await runHandlers(playbook.handlers ?? [], this.hosts, (task, hosts, handler) => this.runTask(task, hosts, handler))
     await Promise.all(this.hosts.map((h) => h.close()))
     const hosts = Object.fromEntries(this.hosts.map((h) => [h.host.name, h.tally]))

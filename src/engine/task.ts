@@ -57,7 +57,18 @@ export interface Task<F extends Record<string, Fact<unknown>> = Record<string, F
   /** handlers to run at the end of the play when this task changed something */
   notify?: string[]
   /** re-read facts until plan reports nothing to change; for waiting on peers, heals, mounts */
-  wait?: { attempts: number; delayMs: number; progress?(facts: FactValues<F>): string }
+  wait?: {
+    attempts: number
+    delayMs: number
+    progress?(facts: FactValues<F>): string
+    /**
+     * Wait as long as these amounts (work left, e.g. entries pending heal, free bytes on the bricks) keep
+     * going down: give up only after `stalledMs` without a new low in any of them, however many attempts
+     * that takes (`attempts` is then ignored).
+     */
+    remaining?(facts: FactValues<F>): number[]
+    stalledMs?: number
+  }
 }
 
 /** A task argument given as it is, or computed per host. */
@@ -81,10 +92,16 @@ export interface Playbook {
   handlers?: Handler[]
   /** a failed task does not stop the host's later tasks (health checks) */
   keepGoing?: boolean
+  /** a host that fails or cannot be reached stops the play on every host (Ansible's any_errors_fatal) */
+  anyErrorsFatal?: boolean
   /** show why unchanged tasks are ok without --verbose (health checks) */
   showReasons?: boolean
   /** the hosts this playbook runs on (default: all) */
   hosts?(inventory: Inventory): Host[]
+  /** command-line switches this playbook takes (e.g. teardown's --delete-volume) */
+  switches?: string[]
+  /** the playbook for the switches given on the command line */
+  configure?(switches: Record<string, boolean>): Playbook
 }
 
 /** Define a task with its facts' types inferred for plan(). */

@@ -39,3 +39,17 @@ export const brickIdentity = (brick: string) =>
     sh`if [ -d ${brick} ]; then echo exists=yes; v=$(LC_ALL=C getfattr --absolute-names -e hex -n trusted.glusterfs.volume-id -- ${brick} 2>&1); rc=$?; case $rc:$v in 0:*) printf '%s\n' "$v" | grep '^trusted';; *': No such attribute') ;; *) printf '%s\n' "$v" >&2; exit $rc;; esac; echo "entries=$(find ${brick} -mindepth 1 -maxdepth 1 ! -name .glusterfs | head -n 1 | wc -l)"; else echo exists=no; fi; echo end=yes`,
     parseBrickIdentity,
   )
+
+/**
+ * Whether gluster ever ran a brick on this directory: its root carries the volume's root gfid. A brick
+ * that `volume start force` stamped with the volume-id but that never came up has none.
+ */
+export const brickRootGfid = (brick: string) =>
+  fact(
+    `brick root gfid ${brick}`,
+    sh`if [ -d ${brick} ]; then v=$(LC_ALL=C getfattr --absolute-names -e hex -n trusted.gfid -- ${brick} 2>&1); rc=$?; case $rc:$v in 0:*) echo yes;; *': No such attribute') echo no;; *) printf '%s\n' "$v" >&2; exit $rc;; esac; else echo no; fi`,
+    (r: Result) => {
+      if (r.exitCode !== 0 || !/^(yes|no)\n$/.test(r.stdout)) throw commandFailed(r)
+      return r.stdout === 'yes\n'
+    },
+  )

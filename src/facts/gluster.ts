@@ -154,7 +154,13 @@ export const volumeOptions = (volume: string) =>
 
 /** Brick processes of the volume. */
 export const volumeStatus = (volume: string) =>
-  fact(`gluster status ${volume}`, sh`gluster --mode=script volume status ${volume} --xml`, parseVolumeStatus)
+  fact(
+    `gluster status ${volume}`,
+    // another host's gluster command holds the cluster lock (errno 30802): its answer has no bricks, which
+    // would read as "every brick down", so ask again
+    sh`for i in 1 2 3 4 5 6 7 8 9 10; do out=$(gluster --mode=script volume status ${volume} --xml); rc=$?; case "$out" in *'<opErrno>30802</opErrno>'*) sleep 1;; *) break;; esac; done; printf '%s\n' "$out"; exit $rc`,
+    parseVolumeStatus,
+  )
 
 /** Parse `gluster volume heal NAME info split-brain --xml` into the paths in split brain (deduplicated). */
 export function parseSplitBrain(result: Result): string[] {

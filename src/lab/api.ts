@@ -51,6 +51,11 @@ export function status(): Promise<lab.LabStatus> {
   return lab.status()
 }
 
+/** Destroys a host for good (container root, host keys, data disk): a reinstalled server after the next up(). */
+export function destroyHost(name: string): Promise<void> {
+  return lab.destroyHost(name)
+}
+
 /** Runs argv as root on a lab host; never throws on a non-zero exit code. */
 export function exec(host: string, argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
   return lab.exec(host, argv, opts)

@@ -67,6 +67,13 @@ async function ensureHost(topo: Topology, peers: LabHost[], host: LabHost, rootf
   return publicKey
 }
 
+/** Destroys one host: its container, root layer (host keys, glusterd's state) and data disk; `up` makes it anew. */
+export async function destroyHost(name: string): Promise<void> {
+  requireRoot()
+  hostByName(loadTopology(), name)
+  await withLock(`destroy ${name}`, () => teardownHost(name))
+}
+
 /** Brings the lab up (or repairs it) and writes inventory/lab.yaml; returns once sshd answers on every host. */
 export async function up(opts: UpOptions = {}): Promise<void> {
   const log = opts.log ?? quiet

@@ -8,6 +8,8 @@ export interface TerminalOptions {
   /** show why ok tasks are ok (health checks) */
   showReasons?: boolean
   write?(text: string): void
+  /** progress rewrites one line in place (default: when stdout is a terminal) */
+  live?: boolean
 }
 
 const paint: Record<TaskStatus, (s: string) => string> = {
@@ -75,8 +77,14 @@ export function formatEvent(event: EngineEvent, verbose = false, showReasons = v
 /** A sink that prints events for people. */
 export function terminalSink(options: TerminalOptions = {}): Sink {
   const write = options.write ?? ((text: string) => process.stdout.write(text))
+  const live = options.live ?? (!options.write && !!process.stdout.isTTY)
+  let progressShown = false
   return (event) => {
     const lines = formatEvent(event, options.verbose, options.showReasons || options.verbose)
-    if (lines.length) write(lines.join('\n') + '\n')
+    if (!lines.length) return
+    // a long wait (heals) updates one line instead of printing a line per try
+    const clear = progressShown ? '\r\x1b[K' : ''
+    progressShown = live && event.type === 'progress'
+    write(progressShown ? `${clear}${lines.join(' ')}` : `${clear}${lines.join('\n')}\n`)
   }
 }

@@ -7,6 +7,7 @@ import { brickIdentityRestored, bricksOnline } from './bricks.ts'
 import { directory, fstabEntry } from './files.ts'
 import { peersInCluster, probePeers, volumeCreated, volumeOptionsSet, volumeStarted } from './gluster.ts'
 import { healed, splitBrainResolved } from './heal.ts'
+import { glusterIdentityRestored } from './identity.ts'
 import { gv0AclMount, immutableMountPoint, mounted } from './mounts.ts'
 import { packages } from './packages.ts'
 import { brickDirectory, storagePreflight } from './storage.ts'
@@ -66,6 +67,7 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
     managementEncryption(),
     service('glusterd', { enabled: true, started: true }, { name: 'glusterd enabled and running', tags: ['gluster'] }),
     brickDirectory(),
+    glusterIdentityRestored(),
     probePeers(),
     peersInCluster(),
     volume(options.createVolume),

@@ -1,7 +1,7 @@
 // Bricks that are down or were replaced: brought back with gluster's own procedures, never by wiping data.
 import { sh } from '../engine/command.ts'
 import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
-import { brickIdentity } from '../facts/bricks.ts'
+import { brickIdentity, brickRootGfid } from '../facts/bricks.ts'
 import { brickName, volumeInfo, volumeStatus } from '../facts/gluster.ts'
 import { wantedBricks } from './gluster.ts'
 
@@ -24,18 +24,31 @@ export function bricksOnline(): Task {
   })
 }
 
-/** A brick directory that lost its identity (wiped or replaced disk) is reset and healed from its replica. */
+/**
+ * A brick directory that lost its identity (wiped or replaced disk) is reset and healed from its replica.
+ * reset-brick needs a started volume, and a plain start refuses a brick without its volume-id, so a
+ * stopped volume is started with force first (the other brick serves; this one is reset right after).
+ * A brick that such a start stamped but that never ran (no root gfid, offline, empty) is reset too:
+ * otherwise it would come up empty with nothing telling the self-heal to fill it.
+ */
 export function brickIdentityRestored(): Task {
   return task({
     name: 'brick identity',
     tags: ['gluster', 'repair'],
-    facts: (ctx) => ({ volume: volumeInfo(ctx.host.settings.volume), brick: brickIdentity(ctx.host.settings.brick) }),
-    plan: ({ volume, brick }, ctx) => {
+    facts: (ctx) => ({
+      volume: volumeInfo(ctx.host.settings.volume),
+      brick: brickIdentity(ctx.host.settings.brick),
+      initialized: brickRootGfid(ctx.host.settings.brick),
+      status: volumeStatus(ctx.host.settings.volume),
+    }),
+    plan: ({ volume, brick, initialized, status }, ctx) => {
       const s = ctx.host.settings
       const name = brickName({ host: ctx.host.name, path: s.brick })
       if (!volume) return noop(`volume ${s.volume} does not exist yet`)
       if (!volume.bricks.map(brickName).includes(name)) return noop(`${name} is not a brick of ${s.volume}`)
-      if (brick.volumeId === volume.id) return noop(`${name} belongs to ${s.volume}`)
+      const online = status.some((b) => brickName(b) === name && b.online)
+      const neverRan = volume.started && !online && !brick.hasData && !initialized
+      if (brick.volumeId === volume.id && !neverRan) return noop(`${name} belongs to ${s.volume}`)
       const commands = [
         sh`gluster --mode=script volume reset-brick ${s.volume} ${name} start`,
         sh`gluster --mode=script volume reset-brick ${s.volume} ${name} ${name} commit force`,
@@ -49,7 +62,9 @@ export function brickIdentityRestored(): Task {
           `${name} has lost its volume-id but still holds files: resetting it could discard them. ` +
             `Copy anything you need off it, empty it, then run: ${commands.map((c) => c.display).join('; ')}`,
         )
-      return changes(change(`reset-brick ${name} (empty, volume-id missing) and heal it from its replica`, ...commands))
+      const start = volume.started ? [] : [sh`gluster --mode=script volume start ${s.volume} force`]
+      const why = brick.volumeId ? 'stamped by a forced start but never brought up' : 'empty, volume-id missing'
+      return changes(change(`reset-brick ${name} (${why}) and heal it from its replica`, ...start, ...commands))
     },
   })
 }

@@ -1,11 +1,13 @@
 // Self-heal: pending entries are healed (with progress, bounded); split brains are listed and resolved by policy only.
 import { sh } from '../engine/command.ts'
 import { change, changes, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
+import { brickSpace } from '../facts/brick-space.ts'
 import { healStateIfIndexed } from '../facts/gluster.ts'
 
 const policyCommand = { 'latest-mtime': 'latest-mtime', 'bigger-file': 'bigger-file' } as const
 
 const healFacts = (ctx: TaskContext) => ({ state: healStateIfIndexed(ctx.host.settings.volume, ctx.host.settings.brick) })
+const healWaitFacts = (ctx: TaskContext) => ({ ...healFacts(ctx), space: brickSpace(ctx.host.settings.volume, ctx.host.settings.brick) })
 
 /** `gluster volume heal`, tried again while another host's trigger holds the volume's cluster lock. */
 const triggerHeal = (volume: string) =>
@@ -15,15 +17,18 @@ const triggerHeal = (volume: string) =>
  * Trigger the self-heal and wait until no entries are pending on any brick. Each host looks at its own
  * brick's heal index (an entry may wait on one brick only), and asks gluster for details only when it has some.
  */
-export function healed(options: { attempts?: number; delayMs?: number } = {}): Task {
+export function healed(options: { attempts?: number; delayMs?: number; stalledMs?: number } = {}): Task {
   return task({
     name: 'pending heals',
     tags: ['gluster', 'heal'],
-    facts: healFacts,
+    facts: healWaitFacts,
     wait: {
       attempts: options.attempts ?? 150,
       delayMs: options.delayMs ?? 2000,
       progress: ({ state }) => `healing: ${state.bricks.map((b) => `${b.brick} ${b.pending} pending`).join(', ')}`,
+      // a large heal over a slow link takes as long as it takes; only a heal that stopped moving fails
+      remaining: ({ state, space }) => [state.indexEmpty ? 0 : state.bricks.reduce((n, b) => n + b.pending, 0), ...Object.values(space)],
+      stalledMs: options.stalledMs ?? 180_000,
     },
     plan: ({ state }, ctx) => {
       if (state.indexEmpty) return noop(`no entries in ${ctx.host.settings.brick}'s heal index`)

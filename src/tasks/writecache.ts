@@ -1,4 +1,5 @@
 // The write cache's flush agent on each host: program, command, config, systemd units, running.
+import { readFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { put, sh } from '../engine/command.ts'
 import { change, changes, changesOr, fact, noop, refuse, task, type Handler, type Task, type TaskContext } from '../engine/task.ts'
@@ -11,10 +12,12 @@ import { file } from './files.ts'
 import { mountUnitName } from './mounts.ts'
 import { service } from './systemd.ts'
 import { DEFAULT_CONFIG_PATH } from '../agent/service/defaults.ts'
-import { AGENT_PROGRAM, AGENT_UNIT, agentUnits } from '../agent/service/units.ts'
+import { AGENT_DOC, AGENT_PROGRAM, AGENT_UNIT, agentUnits } from '../agent/service/units.ts'
 import { overlayLowerDir } from '../agent/fs/union-lower.ts'
 
 const agentCommand = '/usr/local/bin/gfs-writecache'
+/** The units' Documentation= page: the flush contract of this checkout. */
+export const contractDoc = readFileSync(new URL('../../docs/flush-contract.md', import.meta.url), 'utf8')
 const restart = 'restart flush agent'
 
 export interface AgentBundle {
@@ -125,6 +128,7 @@ export function agentTasks(bundle: AgentBundle): Task[] {
       tags: ['agent'],
       notify: [restart],
     }),
+    file('flush agent documentation', AGENT_DOC, () => contractDoc, { tags: ['agent'] }),
     agentUnitsTask(),
     service((ctx) => mountUnitName(ctx.host.settings.unionMount), { enabled: true }, { name: 'union mount enabled', tags: ['cache'] }),
     unionMounted(),

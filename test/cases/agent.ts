@@ -4,7 +4,7 @@ import type { CaState, IssuedMaterial } from '../../src/facts/tls.ts'
 import { AGENT_PROGRAM, agentUnits } from '../../src/agent/service/units.ts'
 import { Secret } from '../../src/inventory/types.ts'
 import { secureAccessContent, wantedTlsOptions } from '../../src/tasks/tls.ts'
-import { agentConfig } from '../../src/tasks/writecache.ts'
+import { agentConfig, contractDoc } from '../../src/tasks/writecache.ts'
 import { host, inventory } from '../helpers/hosts.ts'
 import type { TaskSuite } from '../helpers/task-cases.ts'
 import { file, mount, unit, volume } from './facts.ts'
@@ -141,6 +141,17 @@ export const agentSuites: TaskSuite[] = [
     cases: [
       { name: 'written from the inventory', facts: { current: file() }, changes: ['create /etc/gfs-writecache/config.json'], after: { current: file(configText) } },
       { name: 'an edited one is put back', facts: { current: file('{}\n') }, changes: ['update /etc/gfs-writecache/config.json'], after: { current: file(configText) } },
+    ],
+  },
+  {
+    task: 'flush agent documentation',
+    cases: [
+      {
+        name: "the flush contract, for the units' Documentation=",
+        facts: { current: file() },
+        changes: ['create /usr/local/share/doc/gfs-writecache/flush-contract.md'],
+        after: { current: file(contractDoc) },
+      },
     ],
   },
   {

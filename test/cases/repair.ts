@@ -2,31 +2,77 @@
 import type { BrickIdentity } from '../../src/facts/bricks.ts'
 import { host } from '../helpers/hosts.ts'
 import type { TaskSuite } from '../helpers/task-cases.ts'
-import { brickStatus, heal, volume, volumeId } from './facts.ts'
+import { brickStatus, heal, peer, volume, volumeId } from './facts.ts'
 
 const brick = (b: Partial<BrickIdentity>): BrickIdentity => ({ exists: true, volumeId, hasData: true, ...b })
 const policy = [host('hydra', {}, { splitBrainPolicy: 'latest-mtime' }), host('plexus', {}, { splitBrainPolicy: 'latest-mtime' })]
 const healed = { state: { bricks: heal(0), splitBrainFiles: [] } }
 
+const oldUuid = '3acee99b-0bed-4ad1-98a4-c54893f09b0f'
+const newUuid = '11111111-2222-3333-4444-555555555555'
+const hydraUuid = '618c3a77-4217-4ce4-9ce6-3c27f9d417b1'
+const seenByHydra = [{ ...peer('plexus'), uuid: oldUuid }, { ...peer('localhost'), uuid: hydraUuid }]
+
 export const repairSuites: TaskSuite[] = [
+  {
+    task: 'glusterd identity',
+    cases: [
+      {
+        name: 'a reinstalled host takes back the UUID the others know it by, and rejoins',
+        on: 'plexus',
+        facts: { uuid: newUuid, pool: [], 'seen:hydra': seenByHydra },
+        commands: [
+          `systemctl stop glusterd && if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi && mkdir -p /var/lib/glusterd/peers`,
+          `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
+          'systemctl start glusterd',
+          "n=0; until gluster --mode=script volume list | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
+        ],
+        after: { uuid: oldUuid, pool: [peer('hydra')], 'seen:hydra': undefined },
+      },
+      { name: 'a host with peers is left alone (the others are not even asked)', on: 'plexus', facts: { uuid: oldUuid, pool: [peer('hydra')], 'seen:hydra': undefined }, reason: /knows 1 peer/ },
+      { name: 'a new pool: nobody knows this host yet', on: 'plexus', facts: { uuid: newUuid, pool: [], 'seen:hydra': [] }, reason: /a new pool/ },
+      { name: 'a fresh glusterd without a UUID yet, in a new pool', on: 'plexus', facts: { uuid: '', pool: [], 'seen:hydra': undefined }, reason: /a new pool/ },
+      { name: 'the other host cannot be asked', on: 'plexus', facts: { uuid: newUuid, pool: [], 'seen:hydra': undefined }, reason: /no other host knows/ },
+    ],
+  },
   {
     task: 'brick identity',
     cases: [
       {
         name: 'an empty brick without volume-id is reset and healed',
         on: 'plexus',
-        facts: { volume: volume(), brick: brick({ volumeId: undefined, hasData: false }) },
+        facts: { volume: volume(), brick: brick({ volumeId: undefined, hasData: false }), initialized: false, status: brickStatus(false) },
         commands: [
           'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 start',
           'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 plexus:/data/brick1/gv0 commit force',
           'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
         ],
-        after: { brick: brick({}) },
+        after: { brick: brick({ hasData: false }), initialized: true, status: brickStatus(true) },
       },
-      { name: 'a brick that still holds files is never reset automatically', on: 'plexus', facts: { volume: volume(), brick: brick({ volumeId: undefined }) }, refuse: /still holds files.*reset-brick gv0 plexus:\/data\/brick1\/gv0 start/ },
-      { name: 'a brick of another volume', facts: { volume: volume(), brick: brick({ volumeId: '00000000-0000-0000-0000-000000000000' }) }, refuse: /another volume/ },
-      { name: 'its own', facts: { volume: volume(), brick: brick({}) }, reason: /belongs to gv0/ },
-      { name: 'no volume yet', facts: { volume: undefined, brick: brick({ volumeId: undefined }) }, reason: /does not exist yet/ },
+      {
+        name: 'a stopped volume is started with force first: reset-brick needs it started, a plain start refuses the brick',
+        on: 'plexus',
+        facts: { volume: volume({ started: false }), brick: brick({ volumeId: undefined, hasData: false }), initialized: false, status: [] },
+        commands: [
+          'gluster --mode=script volume start gv0 force',
+          'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 start',
+          'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 plexus:/data/brick1/gv0 commit force',
+          'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
+        ],
+        after: { volume: volume(), brick: brick({ hasData: false }), initialized: true, status: brickStatus(true) },
+      },
+      {
+        name: 'a brick a forced start stamped but that never ran is reset, not left empty',
+        on: 'plexus',
+        facts: { volume: volume(), brick: brick({ hasData: false }), initialized: false, status: brickStatus(false) },
+        changes: ['reset-brick plexus:/data/brick1/gv0 (stamped by a forced start but never brought up) and heal it from its replica'],
+        after: { initialized: true, status: brickStatus(true) },
+      },
+      { name: 'a new volume not started yet is left alone', on: 'plexus', facts: { volume: volume({ started: false }), brick: brick({ hasData: false }), initialized: false, status: [] }, reason: /belongs to gv0/ },
+      { name: 'a brick that still holds files is never reset automatically', on: 'plexus', facts: { volume: volume(), brick: brick({ volumeId: undefined }), initialized: true, status: brickStatus(false) }, refuse: /still holds files.*reset-brick gv0 plexus:\/data\/brick1\/gv0 start/ },
+      { name: 'a brick of another volume', facts: { volume: volume(), brick: brick({ volumeId: '00000000-0000-0000-0000-000000000000' }), initialized: true, status: brickStatus(true) }, refuse: /another volume/ },
+      { name: 'its own', facts: { volume: volume(), brick: brick({}), initialized: true, status: brickStatus(true) }, reason: /belongs to gv0/ },
+      { name: 'no volume yet', facts: { volume: undefined, brick: brick({ volumeId: undefined }), initialized: false, status: [] }, reason: /does not exist yet/ },
     ],
   },
   {

@@ -75,3 +75,18 @@ test('secrets are masked in every field of every event', (t) => {
   t.false(JSON.stringify(seen).includes('s3cr3t-pass'))
   t.regex(JSON.stringify(seen), /wrong password \*\*\*/)
 })
+
+test('terminal: on a terminal, progress rewrites one line; the next event clears it', (t) => {
+  let out = ''
+  const sink = terminalSink({ live: true, write: (s) => (out += s) })
+  sink({ type: 'progress', host: 'hydra', task: 'pending heals', message: 'healing: 10 pending (try 1)' })
+  sink({ type: 'progress', host: 'hydra', task: 'pending heals', message: 'healing: 4 pending (try 2)' })
+  sink({ type: 'task:end', host: 'hydra', task: 'pending heals', status: 'changed', durationMs: 1 })
+  t.is(out.split('\n').length, 2, 'one progress line, then the task line')
+  t.true(out.startsWith('  hydra: healing: 10 pending (try 1)\r\x1b[K  hydra: healing: 4 pending (try 2)\r\x1b[K'))
+  let piped = ''
+  const log = terminalSink({ write: (s) => (piped += s) })
+  log({ type: 'progress', host: 'hydra', task: 'x', message: 'a' })
+  log({ type: 'progress', host: 'hydra', task: 'x', message: 'b' })
+  t.is(piped, '  hydra: a\n  hydra: b\n', 'a log keeps every line')
+})

@@ -245,3 +245,22 @@ test('SSH round trips count commands sent to hosts only, not those run on the co
   t.deepEqual(controller.ran.map((c) => (c.kind === 'exec' ? c.script : c.path)), ['test -e /ca/key', 'openssl x509'])
   t.is(recap.roundTrips, 1, 'only the install on the host')
 })
+
+test('a wait measured by work left goes on while it shrinks, and gives up only once it stalls', async (t) => {
+  // pending 40, 39, ... 1 (far more tries than `attempts`), then stuck at 1 forever
+  const waiting = (stuckAt: number) => {
+    const counts = new Map<string, number>()
+    return task({
+      name: 'pending heals',
+      facts: (ctx) => ({ n: fact('n', sh`count ${ctx.host.name}`, () => Math.max(stuckAt, 40 - (counts.set('n', (counts.get('n') ?? 0) + 1).get('n') ?? 0))) }),
+      wait: { attempts: 3, delayMs: 1000, remaining: ({ n }) => [n], stalledMs: 5000 },
+      plan: ({ n }) => (n === 0 ? noop('healed') : changes(change(`heal ${n}`))),
+    })
+  }
+  const done = await run({ hydra: [], plexus: [] }, { pb: { name: 'heal', description: '', tasks: [waiting(0)] } })
+  t.is(done.recap.hosts.hydra!.failed, 0, 'forty tries: each one made progress')
+  const stuck = await run({ hydra: [], plexus: [] }, { pb: { name: 'heal', description: '', tasks: [waiting(1)] } })
+  const end = stuck.events.find((e) => e.type === 'task:end' && e.host === 'hydra')
+  t.regex(JSON.stringify(end), /gave up after no progress for 5 s \((\d+) tries\)/)
+  t.true(Number(/\((\d+) tries/.exec(JSON.stringify(end))![1]) > 3, 'more tries than attempts')
+})

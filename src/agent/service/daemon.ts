@@ -10,6 +10,7 @@ import { retryRemount } from '../offline/remount.ts'
 import { checkUnionLower } from '../offline/relower.ts'
 import type { Log } from './log.ts'
 import { writeMetrics } from './metrics.ts'
+import { startWatchdog } from './watchdog.ts'
 import { UpperWatcher } from '../watch/watch.ts'
 import { GlusterWatch } from '../health/gluster.ts'
 import { logGlusterChange, withHealth } from '../health/report.ts'
@@ -208,11 +209,16 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
 
 /** Runs until SIGTERM/SIGINT (systemd stop). */
 export async function runDaemon(cfg: AgentConfig, log: Log): Promise<void> {
-  const d = await startDaemon(cfg, log)
+  // beating from the start: a long start-up scan is still a live event loop
+  const watchdog = startWatchdog((m) => log(m))
+  const d = await startDaemon(cfg, log).catch((err: unknown) => {
+    watchdog.stop()
+    throw err
+  })
   await new Promise<void>((resolvePromise) => {
     const onSignal = (sig: string) => {
       log(`${sig}: stopping`, 'notice')
-      void d.stop().then(resolvePromise)
+      void d.stop().then(() => watchdog.stop()).then(resolvePromise)
     }
     process.once('SIGTERM', () => onSignal('SIGTERM'))
     process.once('SIGINT', () => onSignal('SIGINT'))

@@ -6,6 +6,14 @@ import { overlayLowerDir } from '../fs/union-lower.ts'
 export const AGENT_PROGRAM = '/usr/local/lib/gfs-writecache/agent.mjs'
 export const PREPARE_UNIT = 'gfs-writecache-prepare.service'
 export const AGENT_UNIT = 'gfs-writecache.service'
+/** The flush contract, installed beside the program so the units' Documentation= points at something real. */
+export const AGENT_DOC = '/usr/local/share/doc/gfs-writecache/flush-contract.md'
+/** How long the offline prepare step may run before the union's start gives up (a large backlog over a slow link). */
+export const PREPARE_TIMEOUT_SECONDS = 1800
+/** systemd kills and restarts an agent whose event loop has not beaten for this long (it beats every third). */
+export const WATCHDOG_SECONDS = 60
+
+const documentation = `Documentation=file:${AGENT_DOC}`
 
 export interface UnitFile {
   name: string
@@ -63,10 +71,16 @@ Description=gfs-writecache: publish and reclaim the cache before the union is mo
 After=${lower}
 Before=${union}
 
+${documentation}
+
 [Service]
 Type=oneshot
 ExecStart=${exec(p, 'prepare')}
-TimeoutStartSec=infinity
+# bounded: a prepare that never ends would keep the union down without a word. On timeout the union
+# stays unmounted (its mount point is immutable: writes fail, nothing is lost) and the journal says why
+# ("-": the message must never be what fails a prepare that worked).
+TimeoutStartSec=${PREPARE_TIMEOUT_SECONDS}
+ExecStopPost=-/bin/sh -c 'if [ "$$SERVICE_RESULT" = timeout ]; then echo "gfs-writecache prepare did not finish within ${PREPARE_TIMEOUT_SECONDS} s: ${p.union} is not mounted (writes to it fail, nothing is lost). The cache is intact; start it again with: systemctl start ${union}" >&2; fi'
 `,
   }
 }
@@ -83,6 +97,7 @@ export function unionMountUnit(p: UnitPaths): UnitFile {
     name: mountUnitName(p.union),
     content: `[Unit]
 Description=gfs-writecache overlay union (cache over gv0)
+${documentation}
 Requires=${lower} ${PREPARE_UNIT}
 After=${lower} ${PREPARE_UNIT}
 ${p.unionLower === 'brick' ? `# union_lower brick: the prepare step binds the brick (or gv0) here; never an empty lower\nAssertPathIsMountPoint=${overlayLowerDir(p)}\n` : ''}
@@ -98,6 +113,30 @@ WantedBy=remote-fs.target
   }
 }
 
+/**
+ * What the agent gives up. It unmounts and mounts the union in the host's mount namespace, so nothing
+ * that gives it a namespace of its own (ProtectSystem, PrivateTmp, PrivateDevices, ProtectKernel*,
+ * ProtectHome, ProtectProc); it publishes setuid files and owners as they are (no RestrictSUIDSGID, and
+ * CAP_CHOWN, CAP_FOWNER, CAP_FSETID), makes whiteouts (CAP_MKNOD), writes trusted.* xattrs, mounts and
+ * drops dentries (CAP_SYS_ADMIN), looks into every process's open files (CAP_SYS_PTRACE,
+ * CAP_DAC_READ_SEARCH). Node's JIT needs writable executable memory (no MemoryDenyWriteExecute).
+ * It needs no Internet socket: gv0 is a FUSE mount whose client runs in its own unit.
+ */
+const hardening = `NoNewPrivileges=yes
+CapabilityBoundingSet=CAP_SYS_ADMIN CAP_CHOWN CAP_FOWNER CAP_FSETID CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_MKNOD CAP_SYS_PTRACE CAP_LINUX_IMMUTABLE
+RestrictAddressFamilies=AF_UNIX AF_NETLINK
+IPAddressDeny=any
+ProtectClock=yes
+RestrictNamespaces=yes
+RestrictRealtime=yes
+LockPersonality=yes
+ProtectHostname=yes
+SystemCallArchitectures=native
+SystemCallFilter=~@clock @cpu-emulation @debug @module @obsolete @raw-io @reboot @swap
+SystemCallErrorNumber=EPERM
+KeyringMode=private
+UMask=0022`
+
 /** The flush agent daemon. */
 export function agentServiceUnit(p: UnitPaths): UnitFile {
   const union = mountUnitName(p.union)
@@ -107,6 +146,8 @@ export function agentServiceUnit(p: UnitPaths): UnitFile {
 Description=gfs-writecache flush agent (publishes the cache into gv0)
 Requires=${union}
 After=${union}
+
+${documentation}
 
 [Service]
 Type=simple
@@ -119,6 +160,10 @@ RestartSec=2
 RuntimeDirectory=gfs-writecache
 RuntimeDirectoryPreserve=yes
 ${p.onStopSeconds ? `# flush.on_stop_seconds plus time to finish the copy in progress and save state\nTimeoutStopSec=${Math.ceil(p.onStopSeconds) + 30}\n` : ''}
+WatchdogSec=${WATCHDOG_SECONDS}
+NotifyAccess=main
+${hardening}
+
 [Install]
 WantedBy=multi-user.target
 `,

@@ -1,0 +1,71 @@
+// The agent's hardened units on the lab: systemd's own exposure score, the watchdog (a live agent beats,
+// a hung one is killed and started again), and a prepare step that runs out of time says so.
+import test from 'ava'
+import { eventually, lab, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
+import { explain, provision } from '../helpers/provision.ts'
+
+const dropIn = (unit: string) => `/run/systemd/system/${unit}.d/test.conf`
+const show = async (host: string, props: string, unit = 'gfs-writecache.service') =>
+  Object.fromEntries(
+    (await onHost(host, `systemctl show -p ${props} ${unit}`))
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  )
+
+test.before(provisionedLab)
+
+test.after.always(async () => {
+  for (const h of ['hydra', 'plexus'])
+    await tryOnHost(h, `rm -rf ${dropIn('gfs-writecache.service').replace('/test.conf', '')} ${dropIn('gfs-writecache-prepare.service').replace('/test.conf', '')}; systemctl daemon-reload`)
+})
+
+test.serial("systemd-analyze security rates the agent's unit below 5 on both hosts", async (t) => {
+  for (const h of ['hydra', 'plexus']) {
+    const out = await onHost(h, 'systemd-analyze security --no-pager gfs-writecache.service')
+    const score = Number(/Overall exposure level for gfs-writecache\.service: ([\d.]+)/.exec(out)?.[1])
+    t.log(`${h}: ${score}`)
+    t.true(score < 5, `${h}: exposure ${score}`)
+    t.regex(out, /✓ NoNewPrivileges=/)
+    t.regex(out, /✓ SystemCallArchitectures=/)
+  }
+})
+
+test.serial('the watchdog: a live agent keeps beating, a hung one is killed and started again', async (t) => {
+  // a short period so the test is short; the unit's own is a minute
+  await onHost('hydra', `mkdir -p $(dirname ${dropIn('gfs-writecache.service')}) && printf '[Service]\\nWatchdogSec=4\\nTimeoutAbortSec=2\\n' > ${dropIn('gfs-writecache.service')} && systemctl daemon-reload && systemctl restart gfs-writecache.service`)
+  const started = await show('hydra', 'MainPID,NRestarts')
+  await new Promise((r) => setTimeout(r, 12_000))
+  const alive = await show('hydra', 'MainPID,NRestarts,ActiveState,WatchdogTimestampMonotonic')
+  t.is(alive.MainPID, started.MainPID, 'a live agent is left alone')
+  t.is(alive.ActiveState, 'active')
+  t.not(alive.WatchdogTimestampMonotonic, '0', 'beats arrived')
+
+  await onHost('hydra', `kill -STOP ${started.MainPID}`)
+  await eventually(async () => {
+    const now = await show('hydra', 'MainPID,ActiveState')
+    return (now.ActiveState === 'active' && now.MainPID !== started.MainPID && now.MainPID !== '0') || JSON.stringify(now)
+  }, 30_000, 1000)
+  t.regex(await onHost('hydra', 'journalctl -u gfs-writecache.service --no-pager -n 50'), /Watchdog timeout/)
+
+  await onHost('hydra', `rm -f ${dropIn('gfs-writecache.service')} && systemctl daemon-reload && systemctl restart gfs-writecache.service`)
+  await onHost('hydra', 'echo after-watchdog > /gfs/union/after-watchdog.txt && gfs-writecache flush --wait --timeout 120', { timeoutMs: 150_000 })
+  t.is(await onHost('plexus', 'cat /data/brick1/gv0/after-watchdog.txt'), 'after-watchdog\n')
+})
+
+test.serial('a prepare step out of time leaves the union down with a clear message; repair brings it back', async (t) => {
+  const prepare = 'gfs-writecache-prepare.service'
+  await onHost('plexus', 'systemctl stop gfs-writecache.service && umount /gfs/union')
+  await onHost('plexus', `mkdir -p $(dirname ${dropIn(prepare)}) && printf '[Service]\\nTimeoutStartSec=50ms\\n' > ${dropIn(prepare)} && systemctl daemon-reload`)
+  const start = await tryOnHost('plexus', 'systemctl start gfs-union.mount')
+  t.not(start.exitCode, 0)
+  t.is((await show('plexus', 'Result', prepare)).Result, 'timeout')
+  t.regex(await onHost('plexus', `journalctl -u ${prepare} --no-pager -n 20`), /prepare did not finish within \d+ s: \/gfs\/union is not mounted .*systemctl start gfs-union\.mount/)
+  t.not((await tryOnHost('plexus', 'echo x > /gfs/union/while-down')).exitCode, 0, 'writes fail instead of landing on the root disk')
+
+  await onHost('plexus', `rm -f ${dropIn(prepare)} && systemctl daemon-reload`)
+  const repair = await provision(['repair', '--inventory', lab.inventoryName()])
+  t.is(repair.exitCode, 0, explain(repair))
+  t.is((await onHost('plexus', 'findmnt -n -o FSTYPE /gfs/union')).trim(), 'overlay')
+  t.is((await onHost('plexus', 'systemctl is-active gfs-writecache.service')).trim(), 'active')
+})
