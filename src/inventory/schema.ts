@@ -5,7 +5,7 @@ import type { FlushSettings, HostRole, Settings } from './types.ts'
 import { describe, mapEntries, type MapEntry, type Origin, type YamlSource } from './yaml-source.ts'
 import { normalizeRemotePath } from './paths.ts'
 import { didYouMean } from './suggest.ts'
-import { flushDefaults, layoutDefaults } from '../agent/service/defaults.ts'
+import { flushDefaults, layoutDefaults, MAX_DRAIN_MOUNTS } from '../agent/service/defaults.ts'
 
 /** The defaults a host gets for every variable the inventory leaves out. */
 export const defaultSettings: Readonly<Settings> = Object.freeze({
@@ -42,6 +42,7 @@ export const flushKeys = {
   dentry_drop_seconds: 'dentryDropSeconds',
   high_watermark_percent: 'highWatermarkPercent',
   low_watermark_percent: 'lowWatermarkPercent',
+  drain_mounts: 'drainMounts',
 } as const satisfies Record<string, keyof FlushSettings>
 
 export const splitBrainPolicies = ['none', 'latest-mtime', 'bigger-file'] as const
@@ -135,7 +136,9 @@ function readFlush(src: YamlSource, entry: MapEntry): LocatedMap<number> {
     if (!field) {
       throw src.error(item.keyNode, item.path, `unknown flush setting, expected one of ${Object.keys(flushKeys).join(', ')}${didYouMean(item.key, Object.keys(flushKeys))}`)
     }
-    result.values[field] = item.key.endsWith('_percent')
+    result.values[field] = item.key === 'drain_mounts'
+      ? readNumber(src, item, `a whole number of mounts from 0 to ${MAX_DRAIN_MOUNTS}`, (n) => Number.isInteger(n) && n >= 0 && n <= MAX_DRAIN_MOUNTS)
+      : item.key.endsWith('_percent')
       ? readNumber(src, item, 'a whole number of percent from 1 to 99', (n) => Number.isInteger(n) && n >= 1 && n <= 99)
       : item.key === 'settle_seconds'
         ? readNumber(src, item, 'a number of seconds, 0 or more', (n) => n >= 0)

@@ -4,6 +4,7 @@ import { lstat } from 'node:fs/promises'
 import type { AgentConfig } from '../service/config.ts'
 import type { Log } from '../service/log.ts'
 import { diskUsedPercent, isUnionMounted, lowerProblem } from '../fs/mounts.ts'
+import { drainMountsNow } from '../fs/drain-mounts.ts'
 import { WriterSnapshots } from '../watch/fresh-writers.ts'
 import { DentryDrops } from '../publish/no-clobber.ts'
 import { Observations, systemClock, type Clock } from './observations.ts'
@@ -270,6 +271,7 @@ export class Agent {
       running: this.isRunning,
       union: { path: this.cfg.union, mounted: isUnionMounted(this.cfg) },
       lower: { path: this.cfg.lower, problem: await lowerProblem(this.cfg) },
+      drainMounts: await drainMountsNow(this.cfg).then((d) => ({ wanted: d.wanted, usable: d.usable.length, problems: d.problems })),
       pending: { entries: p.entries, bytes: p.bytes, oldestAgeSeconds: p.oldestAgeSeconds },
       lastPublish: this.state.totals.lastPublish,
       publishedTotal: this.state.totals.publishedEntries,

@@ -1,7 +1,7 @@
 // The agent's configuration file: one JSON object, validated with messages that name the key.
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { agentDefaults, DEFAULT_CONFIG_PATH, flushDefaults, layoutDefaults, type FlushSettings } from './defaults.ts'
+import { agentDefaults, DEFAULT_CONFIG_PATH, flushDefaults, layoutDefaults, MAX_DRAIN_MOUNTS, type FlushSettings } from './defaults.ts'
 
 export { DEFAULT_CONFIG_PATH }
 
@@ -24,8 +24,10 @@ export interface AgentConfig extends FlushSettings {
   requireLowerMount: boolean
   /** longest pause between retries after an error, in seconds */
   retryMaxSeconds: number
-  /** parallel publishes (latency-bound links profit from more) */
+  /** parallel publishes per gv0 mount (latency-bound links profit from more) */
   publishConcurrency: number
+  /** where the drain mounts are (drainMountDir/1 .. /drainMounts) */
+  drainMountDir: string
   /** drop_caches file, configurable so a container without it can point elsewhere */
   dropCachesFile: string
 }
@@ -41,7 +43,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-const PATH_KEYS = ['upper', 'work', 'lower', 'union', 'stateDir', 'metricsFile', 'socket', 'dropCachesFile'] as const
+const PATH_KEYS = ['upper', 'work', 'lower', 'union', 'stateDir', 'metricsFile', 'socket', 'dropCachesFile', 'drainMountDir'] as const
 const NUMBER_KEYS = [
   'settleSeconds',
   'scanIntervalSeconds',
@@ -50,6 +52,7 @@ const NUMBER_KEYS = [
   'lowWatermarkPercent',
   'retryMaxSeconds',
   'publishConcurrency',
+  'drainMounts',
 ] as const
 const KNOWN = new Set<string>(['host', 'requireLowerMount', ...PATH_KEYS, ...NUMBER_KEYS])
 
@@ -91,6 +94,9 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
   if (typeof merged.publishConcurrency === 'number' && merged.publishConcurrency < 1) {
     problems.push('publishConcurrency: expected at least 1')
   }
+  if (typeof merged.drainMounts === 'number' && !(Number.isInteger(merged.drainMounts) && merged.drainMounts <= MAX_DRAIN_MOUNTS)) {
+    problems.push(`drainMounts: expected a whole number from 0 to ${MAX_DRAIN_MOUNTS}`)
+  }
   if (problems.length === 0) {
     const paths = PATH_KEYS.map((k) => resolve(merged[k] as string))
     const [upper, work, lower, union, stateDir] = paths
@@ -99,6 +105,10 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
     if (inside(work, upper) || inside(upper, work)) problems.push('work: must be beside upper, not inside it')
     if (inside(upper, lower) || inside(lower, upper)) problems.push('upper: must not overlap lower')
     if (inside(union, upper) || inside(union, lower)) problems.push('union: must not be inside upper or lower')
+    const drain = paths[PATH_KEYS.indexOf('drainMountDir')]
+    for (const [name, p] of [['upper', upper], ['lower', lower], ['union', union], ['stateDir', stateDir]] as const) {
+      if (inside(drain, p) || inside(p, drain)) problems.push(`drainMountDir: must not overlap ${name}`)
+    }
   }
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`)
   const out = merged as unknown as AgentConfig

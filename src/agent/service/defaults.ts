@@ -11,6 +11,8 @@ export interface FlushSettings {
   dentryDropSeconds: number
   highWatermarkPercent: number
   lowWatermarkPercent: number
+  /** extra gv0 client mounts only the agent publishes through (0: publish through gv0_mount) */
+  drainMounts: number
 }
 
 /** The flush settings a host gets when the inventory leaves them out (README, "Variables"). */
@@ -20,7 +22,13 @@ export const flushDefaults: Readonly<FlushSettings> = Object.freeze({
   dentryDropSeconds: 10,
   highWatermarkPercent: 90,
   lowWatermarkPercent: 70,
+  // each is a gluster client process (about 22 MB) with its own kernel directory locks: publishes into one
+  // directory scale with their number (docs/drain.md)
+  drainMounts: 16,
 })
+
+/** A gluster client each: more cost memory and connections for little gain (docs/drain.md). */
+export const MAX_DRAIN_MOUNTS = 64
 
 /** Where the volume, the mounts and the cache live on a host unless the inventory says otherwise. */
 export const layoutDefaults = Object.freeze({
@@ -41,6 +49,9 @@ export const agentDefaults = Object.freeze({
   socket: '/run/gfs-writecache/agent.sock',
   requireLowerMount: true,
   retryMaxSeconds: 60,
-  publishConcurrency: 8,
+  /** parallel publishes per gv0 mount the agent publishes through */
+  publishConcurrency: 4,
+  /** the drain mounts are DIR/1 .. DIR/N */
+  drainMountDir: '/run/gfs-writecache-gv0',
   dropCachesFile: '/proc/sys/vm/drop_caches',
 })

@@ -6,6 +6,8 @@ export interface StatusReport {
   running: boolean
   union: { path: string; mounted: boolean }
   lower: { path: string; problem: string | null }
+  /** the agent's own gv0 mounts (docs/drain.md); optional: reports of older agents lack it */
+  drainMounts?: { wanted: number; usable: number; problems: { path: string; problem: string }[] }
   pending: { entries: number; bytes: number; oldestAgeSeconds: number | null }
   lastPublish: string | null
   publishedTotal: number
@@ -28,12 +30,20 @@ function bytes(n: number): string {
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`
 }
 
+function drainLines(s: StatusReport): string[] {
+  const d = s.drainMounts
+  if (!d || d.wanted === 0) return []
+  const head = `drain mounts: ${d.usable} of ${d.wanted} in use` + (d.usable === 0 ? ` (publishing through ${s.lower.path})` : '')
+  return [head, ...d.problems.map((p) => `  ${p.path}: ${p.problem}`)]
+}
+
 /** Human-readable status for `gfs-writecache status`. */
 export function formatStatus(s: StatusReport): string {
   const lines = [
     `gfs-writecache ${s.version} on ${s.host}: ${s.running ? 'agent running' : 'agent not running'}`,
     `union ${s.union.path}: ${s.union.mounted ? 'mounted' : 'NOT mounted'}`,
     `gv0 ${s.lower.path}: ${s.lower.problem ?? 'ok'}`,
+    ...drainLines(s),
     `pending: ${s.pending.entries} entries, ${bytes(s.pending.bytes)}` +
       (s.pending.oldestAgeSeconds === null ? '' : `, oldest ${s.pending.oldestAgeSeconds.toFixed(0)} s`),
     `published: ${s.publishedTotal} entries, ${bytes(s.publishedBytesTotal)}, last ${s.lastPublish ?? 'never'}, ` +

@@ -1,6 +1,8 @@
 // systemd units for the appliance's host side, rendered from the agent config (the provisioner installs them).
 import { DEFAULT_CONFIG_PATH, type AgentConfig } from './config.ts'
 import { overlayOptions } from '../fs/mounts.ts'
+import { drainMountPaths } from '../fs/drain-mounts.ts'
+import { agentDefaults } from './defaults.ts'
 
 export const AGENT_PROGRAM = '/usr/local/lib/gfs-writecache/agent.mjs'
 export const PREPARE_UNIT = 'gfs-writecache-prepare.service'
@@ -11,7 +13,8 @@ export interface UnitFile {
   content: string
 }
 
-export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> & {
+export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> &
+  Partial<Pick<AgentConfig, 'drainMounts' | 'drainMountDir' | 'publishConcurrency'>> & {
   /** config file the units pass to the agent (default /etc/gfs-writecache/config.json) */
   configFile?: string
   /** node binary (Debian's nodejs package) */
@@ -95,21 +98,30 @@ WantedBy=remote-fs.target
   }
 }
 
+/** A libuv thread per publish in flight, and some for everything else. */
+export function threadPoolSize(p: UnitPaths): number {
+  const width = (p.publishConcurrency ?? agentDefaults.publishConcurrency) * Math.max(1, p.drainMounts ?? 0)
+  return Math.min(1024, Math.max(16, width + 8))
+}
+
 /** The flush agent daemon. */
 export function agentServiceUnit(p: UnitPaths): UnitFile {
   const union = mountUnitName(p.union)
+  const drain = drainMountPaths({ drainMounts: p.drainMounts ?? 0, drainMountDir: p.drainMountDir ?? agentDefaults.drainMountDir }).map(mountUnitName)
+  // Wants, not Requires: a drain mount that fails leaves the agent publishing through the others or gv0_mount
+  const drainDeps = drain.length ? `Wants=${drain.join(' ')}\nAfter=${drain.join(' ')}\n` : ''
   return {
     name: AGENT_UNIT,
     content: `[Unit]
 Description=gfs-writecache flush agent (publishes the cache into gv0)
 Requires=${union}
 After=${union}
-
+${drainDeps}
 [Service]
 Type=simple
 # each gv0 call holds a libuv thread for a WAN round trip or more: the default pool of 4 queued the
 # parallel publishes behind each other (set here: the ESM loader starts the pool before the agent runs)
-Environment=UV_THREADPOOL_SIZE=16
+Environment=UV_THREADPOOL_SIZE=${threadPoolSize(p)}
 ExecStart=${exec(p, 'run')}
 Restart=always
 RestartSec=2
