@@ -12,7 +12,15 @@ export interface Results {
   smallFiles: { gv0PerSecond: number; unionNewDirPerSecond: number; unionMergedDirPerSecond: number }
   unionVsLocal: { largeRatio: number; smallFilesRatio: number }
   unionVsUnionfsFuse: { largeRatio: number; smallFilesRatio: number }
-  flush: { linkKbit: number; largeDrainKbit: number; largeEfficiency: number; smallFilesPerSecond: number; closeToDurableSeconds: number }
+  flush: {
+    linkKbit: number
+    largeDrainKbit: number
+    largeEfficiency: number
+    smallFilesPerSecond: number
+    closeToDurableSeconds: number
+    smallFilesSameDirPerSecond: number
+    smallFilesManyDirsPerSecond: number
+  }
   provision: { coldSeconds: number; rerunSeconds: number; rerunChanged: number; rerunRoundTrips: number }
   agent: { idleCpuPercent: number; entries: number; scanSeconds: number; peakRssMB: number }
 }
