@@ -8,7 +8,8 @@ import { commandFailed } from '../facts/answer.ts'
 import { parseFindmnt, type Mount } from '../facts/mounts.ts'
 import { agentDefaults } from '../agent/service/defaults.ts'
 import { drainMountPaths } from '../agent/fs/drain-mounts.ts'
-import { escapePath, mountUnitName, type UnitFile } from '../agent/service/units.ts'
+import { AGENT_UNIT, escapePath, mountUnitName, type UnitFile } from '../agent/service/units.ts'
+import { unitState } from '../facts/systemd.ts'
 import { gv0FstabEntry } from './gv0-mount.ts'
 
 const unitDir = '/etc/systemd/system'
@@ -73,9 +74,9 @@ export function drainMountsMounted(): Task {
   return task({
     name: 'drain mounts for the agent',
     tags: ['mounts', 'agent'],
-    facts: () => ({ mounts: mountsBelow(agentDefaults.drainMountDir), units: drainUnitFiles(agentDefaults.drainMountDir) }),
+    facts: () => ({ mounts: mountsBelow(agentDefaults.drainMountDir), units: drainUnitFiles(agentDefaults.drainMountDir), agent: unitState(AGENT_UNIT) }),
     wait: { attempts: 10, delayMs: 1000 },
-    plan: ({ mounts, units }, ctx) => {
+    plan: ({ mounts, units, agent }, ctx) => {
       const wanted = wantedPaths(ctx)
       const out: Change[] = []
       const files = drainMountUnits(ctx)
@@ -101,6 +102,9 @@ export function drainMountsMounted(): Task {
       if (staleUnits.length) {
         out.push(change(`remove ${staleUnits.length} unit(s) of drain mounts no longer wanted`, ...staleUnits.map((u) => sh`rm -f -- ${posix.join(unitDir, u)}`), sh`systemctl daemon-reload`))
       }
+      // a mount in use cannot be unmounted: the agent lets go of them first (the next task starts it again)
+      if (agent.active === 'active' && out.some((c) => c.summary.includes(' again ') || c.summary.startsWith('unmount ')))
+        out.unshift(change(`stop ${AGENT_UNIT} to let go of its drain mounts`, sh`systemctl stop ${AGENT_UNIT}`))
       return changesOr(wanted.length ? `${wanted.length} drain mount(s) of gv0 answering` : 'no drain mounts wanted', ...out)
     },
   })
