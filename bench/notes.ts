@@ -9,6 +9,17 @@ hydra (open, write 4 KiB, close) unless a row says otherwise; hydra's agent is s
 figures are taken, so no flush competes for the link. Ratios are always two figures of the same run, measured
 taking turns. Flush figures are taken on the bricks themselves (both hosts share one kernel clock).
 
+The drain of small files (rows "flush ... drained" and "drain"): each published file holds its gv0 directory's
+lock in the kernel for about nine WAN round trips (a lookup, the temporary's create, link(temp, name), the
+temporary's unlink; gluster's FUSE bridge offers no parallel directory operations, and replicate adds a lock round
+trip to each entry operation), so one FUSE mount publishes about 3 files/s into one directory however many publishes
+run. The agent therefore publishes through 16 extra gv0 mounts of its own (\`flush: drain_mounts\`), each with its own
+directory locks: 7.8x the old rate into one directory and 3.9x over 20 directories in the run above, below the
+100/s and 150/s aimed at, because the lab's gluster processes, agent and 16 clients share 2 cores with other jobs
+(about 13 ms of gluster CPU per file). Measured by hand and lost: temporaries in a staging directory per publish
+slot (a link from another directory is slower and locks both), more publishes in flight per mount, and
+\`negative-timeout\` on the drain mounts. Step by step, with the figures: [docs/drain.md](docs/drain.md).
+
 The merged-directory cost: overlayfs looks every new name up in each lower layer, and a lookup in gv0 is sent to
 both bricks (AFR), so each new file in a directory that also exists in gv0 waits one WAN round trip. Tried against
 it, none of which helped (rows "merged dir" above): several writers at once (the kernel serialises creates in one
