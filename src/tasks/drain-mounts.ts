@@ -59,7 +59,8 @@ export const unitDigest = (content: string) => createHash('sha256').update(conte
 const mountsBelow = (dir: string) =>
   fact(
     `mounts below ${dir}`,
-    sh`findmnt --json --list -o TARGET,SOURCE,FSTYPE,OPTIONS; for p in ${dir}/*; do mountpoint -q "$p" && ! timeout 10 stat -f -- "$p" >/dev/null 2>&1 && echo "dead $p" >&2; done; true`,
+    // mountpoint(1) fails on a dead FUSE mount (stat answers ENOTCONN): the mount table names them instead
+    sh`findmnt --json --list -o TARGET,SOURCE,FSTYPE,OPTIONS; findmnt --raw --noheadings -o TARGET | grep -F -- ${dir + '/'} | while read -r p; do timeout 10 stat -f -- "$p" >/dev/null 2>&1 || echo "dead $p" >&2; done; true`,
     (r) => {
       const dead = new Set(r.stderr.split('\n').filter((l) => l.startsWith('dead ')).map((l) => l.slice(5)))
       const mounts = parseFindmnt({ ...r, stderr: '' }).filter((m) => m.target.startsWith(dir + '/'))
