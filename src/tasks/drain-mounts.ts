@@ -97,15 +97,17 @@ export function drainMountsMounted(): Task {
       }
       const keep = new Set(wanted)
       const extra = mounts.filter((m) => !keep.has(m.target) && posix.dirname(m.target) === agentDefaults.drainMountDir)
-      for (const m of extra) out.push(change(`unmount ${m.target} (no longer wanted)`, sh`systemctl stop ${mountUnitName(m.target)}; if mountpoint -q ${m.target}; then umount -- ${m.target}; fi`))
+      for (const m of extra) out.push(change(`unmount ${m.target} (no longer wanted)`, sh`systemctl stop ${mountUnitName(m.target)}; if findmnt --mountpoint ${m.target} >/dev/null; then umount -- ${m.target}; fi`))
       const keepUnits = new Set(wanted.map(mountUnitName))
       const staleUnits = Object.keys(units).filter((u) => !keepUnits.has(u))
       if (staleUnits.length) {
         out.push(change(`remove ${staleUnits.length} unit(s) of drain mounts no longer wanted`, ...staleUnits.map((u) => sh`rm -f -- ${posix.join(unitDir, u)}`), sh`systemctl daemon-reload`))
       }
-      // a mount in use cannot be unmounted: the agent lets go of them first (the next task starts it again)
-      if (agent.active === 'active' && out.some((c) => c.summary.includes(' again ') || c.summary.startsWith('unmount ')))
+      // a mount in use cannot be unmounted: the agent lets go of them first, and runs again after
+      if (agent.active === 'active' && out.some((c) => c.summary.includes(' again ') || c.summary.startsWith('unmount '))) {
         out.unshift(change(`stop ${AGENT_UNIT} to let go of its drain mounts`, sh`systemctl stop ${AGENT_UNIT}`))
+        out.push(change(`start ${AGENT_UNIT} again`, sh`systemctl start ${AGENT_UNIT}`))
+      }
       return changesOr(wanted.length ? `${wanted.length} drain mount(s) of gv0 answering` : 'no drain mounts wanted', ...out)
     },
   })

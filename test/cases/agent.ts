@@ -170,8 +170,8 @@ export const agentSuites: TaskSuite[] = [
       {
         name: 'a changed unit is written and its mount mounted again',
         facts: { mounts: [drain(1), drain(2), drain(3)], units: { ...drainUnits(3), 'run-gfs\\x2dwritecache\\x2dgv0-2.mount': 'ab'.repeat(32) }, agent: unit('active') },
-        changes: ['stop gfs-writecache.service to let go of its drain mounts', 'write 1 unit(s) of drain mounts', 'mount /run/gfs-writecache-gv0/2 again (its unit changed)'],
-        after: { units: drainUnits(3), agent: unit('inactive') },
+        changes: ['stop gfs-writecache.service to let go of its drain mounts', 'write 1 unit(s) of drain mounts', 'mount /run/gfs-writecache-gv0/2 again (its unit changed)', 'start gfs-writecache.service again'],
+        after: { units: drainUnits(3) },
       },
       {
         name: 'each wanted mount started through its unit',
@@ -183,14 +183,14 @@ export const agentSuites: TaskSuite[] = [
       {
         name: 'a client that died is mounted again',
         facts: { mounts: [drain(1), { ...drain(2), dead: true }, drain(3)], units: drainUnits(3), agent: unit('active') },
-        changes: ['stop gfs-writecache.service to let go of its drain mounts', 'mount /run/gfs-writecache-gv0/2 again (its gluster client does not answer)'],
-        after: { mounts: [drain(1), drain(2), drain(3)], agent: unit('inactive') },
+        changes: ['stop gfs-writecache.service to let go of its drain mounts', 'mount /run/gfs-writecache-gv0/2 again (its gluster client does not answer)', 'start gfs-writecache.service again'],
+        after: { mounts: [drain(1), drain(2), drain(3)] },
       },
       {
         name: 'fewer wanted: the rest unmounted, their units removed',
-        facts: { mounts: [drain(1), drain(2), drain(3), drain(4)], units: drainUnits(5), agent: unit('inactive') },
-        changes: ['unmount /run/gfs-writecache-gv0/4 (no longer wanted)', 'remove 2 unit(s) of drain mounts no longer wanted'],
-        after: { mounts: [drain(1), drain(2), drain(3)], units: drainUnits(3), agent: unit('inactive') },
+        facts: { mounts: [drain(1), drain(2), drain(3), drain(4)], units: drainUnits(5), agent: unit('active') },
+        changes: ['stop gfs-writecache.service to let go of its drain mounts', 'unmount /run/gfs-writecache-gv0/4 (no longer wanted)', 'remove 2 unit(s) of drain mounts no longer wanted', 'start gfs-writecache.service again'],
+        after: { mounts: [drain(1), drain(2), drain(3)], units: drainUnits(3) },
       },
       { name: 'something else mounted there is refused', facts: { mounts: [drain(1), mount('/run/gfs-writecache-gv0/2', 'tmpfs', 'tmpfs')], units: drainUnits(3), agent: unit('inactive') }, refuse: /tmpfs \(tmpfs\) mounted instead of gv0/ },
       {
