@@ -2,7 +2,7 @@
 // provisioned default) and without them (publishing through gv0_mount only, 8 at a time: the agent before
 // drain mounts), taking turns in one run. Rates are counted on plexus's brick, as in flush.ts.
 import { join } from 'node:path'
-import { hostWorkload, onHost } from './host.ts'
+import { dd, hostWorkload, onHost } from './host.ts'
 import type { Layout } from './layout.ts'
 import { createFiles, smallFileSize } from './small-files.ts'
 
@@ -20,7 +20,9 @@ export interface DrainVariant {
   config: Record<string, number>
   sameDirPerSecond: number
   manyDirsPerSecond: number
-  detail: { sameDir: Rate; manyDirs: Rate }
+  /** two 10 MiB files: kbit/s from the first byte to the last on plexus's brick */
+  largeKbit: number
+  detail: { sameDir: Rate; manyDirs: Rate; large: Rate }
 }
 
 interface Rate {
@@ -76,6 +78,17 @@ async function manyDirs(at: Layout, tag: string): Promise<Rate> {
   return rate(await watching, `${name}`)
 }
 
+/** Two 10 MiB files, as flush.ts drains them: the large-file rate of this variant. */
+async function large(at: Layout, tag: string): Promise<Rate> {
+  const name = `drain-${tag}-large`
+  const bytes = 10 * 1048576
+  await onHost('hydra', ['mkdir', join(at.union, name)])
+  const watching = hostWorkload<Watch>('plexus', ['watch', join(at.brick, name), 2, bytes, 300, 'f-'], 400_000)
+  await new Promise((r) => setTimeout(r, 500))
+  for (let i = 0; i < 2; i++) await dd('hydra', join(at.union, name, `f-${i}`), '1M', 10)
+  return rate(await watching, name)
+}
+
 /** Waits until hydra's agent has nothing left to publish (a slow variant leaves a backlog behind its window). */
 async function drained(): Promise<void> {
   await onHost('hydra', ['gfs-writecache', 'flush', '--wait', '--timeout', '900'], { timeoutMs: 960_000 })
@@ -92,6 +105,9 @@ export async function drainBench(at: Layout, log: (line: string) => void): Promi
     for (const [i, v] of drainVariants.entries()) {
       await agentWith(original, v.config)
       await drained()
+      const big = await large(at, `v${i}`)
+      log(`  ${v.name}: large ${((big.files * 10 * 1048576 * 8) / 1000 / big.seconds).toFixed(0)} kbit/s`)
+      await drained()
       const same = await sameDir(at, `v${i}`)
       log(`  ${v.name}: same dir ${same.files} in ${same.seconds.toFixed(1)} s`)
       if (i > 0) await agentWith(original, drainVariants[0].config)
@@ -99,7 +115,8 @@ export async function drainBench(at: Layout, log: (line: string) => void): Promi
       if (i > 0) await agentWith(original, v.config)
       const many = await manyDirs(at, `v${i}`)
       log(`  ${v.name}: ${drainManyDirs} dirs ${many.files} in ${many.seconds.toFixed(1)} s`)
-      out.push({ name: v.name, config: v.config, sameDirPerSecond: same.files / same.seconds, manyDirsPerSecond: many.files / many.seconds, detail: { sameDir: same, manyDirs: many } })
+      const largeKbit = (big.files * 10 * 1048576 * 8) / 1000 / big.seconds
+      out.push({ name: v.name, config: v.config, sameDirPerSecond: same.files / same.seconds, manyDirsPerSecond: many.files / many.seconds, largeKbit, detail: { sameDir: same, manyDirs: many, large: big } })
     }
   } finally {
     await agentWith(original, {})

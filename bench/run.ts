@@ -209,6 +209,7 @@ function rows(r: Results, m: Measured): Row[] {
       { section: 'drain', measure: `${v.name}: one directory`, value: `${f(v.sameDirPerSecond)}/s`, note: `${f(v.sameDirPerSecond / r.flush.smallFilesSameDirPerSecond, 2)}x the default; ${drainNote(v, 'sameDir', `${drainSameDirFiles}`)}` },
       { section: 'drain', measure: `${v.name}: ${drainManyDirs} directories`, value: `${f(v.manyDirsPerSecond)}/s`, note: `${f(v.manyDirsPerSecond / r.flush.smallFilesManyDirsPerSecond, 2)}x the default; ${drainNote(v, 'manyDirs', `${drainManyDirs} x ${drainFilesPerDir}`)}` },
     ]),
+    ...(m.drain ?? []).map((v) => ({ section: 'drain', measure: `${v.name}: 2 x 10 MiB`, value: `${f(v.largeKbit)} kbit/s`, note: `${f(v.largeKbit / flushLink.kbit, 3)} of the link; first byte to last on plexus's brick; taking turns; one run` })),
     { section: 'flush', measure: 'close to durable on both bricks', value: `${f(r.flush.closeToDurableSeconds)} s`, note: `4 KiB file; includes the ${m.flush?.detail.settleSeconds ?? '?'} s settle time; ${med3}` },
     { section: 'provision', measure: 'site, cold (fresh lab, flavor ready)', value: `${f(r.provision.coldSeconds)} s`, note: m.cold ? `${m.cold.changed} changed, ${m.cold.roundTrips} SSH round trips` : '' },
     { section: 'provision', measure: 'site, no-change re-run', value: `${f(r.provision.rerunSeconds)} s`, note: `${goal(r.provision.rerunSeconds < 5, 'under 5 s for both hosts')}; CLI wall time ${m.rerunCliSeconds === undefined ? '?' : f(m.rerunCliSeconds)} s` },
