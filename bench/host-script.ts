@@ -39,6 +39,16 @@ async function files(dir, count, size, maxSeconds, writers, prefix) {
   out({ files: done, seconds, perSecond: done / seconds })
 }
 
+// filestree ROOT DIRS COUNT SIZE PREFIX: ROOT/d0 .. ROOT/d(DIRS-1) made, COUNT files of SIZE bytes in each
+function filesTree(root, dirs, count, size, prefix) {
+  const data = Buffer.alloc(size, 122)
+  const t0 = process.hrtime.bigint()
+  for (let d = 0; d < dirs; d++) fs.mkdirSync(path.join(root, 'd' + d), { recursive: true })
+  for (let i = 0; i < count; i++) for (let d = 0; d < dirs; d++) fs.writeFileSync(path.join(root, 'd' + d, prefix + i), data)
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  out({ files: dirs * count, seconds, perSecond: (dirs * count) / seconds })
+}
+
 // write PATH SIZE: write one file, print the time it was closed
 function write(file, size) {
   fs.writeFileSync(file, Buffer.alloc(size, 121))
@@ -68,6 +78,32 @@ async function watch(dir, count, size, timeoutSeconds, prefix, windowSeconds) {
   out({ first, done: null, missing: remaining.size })
 }
 
+// watchtree ROOT DIRS COUNT SIZE TIMEOUT_SECONDS PREFIX WINDOW_SECONDS: watch over ROOT/d0 .. ROOT/d(DIRS-1), each to
+// hold COUNT final names PREFIX0..; first is the first entry in any of them
+async function watchTree(root, dirs, count, size, timeoutSeconds, prefix, windowSeconds) {
+  const deadline = Date.now() + timeoutSeconds * 1000
+  let first = null
+  const total = dirs * count
+  const remaining = new Map(Array.from({ length: dirs }, (_, d) => [path.join(root, 'd' + d), new Set(Array.from({ length: count }, (_, i) => prefix + i))]))
+  let left = total
+  while (Date.now() < deadline) {
+    const now = Date.now()
+    for (const [dir, want] of remaining) {
+      let names = []
+      try { names = fs.readdirSync(dir) } catch {}
+      if (first === null && names.length > 0) first = now
+      for (const n of names) {
+        if (!want.has(n)) continue
+        try { if (fs.statSync(path.join(dir, n)).size === size) { want.delete(n); left-- } } catch {}
+      }
+    }
+    if (left === 0) return out({ first: first ?? now, done: now, complete: total })
+    if (windowSeconds > 0 && first !== null && now - first >= windowSeconds * 1000) return out({ first, done: now, complete: total - left })
+    await sleep(50)
+  }
+  out({ first, done: null, missing: left })
+}
+
 // cpu PID SECONDS: CPU time of a process over an interval, as a percentage of one core
 async function cpu(pid, seconds) {
   const ticks = () => {
@@ -87,8 +123,10 @@ const n = Number
 const run = {
   files: () => files(args[0], n(args[1]), n(args[2]), n(args[3]), n(args[4]), args[5]),
   write: () => write(args[0], n(args[1])),
+  filestree: () => filesTree(args[0], n(args[1]), n(args[2]), n(args[3]), args[4]),
   watch: () => watch(args[0], n(args[1]), n(args[2]), n(args[3]), args[4], n(args[5] ?? 0)),
   cpu: () => cpu(args[0], n(args[1])),
+  watchtree: () => watchTree(args[0], n(args[1]), n(args[2]), n(args[3]), n(args[4]), args[5], n(args[6])),
 }[cmd]
 if (!run) { process.stderr.write('unknown command ' + cmd + '\n'); process.exit(64) }
 Promise.resolve(run()).catch((e) => { process.stderr.write(String(e && e.stack || e) + '\n'); process.exit(1) })

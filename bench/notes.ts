@@ -12,6 +12,17 @@ rows: hydra drains random data at link speed, then under \`gfs-writecache limit\
 file data); the drain is the growth of plexus's brick over a 20 s window, and the pings run from hydra to plexus
 over the WAN meanwhile (idle first): the limited drain leaves the link's queue empty, the unlimited one fills it.
 
+The drain of small files (rows "flush ... drained" and "drain"): each published file holds its gv0 directory's
+lock in the kernel for about nine WAN round trips (a lookup, the temporary's create, link(temp, name), the
+temporary's unlink; gluster's FUSE bridge offers no parallel directory operations, and replicate adds a lock round
+trip to each entry operation), so one FUSE mount publishes about 3 files/s into one directory however many publishes
+run. The agent therefore publishes through 16 extra gv0 mounts of its own (\`flush: drain_mounts\`), each with its own
+directory locks: 9x the old rate into one directory and 3.8x over 20 directories in the run above, with large
+files drained as fast as without them (1.02x), below the 100/s and 150/s aimed at, because the lab's gluster processes, agent and 16 clients share 2 cores with other jobs
+(about 13 ms of gluster CPU per file). Measured by hand and lost: temporaries in a staging directory per publish
+slot (a link from another directory is slower and locks both), more publishes in flight per mount, and
+\`negative-timeout\` on the drain mounts. Step by step, with the figures: [docs/drain.md](docs/drain.md).
+
 The merged-directory cost: overlayfs looks every new name up in each lower layer, and a lookup in gv0 is sent to
 both bricks (AFR), so each new file in a directory that also exists in gv0 waits one WAN round trip. Tried against
 it, none of which helped (rows "merged dir" above): several writers at once (the kernel serialises creates in one

@@ -19,7 +19,15 @@ export interface Results {
   reads: { unionLargeMBps: number; localLargeMBps: number; largeRatio: number; unionSmallFilesPerSecond: number; localSmallFilesPerSecond: number; smallFilesRatio: number }
   unionVsLocal: { largeRatio: number; smallFilesRatio: number }
   unionVsUnionfsFuse: { largeRatio: number; smallFilesRatio: number }
-  flush: { linkKbit: number; largeDrainKbit: number; largeEfficiency: number; smallFilesPerSecond: number; closeToDurableSeconds: number }
+  flush: {
+    linkKbit: number
+    largeDrainKbit: number
+    largeEfficiency: number
+    smallFilesPerSecond: number
+    closeToDurableSeconds: number
+    smallFilesSameDirPerSecond: number
+    smallFilesManyDirsPerSecond: number
+  }
   provision: {
     coldSeconds: number
     rerunSeconds: number

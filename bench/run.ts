@@ -2,7 +2,7 @@
 // lab instance GFS_LAB_INSTANCE selects (0 when unset). Writes bench/results.json, prints a table and puts it
 // into the README's Benchmarks section. Reports goals; never fails on them.
 //   --reuse-lab      keep a lab that is up and provisioned (no cold provisioning figure: the run is partial)
-//   --skip a,b       leave out phases (provision, writes, unionfs, flush, uplink, agent, ansible); also makes the run partial
+//   --skip a,b       leave out phases (provision, writes, unionfs, flush, drain, uplink, agent, ansible); also makes the run partial
 // A partial run prints its table and writes bench/results.partial.json, leaving results.json and README alone.
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -10,6 +10,7 @@ import * as lab from '../src/lab/api.ts'
 import { loadInventory } from '../src/inventory/load.ts'
 import { idleCpu, scanBench, type IdleCpu, type ScanResult } from './agent.ts'
 import { flushBench, type FlushResult } from './flush.ts'
+import { drainBench, drainFilesPerDir, drainManyDirs, drainSameDirFiles, drainWindowSeconds, type DrainVariant } from './drain.ts'
 import { onHost, tryOnHost } from './host.ts'
 import { layoutFor, type Layout } from './layout.ts'
 import { mergedDirVariants, type MergedDirVariant } from './merged-dir.ts'
@@ -55,6 +56,7 @@ interface Measured {
   flush?: FlushResult
   drainProgress?: DrainSample[]
   uplink?: UplinkResult
+  drain?: DrainVariant[]
   idle?: IdleCpu
   scan?: ScanResult
   race?: AnsibleRace
@@ -136,10 +138,11 @@ async function flush(at: Layout, settleSeconds: number, m: Measured): Promise<vo
   m.flush = recorded.result
   m.drainProgress = recorded.samples
   log(`  large ${f(m.flush.largeDrainKbit)} kbit/s (${f(m.flush.largeEfficiency)} of the link), small ${f(m.flush.smallFilesPerSecond)}/s, close to durable ${f(m.flush.closeToDurableSeconds)} s`)
+  if (!skip.has('drain')) m.drain = await drainBench(at, log)
 }
 
 function complete(m: Measured): m is Required<Omit<Measured, 'variants' | 'upSeconds' | 'rerunCliSeconds'>> & Measured {
-  return Boolean(m.cold && m.rerun && m.seed && m.small && m.vsLocal && m.unionfs && m.flush && m.uplink && m.idle && m.scan && m.race)
+  return Boolean(m.cold && m.rerun && m.seed && m.small && m.vsLocal && m.unionfs && m.flush && m.drain && m.uplink && m.idle && m.scan && m.race)
 }
 
 /** Keys of T whose values are numbers. */
@@ -186,6 +189,8 @@ function results(m: Measured, date: string): Results {
     flush: {
       linkKbit: flushLink.kbit,
       ...figures(m.flush, ['largeDrainKbit', 'largeEfficiency', 'smallFilesPerSecond', 'closeToDurableSeconds']),
+      smallFilesSameDirPerSecond: m.drain?.[0]?.sameDirPerSecond ?? NaN,
+      smallFilesManyDirsPerSecond: m.drain?.[0]?.manyDirsPerSecond ?? NaN,
     },
     provision: {
       coldSeconds: m.cold?.seconds ?? NaN,
@@ -199,6 +204,13 @@ function results(m: Measured, date: string): Results {
     uplink: uplinkFigures(m.uplink),
     agent: { idleCpuPercent: m.idle?.percent ?? NaN, entries: m.scan?.entries ?? NaN, scanSeconds: m.scan?.scanSeconds ?? NaN, peakRssMB: m.scan?.peakRssMB ?? NaN },
   }
+}
+
+/** Where a drain figure comes from: files written, how many arrived on plexus's brick, over how long. */
+function drainNote(v: DrainVariant | undefined, which: 'sameDir' | 'manyDirs', written: string): string {
+  if (!v) return ''
+  const d = v.detail[which]
+  return `${written} written; ${d.files} complete on plexus's brick in ${f(d.seconds)} s (window ${drainWindowSeconds} s); taking turns with the other variant; one run`
 }
 
 /** The table: every figure of results.json, plus the figures behind the ratios and the merged-dir variants. */
@@ -234,6 +246,13 @@ function rows(r: Results, m: Measured): Row[] {
     { section: 'flush', measure: `large files drained (${m.flush ? `${m.flush.detail.drainBytes / 1048576} MiB` : ''})`, value: `${f(r.flush.largeDrainKbit)} kbit/s`, note: `link ${r.flush.linkKbit} kbit, ${flushLink.rttMs} ms RTT; first byte to last on plexus's brick; one run` },
     { section: 'flush', measure: 'large-file efficiency', value: f(r.flush.largeEfficiency), note: goal(r.flush.largeEfficiency >= 0.9, 'at least 0.9 of the link') },
     { section: 'flush', measure: '4 KiB files published', value: `${f(r.flush.smallFilesPerSecond)}/s`, note: `1,000 written; ${m.flush?.detail.smallFiles ?? '?'} complete on plexus's brick in the first ${m.flush ? f(m.flush.detail.smallSeconds) : '?'} s of publishing; one run` },
+    { section: 'flush', measure: '4 KiB files drained into one directory', value: `${f(r.flush.smallFilesSameDirPerSecond)}/s`, note: `${goal(r.flush.smallFilesSameDirPerSecond >= 100, 'at least 100/s')}; ${drainNote(m.drain?.[0], 'sameDir', `${drainSameDirFiles}`)}` },
+    { section: 'flush', measure: `4 KiB files drained into ${drainManyDirs} directories`, value: `${f(r.flush.smallFilesManyDirsPerSecond)}/s`, note: `${goal(r.flush.smallFilesManyDirsPerSecond >= 150, 'at least 150/s')}; ${drainNote(m.drain?.[0], 'manyDirs', `${drainManyDirs} x ${drainFilesPerDir}`)}` },
+    ...(m.drain ?? []).slice(1).flatMap((v) => [
+      { section: 'drain', measure: `${v.name}: one directory`, value: `${f(v.sameDirPerSecond)}/s`, note: `${f(v.sameDirPerSecond / r.flush.smallFilesSameDirPerSecond, 2)}x the default; ${drainNote(v, 'sameDir', `${drainSameDirFiles}`)}` },
+      { section: 'drain', measure: `${v.name}: ${drainManyDirs} directories`, value: `${f(v.manyDirsPerSecond)}/s`, note: `${f(v.manyDirsPerSecond / r.flush.smallFilesManyDirsPerSecond, 2)}x the default; ${drainNote(v, 'manyDirs', `${drainManyDirs} x ${drainFilesPerDir}`)}` },
+    ]),
+    ...(m.drain ?? []).map((v) => ({ section: 'drain', measure: `${v.name}: 2 x 10 MiB`, value: `${f(v.largeKbit)} kbit/s`, note: `${f(v.largeKbit / flushLink.kbit, 3)} of the link; first byte to last on plexus's brick; taking turns; one run` })),
     { section: 'flush', measure: 'close to durable on both bricks', value: `${f(r.flush.closeToDurableSeconds)} s`, note: `4 KiB file; includes the ${m.flush?.detail.settleSeconds ?? '?'} s settle time; ${med3}` },
     ...uplinkRows(r.uplink, m.uplink, f, goal),
     { section: 'provision', measure: 'site, cold (fresh lab, flavor ready)', value: `${f(r.provision.coldSeconds)} s`, note: m.cold ? `${m.cold.changed} changed, ${m.cold.roundTrips} SSH round trips` : '' },

@@ -5,7 +5,7 @@ import type { FlushSettings, HealthThresholds, HostRole, Settings } from './type
 import { describe, mapEntries, type MapEntry, type Origin, type YamlSource } from './yaml-source.ts'
 import { normalizeRemotePath } from './paths.ts'
 import { didYouMean } from './suggest.ts'
-import { agentDefaults, flushDefaults, healthDefaults, layoutDefaults } from '../agent/service/defaults.ts'
+import { agentDefaults, flushDefaults, healthDefaults, layoutDefaults, MAX_DRAIN_MOUNTS } from '../agent/service/defaults.ts'
 import { BandwidthError, parseBandwidth } from '../agent/uplink/timetable.ts'
 
 /** The defaults a host gets for every variable the inventory leaves out. */
@@ -49,6 +49,7 @@ export const flushKeys = {
   low_watermark_percent: 'lowWatermarkPercent',
   bandwidth: 'bandwidth',
   on_stop_seconds: 'onStopSeconds',
+  drain_mounts: 'drainMounts',
 } as const satisfies Record<string, keyof FlushSettings>
 
 /** YAML name of each health threshold and its HealthThresholds field. */
@@ -176,6 +177,8 @@ function readFlush(src: YamlSource, entry: MapEntry): LocatedMap<number | string
     }
     result.values[field] = item.key === 'bandwidth'
       ? readBandwidth(src, item)
+      : item.key === 'drain_mounts'
+      ? readNumber(src, item, `a whole number of mounts from 0 to ${MAX_DRAIN_MOUNTS}`, (n) => Number.isInteger(n) && n >= 0 && n <= MAX_DRAIN_MOUNTS)
       : item.key.endsWith('_percent')
       ? readNumber(src, item, 'a whole number of percent from 1 to 99', (n) => Number.isInteger(n) && n >= 1 && n <= 99)
       : item.key === 'settle_seconds' || item.key === 'on_stop_seconds'

@@ -2,7 +2,7 @@
 // playbook runs it again on drifted ones (never creating the volume). Bundles the agent once per run.
 import { sysctlsApplied } from './sysctl.ts'
 import { bundleAgent } from '../agent/bundle.ts'
-import { refuse, type Playbook, type Task, type TaskContext } from '../engine/task.ts'
+import { refuse, type Playbook, type Task } from '../engine/task.ts'
 import { brickIdentityRestored, bricksOnline } from './bricks.ts'
 import { directory, fstabEntry } from './files.ts'
 import { peersInCluster, probePeers, volumeCreated, volumeOptionsSet, volumeStarted } from './gluster.ts'
@@ -14,31 +14,12 @@ import { brickDirectory, storagePreflight } from './storage.ts'
 import { service } from './systemd.ts'
 import { certificateInstalled, certificatesIssued, managementEncryption, volumeTls } from './tls.ts'
 import { agentHandlers, agentTasks, type AgentBundle } from './writecache.ts'
+import { gv0FstabEntry } from './gv0-mount.ts'
+
+export { gv0FstabEntry }
 
 /** Packages every host needs: gluster, the agent's runtime, and the tools the agent and repair use. */
 export const hostPackages = ['glusterfs-server', 'glusterfs-client', 'nodejs', 'attr', 'psmisc', 'e2fsprogs', 'procps']
-
-/**
- * gv0's fstab line: mounted from this host's glusterd, the others as backup volfile servers, after glusterd.
- * `acl`: without it gluster's FUSE client refuses POSIX ACLs (EOPNOTSUPP) and the agent publishes without them;
- * a gv0 mounted without it is mounted again (gv0AclMount).
- */
-export function gv0FstabEntry(ctx: TaskContext) {
-  const others = ctx.hosts.filter((h) => h.name !== ctx.host.name && h.role !== 'arbiter').map((h) => h.name)
-  return {
-    source: `${ctx.host.name}:/${ctx.host.settings.volume}`,
-    mountPoint: ctx.host.settings.gv0Mount,
-    fstype: 'glusterfs',
-    options: [
-      'defaults',
-      '_netdev',
-      'acl',
-      ...(others.length ? [`backup-volfile-servers=${others.join(':')}`] : []),
-      'x-systemd.requires=glusterd.service',
-      'x-systemd.after=glusterd.service',
-    ],
-  }
-}
 
 /** The volume task: creates gv0, or (for repair) only insists that it exists. */
 function volume(create: boolean): Task {

@@ -11,6 +11,7 @@ import type { Host } from '../inventory/types.ts'
 import { file } from './files.ts'
 import { mountUnitName } from './mounts.ts'
 import { service } from './systemd.ts'
+import { drainMountsMounted } from './drain-mounts.ts'
 import { DEFAULT_CONFIG_PATH } from '../agent/service/defaults.ts'
 import { AGENT_DOC, AGENT_PROGRAM, AGENT_UNIT, agentUnits } from '../agent/service/units.ts'
 import { overlayLowerDir } from '../agent/fs/union-lower.ts'
@@ -132,6 +133,7 @@ export function agentTasks(bundle: AgentBundle): Task[] {
     agentUnitsTask(),
     service((ctx) => mountUnitName(ctx.host.settings.unionMount), { enabled: true }, { name: 'union mount enabled', tags: ['cache'] }),
     unionMounted(),
+    drainMountsMounted(),
     service(AGENT_UNIT, { enabled: true, started: true }, { name: 'flush agent running', tags: ['agent'] }),
   ]
 }

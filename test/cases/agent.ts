@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto'
 import type { CaState, IssuedMaterial } from '../../src/facts/tls.ts'
 import { AGENT_PROGRAM, agentUnits } from '../../src/agent/service/units.ts'
+import { drainMountUnits, unitDigest } from '../../src/tasks/drain-mounts.ts'
 import { Secret } from '../../src/inventory/types.ts'
 import { secureAccessContent, wantedTlsOptions } from '../../src/tasks/tls.ts'
 import { agentConfig, contractDoc } from '../../src/tasks/writecache.ts'
@@ -24,6 +25,13 @@ const running = { secure: file(), union: mount('/gfs/union', 'overlay'), gv0: mo
 const resolved = ['10.9.0.1', '10.9.0.2']
 const threeHosts = [...tlsHosts, host('arbiter1', { address: '10.0.0.3', role: 'arbiter' }, on)]
 const tlsOptions = wantedTlsOptions({ host: tlsHosts[0]!, hosts: tlsHosts, inventory: inventory(tlsHosts), check: false }, resolved)
+const two = (drainMounts: number) => host('hydra', {}, { flush: { ...host('hydra').settings.flush, drainMounts } })
+const drain = (i: number) => ({ ...mount(`/run/gfs-writecache-gv0/${i}`, 'fuse.glusterfs', 'hydra:/gv0'), dead: false })
+/** the unit files of drain mounts 1..n as installed (name -> sha256) */
+const drainUnits = (n: number) => {
+  const hosts = [two(n), host('plexus')]
+  return Object.fromEntries(drainMountUnits({ host: hosts[0]!, hosts, inventory: inventory(hosts), check: false }).map((u) => [u.name, unitDigest(u.content)]))
+}
 const units = agentUnits(agentConfig(host('hydra')))
 const brickHosts = [host('hydra', {}, { unionLower: 'brick' }), host('plexus', {}, { unionLower: 'brick' })]
 const unitFacts = (content: (name: string) => string | undefined) => Object.fromEntries(units.map((u) => [u.name, file(content(u.content))]))
@@ -159,6 +167,51 @@ export const agentSuites: TaskSuite[] = [
     cases: [
       { name: 'every unit written, systemd reloaded', facts: unitFacts(() => undefined), changes: [...units.map((u) => `create /etc/systemd/system/${u.name}`), 'reload systemd'], after: unitFacts((c) => c) },
       { name: 'one unit edited', facts: unitFacts((c) => (c === units[0]!.content ? 'edited\n' : c)), changes: [`update /etc/systemd/system/${units[0]!.name}`, 'reload systemd'], after: unitFacts((c) => c) },
+    ],
+  },
+  {
+    task: 'drain mounts for the agent',
+    hosts: [two(3), host('plexus')],
+    cases: [
+      {
+        name: 'nothing yet: units written, each mount started through its unit',
+        facts: { mounts: [], units: {}, agent: unit('inactive') },
+        changes: ['write 3 unit(s) of drain mounts', 'mount /run/gfs-writecache-gv0/1', 'mount /run/gfs-writecache-gv0/2', 'mount /run/gfs-writecache-gv0/3'],
+        after: { mounts: [drain(1), drain(2), drain(3)], units: drainUnits(3), agent: unit('inactive') },
+      },
+      {
+        name: 'a changed unit is written and its mount mounted again',
+        facts: { mounts: [drain(1), drain(2), drain(3)], units: { ...drainUnits(3), 'run-gfs\\x2dwritecache\\x2dgv0-2.mount': 'ab'.repeat(32) }, agent: unit('active') },
+        changes: ['stop gfs-writecache.service to let go of its drain mounts', 'write 1 unit(s) of drain mounts', 'mount /run/gfs-writecache-gv0/2 again (its unit changed)', 'start gfs-writecache.service again'],
+        after: { units: drainUnits(3) },
+      },
+      {
+        name: 'each wanted mount started through its unit',
+        facts: { mounts: [drain(1)], units: drainUnits(3), agent: unit('inactive') },
+        commands: ["systemctl start 'run-gfs\\x2dwritecache\\x2dgv0-2.mount'", "systemctl start 'run-gfs\\x2dwritecache\\x2dgv0-3.mount'"],
+        after: { mounts: [drain(1), drain(2), drain(3)] },
+      },
+      { name: 'all mounted and answering', facts: { mounts: [drain(1), drain(2), drain(3)], units: drainUnits(3), agent: unit('inactive') }, reason: /3 drain mount\(s\) of gv0 answering/ },
+      {
+        name: 'a client that died is mounted again',
+        facts: { mounts: [drain(1), { ...drain(2), dead: true }, drain(3)], units: drainUnits(3), agent: unit('active') },
+        changes: ['stop gfs-writecache.service to let go of its drain mounts', 'mount /run/gfs-writecache-gv0/2 again (its gluster client does not answer)', 'start gfs-writecache.service again'],
+        after: { mounts: [drain(1), drain(2), drain(3)] },
+      },
+      {
+        name: 'fewer wanted: the rest unmounted, their units removed',
+        facts: { mounts: [drain(1), drain(2), drain(3), drain(4)], units: drainUnits(5), agent: unit('active') },
+        changes: ['stop gfs-writecache.service to let go of its drain mounts', 'unmount /run/gfs-writecache-gv0/4 (no longer wanted)', 'remove 2 unit(s) of drain mounts no longer wanted', 'start gfs-writecache.service again'],
+        after: { mounts: [drain(1), drain(2), drain(3)], units: drainUnits(3) },
+      },
+      { name: 'something else mounted there is refused', facts: { mounts: [drain(1), mount('/run/gfs-writecache-gv0/2', 'tmpfs', 'tmpfs')], units: drainUnits(3), agent: unit('inactive') }, refuse: /tmpfs \(tmpfs\) mounted instead of gv0/ },
+      {
+        name: 'none wanted: all removed',
+        hosts: [two(0), host('plexus')],
+        facts: { mounts: [drain(1)], units: drainUnits(1), agent: unit('inactive') },
+        changes: ['unmount /run/gfs-writecache-gv0/1 (no longer wanted)', 'remove 1 unit(s) of drain mounts no longer wanted'],
+        after: { mounts: [], units: {}, agent: unit('inactive') },
+      },
     ],
   },
   {

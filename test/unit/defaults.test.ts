@@ -9,7 +9,7 @@ const required = { host: 'hydra', upper: '/data/writecache/upper', work: '/data/
 
 test('an agent config without flush settings gets the documented defaults, the inventory\'s', (t) => {
   const config = parseConfig(required)
-  const documented = { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0 }
+  const documented = { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0, drainMounts: 16 }
   t.like(config, documented)
   t.deepEqual(defaultSettings.flush, documented)
 })

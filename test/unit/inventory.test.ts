@@ -71,7 +71,7 @@ test('defaults from DESIGN.md', valid, {
         glusterOptions: {},
         splitBrainPolicy: 'none',
         tls: true,
-        flush: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0 },
+        flush: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0, drainMounts: 16 },
         metricsFile: '/var/lib/prometheus/node-exporter/gfs-writecache.prom',
         health: {
           pendingAgeWarningSeconds: 3600,
@@ -198,8 +198,8 @@ test('flush: a later layer replaces the mapping, missing keys default', valid, {
   },
   pick: (inventory) => byHost(inventory, (host) => host.settings.flush),
   expected: {
-    hydra: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 3, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0 },
-    plexus: { settleSeconds: 1, scanIntervalSeconds: 30, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0 },
+    hydra: { settleSeconds: 5, scanIntervalSeconds: 60, dentryDropSeconds: 3, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0, drainMounts: 16 },
+    plexus: { settleSeconds: 1, scanIntervalSeconds: 30, dentryDropSeconds: 10, highWatermarkPercent: 90, lowWatermarkPercent: 70, bandwidth: 'off', onStopSeconds: 0, drainMounts: 16 },
   },
 })
 
@@ -432,7 +432,7 @@ test('split_brain_policy outside its choices', invalid, {
 test('flush setting misspelt', invalid, {
   files: { 'inv.yaml': `${pair}  vars:\n    flush:\n      settle_secs: 3\n` },
   message:
-    'inv.yaml:9: all.vars.flush.settle_secs: unknown flush setting, expected one of settle_seconds, scan_interval_seconds, dentry_drop_seconds, high_watermark_percent, low_watermark_percent, bandwidth, on_stop_seconds (did you mean "settle_seconds"?)',
+    'inv.yaml:9: all.vars.flush.settle_secs: unknown flush setting, expected one of settle_seconds, scan_interval_seconds, dentry_drop_seconds, high_watermark_percent, low_watermark_percent, bandwidth, on_stop_seconds, drain_mounts (did you mean "settle_seconds"?)',
 })
 
 test('watermark out of range', invalid, {

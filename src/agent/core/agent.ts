@@ -7,6 +7,7 @@ import type { AgentConfig } from '../service/config.ts'
 import type { Log } from '../service/log.ts'
 import { diskUsedPercent, isUnionMounted, lowerProblem } from '../fs/mounts.ts'
 import { lowerChoice } from '../fs/union-lower.ts'
+import { drainMountsNow } from '../fs/drain-mounts.ts'
 import { WriterSnapshots } from '../watch/fresh-writers.ts'
 import { DentryDrops, FS_TICK_MS } from '../publish/no-clobber.ts'
 import { Observations, systemClock, type Clock } from './observations.ts'
@@ -200,6 +201,7 @@ export class Agent {
       union: { path: this.cfg.union, mounted: isUnionMounted(this.cfg) },
       lower: { path: this.cfg.lower, problem: await lowerProblem(this.cfg) },
       unionLower: lowerChoice(this.cfg),
+      drainMounts: await drainMountsNow(this.cfg).then((d) => ({ wanted: d.wanted, usable: d.usable.length, problems: d.problems })),
       pending: { entries: p.entries, bytes: p.bytes, oldestAgeSeconds: p.oldestAgeSeconds },
       uplink: this.uplink.report(p.bytes),
       lastPublish: this.state.totals.lastPublish,

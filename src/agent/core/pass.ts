@@ -1,5 +1,6 @@
 // A publish pass: the pending entries level by level (parents first), creations before deletes, and its summary.
 import { depthOf, fromBytes, type Bytes } from '../fs/paths.ts'
+import { drainMountsNow, laneOf } from '../fs/drain-mounts.ts'
 import { lowerProblem } from '../fs/mounts.ts'
 import { SafeTree } from '../fs/safe-fs.ts'
 import { isXattrWhiteout, readXattrs, type Xattrs } from '../fs/xattrs.ts'
@@ -51,9 +52,11 @@ export async function runPass(p: PassParts, settleMs: number): Promise<PassSumma
   }
   p.writers.forget()
   const ctx = passContext(p)
+  const lanes = await drainLanes(p, ctx)
   try {
-    await publishLevels(p, ctx, cands, gone, settleMs, sum)
+    await publishLevels(p, ctx, lanes, cands, gone, settleMs, sum)
   } finally {
+    for (const l of lanes) if (l !== ctx) l.lowerFs.close()
     ctx.lowerFs.close()
     ctx.upperFs.close()
   }
@@ -90,7 +93,25 @@ function passContext(p: PassParts): PublishContext {
   }
 }
 
-async function publishLevels(p: PassParts, ctx: PublishContext, cands: UpperEntry[], gone: Bytes[], settleMs: number, sum: PassSummary): Promise<void> {
+/** The pass's contexts per usable drain mount (docs/drain.md), or the pass's own on gv0_mount when none is. */
+async function drainLanes(p: PassParts, ctx: PublishContext): Promise<PublishContext[]> {
+  if (p.cfg.drainMounts === 0) return [ctx]
+  const { usable } = await drainMountsNow(p.cfg)
+  if (usable.length === 0) return [ctx]
+  return usable.map((path) => ({ ...ctx, lower: path, lowerFs: new SafeTree(path, 'gv0') }))
+}
+
+/** Publishes entries through their lanes, publishConcurrency at a time per lane; true when gv0 blocked. */
+function publishAll(p: PassParts, lanes: PublishContext[], entries: UpperEntry[], xs: Map<Bytes, Xattrs | null>, sum: PassSummary): Promise<boolean> {
+  let blocked = false
+  return pool(acrossDirs(entries), p.cfg.publishConcurrency * lanes.length, async (e) => {
+    if (await applyOrBackoff(p, lanes[laneOf(e.rel, lanes.length)]!, e, xs.get(e.rel) ?? null, sum)) return true
+    blocked = true
+    return false
+  }).then(() => blocked)
+}
+
+async function publishLevels(p: PassParts, ctx: PublishContext, lanes: PublishContext[], cands: UpperEntry[], gone: Bytes[], settleMs: number, sum: PassSummary): Promise<void> {
   // applied after every creation of the pass, so a rename's new name reaches gv0 before its old one goes
   const deletes: { e: UpperEntry; x: Xattrs | null }[] = []
   // group by depth: a level's directories exist in gv0 before the next level is published
@@ -145,11 +166,7 @@ async function publishLevels(p: PassParts, ctx: PublishContext, cands: UpperEntr
     // the first name of each inode before its other names, so those can link to it
     for (const batch of linkOrder(xattrWhiteouts.length ? ready.filter((e) => !xattrWhiteouts.includes(e)) : ready)) {
       if (blocked) break
-      await pool(acrossDirs(batch), p.cfg.publishConcurrency, async (e) => {
-        if (await applyOrBackoff(p, ctx, e, xs.get(e.rel) ?? null, sum)) return true
-        blocked = true
-        return false
-      })
+      blocked = await publishAll(p, lanes, batch, xs, sum)
     }
     if (blocked) {
       sum.blocked = p.uplink.heldReason() ?? p.backoff.global?.message ?? 'gv0 error'
@@ -157,8 +174,8 @@ async function publishLevels(p: PassParts, ctx: PublishContext, cands: UpperEntr
     }
   }
   const holds = sum.blocked ? null : deleteHolds(p, ctx, cands, new Set(deletes.map((d) => d.e.rel)))
-  if (holds) await applyDeletes(p, ctx, deletes, holds, sum)
-  if (holds && !sum.blocked) await applyVanished(p, ctx, gone, sum, holds)
+  if (holds) await applyDeletes(p, lanes, deletes, holds, sum)
+  if (holds && !sum.blocked) await applyVanished(p, lanes, gone, sum, holds)
   if (!sum.blocked && sum.failed === 0) clearGlobal(p)
 }
 
@@ -191,7 +208,7 @@ function deleteHolds(p: PassParts, ctx: PublishContext, cands: UpperEntry[], del
 
 type Held = (since: number, rel: Bytes) => Promise<string | null>
 
-async function applyDeletes(p: PassParts, ctx: PublishContext, deletes: { e: UpperEntry; x: Xattrs | null }[], held: Held, sum: PassSummary): Promise<void> {
+async function applyDeletes(p: PassParts, lanes: PublishContext[], deletes: { e: UpperEntry; x: Xattrs | null }[], held: Held, sum: PassSummary): Promise<void> {
   const now: { e: UpperEntry; x: Xattrs | null }[] = []
   for (const d of deletes) {
     const why = await held(p.obs.sinceOf(d.e.rel), d.e.rel)
@@ -201,16 +218,10 @@ async function applyDeletes(p: PassParts, ctx: PublishContext, deletes: { e: Upp
     } else now.push(d)
   }
   const xs = new Map(now.map((d) => [d.e.rel, d.x]))
-  let blocked = false
-  await pool(acrossDirs(now.map((d) => d.e)), p.cfg.publishConcurrency, async (e) => {
-    if (await applyOrBackoff(p, ctx, e, xs.get(e.rel) ?? null, sum)) return true
-    blocked = true
-    return false
-  })
-  if (blocked) sum.blocked = p.backoff.global?.message ?? 'gv0 error'
+  if (await publishAll(p, lanes, now.map((d) => d.e), xs, sum)) sum.blocked = p.backoff.global?.message ?? 'gv0 error'
 }
 
-async function applyVanished(p: PassParts, ctx: PublishContext, gone: Bytes[], sum: PassSummary, held: Held): Promise<void> {
+async function applyVanished(p: PassParts, lanes: PublishContext[], gone: Bytes[], sum: PassSummary, held: Held): Promise<void> {
   for (const rel of gone) {
     const rec = p.state.get(rel)
     if (!rec) continue
@@ -220,6 +231,7 @@ async function applyVanished(p: PassParts, ctx: PublishContext, gone: Bytes[], s
       sum.skipped++
       continue
     }
+    const ctx = lanes[laneOf(rel, lanes.length)]!
     try {
       if (await ctx.upperFs.lstatOrNull(rel)) continue // index was stale
       if (rec.conflictPath) {

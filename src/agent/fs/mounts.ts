@@ -12,6 +12,8 @@ function unescapeMountinfo(s: string): string {
 
 export interface MountInfo {
   target: string
+  /** the directory of the file system mounted there (a bind mount's subtree) */
+  root: string
   fstype: string
   source: string
   options: string
@@ -27,6 +29,7 @@ export function readMounts(): MountInfo[] {
     const r = right.split(' ')
     out.push({
       target: Buffer.from(unescapeMountinfo(f[4]), 'latin1').toString('utf8'),
+      root: Buffer.from(unescapeMountinfo(f[3]), 'latin1').toString('utf8'),
       fstype: r[0],
       source: unescapeMountinfo(r[1] ?? ''),
       options: `${f[5]},${r[2] ?? ''}`,

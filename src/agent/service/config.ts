@@ -1,7 +1,7 @@
 // The agent's configuration file: one JSON object, validated with messages that name the key.
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { agentDefaults, DEFAULT_CONFIG_PATH, flushDefaults, layoutDefaults, type FlushSettings, type HealthThresholds } from './defaults.ts'
+import { agentDefaults, DEFAULT_CONFIG_PATH, flushDefaults, layoutDefaults, MAX_DRAIN_MOUNTS, type FlushSettings, type HealthThresholds } from './defaults.ts'
 import { parseHealthThresholds } from '../health/thresholds.ts'
 import { BandwidthError, parseBandwidth } from '../uplink/timetable.ts'
 
@@ -26,8 +26,10 @@ export interface AgentConfig extends FlushSettings {
   requireLowerMount: boolean
   /** longest pause between retries after an error, in seconds */
   retryMaxSeconds: number
-  /** parallel publishes (latency-bound links profit from more) */
+  /** parallel publishes per gv0 mount (latency-bound links profit from more) */
   publishConcurrency: number
+  /** where the drain mounts are (drainMountDir/1 .. /drainMounts) */
+  drainMountDir: string
   /** drop_caches file, configurable so a container without it can point elsewhere */
   dropCachesFile: string
   /** the gluster volume mounted at lower, for the gluster health check (and brick mode's verdict) */
@@ -60,7 +62,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-const PATH_KEYS = ['upper', 'work', 'lower', 'union', 'stateDir', 'metricsFile', 'socket', 'dropCachesFile', 'lowerBind'] as const
+const PATH_KEYS = ['upper', 'work', 'lower', 'union', 'stateDir', 'metricsFile', 'socket', 'dropCachesFile', 'lowerBind', 'drainMountDir'] as const
 const NUMBER_KEYS = [
   'settleSeconds',
   'scanIntervalSeconds',
@@ -73,6 +75,7 @@ const NUMBER_KEYS = [
   'onStopSeconds',
   'clockSkewSeconds',
   'brickCheckSeconds',
+  'drainMounts',
 ] as const
 const KNOWN = new Set<string>(['host', 'requireLowerMount', 'volume', 'health', 'bandwidth', 'unionLower', 'brick', ...PATH_KEYS, ...NUMBER_KEYS])
 
@@ -134,6 +137,9 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
   if (typeof merged.publishConcurrency === 'number' && merged.publishConcurrency < 1) {
     problems.push('publishConcurrency: expected at least 1')
   }
+  if (typeof merged.drainMounts === 'number' && !(Number.isInteger(merged.drainMounts) && merged.drainMounts <= MAX_DRAIN_MOUNTS)) {
+    problems.push(`drainMounts: expected a whole number from 0 to ${MAX_DRAIN_MOUNTS}`)
+  }
   if (problems.length === 0) {
     const paths = PATH_KEYS.map((k) => resolve(merged[k] as string))
     const [upper, work, lower, union, stateDir] = paths
@@ -145,6 +151,10 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
     const bind = paths[PATH_KEYS.indexOf('lowerBind')]
     if ([upper, work, lower, union].some((p) => inside(bind, p) || inside(p, bind))) {
       problems.push('lowerBind: must be apart from upper, work, lower and union')
+    }
+    const drain = paths[PATH_KEYS.indexOf('drainMountDir')]
+    for (const [name, p] of [['upper', upper], ['lower', lower], ['union', union], ['stateDir', stateDir]] as const) {
+      if (inside(drain, p) || inside(p, drain)) problems.push(`drainMountDir: must not overlap ${name}`)
     }
     if (merged.unionLower === 'brick') {
       const brick = resolve(merged.brick as string)

@@ -15,6 +15,8 @@ export interface FlushSettings {
   bandwidth: string
   /** on stop, publish what is pending for at most this long (the unit's TimeoutStopSec allows for it) */
   onStopSeconds: number
+  /** extra gv0 client mounts only the agent publishes through (0: publish through gv0_mount) */
+  drainMounts: number
 }
 
 /** The flush settings a host gets when the inventory leaves them out (README, "Variables"). */
@@ -26,6 +28,9 @@ export const flushDefaults: Readonly<FlushSettings> = Object.freeze({
   lowWatermarkPercent: 70,
   bandwidth: 'off',
   onStopSeconds: 0,
+  // each is a gluster client process (about 22 MB) with its own kernel directory locks: publishes into one
+  // directory scale with their number (docs/drain.md)
+  drainMounts: 16,
 })
 
 /** How bad a condition is for `gfs-writecache status`'s exit code (Nagios: 1 warning, 2 critical). */
@@ -57,6 +62,9 @@ export const healthDefaults: Readonly<HealthThresholds> = Object.freeze({
   glusterDegraded: 'warning',
 })
 
+/** A gluster client each: more cost memory and connections for little gain (docs/drain.md). */
+export const MAX_DRAIN_MOUNTS = 64
+
 /** Where the volume, the mounts and the cache live on a host unless the inventory says otherwise. */
 export const layoutDefaults = Object.freeze({
   volume: 'gv0',
@@ -76,7 +84,10 @@ export const agentDefaults = Object.freeze({
   socket: '/run/gfs-writecache/agent.sock',
   requireLowerMount: true,
   retryMaxSeconds: 60,
-  publishConcurrency: 8,
+  /** parallel publishes per gv0 mount the agent publishes through */
+  publishConcurrency: 4,
+  /** the drain mounts are DIR/1 .. DIR/N */
+  drainMountDir: '/run/gfs-writecache-gv0',
   dropCachesFile: '/proc/sys/vm/drop_caches',
   /** how often the daemon asks gluster's CLI about peers, bricks and heals (0: never) */
   glusterCheckSeconds: 60,

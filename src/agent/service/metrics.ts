@@ -13,6 +13,10 @@ export function renderMetrics(s: StatusReport): string {
   metric('gfs_writecache_union_mounted', 'gauge', 'Whether the overlay union is mounted.', s.union.mounted ? 1 : 0)
   metric('gfs_writecache_lower_ok', 'gauge', 'Whether gv0 accepts writes.', s.lower.problem ? 0 : 1)
   metric('gfs_writecache_union_lower_brick', 'gauge', "Whether the union's lower layer is this host's brick (union_lower brick).", s.unionLower?.lower === 'brick' ? 1 : 0)
+  if (s.drainMounts) {
+    metric('gfs_writecache_drain_mounts_wanted', 'gauge', 'gv0 mounts the agent should publish through.', s.drainMounts.wanted)
+    metric('gfs_writecache_drain_mounts_usable', 'gauge', 'gv0 mounts the agent publishes through now.', s.drainMounts.usable)
+  }
   metric('gfs_writecache_pending_entries', 'gauge', 'Upper entries not yet published.', s.pending.entries)
   metric('gfs_writecache_pending_bytes', 'gauge', 'Bytes of regular files not yet published.', s.pending.bytes)
   metric('gfs_writecache_oldest_pending_age_seconds', 'gauge', 'Age of the oldest unpublished change.', s.pending.oldestAgeSeconds ?? 0)

@@ -13,6 +13,8 @@ export interface StatusReport {
   lower: { path: string; problem: string | null }
   /** the union's lower layer: the inventory's union_lower, what is mounted and why */
   unionLower: { setting: 'gv0' | 'brick'; lower: 'gv0' | 'brick' | null; path: string; reason: string }
+  /** the agent's own gv0 mounts (docs/drain.md); optional: reports of older agents lack it */
+  drainMounts?: { wanted: number; usable: number; problems: { path: string; problem: string }[] }
   pending: { entries: number; bytes: number; oldestAgeSeconds: number | null }
   uplink: UplinkReport
   lastPublish: string | null
@@ -40,6 +42,13 @@ function bytes(n: number): string {
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`
 }
 
+function drainLines(s: StatusReport): string[] {
+  const d = s.drainMounts
+  if (!d || d.wanted === 0) return []
+  const head = `drain mounts: ${d.usable} of ${d.wanted} in use` + (d.usable === 0 ? ` (publishing through ${s.lower.path})` : '')
+  return [head, ...d.problems.map((p) => `  ${p.path}: ${p.problem}`)]
+}
+
 /** Human-readable status for `gfs-writecache status`. */
 export function formatStatus(s: StatusReport): string {
   const g = s.gluster
@@ -57,6 +66,7 @@ export function formatStatus(s: StatusReport): string {
     ...(s.unionLower?.setting === 'brick'
       ? [`union lower: ${s.unionLower.lower ?? 'none'} (${s.unionLower.path}; union_lower brick): ${s.unionLower.reason}`]
       : []),
+    ...drainLines(s),
     `pending: ${s.pending.entries} entries, ${bytes(s.pending.bytes)}` +
       (s.pending.oldestAgeSeconds === null ? '' : `, oldest ${s.pending.oldestAgeSeconds.toFixed(0)} s`),
     formatUplink(s),

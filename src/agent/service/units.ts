@@ -2,6 +2,8 @@
 import { DEFAULT_CONFIG_PATH, type AgentConfig } from './config.ts'
 import { overlayOptions } from '../fs/mounts.ts'
 import { overlayLowerDir } from '../fs/union-lower.ts'
+import { drainMountPaths } from '../fs/drain-mounts.ts'
+import { agentDefaults } from './defaults.ts'
 
 export const AGENT_PROGRAM = '/usr/local/lib/gfs-writecache/agent.mjs'
 export const PREPARE_UNIT = 'gfs-writecache-prepare.service'
@@ -20,7 +22,8 @@ export interface UnitFile {
   content: string
 }
 
-export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind'>> & {
+export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> &
+  Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind' | 'drainMounts' | 'drainMountDir' | 'publishConcurrency'>> & {
   /** config file the units pass to the agent (default /etc/gfs-writecache/config.json) */
   configFile?: string
   /** node binary (Debian's nodejs package) */
@@ -136,10 +139,18 @@ SystemCallFilter=~@clock @cpu-emulation @debug @module @obsolete @raw-io @reboot
 SystemCallErrorNumber=EPERM
 KeyringMode=private
 UMask=0022`
+/** A libuv thread per publish in flight, and some for everything else. */
+export function threadPoolSize(p: UnitPaths): number {
+  const width = (p.publishConcurrency ?? agentDefaults.publishConcurrency) * Math.max(1, p.drainMounts ?? 0)
+  return Math.min(1024, Math.max(16, width + 8))
+}
 
 /** The flush agent daemon. */
 export function agentServiceUnit(p: UnitPaths): UnitFile {
   const union = mountUnitName(p.union)
+  const drain = drainMountPaths({ drainMounts: p.drainMounts ?? 0, drainMountDir: p.drainMountDir ?? agentDefaults.drainMountDir }).map(mountUnitName)
+  // Wants, not Requires: a drain mount that fails leaves the agent publishing through the others or gv0_mount
+  const drainDeps = drain.length ? `Wants=${drain.join(' ')}\nAfter=${drain.join(' ')}\n` : ''
   return {
     name: AGENT_UNIT,
     content: `[Unit]
@@ -149,11 +160,12 @@ After=${union}
 
 ${documentation}
 
+${drainDeps}
 [Service]
 Type=simple
 # each gv0 call holds a libuv thread for a WAN round trip or more: the default pool of 4 queued the
 # parallel publishes behind each other (set here: the ESM loader starts the pool before the agent runs)
-Environment=UV_THREADPOOL_SIZE=16
+Environment=UV_THREADPOOL_SIZE=${threadPoolSize(p)}
 ExecStart=${exec(p, 'run')}
 Restart=always
 RestartSec=2
