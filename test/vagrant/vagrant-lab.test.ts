@@ -73,7 +73,7 @@ test.serial('vagrant up builds hydra and plexus as lab/topology.yaml says, and w
 test.serial('site playbook against inventory/vagrant.yaml; a file written through hydra\'s union is on both bricks after flush --wait; a re-run changes nothing', async (t) => {
   const site = await timed('site (first run)', () => provision(['--inventory', 'vagrant'], { timeoutMs: 60 * 60_000 }))
   t.is(site.exitCode, 0, explain(site))
-  const content = `written through hydra's union at ${new Date().toISOString()}`
+  const content = `written through the union of hydra at ${new Date().toISOString()}`
   await timed('write + flush --wait', () => must('hydra', `printf '%s\\n' '${content}' > /gfs/union/vagrant-lab.txt && gfs-writecache flush --wait --timeout 600`))
   for (const host of ['hydra', 'plexus']) {
     t.is(await must(host, 'cat /data/brick1/gv0/vagrant-lab.txt'), content + '\n', `${host}'s brick`)
