@@ -24,16 +24,19 @@ export function isBareName(nameOrPath: string): boolean {
 }
 
 /**
- * The places to try, in order: the path from the current directory (as Ansible reads `-i`), then for a
- * bare name the repository's inventory/ folder: `<name>`, `<name>.yaml`, `<name>.yml`.
+ * The places to try, in order. A path (with a slash) is taken from the current directory, as Ansible reads
+ * `-i`. A bare name with an extension (`hosts.ini`, `home.yaml`) too, then the repository's inventory/
+ * folder. A bare name without one (`home`) is the repository's named inventory first (`inventory/home.yaml`,
+ * `.yml`), then the path from the current directory: in the repository itself `lab` is both the lab's
+ * inventory and its source folder.
  */
 export function candidateFiles(nameOrPath: string, options: ResolveOptions = {}): string[] {
   const cwd = options.cwd ?? process.cwd()
   const own = resolve(cwd, nameOrPath)
   if (!isBareName(nameOrPath)) return [own]
   const dir = resolve(cwd, options.inventoryDir ?? defaultInventoryDir)
-  const named = /\.(ya?ml|json)$/i.test(nameOrPath) ? [nameOrPath] : [nameOrPath, `${nameOrPath}.yaml`, `${nameOrPath}.yml`]
-  return [...new Set([own, ...named.map((name) => resolve(dir, name))])]
+  if (/\.[A-Za-z0-9]+$/.test(nameOrPath)) return [...new Set([own, resolve(dir, nameOrPath)])]
+  return [...new Set([resolve(dir, `${nameOrPath}.yaml`), resolve(dir, `${nameOrPath}.yml`), own, resolve(dir, nameOrPath)])]
 }
 
 /** The absolute path of the inventory file or directory, or an error that says where it looked and how to make one. */

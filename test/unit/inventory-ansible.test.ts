@@ -152,12 +152,18 @@ test('an INI inventory file with our variables, typed as Ansible types them', as
   t.deepEqual(inventory.hosts.map((h) => [h.name, h.port, h.settings.brickForce, h.settings.tls, h.settings.volume]), [['hydra', 22, true, false, 'data'], ['plexus', 2201, false, false, 'data']])
 })
 
-test('-i takes a path from the current directory first, then the repository inventory/ folder', async (t) => {
+test('-i takes a path from the current directory first, then the repository inventory/ folder; a bare name is a named inventory first', async (t) => {
   const cwd = await fixture({ 'home.yaml': 'gfs_storage:\n  hosts:\n    a:\n    b:\n' })
   const shelf = await fixture({ 'home.yaml': 'gfs_storage:\n  hosts:\n    c:\n    d:\n', 'other.yml': 'gfs_storage:\n  hosts:\n    e:\n    f:\n' })
   t.deepEqual((await loadInventory('home.yaml', { cwd, inventoryDir: shelf })).hosts.map((h) => h.name), ['a', 'b'])
   t.deepEqual((await loadInventory('home', { cwd, inventoryDir: shelf })).hosts.map((h) => h.name), ['c', 'd'])
   t.deepEqual((await loadInventory('other', { cwd, inventoryDir: shelf })).hosts.map((h) => h.name), ['e', 'f'])
+  // the repository's own lab/ folder (sources) beside inventory/lab.yaml: `-i lab` is the lab's inventory
+  const repo = await fixture({ 'lab/delay-line.c': '/* a C file */\n', 'lab/topology.yaml': 'hosts: []\n', 'hosts': '[gfs_storage]\ng\nh\n' })
+  const named = await fixture({ 'lab.yaml': 'gfs_storage:\n  hosts:\n    i:\n    j:\n' })
+  t.deepEqual((await loadInventory('lab', { cwd: repo, inventoryDir: named })).hosts.map((h) => h.name), ['i', 'j'])
+  t.deepEqual((await loadInventory('hosts', { cwd: repo, inventoryDir: named })).hosts.map((h) => h.name), ['g', 'h'], 'no named one: the file here')
+  t.deepEqual((await loadInventory('./lab/../hosts', { cwd: repo, inventoryDir: named })).hosts.map((h) => h.name), ['g', 'h'])
 })
 
 const refused: [string, Record<string, string>, string][] = [

@@ -355,7 +355,7 @@ test('relative brick', invalid, {
 test('missing file by name', invalid, {
   files: { 'home.yaml': pair },
   load: 'lab',
-  message: `lab: no such inventory file or directory (also looked for lab.yaml, lab.yml); create one from the example: cp ${join(repo, 'inventory/home.yaml')} lab.yaml`,
+  message: `lab.yaml: no such inventory file or directory (also looked for lab.yml, lab); create one from the example: cp ${join(repo, 'inventory/home.yaml')} lab.yaml`,
 })
 
 test('missing file by path', invalid, {
@@ -568,6 +568,6 @@ test('missing file from the repository root names inventory/home.yaml as the exa
   const error = await t.throwsAsync(loadInventory('lab-missing', { cwd: repo }), { instanceOf: InventoryError })
   t.is(
     error?.message,
-    'lab-missing: no such inventory file or directory (also looked for inventory/lab-missing, inventory/lab-missing.yaml, inventory/lab-missing.yml); create one from the example: cp inventory/home.yaml inventory/lab-missing.yaml',
+    'inventory/lab-missing.yaml: no such inventory file or directory (also looked for inventory/lab-missing.yml, lab-missing, inventory/lab-missing); create one from the example: cp inventory/home.yaml inventory/lab-missing.yaml',
   )
 })
