@@ -1,6 +1,6 @@
 // The host CLI's words for the upload limit: `limit VALUE|--clear`, `flush --now`.
 import test from 'ava'
-import { parseArgs } from '../../src/agent/service/cli.ts'
+import { parseArgs } from '../../src/agent/service/cli-args.ts'
 
 test('limit takes one value or --clear; flush takes --now', (t) => {
   t.like(parseArgs(['limit', '2M']), { command: 'limit', value: '2M', clear: false })
