@@ -2,7 +2,7 @@
 import type { GlusterHealth } from '../health/gluster.ts'
 import { formatVerdict, type HealthVerdict } from '../health/verdict.ts'
 
-import { formatDuration } from '../uplink/progress.ts'
+import { formatBytes as bytes, formatDuration } from '../uplink/progress.ts'
 import type { UplinkReport } from '../uplink/uplink.ts'
 
 export interface StatusReport {
@@ -30,16 +30,6 @@ export interface StatusReport {
   gluster?: GlusterHealth | null
   /** the thresholds' verdict, added by `status` and the metrics writer */
   health?: HealthVerdict
-}
-
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let i = 0
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024
-    i++
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`
 }
 
 function drainLines(s: StatusReport): string[] {
