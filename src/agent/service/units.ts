@@ -123,12 +123,12 @@ WantedBy=remote-fs.target
  * CAP_CHOWN, CAP_FOWNER, CAP_FSETID), makes whiteouts (CAP_MKNOD), writes trusted.* xattrs, mounts and
  * drops dentries (CAP_SYS_ADMIN), looks into every process's open files (CAP_SYS_PTRACE,
  * CAP_DAC_READ_SEARCH). Node's JIT needs writable executable memory (no MemoryDenyWriteExecute).
- * It needs no Internet socket: gv0 is a FUSE mount whose client runs in its own unit.
+ * Its gluster checks (health, union_lower brick) run gluster's CLI and glfsheal, which talk to glusterd and
+ * to every brick over TCP, and inherit this unit's limits: so Internet sockets stay allowed.
  */
 const hardening = `NoNewPrivileges=yes
 CapabilityBoundingSet=CAP_SYS_ADMIN CAP_CHOWN CAP_FOWNER CAP_FSETID CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_MKNOD CAP_SYS_PTRACE CAP_LINUX_IMMUTABLE
-RestrictAddressFamilies=AF_UNIX AF_NETLINK
-IPAddressDeny=any
+RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6
 ProtectClock=yes
 RestrictNamespaces=yes
 RestrictRealtime=yes
