@@ -2,24 +2,15 @@
 // checked against Ansible's documented examples and, where it is installed, `ansible-inventory --list`.
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InventoryError } from '../../src/engine/errors.ts'
 import { listInventory } from '../../src/inventory/list.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
+import { fixture } from '../helpers/inventory-files.ts'
 
 const fixtures = fileURLToPath(new URL('../fixtures/inventories/', import.meta.url))
 
-async function fixture(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'inventory-'))
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), { recursive: true })
-    await writeFile(join(dir, name), text)
-  }
-  return dir
-}
 
 // Each test inventory, as Ansible's docs write it, and what Ansible makes of it.
 const documented: [string, Record<string, { groups: string[]; vars?: Record<string, unknown> }>][] = [

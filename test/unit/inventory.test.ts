@@ -1,23 +1,13 @@
 import test, { type ExecutionContext } from 'ava'
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InventoryError } from '../../src/engine/errors.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
 import { Secret, type Inventory } from '../../src/inventory/types.ts'
+import { fixture } from '../helpers/inventory-files.ts'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 
-// Write files into a fresh temp folder; returns the folder.
-async function fixture(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'inventory-'))
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), { recursive: true })
-    await writeFile(join(dir, name), text)
-  }
-  return dir
-}
 
 // The smallest valid inventory: two storage hosts, everything else default.
 const pair = `all:
