@@ -1,9 +1,9 @@
 // Facts about the gluster pool and volume, read from `gluster ... --xml`.
-import { sh } from '../engine/command.ts'
-import { raw } from '../engine/quote.ts'
+import { joinShell, shell } from '../engine/quote.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
 import { find, findAll, parseXml, textAt, type XmlNode } from './xml.ts'
+import { gluster, glusterScript, isLockRefusal } from './gluster-cli.ts'
 
 export interface Peer {
   uuid: string
@@ -52,8 +52,12 @@ export function glusterXml(result: Result, allowErrno: number[] = []): { doc: Xm
   const doc = parseXml(result.stdout)
   const opRet = Number(textAt(doc, 'cliOutput/opRet') ?? '0')
   const errno = Number(textAt(doc, 'cliOutput/opErrno') ?? '0')
+  const errstr = textAt(doc, 'cliOutput/opErrstr') ?? ''
+  // a busy cluster lock shares its errno with real answers (30800 is also "not started"): never data
+  if (opRet !== 0 && isLockRefusal(errstr))
+    throw new Error(`gluster stayed busy: ${errstr} (another host's gluster command held the cluster lock through every retry)`)
   if (opRet !== 0 && !allowErrno.includes(errno))
-    throw new Error(`gluster: ${textAt(doc, 'cliOutput/opErrstr') || `operation failed (errno ${errno})`}`)
+    throw new Error(`gluster: ${errstr || `operation failed (errno ${errno})`}`)
   return { doc, errno }
 }
 
@@ -76,6 +80,8 @@ export function parsePeers(result: Result): Peer[] {
 
 /** Volume does not exist: gluster's errno for that case. */
 const noSuchVolume = 30806
+/** also what a busy cluster lock answers; glusterXml tells the two apart by their text */
+const notStarted = 30800
 
 function parseVolume(v: XmlNode): VolumeInfo {
   return {
@@ -104,7 +110,7 @@ export function parseVolumeInfo(result: Result): VolumeInfo | undefined {
 
 /** Parse `gluster volume status NAME --xml` into brick processes (self-heal daemons left out). */
 export function parseVolumeStatus(result: Result): BrickStatus[] {
-  const { doc } = glusterXml(result, [noSuchVolume, 30800, 30802])
+  const { doc } = glusterXml(result, [noSuchVolume, notStarted])
   return findAll(doc, 'cliOutput/volStatus/volumes/volume/node')
     .filter((n) => (textAt(n, 'path') ?? '').startsWith('/'))
     .map((n) => {
@@ -142,23 +148,21 @@ export function parseHealSummary(result: Result): HealSummary[] {
 }
 
 /** The peers this host's glusterd knows, with their state. */
-export const peers = () => fact('gluster peers', sh`gluster --mode=script peer status --xml`, parsePeers)
+export const peers = () => fact('gluster peers', gluster`peer status --xml`, parsePeers)
 
 /** The volume's definition, or undefined when it does not exist. */
 export const volumeInfo = (volume: string) =>
-  fact(`gluster volume ${volume}`, sh`gluster --mode=script volume info ${volume} --xml`, parseVolumeInfo)
+  fact(`gluster volume ${volume}`, gluster`volume info ${volume} --xml`, parseVolumeInfo)
 
 /** Every option of the volume with its effective value. */
 export const volumeOptions = (volume: string) =>
-  fact(`gluster options ${volume}`, sh`gluster --mode=script volume get ${volume} all --xml`, parseVolumeOptions)
+  fact(`gluster options ${volume}`, gluster`volume get ${volume} all --xml`, parseVolumeOptions)
 
 /** Brick processes of the volume. */
 export const volumeStatus = (volume: string) =>
   fact(
     `gluster status ${volume}`,
-    // another host's gluster command holds the cluster lock (errno 30802): its answer has no bricks, which
-    // would read as "every brick down", so ask again
-    sh`for i in 1 2 3 4 5 6 7 8 9 10; do out=$(gluster --mode=script volume status ${volume} --xml); rc=$?; case "$out" in *'<opErrno>30802</opErrno>'*) sleep 1;; *) break;; esac; done; printf '%s\n' "$out"; exit $rc`,
+    gluster`volume status ${volume} --xml`,
     parseVolumeStatus,
   )
 
@@ -187,10 +191,10 @@ export function parseHealState(result: Result): HealState {
 }
 
 const healInfo = (volume: string) =>
-  sh`out=$(gluster --mode=script volume heal ${volume} info summary --xml) || { echo "$out"; exit 1; }; printf '%s\n' "$out"; case "$out" in *'<numberOfEntriesInSplitBrain>'[1-9]*) gluster --mode=script volume heal ${volume} info split-brain --xml;; esac`
+  shell`out=$(gfs_gluster volume heal ${volume} info summary --xml) || { echo "$out"; exit 1; }; printf '%s\n' "$out"; case "$out" in *'<numberOfEntriesInSplitBrain>'[1-9]*) gfs_gluster volume heal ${volume} info split-brain --xml;; esac`
 
 /** Pending heals per brick, and the split-brain files only when there are any: one round trip in the common case. */
-export const healState = (volume: string) => fact(`gluster heal ${volume}`, healInfo(volume), parseHealState)
+export const healState = (volume: string) => fact(`gluster heal ${volume}`, glusterScript(healInfo(volume)), parseHealState)
 
 const indexEmpty = 'heal index empty\n'
 
@@ -199,7 +203,9 @@ export const healStateIfIndexed = (volume: string, brick: string) => {
   const indices = `${brick}/.glusterfs/indices`
   return fact(
     `gluster heal ${volume} (index of ${brick})`,
-    sh`if [ -d ${indices}/xattrop ] && [ -z "$(find ${indices}/xattrop ${indices}/dirty ${indices}/entry-changes -mindepth 1 -maxdepth 1 ! -name 'xattrop-*' ! -name 'dirty-*' 2>/dev/null | head -n 1)" ]; then printf '%s' ${indexEmpty}; exit 0; fi; ${raw(healInfo(volume).script)}`,
+    glusterScript(
+      joinShell([shell`if [ -d ${indices}/xattrop ] && [ -z "$(find ${indices}/xattrop ${indices}/dirty ${indices}/entry-changes -mindepth 1 -maxdepth 1 ! -name 'xattrop-*' ! -name 'dirty-*' 2>/dev/null | head -n 1)" ]; then printf '%s' ${indexEmpty}; exit 0; fi`, healInfo(volume)], '; '),
+    ),
     parseHealState,
   )
 }

@@ -1,8 +1,9 @@
 // Bricks that are down or were replaced: brought back with gluster's own procedures, never by wiping data.
-import { sh } from '../engine/command.ts'
+import { shell } from '../engine/quote.ts'
 import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
 import { brickIdentity, brickRootGfid } from '../facts/bricks.ts'
 import { brickName, volumeInfo, volumeStatus } from '../facts/gluster.ts'
+import { gluster, glusterScript } from '../facts/gluster-cli.ts'
 import { wantedBricks } from './gluster.ts'
 
 /** Brick processes that are down are started again (`volume start force` starts only missing ones). */
@@ -19,7 +20,7 @@ export function bricksOnline(): Task {
       const online = new Set(bricks.filter((b) => b.online).map(brickName))
       const down = wanted.filter((b) => !online.has(b))
       if (down.length === 0) return noop(`${wanted.length} bricks online`)
-      return changes(change(`start brick process(es) ${down.join(', ')}`, sh`gluster --mode=script volume start ${volume} force`))
+      return changes(change(`start brick process(es) ${down.join(', ')}`, gluster`volume start ${volume} force`))
     },
   })
 }
@@ -50,10 +51,10 @@ export function brickIdentityRestored(): Task {
       const neverRan = volume.started && !online && !brick.hasData && !initialized
       if (brick.volumeId === volume.id && !neverRan) return noop(`${name} belongs to ${s.volume}`)
       const commands = [
-        sh`gluster --mode=script volume reset-brick ${s.volume} ${name} start`,
-        sh`gluster --mode=script volume reset-brick ${s.volume} ${name} ${name} commit force`,
+        gluster`volume reset-brick ${s.volume} ${name} start`,
+        gluster`volume reset-brick ${s.volume} ${name} ${name} commit force`,
         // The self-heal daemon needs a moment to connect to the new brick; until then a full heal is refused.
-        sh`n=0; until gluster --mode=script volume heal ${s.volume} full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
+        glusterScript(shell`n=0; until gfs_gluster volume heal ${s.volume} full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`),
       ]
       if (brick.volumeId && brick.volumeId !== volume.id)
         return refuse(`${name} carries the id of another volume (${brick.volumeId}, ${s.volume} is ${volume.id}); check which disk is mounted there`)
@@ -62,7 +63,7 @@ export function brickIdentityRestored(): Task {
           `${name} has lost its volume-id but still holds files: resetting it could discard them. ` +
             `Copy anything you need off it, empty it, then run: ${commands.map((c) => c.display).join('; ')}`,
         )
-      const start = volume.started ? [] : [sh`gluster --mode=script volume start ${s.volume} force`]
+      const start = volume.started ? [] : [gluster`volume start ${s.volume} force`]
       const why = brick.volumeId ? 'stamped by a forced start but never brought up' : 'empty, volume-id missing'
       return changes(change(`reset-brick ${name} (${why}) and heal it from its replica`, ...start, ...commands))
     },

@@ -1,7 +1,7 @@
 // The trusted pool and the replicated volume: probe peers, create and start gv0, keep its options.
-import { sh } from '../engine/command.ts'
 import { change, changes, changesOr, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { brickName, peers, volumeInfo, volumeOptions, type Peer, type VolumeInfo } from '../facts/gluster.ts'
+import { gluster } from '../facts/gluster-cli.ts'
 import type { Host, Settings } from '../inventory/types.ts'
 
 const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === name || p.otherNames.includes(name))
@@ -61,7 +61,7 @@ export function probePeers(): Task {
       const others = ctx.hosts.filter((h) => h.name !== ctx.host.name)
       return changesOr(
         `${others.map((h) => h.name).join(', ') || 'no other host'} in the pool`,
-        ...others.filter((h) => !knows(pool, h.name)).map((h) => change(`probe ${h.name}`, sh`gluster --mode=script peer probe ${h.name}`)),
+        ...others.filter((h) => !knows(pool, h.name)).map((h) => change(`probe ${h.name}`, gluster`peer probe ${h.name}`)),
       )
     },
   })
@@ -87,7 +87,7 @@ export function peersInCluster(): Task {
       const others = ctx.hosts.filter((h) => h.name !== ctx.host.name)
       const byNameMissing = others.filter((h) => !knows(pool, h.name) && pool.some((p) => p.connected))
       if (byNameMissing.length)
-        return changes(...byNameMissing.map((h) => change(`probe ${h.name} by name`, sh`gluster --mode=script peer probe ${h.name}`)))
+        return changes(...byNameMissing.map((h) => change(`probe ${h.name} by name`, gluster`peer probe ${h.name}`)))
       const pending = waiting(pool, ctx)
       if (pending.length === 0) return noop(`in cluster with ${others.map((h) => h.name).join(', ')}`)
       return changes(...pending.map(({ host, peer }) => change(`wait for ${host.name}: ${peer ? peer.state || 'unknown state' : 'not in pool'}`)))
@@ -113,7 +113,7 @@ export function volumeCreated(): Task {
       const replica = arbiter ? ['replica', '3', 'arbiter', '1'] : ['replica', '2']
       if (!volume) {
         const force = ctx.hosts.some((h) => h.settings.brickForce) ? ['force'] : []
-        return changes(change(`create ${s.volume}: ${replica.join(' ')} ${bricks.join(' ')}`, sh`gluster --mode=script volume create ${s.volume} ${[...replica, ...bricks, ...force]}`))
+        return changes(change(`create ${s.volume}: ${replica.join(' ')} ${bricks.join(' ')}`, gluster`volume create ${s.volume} ${[...replica, ...bricks, ...force]}`))
       }
       const existing = volume.bricks.map(brickName)
       const same = existing.length === bricks.length && existing.every((b, i) => b === bricks[i])
@@ -141,7 +141,7 @@ export function volumeStarted(): Task {
       const name = ctx.host.settings.volume
       if (!volume) return refuse(`volume ${name} does not exist`)
       if (volume.started) return noop(`${name} started`)
-      return changes(change(`start ${name}`, sh`gluster --mode=script volume start ${name}`))
+      return changes(change(`start ${name}`, gluster`volume start ${name}`))
     },
   })
 }
@@ -159,7 +159,7 @@ export function volumeOptionsSet(): Task {
       if (differing.length === 0) return noop(`${Object.keys(wanted).length} options as wanted`)
       return changes(
         ...differing.map(([k, v]) =>
-          change(`set ${k} = ${v} (was ${current[k] ?? 'unset'})`, sh`gluster --mode=script volume set ${ctx.host.settings.volume} ${k} ${v}`),
+          change(`set ${k} = ${v} (was ${current[k] ?? 'unset'})`, gluster`volume set ${ctx.host.settings.volume} ${k} ${v}`),
         ),
       )
     },

@@ -1,17 +1,16 @@
 // Self-heal: pending entries are healed (with progress, bounded); split brains are listed and resolved by policy only.
-import { sh } from '../engine/command.ts'
 import { change, changes, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { brickSpace } from '../facts/brick-space.ts'
 import { healStateIfIndexed } from '../facts/gluster.ts'
+import { gluster } from '../facts/gluster-cli.ts'
 
 const policyCommand = { 'latest-mtime': 'latest-mtime', 'bigger-file': 'bigger-file' } as const
 
 const healFacts = (ctx: TaskContext) => ({ state: healStateIfIndexed(ctx.host.settings.volume, ctx.host.settings.brick) })
 const healWaitFacts = (ctx: TaskContext) => ({ ...healFacts(ctx), space: brickSpace(ctx.host.settings.volume, ctx.host.settings.brick) })
 
-/** `gluster volume heal`, tried again while another host's trigger holds the volume's cluster lock. */
-const triggerHeal = (volume: string) =>
-  sh`for i in 1 2 3 4 5 6 7 8 9 10; do out=$(gluster --mode=script volume heal ${volume} 2>&1) && exit 0; case "$out" in *'Another transaction is in progress'*) sleep 1;; *) printf '%s\n' "$out" >&2; exit 1;; esac; done; printf '%s\n' "$out" >&2; exit 1`
+/** `gluster volume heal` (asked again while another host's trigger holds the volume's cluster lock). */
+const triggerHeal = (volume: string) => gluster`volume heal ${volume}`
 
 /**
  * Trigger the self-heal and wait until no entries are pending on any brick. Each host looks at its own
@@ -68,7 +67,7 @@ export function splitBrainResolved(): Task {
       return changes(
         ...files
           .map((f) => (f.startsWith('<gfid:') ? f.slice(1, -1) : f))
-          .map((f) => change(`resolve ${f} by ${policy}`, sh`gluster --mode=script volume heal ${s.volume} split-brain ${policy} ${f}`)),
+          .map((f) => change(`resolve ${f} by ${policy}`, gluster`volume heal ${s.volume} split-brain ${policy} ${f}`)),
       )
     },
   })

@@ -1,9 +1,11 @@
 // A reinstalled host (new disk, same name) takes back its old place in the pool: the other hosts still
 // know it by its old glusterd UUID, so it gets that UUID again instead of being a stranger they reject.
 import { sh } from '../engine/command.ts'
+import { shell } from '../engine/quote.ts'
 import { change, changes, fact, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { commandFailed } from '../facts/answer.ts'
 import { parsePeers, peers, type Peer } from '../facts/gluster.ts'
+import { glusterScript } from '../facts/gluster-cli.ts'
 
 const infoFile = '/var/lib/glusterd/glusterd.info'
 
@@ -64,7 +66,7 @@ export function glusterIdentityRestored(): Task {
           sh`systemctl stop glusterd && if [ -f ${infoFile} ]; then sed -i ${`s/^UUID=.*/UUID=${old}/`} ${infoFile}; else echo ${`UUID=${old}`} > ${infoFile}; fi && mkdir -p /var/lib/glusterd/peers`,
           ...peerFiles,
           sh`systemctl start glusterd`,
-          sh`n=0; until gluster --mode=script volume list | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
+          glusterScript(shell`n=0; until gfs_gluster volume list | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`),
         ),
       )
     },

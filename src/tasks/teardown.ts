@@ -6,6 +6,7 @@ import { change, changes, changesOr, noop, refuse, task, type Task } from '../en
 import { agentReport } from '../facts/agent.ts'
 import { fileContent, pathState } from '../facts/files.ts'
 import { volumeInfo } from '../facts/gluster.ts'
+import { gluster } from '../facts/gluster-cli.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitStates } from '../facts/systemd.ts'
 import { DEFAULT_CONFIG_PATH } from '../agent/service/defaults.ts'
@@ -209,8 +210,8 @@ function volumeDeleted(o: TeardownOptions): Task {
       const name = ctx.host.settings.volume
       if (!volume) return noop(`volume ${name} does not exist`)
       return changes(
-        volume.started && change(`stop volume ${name}`, sh`gluster --mode=script volume stop ${name}`),
-        change(`delete volume ${name} (brick data stays)`, sh`gluster --mode=script volume delete ${name}`),
+        volume.started && change(`stop volume ${name}`, gluster`volume stop ${name}`),
+        change(`delete volume ${name} (brick data stays)`, gluster`volume delete ${name}`),
       )
     },
   })

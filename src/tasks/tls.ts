@@ -7,6 +7,7 @@ import { put, sh } from '../engine/command.ts'
 import { change, changes, changesOr, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { fileContent } from '../facts/files.ts'
 import { volumeInfo, volumeOptions } from '../facts/gluster.ts'
+import { gluster } from '../facts/gluster-cli.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
 import { caState, glusterTlsFiles, installedTls, issuedMaterial, opensslDirLinks, resolvedAddresses, secureAccessFile, tlsLinks } from '../facts/tls.ts'
@@ -149,10 +150,10 @@ export function volumeTls(): Task {
       if (differing.length === 0) return noop(`${name}: TLS only, allowed ${wanted['auth.ssl-allow']} (${wanted['auth.allow']})`)
       const transport = differing.some(([k]) => k === 'client.ssl' || k === 'server.ssl')
       return changes(
-        ...differing.map(([k, v]) => change(`set ${k} = ${v} (was ${current[k] ?? 'unset'})`, sh`gluster --mode=script volume set ${name} ${k} ${v}`)),
+        ...differing.map(([k, v]) => change(`set ${k} = ${v} (was ${current[k] ?? 'unset'})`, gluster`volume set ${name} ${k} ${v}`)),
         transport &&
           volume.started &&
-          change(`restart ${name} so its bricks serve TLS`, sh`gluster --mode=script volume stop ${name}`, sh`gluster --mode=script volume start ${name}`),
+          change(`restart ${name} so its bricks serve TLS`, gluster`volume stop ${name}`, gluster`volume start ${name}`),
       )
     },
   })
