@@ -17,6 +17,8 @@ test('volume options: WAN defaults, inventory overrides; gluster spells booleans
   t.is(wanted['server.keepalive-time'], '10')
   t.is(wanted['server.keepalive-count'], '3')
   t.is(wanted['cluster.heal-timeout'], '60')
+  // a wiped or replaced brick heals eight entries at a time over the WAN
+  t.is(wanted['cluster.shd-max-threads'], '8')
   t.is(wanted['performance.cache-size'], '256MB')
   t.true(sameOption('on', 'true'))
   t.true(sameOption('off', 'disable'))
