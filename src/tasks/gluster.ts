@@ -3,6 +3,7 @@ import { sh } from '../engine/command.ts'
 import { change, changes, changesOr, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { brickName, peers, volumeInfo, volumeOptions, type Peer, type VolumeInfo } from '../facts/gluster.ts'
 import type { Host, Settings } from '../inventory/types.ts'
+import { arbiterAddition, arbiterRemovalHint } from './arbiter-conversion.ts'
 
 const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === name || p.otherNames.includes(name))
 
@@ -36,6 +37,18 @@ export function wantedOptions(hosts: Host[], settings: Settings): Record<string,
     'cluster.favorite-child-policy': settings.splitBrainPolicy === 'latest-mtime' ? 'mtime' : settings.splitBrainPolicy === 'bigger-file' ? 'size' : 'none',
   }
   return { ...base, ...settings.glusterOptions }
+}
+
+/** How `gluster volume get` shows an option nobody set and that has no default. */
+const unsetValue = '(null)'
+
+/**
+ * Options to reset to gluster's default: with an arbiter, the replica-2 quorum count (left by a volume
+ * converted from replica 2) means nothing beside `quorum-type auto` and would only mislead a reader.
+ */
+export function unwantedOptions(hosts: Host[], settings: Settings): string[] {
+  const arbiter = hosts.some((h) => h.role === 'arbiter')
+  return arbiter && !('cluster.quorum-count' in settings.glusterOptions) ? ['cluster.quorum-count'] : []
 }
 
 const truthy = new Set(['on', 'true', 'yes', 'enable', '1'])
@@ -118,13 +131,17 @@ export function volumeCreated(): Task {
       const existing = volume.bricks.map(brickName)
       const same = existing.length === bricks.length && existing.every((b, i) => b === bricks[i])
       const replicaCount = arbiter ? 3 : 2
-      if (!same || volume.replicaCount !== replicaCount)
+      if (!same || volume.replicaCount !== replicaCount) {
+        const addition = arbiterAddition(volume, bricks, ctx)
+        if (addition) return addition
         return refuse(
           `volume ${s.volume} already exists as ${describe(volume)}, but the inventory wants replica ${replicaCount} ` +
             `with bricks ${bricks.join(', ')}. It was left as it is: nothing is ever destroyed automatically. ` +
             `Fix the inventory to match, or move the data off and remove the volume yourself ` +
-            `(gluster volume stop ${s.volume}; gluster volume delete ${s.volume}).`,
+            `(gluster volume stop ${s.volume}; gluster volume delete ${s.volume}).` +
+            arbiterRemovalHint(volume, ctx),
         )
+      }
       return noop(`${s.volume} exists: ${describe(volume)}`)
     },
   })
@@ -156,11 +173,13 @@ export function volumeOptionsSet(): Task {
     plan: ({ current }, ctx) => {
       const wanted = wantedOptions(ctx.hosts, ctx.host.settings)
       const differing = Object.entries(wanted).filter(([k, v]) => !sameOption(current[k], v))
-      if (differing.length === 0) return noop(`${Object.keys(wanted).length} options as wanted`)
+      const stale = unwantedOptions(ctx.hosts, ctx.host.settings).filter((k) => current[k] !== undefined && current[k] !== unsetValue)
+      if (differing.length === 0 && stale.length === 0) return noop(`${Object.keys(wanted).length} options as wanted`)
       return changes(
         ...differing.map(([k, v]) =>
           change(`set ${k} = ${v} (was ${current[k] ?? 'unset'})`, sh`gluster --mode=script volume set ${ctx.host.settings.volume} ${k} ${v}`),
         ),
+        ...stale.map((k) => change(`reset ${k} (was ${current[k]})`, sh`gluster --mode=script volume reset ${ctx.host.settings.volume} ${k}`)),
       )
     },
   })

@@ -21,6 +21,9 @@ const wanted = wantedOptions(optionHosts, optionHosts[0]!.settings)
 const fuse = (options: string[]) => mount('/gfs/gv0', 'fuse.glusterfs', 'hydra:/gv0', options)
 const union = mount('/gfs/union', 'overlay', 'overlay')
 const arbiterHosts = [host('arb', { role: 'arbiter' }), host('hydra'), host('plexus')]
+const arbiterVolume = () =>
+  volume({ replicaCount: 3, arbiterCount: 1, bricks: [...volume().bricks, { host: 'arb', path: '/data/brick1/gv0', arbiter: true }] })
+const arbiterWanted = wantedOptions(arbiterHosts, arbiterHosts[0]!.settings)
 const forcedHosts = [host('hydra', {}, { brickForce: true }), host('plexus', {}, { brickForce: true })]
 
 export const siteSuites: TaskSuite[] = [
@@ -133,12 +136,32 @@ export const siteSuites: TaskSuite[] = [
         refuse: /already exists as Replicate replica 2 with bricks hydra:\/srv\/old.*nothing is ever destroyed automatically/,
       },
       { name: 'another replica count', facts: { volume: volume({ replicaCount: 3 }) }, refuse: /replica 3/ },
+      {
+        name: 'a replica-2 volume and an inventory that adds an arbiter: add-brick, data bricks untouched',
+        hosts: arbiterHosts,
+        facts: { volume: volume() },
+        changes: ['add arbiter brick arb:/data/brick1/gv0: gv0 from replica 2 to replica 3 arbiter 1 (data bricks unchanged)'],
+        commands: ['gluster --mode=script volume add-brick gv0 replica 3 arbiter 1 arb:/data/brick1/gv0'],
+        after: { volume: arbiterVolume() },
+      },
+      {
+        name: 'an arbiter is never added to a volume whose data bricks differ from the inventory',
+        hosts: arbiterHosts,
+        facts: { volume: volume({ bricks: [{ host: 'hydra', path: '/srv/old', arbiter: false }, { host: 'plexus', path: '/data/brick1/gv0', arbiter: false }] }) },
+        refuse: /already exists as Replicate replica 2 with bricks hydra:\/srv\/old.*wants replica 3/,
+      },
+      {
+        name: 'an arbiter volume and an inventory without the arbiter: refused, with how to remove it by hand',
+        facts: { volume: arbiterVolume() },
+        refuse: /wants replica 2.*remove-brick gv0 replica 2 arb:\/data\/brick1\/gv0 force; gluster peer detach arb/,
+      },
     ],
   },
   {
     task: 'gluster volume exists',
     cases: [
       { name: 'repair never creates the volume', facts: { volume: undefined }, refuse: /repair never creates volumes/ },
+      { name: 'repair never adds the arbiter brick', hosts: arbiterHosts, facts: { volume: volume() }, refuse: /add arbiter brick arb.*repair never changes the volume's layout: run the site playbook/ },
       { name: 'there', facts: { volume: volume() }, reason: /gv0 exists/ },
     ],
   },
@@ -160,6 +183,19 @@ export const siteSuites: TaskSuite[] = [
         after: { current: wanted },
       },
       { name: 'options the inventory does not name are left alone', facts: { current: { ...wanted, 'performance.nl-cache': 'on' } }, reason: /options as wanted/ },
+      {
+        name: 'converted to an arbiter: quorum auto, the replica-2 quorum count reset to gluster\'s default',
+        hosts: arbiterHosts,
+        facts: { current: { ...wantedOptions([host('hydra'), host('plexus')], host('hydra').settings), 'cluster.quorum-count': '2' } },
+        commands: ['gluster --mode=script volume set gv0 cluster.quorum-type auto', 'gluster --mode=script volume reset gv0 cluster.quorum-count'],
+        after: { current: { ...arbiterWanted, 'cluster.quorum-count': '(null)' } },
+      },
+      {
+        name: 'with an arbiter, a quorum count the inventory names is kept',
+        hosts: ['arb', 'hydra', 'plexus'].map((n) => host(n, n === 'arb' ? { role: 'arbiter' } : {}, { glusterOptions: { 'cluster.quorum-count': '2' } })),
+        facts: { current: { ...arbiterWanted, 'cluster.quorum-count': '2' } },
+        reason: /options as wanted/,
+      },
     ],
   },
   {
