@@ -16,6 +16,7 @@ import { certificateInstalled, certificatesIssued, managementEncryption, volumeT
 import { agentHandlers, agentTasks, type AgentBundle } from './writecache.ts'
 import { gv0FstabEntry } from './gv0-mount.ts'
 import { storageOnly } from './roles.ts'
+import { arbiterBrickAdded } from './arbiter-conversion.ts'
 
 export { gv0FstabEntry }
 
@@ -59,6 +60,7 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
     volume(options.createVolume),
     brickIdentityRestored(),
     volumeTls(),
+    arbiterBrickAdded({ convert: options.createVolume }),
     volumeStarted(),
     bricksOnline(),
     volumeOptionsSet(),

@@ -1,38 +1,39 @@
-// A running replica-2 volume gets the inventory's new arbiter brick with `add-brick replica 3 arbiter 1`;
-// the quorum options follow in `gluster volume options`, the heal in `pending heals` (docs/arbiter.md).
+// A running replica-2 volume gets the inventory's new arbiter brick with `add-brick replica 3 arbiter 1`.
+// It runs after `gluster volume TLS`: add-brick mounts the volume on the arbiter to mark the new brick for
+// heal, and the bricks refuse that mount until auth.ssl-allow names the arbiter (docs/arbiter.md).
 import { sh } from '../engine/command.ts'
-import { change, changes, type Plan, type TaskContext } from '../engine/task.ts'
-import { brickName, type VolumeInfo } from '../facts/gluster.ts'
+import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
+import { volumeInfo } from '../facts/gluster.ts'
 import { arbiterHost } from './roles.ts'
+import { wantedBricks } from './gluster.ts'
+import { lacksOnlyArbiter } from './arbiter-layout.ts'
 
-/**
- * The add-brick that turns `volume` into the inventory's replica 3 arbiter 1, or undefined when that is not
- * the only difference (the caller refuses then). Data bricks are never touched: the new brick holds names only.
- */
-export function arbiterAddition(volume: VolumeInfo, wanted: string[], ctx: TaskContext): Plan | undefined {
-  const arbiter = arbiterHost(ctx.hosts)
-  if (!arbiter || volume.replicaCount !== 2 || volume.arbiterCount !== 0) return undefined
-  const existing = volume.bricks.map(brickName)
-  const arbiterBrick = wanted.at(-1)!
-  const dataBricks = wanted.slice(0, -1)
-  if (existing.length !== 2 || existing.some((b, i) => b !== dataBricks[i])) return undefined
-  const force = arbiter.settings.brickForce ? ['force'] : []
-  const name = ctx.host.settings.volume
-  return changes(
-    change(
-      `add arbiter brick ${arbiterBrick}: ${name} from replica 2 to replica 3 arbiter 1 (data bricks unchanged)`,
-      sh`gluster --mode=script volume add-brick ${name} ${['replica', '3', 'arbiter', '1', arbiterBrick, ...force]}`,
-    ),
-  )
-}
-
-/** How to take an arbiter brick out by hand, for the refusal when the inventory no longer has the arbiter. */
-export function arbiterRemovalHint(volume: VolumeInfo, ctx: TaskContext): string {
-  const brick = volume.bricks.find((b) => b.arbiter)
-  if (!brick || arbiterHost(ctx.hosts)) return ''
-  const name = ctx.host.settings.volume
-  return (
-    ` To go back to replica 2 without the arbiter (its brick holds no file data): ` +
-    `gluster volume remove-brick ${name} replica 2 ${brickName(brick)} force; gluster peer detach ${brick.host}.`
-  )
+/** The arbiter brick added to a replica-2 volume: a site run only; repair never changes the volume's layout. */
+export function arbiterBrickAdded(options: { convert: boolean }): Task {
+  return task({
+    name: options.convert ? 'gluster arbiter brick' : 'gluster arbiter brick present',
+    tags: ['gluster'],
+    runOnce: true,
+    when: (ctx) => Boolean(arbiterHost(ctx.hosts)) || 'no arbiter in the inventory',
+    facts: (ctx) => ({ volume: volumeInfo(ctx.host.settings.volume) }),
+    plan: ({ volume }, ctx) => {
+      const name = ctx.host.settings.volume
+      const brick = wantedBricks(ctx.hosts).at(-1)!
+      if (!volume) return refuse(`volume ${name} does not exist`)
+      if (volume.arbiterCount > 0) return noop(`${name} is replica ${volume.replicaCount} arbiter ${volume.arbiterCount}`)
+      if (!lacksOnlyArbiter(volume, ctx)) return refuse(`volume ${name} is not the inventory's replica-2 volume; see "gluster volume created"`)
+      const summary = `add arbiter brick ${brick}: ${name} from replica 2 to replica 3 arbiter 1 (data bricks unchanged)`
+      if (!options.convert) return refuse(`${summary} is needed; repair never changes the volume's layout: run the site playbook`)
+      const force = arbiterHost(ctx.hosts)!.settings.brickForce ? ['force'] : []
+      return changes(
+        change(
+          summary,
+          sh`gluster --mode=script volume add-brick ${name} ${['replica', '3', 'arbiter', '1', brick, ...force]}`,
+          // A full crawl creates every existing name on the new brick, also when add-brick could not mark
+          // the root for heal; the self-heal daemon needs a moment to connect to the new brick first.
+          sh`n=0; until gluster --mode=script volume heal ${name} full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
+        ),
+      )
+    },
+  })
 }

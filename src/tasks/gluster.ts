@@ -3,7 +3,7 @@ import { sh } from '../engine/command.ts'
 import { change, changes, changesOr, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { brickName, peers, volumeInfo, volumeOptions, type Peer, type VolumeInfo } from '../facts/gluster.ts'
 import type { Host, Settings } from '../inventory/types.ts'
-import { arbiterAddition, arbiterRemovalHint } from './arbiter-conversion.ts'
+import { arbiterRemovalHint, lacksOnlyArbiter } from './arbiter-layout.ts'
 
 const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === name || p.otherNames.includes(name))
 
@@ -98,7 +98,10 @@ export function peersInCluster(): Task {
     },
     plan: ({ pool }, ctx) => {
       const others = ctx.hosts.filter((h) => h.name !== ctx.host.name)
-      const byNameMissing = others.filter((h) => !knows(pool, h.name) && pool.some((p) => p.connected))
+      // A peer known only by address gets its name; a host that just joined through another is still on its way
+      // here (probing it now fails: it is "part of another cluster"), so it is waited for instead.
+      const settled = pool.length >= others.length && pool.every((p) => p.connected && p.state === 'Peer in Cluster')
+      const byNameMissing = settled ? others.filter((h) => !knows(pool, h.name)) : []
       if (byNameMissing.length)
         return changes(...byNameMissing.map((h) => change(`probe ${h.name} by name`, sh`gluster --mode=script peer probe ${h.name}`)))
       const pending = waiting(pool, ctx)
@@ -132,8 +135,7 @@ export function volumeCreated(): Task {
       const same = existing.length === bricks.length && existing.every((b, i) => b === bricks[i])
       const replicaCount = arbiter ? 3 : 2
       if (!same || volume.replicaCount !== replicaCount) {
-        const addition = arbiterAddition(volume, bricks, ctx)
-        if (addition) return addition
+        if (lacksOnlyArbiter(volume, ctx)) return noop(`${s.volume} exists: ${describe(volume)}; its arbiter brick is added by "gluster arbiter brick"`)
         return refuse(
           `volume ${s.volume} already exists as ${describe(volume)}, but the inventory wants replica ${replicaCount} ` +
             `with bricks ${bricks.join(', ')}. It was left as it is: nothing is ever destroyed automatically. ` +

@@ -98,6 +98,15 @@ export const siteSuites: TaskSuite[] = [
     cases: [
       { name: 'waiting while a peer is not yet in the cluster', facts: { pool: [peer('plexus', 'Accepted peer request')] }, changes: ['wait for plexus: Accepted peer request'], after: { pool: [peer('plexus')] } },
       { name: 'probing back by name', on: 'plexus', facts: { pool: [peer('10.214.0.11')] }, commands: ['gluster --mode=script peer probe hydra'], after: { pool: [peer('10.214.0.11', 'Peer in Cluster', true, ['hydra'])] } },
+      {
+        // probing a host that joined through hydra before plexus has heard of it fails ("part of another cluster")
+        name: 'a third host the first one just probed is waited for, not probed again',
+        hosts: arbiterHosts,
+        on: 'plexus',
+        facts: { pool: [peer('hydra')] },
+        changes: ['wait for arb: not in pool'],
+        after: { pool: [peer('hydra'), peer('arb')] },
+      },
     ],
   },
   {
@@ -137,12 +146,10 @@ export const siteSuites: TaskSuite[] = [
       },
       { name: 'another replica count', facts: { volume: volume({ replicaCount: 3 }) }, refuse: /replica 3/ },
       {
-        name: 'a replica-2 volume and an inventory that adds an arbiter: add-brick, data bricks untouched',
+        name: 'a replica-2 volume and an inventory that adds an arbiter: left to the arbiter brick task',
         hosts: arbiterHosts,
         facts: { volume: volume() },
-        changes: ['add arbiter brick arb:/data/brick1/gv0: gv0 from replica 2 to replica 3 arbiter 1 (data bricks unchanged)'],
-        commands: ['gluster --mode=script volume add-brick gv0 replica 3 arbiter 1 arb:/data/brick1/gv0'],
-        after: { volume: arbiterVolume() },
+        reason: /exists: Replicate replica 2.*its arbiter brick is added by "gluster arbiter brick"/,
       },
       {
         name: 'an arbiter is never added to a volume whose data bricks differ from the inventory',
@@ -161,8 +168,49 @@ export const siteSuites: TaskSuite[] = [
     task: 'gluster volume exists',
     cases: [
       { name: 'repair never creates the volume', facts: { volume: undefined }, refuse: /repair never creates volumes/ },
-      { name: 'repair never adds the arbiter brick', hosts: arbiterHosts, facts: { volume: volume() }, refuse: /add arbiter brick arb.*repair never changes the volume's layout: run the site playbook/ },
+      { name: 'a replica-2 volume lacking only the arbiter brick exists', hosts: arbiterHosts, facts: { volume: volume() }, reason: /arbiter brick is added by/ },
       { name: 'there', facts: { volume: volume() }, reason: /gv0 exists/ },
+    ],
+  },
+  {
+    task: 'gluster arbiter brick',
+    hosts: arbiterHosts,
+    cases: [
+      {
+        name: 'a replica-2 volume and an inventory that adds an arbiter: add-brick and a full heal, data bricks untouched',
+        facts: { volume: volume() },
+        changes: ['add arbiter brick arb:/data/brick1/gv0: gv0 from replica 2 to replica 3 arbiter 1 (data bricks unchanged)'],
+        commands: [
+          'gluster --mode=script volume add-brick gv0 replica 3 arbiter 1 arb:/data/brick1/gv0',
+          'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
+        ],
+        after: { volume: arbiterVolume() },
+      },
+      {
+        name: 'brick_force on the arbiter passes force',
+        hosts: [host('arb', { role: 'arbiter' }, { brickForce: true }), host('hydra'), host('plexus')],
+        facts: { volume: volume() },
+        commands: [
+          'gluster --mode=script volume add-brick gv0 replica 3 arbiter 1 arb:/data/brick1/gv0 force',
+          'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
+        ],
+        after: { volume: arbiterVolume() },
+      },
+      { name: 'already an arbiter volume', facts: { volume: arbiterVolume() }, reason: /replica 3 arbiter 1/ },
+      {
+        name: 'data bricks that differ from the inventory: never converted',
+        facts: { volume: volume({ bricks: [{ host: 'hydra', path: '/srv/old', arbiter: false }, { host: 'plexus', path: '/data/brick1/gv0', arbiter: false }] }) },
+        refuse: /not the inventory's replica-2 volume/,
+      },
+      { name: 'no volume', facts: { volume: undefined }, refuse: /does not exist/ },
+    ],
+  },
+  {
+    task: 'gluster arbiter brick present',
+    hosts: arbiterHosts,
+    cases: [
+      { name: 'repair never adds the arbiter brick', facts: { volume: volume() }, refuse: /add arbiter brick arb.*repair never changes the volume's layout: run the site playbook/ },
+      { name: 'there', facts: { volume: arbiterVolume() }, reason: /replica 3 arbiter 1/ },
     ],
   },
   {
