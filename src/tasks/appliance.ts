@@ -16,6 +16,7 @@ import { certificateInstalled, certificatesIssued, managementEncryption, volumeT
 import { agentHandlers, agentTasks, type AgentBundle } from './writecache.ts'
 import { gv0FstabEntry } from './gv0-mount.ts'
 import { storageOnly } from './roles.ts'
+import { gv0ClientAlive } from './gv0-client.ts'
 import { arbiterBrickAdded } from './arbiter-conversion.ts'
 
 export { gv0FstabEntry }
@@ -67,6 +68,7 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
     ...[
       fstabEntry('gv0 in /etc/fstab', gv0FstabEntry, { tags: ['mounts'] }),
       gv0AclMount(),
+      gv0ClientAlive(),
       mounted('gv0 mounted', (ctx) => ({ path: ctx.host.settings.gv0Mount, fstype: 'fuse.glusterfs' }), { tags: ['mounts'] }),
       directory('cache upper dir', (ctx) => ctx.host.settings.cacheUpper, { tags: ['cache'] }),
       directory('cache work dir', (ctx) => ctx.host.settings.cacheWork, { tags: ['cache'] }),

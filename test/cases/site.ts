@@ -276,6 +276,24 @@ export const siteSuites: TaskSuite[] = [
     ],
   },
   {
+    task: 'gv0 client alive',
+    cases: [
+      {
+        name: 'a gv0 mount whose gluster client died (ENOTCONN for good) is let go, to be mounted again',
+        facts: { gv0: fuse(['rw', 'allow_other']), union, agent: unit('active'), alive: false },
+        changes: [
+          'stop gfs-writecache.service before the union is unmounted',
+          'unmount /gfs/union (cached data stays in /data/writecache/upper)',
+          'unmount /gfs/gv0 to mount it again: its gluster client is gone (ENOTCONN)',
+        ],
+        commands: ['systemctl stop gfs-writecache.service', 'umount -- /gfs/union', 'umount -- /gfs/gv0'],
+        after: { gv0: undefined, union: undefined, agent: unit('inactive') },
+      },
+      { name: 'a live client, even one that cannot reach its bricks, is left alone', facts: { gv0: fuse(['rw']), union, agent: unit('active'), alive: true }, reason: /live gluster client/ },
+      { name: 'not mounted', facts: { gv0: undefined, union: undefined, agent: unit('inactive'), alive: false }, reason: /not mounted yet/ },
+    ],
+  },
+  {
     task: 'gv0 mounted',
     cases: [
       { name: 'started through the unit', facts: { current: undefined }, commands: ['systemctl start gfs-gv0.mount'], after: { current: mount('/gfs/gv0', 'fuse.glusterfs') } },
