@@ -1,7 +1,9 @@
 // The arbiter host: the lab writes it into its inventory as role: arbiter, the inventory loader reads that as
 // an appliance of replica 3 arbiter 1, and the playbooks run only glusterd and its brick on it.
 import test from 'ava'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
+import { repoRoot } from '../../src/lab/paths.ts'
 import { renderInventory } from '../../src/lab/inventory-writer.ts'
 import { runningHosts } from '../../src/lab/lab.ts'
 import { readTopology } from '../../src/lab/topology.ts'
@@ -42,4 +44,17 @@ test('on the arbiter only glusterd, its brick and the volume run: no gv0 mount, 
   const statusSkipped = status.tasks.filter((task) => !runs(task, on('witness'))).map((task) => task.name)
   t.deepEqual(statusSkipped, ['mounts', 'flush agent'])
   t.regex(String(tasks.find((task) => task.name === 'union mounted')!.when!(on('witness'))), /arbiter host: no gv0 mount, union or agent/)
+})
+
+test('GFS_VAGRANT_ARBITER=1 adds the same arbiter to the Vagrant lab, in its inventory with its role', (t) => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GFS_VAGRANT_') && k !== 'LAB_INTRUDER'))
+  const plan = (extra: Record<string, string>) => {
+    const r = spawnSync('ruby', [join(repoRoot, 'lab', 'vagrant_lab.rb')], { encoding: 'utf8', env: { ...env, ...extra } })
+    t.is(r.status, 0, r.stderr)
+    return JSON.parse(r.stdout).machines as { name: string; wan: string; dataDiskMb: number; inInventory: boolean; role?: string }[]
+  }
+  const topo = readTopology()
+  const arbiter = plan({ GFS_VAGRANT_ARBITER: '1' }).find((m) => m.name === 'arbiter')
+  t.like(arbiter, { wan: topo.arbiter.wan, dataDiskMb: topo.arbiter.dataDiskMb, inInventory: true, role: 'arbiter' })
+  t.false(plan({}).some((m) => m.name === 'arbiter'), 'only when asked for')
 })
