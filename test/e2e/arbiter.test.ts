@@ -86,7 +86,24 @@ test.serial('a site run with the arbiter converts the running volume; files surv
   for (const h of [...dataHosts, 'arbiter']) t.is(again.recap!.hosts[h]!.changed, 0, `${h}: nothing changed the second time`)
 })
 
-// About 70 s (the cut lasts as long as the held-open writer): only with GFS_ARBITER_TESTS=1, to keep the default run short.
+// Each of the next two takes about a minute: only with GFS_ARBITER_TESTS=1, to keep the default run short.
+if (process.env.GFS_ARBITER_TESTS === '1') test.serial("status names the arbiter's glusterd and brick when they are down; one repair brings both back", async (t) => {
+  await onHost('arbiter', 'systemctl stop glusterd; for p in $(pgrep -x glusterfsd); do kill -9 $p; done')
+  await eventually(async () => !(await onHost('hydra', 'gluster volume status gv0 arbiter:/data/brick1/gv0 detail 2>&1 || true')).includes('Online                : Y'), 30_000)
+  const sick = await provision(['status', '--inventory', lab.inventoryName()])
+  t.is(sick.exitCode, 2, explain(sick))
+  const said = sick.failures.join('\n')
+  t.regex(said, /arbiter glusterd: glusterd is inactive/)
+  t.regex(said, /hydra peers: not connected to arbiter/)
+  t.regex(said, /bricks online 2\/3 \(down: arbiter:\/data\/brick1\/gv0 \(arbiter\)\)/)
+  const repair = await provision(['repair', '--inventory', lab.inventoryName()], { timeoutMs: 15 * 60_000 })
+  t.is(repair.exitCode, 0, explain(repair))
+  t.is((await onHost('arbiter', 'systemctl is-active glusterd')).trim(), 'active')
+  const healthy = await provision(['status', '--inventory', lab.inventoryName()])
+  t.is(healthy.exitCode, 0, explain(healthy))
+})
+
+// The cut lasts as long as the held-open writer writes (40 s).
 if (process.env.GFS_ARBITER_TESTS === '1') test.serial("hydra's link cut: plexus and the arbiter keep gv0 writable, hydra's union takes writes; once back, published, healed, a conflict copy", async (t) => {
   // Writers holding their files open need no lookup in gv0: they keep writing however long the cut lasts.
   // New names need one, which gv0 answers only until hydra's client notices the cut (README, Known limits).
