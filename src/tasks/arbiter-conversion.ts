@@ -28,6 +28,8 @@ export function arbiterBrickAdded(options: { convert: boolean }): Task {
       return changes(
         change(
           summary,
+          // add-brick of a replica needs the volume started and every brick up: this run starts them only later
+          sh`gluster --mode=script volume start ${name} force`,
           sh`gluster --mode=script volume add-brick ${name} ${['replica', '3', 'arbiter', '1', brick, ...force]}`,
           // A full crawl creates every existing name on the new brick, also when add-brick could not mark
           // the root for heal; the self-heal daemon needs a moment to connect to the new brick first.

@@ -181,6 +181,7 @@ export const siteSuites: TaskSuite[] = [
         facts: { volume: volume() },
         changes: ['add arbiter brick arb:/data/brick1/gv0: gv0 from replica 2 to replica 3 arbiter 1 (data bricks unchanged)'],
         commands: [
+          'gluster --mode=script volume start gv0 force',
           'gluster --mode=script volume add-brick gv0 replica 3 arbiter 1 arb:/data/brick1/gv0',
           'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
         ],
@@ -191,9 +192,16 @@ export const siteSuites: TaskSuite[] = [
         hosts: [host('arb', { role: 'arbiter' }, { brickForce: true }), host('hydra'), host('plexus')],
         facts: { volume: volume() },
         commands: [
+          'gluster --mode=script volume start gv0 force',
           'gluster --mode=script volume add-brick gv0 replica 3 arbiter 1 arb:/data/brick1/gv0 force',
           'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
         ],
+        after: { volume: arbiterVolume() },
+      },
+      {
+        name: 'a stopped replica-2 volume: started first (add-brick of a replica needs every brick up)',
+        facts: { volume: volume({ started: false }) },
+        changes: ['add arbiter brick arb:/data/brick1/gv0: gv0 from replica 2 to replica 3 arbiter 1 (data bricks unchanged)'],
         after: { volume: arbiterVolume() },
       },
       { name: 'already an arbiter volume', facts: { volume: arbiterVolume() }, reason: /replica 3 arbiter 1/ },
