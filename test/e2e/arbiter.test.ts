@@ -103,6 +103,28 @@ if (process.env.GFS_ARBITER_TESTS === '1') test.serial("status names the arbiter
   t.is(healthy.exitCode, 0, explain(healthy))
 })
 
+// The remove-brick that takes the arbiter out again crashed a gv0 client now and then (docs/arbiter.md).
+if (process.env.GFS_ARBITER_TESTS === '1') test.serial('a gv0 client that died is mounted again by repair; the union and the agent work again, nothing cached is lost', async (t) => {
+  const client = `for p in $(pgrep -x glusterfs); do [ "$(tr '\\0' '\\n' < /proc/$p/cmdline | tail -n 1)" = /gfs/gv0 ] && echo $p; done; true`
+  await onHost('hydra', `echo cached-before > /gfs/union/${dir}/before-dead.txt`)
+  const pid = (await onHost('hydra', client)).trim()
+  t.regex(pid, /^\d+$/, 'one client serves /gfs/gv0')
+  await onHost('hydra', `kill -9 ${pid}`)
+  t.not((await tryOnHost('hydra', 'ls /gfs/gv0')).exitCode, 0, 'a dead client: ENOTCONN')
+  const repair = await provision(['repair', '--inventory', lab.inventoryName()], { timeoutMs: 15 * 60_000 })
+  t.is(repair.exitCode, 0, explain(repair))
+  t.regex(JSON.stringify(repair.events), /unmount \/gfs\/gv0 to mount it again: its gluster client is gone/)
+  t.is((await tryOnHost('hydra', 'ls /gfs/gv0 >/dev/null')).exitCode, 0, 'gv0 answers again')
+  t.is((await onHost('hydra', 'findmnt -n -o FSTYPE /gfs/union')).trim(), 'overlay')
+  t.is((await onHost('hydra', 'systemctl is-active gfs-writecache.service')).trim(), 'active')
+  await onHost('hydra', `echo written-after > /gfs/union/${dir}/after-repair.txt`)
+  await flush('hydra')
+  for (const h of dataHosts) {
+    t.is(await onHost(h, `cat ${brick}/${dir}/before-dead.txt`), 'cached-before\n', `${h}'s brick`)
+    t.is(await onHost(h, `cat ${brick}/${dir}/after-repair.txt`), 'written-after\n', `${h}'s brick`)
+  }
+})
+
 // The cut lasts as long as the held-open writer writes (40 s).
 if (process.env.GFS_ARBITER_TESTS === '1') test.serial("hydra's link cut: plexus and the arbiter keep gv0 writable, hydra's union takes writes; once back, published, healed, a conflict copy", async (t) => {
   // Writers holding their files open need no lookup in gv0: they keep writing however long the cut lasts.
