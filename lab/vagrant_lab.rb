@@ -38,6 +38,8 @@ module VagrantLab
       warn "#{topology_file}: vagrant.management #{mgmt_net} is outside 192.168.56.0/21: VirtualBox refuses it unless /etc/vbox/networks.conf allows it"
     end
     hosts = topo.fetch("hosts").map { |h| [h, false] }
+    # The arbiter (replica 3 arbiter 1) in the inventory as role: arbiter, like `npm run lab -- up --with arbiter`.
+    hosts << [topo.fetch("arbiter").merge("role" => "arbiter"), false] if env["GFS_VAGRANT_ARBITER"] == "1"
     hosts << [topo.fetch("intruder"), true] if env["LAB_INTRUDER"] == "1"
     driver = env.fetch("GFS_VAGRANT_LIBVIRT_DRIVER", "kvm")
     raise ArgumentError, "GFS_VAGRANT_LIBVIRT_DRIVER=#{driver.inspect}: expected kvm or qemu" unless %w[kvm qemu].include?(driver)
@@ -57,7 +59,7 @@ module VagrantLab
           "memoryMb" => positive_env(env, "GFS_VAGRANT_MEMORY_MB", h.fetch("memoryMb")),
           "cpus" => positive_env(env, "GFS_VAGRANT_CPUS", vagrant.fetch("cpus", 2)),
           "inInventory" => !intruder,
-        }
+        }.merge(h["role"] ? { "role" => h["role"] } : {})
       end,
     }
   end

@@ -37,7 +37,7 @@ export const sshKeyPath = privateKeyPath
 export const sshKnownHostsPath = knownHostsPath
 
 /** Brings the lab up, or repairs it; idempotent. Resolves once sshd answers on every host. */
-export function up(opts: { flavor?: Flavor; intruder?: boolean; log?: (line: string) => void } = {}): Promise<void> {
+export function up(opts: { flavor?: Flavor; intruder?: boolean; arbiter?: boolean; log?: (line: string) => void } = {}): Promise<void> {
   return lab.up(opts)
 }
 
@@ -71,7 +71,7 @@ export function shape(rateKbit: number | null, opts: { rttMs?: number } = {}): P
   return lab.shape(rateKbit, opts.rttMs)
 }
 
-/** Cuts ('down') or restores ('up') the WAN link between the hosts. */
+/** Cuts ('down') or restores ('up') hydra's WAN link; plexus and the arbiter stay connected to each other. */
 export function link(state: 'up' | 'down'): Promise<void> {
   return lab.link(state)
 }

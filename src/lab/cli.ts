@@ -14,14 +14,16 @@ import { inventoryPath } from './paths.ts'
 import { instance } from './instance.ts'
 
 const usage = `usage: [GFS_LAB_INSTANCE=0..9] npm run lab -- COMMAND
-  up [--flavor ready|bare] [--with intruder]   bring the lab up (idempotent; repairs a half-up lab)
+  up [--flavor ready|bare] [--with arbiter,intruder]
+                                               bring the lab up (idempotent; repairs a half-up lab); --with adds the
+                                               arbiter (a third host, in the inventory as role: arbiter) or the intruder
   down                                         stop and remove everything the lab created
   status [--json]                              what is running
   ssh HOST [CMD...]                            ssh into a host as root (strict host keys)
   exec HOST -- CMD [ARGS...]                   run a command as root on a host
   reboot HOST                                  reboot a host for real; returns once sshd answers
   shape RATE_KBIT|off [--rtt MS]               limit the WAN in both directions and set its RTT
-  link down|up                                 cut or restore the WAN between the hosts
+  link down|up                                 cut or restore hydra's WAN (plexus and the arbiter stay connected)
   deps                                         apt-get install what the lab needs`
 
 const log = (line: string) => console.error(chalk.dim('lab: ') + line)
@@ -43,12 +45,13 @@ async function main(args: string[]): Promise<number> {
   const cmd = args.shift()
   switch (cmd) {
     case 'up': {
-      const { values, positionals } = parse(args, { flavor: { type: 'string' }, with: { type: 'string' } })
+      const { values, positionals } = parse(args, { flavor: { type: 'string' }, with: { type: 'string', multiple: true } })
       const flavor = parseFlavor(values.flavor)
-      const withOpt = values.with
-      if (withOpt !== undefined && withOpt !== 'intruder') throw new LabError(`--with ${withOpt}: expected --with intruder`)
+      const extras = (values.with ?? []).flatMap((w) => w.split(',')).filter(Boolean)
+      const unknown = extras.filter((w) => w !== 'arbiter' && w !== 'intruder')
+      if (unknown.length) throw new LabError(`--with ${unknown.join(',')}: expected --with arbiter, --with intruder or both (--with arbiter,intruder)`)
       if (positionals.length) throw new LabError(`unexpected arguments: ${positionals.join(' ')}`)
-      await lab.up({ flavor, intruder: withOpt === 'intruder', log })
+      await lab.up({ flavor, intruder: extras.includes('intruder'), arbiter: extras.includes('arbiter'), log })
       console.log(inventoryPath)
       return 0
     }

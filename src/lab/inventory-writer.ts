@@ -4,7 +4,7 @@ import { dirname } from 'node:path'
 import { inventoryPath, knownHostsPath, privateKeyPath } from './paths.ts'
 import type { LabHost } from './topology.ts'
 
-/** Renders the Ansible-style inventory for the lab hosts (the intruder is never listed). */
+/** Renders the Ansible-style inventory for the lab hosts (the intruder is never listed; the arbiter with its role). */
 export function renderInventory(hosts: LabHost[], keyPath = privateKeyPath, knownHosts = knownHostsPath): string {
   return [
     '# Written by `npm run lab -- up`; do not edit.',
@@ -14,7 +14,7 @@ export function renderInventory(hosts: LabHost[], keyPath = privateKeyPath, know
     `    ansible_ssh_private_key_file: ${keyPath}`,
     `    known_hosts_file: ${knownHosts}`,
     '  hosts:',
-    ...hosts.flatMap((h) => [`    ${h.name}:`, `      ansible_host: ${h.management}`]),
+    ...hosts.flatMap((h) => [`    ${h.name}:`, `      ansible_host: ${h.management}`, ...(h.role ? [`      role: ${h.role}`] : [])]),
     '',
   ].join('\n')
 }

@@ -24,14 +24,21 @@ export type Log = (line: string) => void
 export interface UpOptions {
   flavor?: Flavor
   intruder?: boolean
+  /** a third host with the arbiter brick, written into the inventory as role: arbiter */
+  arbiter?: boolean
   log?: Log
 }
 
 const quiet: Log = () => {}
 
-/** Every host the lab may run, intruder included, to look names up. */
+/** Every host the lab may run, arbiter and intruder included, to look names up. */
 export function allHosts(topo: Topology): LabHost[] {
-  return [...topo.hosts, topo.intruder]
+  return [...topo.hosts, topo.arbiter, topo.intruder]
+}
+
+/** The hosts a lab state runs: the two storage hosts, then the optional ones it was asked for. */
+export function runningHosts(topo: Topology, state: Pick<LabState, 'arbiter' | 'intruder'> | undefined): LabHost[] {
+  return [...topo.hosts, ...(state?.arbiter ? [topo.arbiter] : []), ...(state?.intruder ? [topo.intruder] : [])]
 }
 
 /** Finds a lab host by name or fails with the names that exist. */
@@ -85,16 +92,24 @@ export async function up(opts: UpOptions = {}): Promise<void> {
     const prev = readState()
     const flavor = opts.flavor ?? 'ready'
     const intruder = opts.intruder ?? false
+    const arbiter = opts.arbiter ?? false
     if (prev && prev.flavor !== flavor) {
       log(`the lab runs flavor ${prev.flavor}; recreating its hosts as ${flavor}`)
       for (const h of allHosts(topo)) await teardownHost(h.name)
-    } else if (prev?.intruder && !intruder) {
-      log('stopping the intruder (not asked for)')
-      await teardownHost(topo.intruder.name)
+    } else {
+      if (prev?.intruder && !intruder) {
+        log('stopping the intruder (not asked for)')
+        await teardownHost(topo.intruder.name)
+      }
+      if (prev?.arbiter && !arbiter) {
+        log('removing the arbiter (not asked for; its brick, if gv0 has one, stays a missing brick)')
+        await teardownHost(topo.arbiter.name)
+      }
     }
     const state: LabState = {
       flavor,
       intruder,
+      arbiter,
       shape: prev?.shape ?? { rateKbit: null, rttMs: topo.wan.rttMs },
       link: prev?.link ?? 'up',
     }
@@ -104,7 +119,7 @@ export async function up(opts: UpOptions = {}): Promise<void> {
     const clientKey = await ensureClientKey()
     await ensureCore(topo)
     await ensureAptProxy(topo)
-    const wanted = intruder ? allHosts(topo) : topo.hosts
+    const wanted = runningHosts(topo, state)
     const keys = await Promise.all(
       wanted.map(async (h) => ({ host: h, publicKey: await ensureHost(topo, wanted, h, h === topo.intruder ? intruderRootfs : rootfs, clientKey, log) })),
     )
@@ -115,8 +130,9 @@ export async function up(opts: UpOptions = {}): Promise<void> {
       const r = await run(['ssh', ...sshArgs(), `root@${h.management}`, 'true'], { timeoutMs: 20000 })
       if (r.exitCode !== 0) throw new LabError(`strict ssh to ${h.name} (${h.management}) failed: ${r.stderr.trim()}`)
     }
-    writeInventory(topo.hosts)
-    log(`lab up (${flavor}${intruder ? ', with intruder' : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    writeInventory(wanted.filter((h) => h !== topo.intruder))
+    const extras = [arbiter && 'arbiter', intruder && 'intruder'].filter(Boolean)
+    log(`lab up (${flavor}${extras.length ? `, with ${extras.join(' and ')}` : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   })
 }
 
@@ -206,7 +222,7 @@ export interface LabStatus {
 export async function status(): Promise<LabStatus> {
   const topo = loadTopology()
   const state = readState()
-  const wanted = state?.intruder ? allHosts(topo) : topo.hosts
+  const wanted = runningHosts(topo, state)
   const hosts = await Promise.all(
     wanted.map(async (h): Promise<HostStatus> => {
       const init = await containerInit(h.name)

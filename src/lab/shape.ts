@@ -40,9 +40,12 @@ export async function applyShape(shape: Shape, link: 'up' | 'down'): Promise<voi
   await applyLink(link)
 }
 
-/** Cuts or restores the WAN: the sides' bridges stop forwarding while each host keeps its carrier. */
+/**
+ * Cuts or restores the WAN at side A, where the first host (hydra) is alone: its bridge stops forwarding
+ * while the host keeps its carrier. Side B stays up, so plexus and the arbiter still reach each other.
+ */
 export async function applyLink(link: 'up' | 'down'): Promise<void> {
-  for (const br of [router.bridgeA, router.bridgeB]) {
-    await must(['ip', '-n', routerNs, 'link', 'set', br, link])
-  }
+  await must(['ip', '-n', routerNs, 'link', 'set', router.bridgeA, link])
+  // Side B was cut too before the arbiter existed; a lab brought up then is brought back here.
+  await must(['ip', '-n', routerNs, 'link', 'set', router.bridgeB, 'up'])
 }

@@ -1,4 +1,4 @@
-// What the lab was asked for (flavor, intruder, shape, link), kept so repairs re-apply it.
+// What the lab was asked for (flavor, arbiter, intruder, shape, link), kept so repairs re-apply it.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { labRoot } from './paths.ts'
@@ -12,6 +12,8 @@ export interface Shape {
 export interface LabState {
   flavor: Flavor
   intruder: boolean
+  /** absent in a state written before the arbiter existed: false */
+  arbiter?: boolean
   shape: Shape
   link: 'up' | 'down'
 }

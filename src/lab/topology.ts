@@ -11,6 +11,8 @@ export interface LabHost {
   wan: string
   memoryMb: number
   dataDiskMb: number
+  /** the arbiter's inventory role; storage hosts have none */
+  role?: 'arbiter'
 }
 
 export interface Topology {
@@ -18,6 +20,8 @@ export interface Topology {
   wan: { network: string; rttMs: number; prefix: number }
   aptProxy: { port: number }
   hosts: LabHost[]
+  /** started only with `up --with arbiter` */
+  arbiter: LabHost
   intruder: LabHost
 }
 
@@ -52,6 +56,7 @@ export function forInstance(topo: Topology, n = instance): Topology {
     wan: { ...topo.wan, network: instanceAddress(topo.wan.network, n) },
     aptProxy: { port: instancePort(topo.aptProxy.port, n) },
     hosts: topo.hosts.map(move),
+    arbiter: move(topo.arbiter),
     intruder: move(topo.intruder),
   }
 }
@@ -71,6 +76,7 @@ export function readTopology(path = topologyPath): Topology {
     wan: { network: raw.wan.network, rttMs: Number(raw.wan.rttMs ?? 0), prefix: prefixOf(raw.wan.network) },
     aptProxy: { port: Number(raw.aptProxy?.port ?? 3149) },
     hosts: raw.hosts.map((h: unknown, i: number) => host(h, `hosts[${i}]`)),
+    arbiter: { ...host(raw.arbiter, 'arbiter'), role: 'arbiter' },
     intruder: host(raw.intruder, 'intruder'),
   }
 }

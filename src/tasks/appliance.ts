@@ -15,6 +15,9 @@ import { service } from './systemd.ts'
 import { certificateInstalled, certificatesIssued, managementEncryption, volumeTls } from './tls.ts'
 import { agentHandlers, agentTasks, type AgentBundle } from './writecache.ts'
 import { gv0FstabEntry } from './gv0-mount.ts'
+import { storageOnly } from './roles.ts'
+import { gv0ClientAlive } from './gv0-client.ts'
+import { arbiterBrickAdded } from './arbiter-conversion.ts'
 
 export { gv0FstabEntry }
 
@@ -31,7 +34,11 @@ function volume(create: boolean): Task {
     plan: (facts, ctx) => {
       const plan = created.plan(facts, ctx)
       if ('changes' in plan && plan.changes.length)
-        return refuse(`volume ${ctx.host.settings.volume} does not exist; repair never creates volumes: run the site playbook`)
+        return refuse(
+          facts.volume
+            ? `volume ${ctx.host.settings.volume} would change (${plan.changes.map((c) => c.summary).join('; ')}); repair never changes the volume's layout: run the site playbook`
+            : `volume ${ctx.host.settings.volume} does not exist; repair never creates volumes: run the site playbook`,
+        )
       return plan
     },
   }
@@ -54,16 +61,20 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
     volume(options.createVolume),
     brickIdentityRestored(),
     volumeTls(),
+    arbiterBrickAdded({ convert: options.createVolume }),
     volumeStarted(),
     bricksOnline(),
     volumeOptionsSet(),
-    fstabEntry('gv0 in /etc/fstab', gv0FstabEntry, { tags: ['mounts'] }),
-    gv0AclMount(),
-    mounted('gv0 mounted', (ctx) => ({ path: ctx.host.settings.gv0Mount, fstype: 'fuse.glusterfs' }), { tags: ['mounts'] }),
-    directory('cache upper dir', (ctx) => ctx.host.settings.cacheUpper, { tags: ['cache'] }),
-    directory('cache work dir', (ctx) => ctx.host.settings.cacheWork, { tags: ['cache'] }),
-    immutableMountPoint('union mount point', (ctx) => ctx.host.settings.unionMount, { tags: ['cache'] }),
-    ...agentTasks(agent),
+    ...[
+      fstabEntry('gv0 in /etc/fstab', gv0FstabEntry, { tags: ['mounts'] }),
+      gv0AclMount(),
+      gv0ClientAlive(),
+      mounted('gv0 mounted', (ctx) => ({ path: ctx.host.settings.gv0Mount, fstype: 'fuse.glusterfs' }), { tags: ['mounts'] }),
+      directory('cache upper dir', (ctx) => ctx.host.settings.cacheUpper, { tags: ['cache'] }),
+      directory('cache work dir', (ctx) => ctx.host.settings.cacheWork, { tags: ['cache'] }),
+      immutableMountPoint('union mount point', (ctx) => ctx.host.settings.unionMount, { tags: ['cache'] }),
+      ...agentTasks(agent),
+    ].map(storageOnly),
     healed(),
     splitBrainResolved(),
   ]

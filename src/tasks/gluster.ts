@@ -3,6 +3,7 @@ import { change, changes, changesOr, noop, refuse, task, type Task, type TaskCon
 import { brickName, peers, volumeInfo, volumeOptions, type Peer, type VolumeInfo } from '../facts/gluster.ts'
 import { gluster } from '../facts/gluster-cli.ts'
 import type { Host, Settings } from '../inventory/types.ts'
+import { arbiterRemovalHint, lacksOnlyArbiter } from './arbiter-layout.ts'
 
 const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === name || p.otherNames.includes(name))
 
@@ -39,6 +40,18 @@ export function wantedOptions(hosts: Host[], settings: Settings): Record<string,
     'cluster.favorite-child-policy': settings.splitBrainPolicy === 'latest-mtime' ? 'mtime' : settings.splitBrainPolicy === 'bigger-file' ? 'size' : 'none',
   }
   return { ...base, ...settings.glusterOptions }
+}
+
+/** How `gluster volume get` shows an option nobody set and that has no default. */
+const unsetValue = '(null)'
+
+/**
+ * Options to reset to gluster's default: with an arbiter, the replica-2 quorum count (left by a volume
+ * converted from replica 2) means nothing beside `quorum-type auto` and would only mislead a reader.
+ */
+export function unwantedOptions(hosts: Host[], settings: Settings): string[] {
+  const arbiter = hosts.some((h) => h.role === 'arbiter')
+  return arbiter && !('cluster.quorum-count' in settings.glusterOptions) ? ['cluster.quorum-count'] : []
 }
 
 const truthy = new Set(['on', 'true', 'yes', 'enable', '1'])
@@ -88,7 +101,10 @@ export function peersInCluster(): Task {
     },
     plan: ({ pool }, ctx) => {
       const others = ctx.hosts.filter((h) => h.name !== ctx.host.name)
-      const byNameMissing = others.filter((h) => !knows(pool, h.name) && pool.some((p) => p.connected))
+      // A peer known only by address gets its name; a host that just joined through another is still on its way
+      // here (probing it now fails: it is "part of another cluster"), so it is waited for instead.
+      const settled = pool.length >= others.length && pool.every((p) => p.connected && p.state === 'Peer in Cluster')
+      const byNameMissing = settled ? others.filter((h) => !knows(pool, h.name)) : []
       if (byNameMissing.length)
         return changes(...byNameMissing.map((h) => change(`probe ${h.name} by name`, gluster`peer probe ${h.name}`)))
       const pending = waiting(pool, ctx)
@@ -121,13 +137,16 @@ export function volumeCreated(): Task {
       const existing = volume.bricks.map(brickName)
       const same = existing.length === bricks.length && existing.every((b, i) => b === bricks[i])
       const replicaCount = arbiter ? 3 : 2
-      if (!same || volume.replicaCount !== replicaCount)
+      if (!same || volume.replicaCount !== replicaCount) {
+        if (lacksOnlyArbiter(volume, ctx)) return noop(`${s.volume} exists: ${describe(volume)}; its arbiter brick is added by "gluster arbiter brick"`)
         return refuse(
           `volume ${s.volume} already exists as ${describe(volume)}, but the inventory wants replica ${replicaCount} ` +
             `with bricks ${bricks.join(', ')}. It was left as it is: nothing is ever destroyed automatically. ` +
             `Fix the inventory to match, or move the data off and remove the volume yourself ` +
-            `(gluster volume stop ${s.volume}; gluster volume delete ${s.volume}).`,
+            `(gluster volume stop ${s.volume}; gluster volume delete ${s.volume}).` +
+            arbiterRemovalHint(volume, ctx),
         )
+      }
       return noop(`${s.volume} exists: ${describe(volume)}`)
     },
   })
@@ -159,11 +178,13 @@ export function volumeOptionsSet(): Task {
     plan: ({ current }, ctx) => {
       const wanted = wantedOptions(ctx.hosts, ctx.host.settings)
       const differing = Object.entries(wanted).filter(([k, v]) => !sameOption(current[k], v))
-      if (differing.length === 0) return noop(`${Object.keys(wanted).length} options as wanted`)
+      const stale = unwantedOptions(ctx.hosts, ctx.host.settings).filter((k) => current[k] !== undefined && current[k] !== unsetValue)
+      if (differing.length === 0 && stale.length === 0) return noop(`${Object.keys(wanted).length} options as wanted`)
       return changes(
         ...differing.map(([k, v]) =>
           change(`set ${k} = ${v} (was ${current[k] ?? 'unset'})`, gluster`volume set ${ctx.host.settings.volume} ${k} ${v}`),
         ),
+        ...stale.map((k) => change(`reset ${k} (was ${current[k]})`, sh`gluster --mode=script volume reset ${ctx.host.settings.volume} ${k}`)),
       )
     },
   })

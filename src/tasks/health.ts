@@ -1,7 +1,7 @@
 // Read-only health checks for the status playbook: each says what it found; unhealthy ones fail.
 import { noop, refuse, task, type Task } from '../engine/task.ts'
 import { agentReport } from '../facts/agent.ts'
-import { healState, peers, volumeInfo, volumeStatus } from '../facts/gluster.ts'
+import { brickName, healState, peers, volumeInfo, volumeStatus } from '../facts/gluster.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
 
@@ -46,7 +46,12 @@ export function volumeHealth(): Task {
       const name = ctx.host.settings.volume
       if (!info) return refuse(`volume ${name} does not exist`)
       const online = bricks.filter((b) => b.online).length
-      const line = `${name} ${info.started ? 'started' : 'STOPPED'}, ${info.typeStr} replica ${info.replicaCount}, bricks online ${online}/${info.bricks.length}`
+      const up = new Set(bricks.filter((b) => b.online).map(brickName))
+      const down = info.bricks.filter((b) => !up.has(brickName(b))).map((b) => `${brickName(b)}${b.arbiter ? ' (arbiter)' : ''}`)
+      const layout = info.arbiterCount ? `replica ${info.replicaCount} arbiter ${info.arbiterCount}` : `replica ${info.replicaCount}`
+      const line =
+        `${name} ${info.started ? 'started' : 'STOPPED'}, ${info.typeStr} ${layout}, bricks online ${online}/${info.bricks.length}` +
+        (info.started && down.length ? ` (down: ${down.join(', ')})` : '')
       const data = { started: info.started, bricksOnline: online, bricks: info.bricks.length }
       return info.started && online === info.bricks.length ? noop(line, data) : refuse(line, data)
     },

@@ -28,7 +28,15 @@ export const healthSuites: TaskSuite[] = [
     task: 'volume',
     cases: [
       { name: 'started, bricks online', facts: { info: volume(), bricks: [...oneBrick, { ...oneBrick[0]!, host: 'plexus' }] }, reason: /bricks online 2\/2/ },
-      { name: 'a brick down', facts: { info: volume(), bricks: oneBrick }, refuse: /bricks online 1\/2/ },
+      { name: 'a brick down', facts: { info: volume(), bricks: oneBrick }, refuse: /bricks online 1\/2 \(down: plexus:\/data\/brick1\/gv0\)/ },
+      {
+        name: 'the arbiter\'s brick down is named as the arbiter',
+        facts: {
+          info: volume({ replicaCount: 3, arbiterCount: 1, bricks: [...volume().bricks, { host: 'arb', path: '/data/brick1/gv0', arbiter: true }] }),
+          bricks: [...oneBrick, { ...oneBrick[0]!, host: 'plexus' }],
+        },
+        refuse: /replica 3 arbiter 1, bricks online 2\/3 \(down: arb:\/data\/brick1\/gv0 \(arbiter\)\)/,
+      },
       { name: 'stopped', facts: { info: volume({ started: false }), bricks: oneBrick }, refuse: /STOPPED/ },
     ],
   },

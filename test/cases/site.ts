@@ -21,6 +21,9 @@ const wanted = wantedOptions(optionHosts, optionHosts[0]!.settings)
 const fuse = (options: string[]) => mount('/gfs/gv0', 'fuse.glusterfs', 'hydra:/gv0', options)
 const union = mount('/gfs/union', 'overlay', 'overlay')
 const arbiterHosts = [host('arb', { role: 'arbiter' }), host('hydra'), host('plexus')]
+const arbiterVolume = () =>
+  volume({ replicaCount: 3, arbiterCount: 1, bricks: [...volume().bricks, { host: 'arb', path: '/data/brick1/gv0', arbiter: true }] })
+const arbiterWanted = wantedOptions(arbiterHosts, arbiterHosts[0]!.settings)
 const forcedHosts = [host('hydra', {}, { brickForce: true }), host('plexus', {}, { brickForce: true })]
 
 export const siteSuites: TaskSuite[] = [
@@ -95,6 +98,15 @@ export const siteSuites: TaskSuite[] = [
     cases: [
       { name: 'waiting while a peer is not yet in the cluster', facts: { pool: [peer('plexus', 'Accepted peer request')] }, changes: ['wait for plexus: Accepted peer request'], after: { pool: [peer('plexus')] } },
       { name: 'probing back by name', on: 'plexus', facts: { pool: [peer('10.214.0.11')] }, commands: ['gluster --mode=script peer probe hydra'], after: { pool: [peer('10.214.0.11', 'Peer in Cluster', true, ['hydra'])] } },
+      {
+        // probing a host that joined through hydra before plexus has heard of it fails ("part of another cluster")
+        name: 'a third host the first one just probed is waited for, not probed again',
+        hosts: arbiterHosts,
+        on: 'plexus',
+        facts: { pool: [peer('hydra')] },
+        changes: ['wait for arb: not in pool'],
+        after: { pool: [peer('hydra'), peer('arb')] },
+      },
     ],
   },
   {
@@ -133,13 +145,80 @@ export const siteSuites: TaskSuite[] = [
         refuse: /already exists as Replicate replica 2 with bricks hydra:\/srv\/old.*nothing is ever destroyed automatically/,
       },
       { name: 'another replica count', facts: { volume: volume({ replicaCount: 3 }) }, refuse: /replica 3/ },
+      {
+        name: 'a replica-2 volume and an inventory that adds an arbiter: left to the arbiter brick task',
+        hosts: arbiterHosts,
+        facts: { volume: volume() },
+        reason: /exists: Replicate replica 2.*its arbiter brick is added by "gluster arbiter brick"/,
+      },
+      {
+        name: 'an arbiter is never added to a volume whose data bricks differ from the inventory',
+        hosts: arbiterHosts,
+        facts: { volume: volume({ bricks: [{ host: 'hydra', path: '/srv/old', arbiter: false }, { host: 'plexus', path: '/data/brick1/gv0', arbiter: false }] }) },
+        refuse: /already exists as Replicate replica 2 with bricks hydra:\/srv\/old.*wants replica 3/,
+      },
+      {
+        name: 'an arbiter volume and an inventory without the arbiter: refused, with how to remove it by hand',
+        facts: { volume: arbiterVolume() },
+        refuse: /wants replica 2.*remove-brick gv0 replica 2 arb:\/data\/brick1\/gv0 force; gluster peer detach arb/,
+      },
     ],
   },
   {
     task: 'gluster volume exists',
     cases: [
       { name: 'repair never creates the volume', facts: { volume: undefined }, refuse: /repair never creates volumes/ },
+      { name: 'a replica-2 volume lacking only the arbiter brick exists', hosts: arbiterHosts, facts: { volume: volume() }, reason: /arbiter brick is added by/ },
       { name: 'there', facts: { volume: volume() }, reason: /gv0 exists/ },
+    ],
+  },
+  {
+    task: 'gluster arbiter brick',
+    hosts: arbiterHosts,
+    cases: [
+      {
+        name: 'a replica-2 volume and an inventory that adds an arbiter: add-brick and a full heal, data bricks untouched',
+        facts: { volume: volume() },
+        changes: ['add arbiter brick arb:/data/brick1/gv0: gv0 from replica 2 to replica 3 arbiter 1 (data bricks unchanged)'],
+        commands: [
+          'gluster --mode=script volume start gv0 force',
+          'gluster --mode=script volume add-brick gv0 replica 3 arbiter 1 arb:/data/brick1/gv0',
+          'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
+        ],
+        after: { volume: arbiterVolume() },
+      },
+      {
+        name: 'brick_force on the arbiter passes force',
+        hosts: [host('arb', { role: 'arbiter' }, { brickForce: true }), host('hydra'), host('plexus')],
+        facts: { volume: volume() },
+        commands: [
+          'gluster --mode=script volume start gv0 force',
+          'gluster --mode=script volume add-brick gv0 replica 3 arbiter 1 arb:/data/brick1/gv0 force',
+          'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
+        ],
+        after: { volume: arbiterVolume() },
+      },
+      {
+        name: 'a stopped replica-2 volume: started first (add-brick of a replica needs every brick up)',
+        facts: { volume: volume({ started: false }) },
+        changes: ['add arbiter brick arb:/data/brick1/gv0: gv0 from replica 2 to replica 3 arbiter 1 (data bricks unchanged)'],
+        after: { volume: arbiterVolume() },
+      },
+      { name: 'already an arbiter volume', facts: { volume: arbiterVolume() }, reason: /replica 3 arbiter 1/ },
+      {
+        name: 'data bricks that differ from the inventory: never converted',
+        facts: { volume: volume({ bricks: [{ host: 'hydra', path: '/srv/old', arbiter: false }, { host: 'plexus', path: '/data/brick1/gv0', arbiter: false }] }) },
+        refuse: /not the inventory's replica-2 volume/,
+      },
+      { name: 'no volume', facts: { volume: undefined }, refuse: /does not exist/ },
+    ],
+  },
+  {
+    task: 'gluster arbiter brick present',
+    hosts: arbiterHosts,
+    cases: [
+      { name: 'repair never adds the arbiter brick', facts: { volume: volume() }, refuse: /add arbiter brick arb.*repair never changes the volume's layout: run the site playbook/ },
+      { name: 'there', facts: { volume: arbiterVolume() }, reason: /replica 3 arbiter 1/ },
     ],
   },
   {
@@ -160,6 +239,19 @@ export const siteSuites: TaskSuite[] = [
         after: { current: wanted },
       },
       { name: 'options the inventory does not name are left alone', facts: { current: { ...wanted, 'performance.nl-cache': 'on' } }, reason: /options as wanted/ },
+      {
+        name: 'converted to an arbiter: quorum auto, the replica-2 quorum count reset to gluster\'s default',
+        hosts: arbiterHosts,
+        facts: { current: { ...wantedOptions([host('hydra'), host('plexus')], host('hydra').settings), 'cluster.quorum-count': '2' } },
+        commands: ['gluster --mode=script volume set gv0 cluster.quorum-type auto', 'gluster --mode=script volume reset gv0 cluster.quorum-count'],
+        after: { current: { ...arbiterWanted, 'cluster.quorum-count': '(null)' } },
+      },
+      {
+        name: 'with an arbiter, a quorum count the inventory names is kept',
+        hosts: ['arb', 'hydra', 'plexus'].map((n) => host(n, n === 'arb' ? { role: 'arbiter' } : {}, { glusterOptions: { 'cluster.quorum-count': '2' } })),
+        facts: { current: { ...arbiterWanted, 'cluster.quorum-count': '2' } },
+        reason: /options as wanted/,
+      },
     ],
   },
   {
@@ -189,6 +281,24 @@ export const siteSuites: TaskSuite[] = [
         after: { gv0: undefined, union: undefined, agent: unit('inactive') },
       },
       { name: 'mounted with acl', facts: { gv0: fuse(['rw', 'allow_other']), union, agent: unit('active') }, reason: /mounted with acl/ },
+    ],
+  },
+  {
+    task: 'gv0 client alive',
+    cases: [
+      {
+        name: 'a gv0 mount whose gluster client died (ENOTCONN for good) is let go, to be mounted again',
+        facts: { gv0: fuse(['rw', 'allow_other']), union, agent: unit('active'), alive: false },
+        changes: [
+          'stop gfs-writecache.service before the union is unmounted',
+          'unmount /gfs/union (cached data stays in /data/writecache/upper)',
+          'unmount /gfs/gv0 to mount it again: its gluster client is gone (ENOTCONN)',
+        ],
+        commands: ['systemctl stop gfs-writecache.service', 'umount -- /gfs/union', 'umount -- /gfs/gv0'],
+        after: { gv0: undefined, union: undefined, agent: unit('inactive') },
+      },
+      { name: 'a live client, even one that cannot reach its bricks, is left alone', facts: { gv0: fuse(['rw']), union, agent: unit('active'), alive: true }, reason: /live gluster client/ },
+      { name: 'not mounted', facts: { gv0: undefined, union: undefined, agent: unit('inactive'), alive: false }, reason: /not mounted yet/ },
     ],
   },
   {

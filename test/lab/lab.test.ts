@@ -140,6 +140,25 @@ test.serial('link down cuts the WAN between the hosts (management ssh stays), li
   t.is((await tcp('plexus')).exitCode, 0)
 })
 
+test.serial('up --with arbiter: a third host, in the inventory as role: arbiter; link down leaves it with plexus; up without it removes it', async (t) => {
+  await lab.up({ arbiter: true })
+  const inventory = parse(readFileSync(lab.inventoryPath, 'utf8'))
+  t.like(inventory.all.hosts.arbiter, { ansible_host: topo.arbiter.management, role: 'arbiter' })
+  t.is(await sh('arbiter', 'findmnt -n -o TARGET /data'), '/data')
+  const tcp = (from: string, to: string) => lab.exec(from, ['timeout', '3', 'bash', '-c', `echo > /dev/tcp/${to}/22`])
+  await lab.link('down')
+  try {
+    t.is((await tcp('plexus', 'arbiter')).exitCode, 0, 'plexus reaches the arbiter while hydra is cut')
+    t.not((await tcp('hydra', 'arbiter')).exitCode, 0, 'hydra is cut from the arbiter too')
+  } finally {
+    await lab.link('up')
+  }
+  t.is((await tcp('hydra', 'arbiter')).exitCode, 0)
+  await lab.up()
+  t.deepEqual((await lab.status()).hosts.map((h) => h.name), ['hydra', 'plexus'])
+  t.false('arbiter' in parse(readFileSync(lab.inventoryPath, 'utf8')).all.hosts)
+})
+
 test.serial('reboot: systemd goes down and comes back, /data is still mounted with its files', async (t) => {
   t.timeout(4 * 60 * 1000)
   await sh('hydra', 'echo before-reboot > /data/marker && sync')
