@@ -1,9 +1,10 @@
 // A running replica-2 volume gets the inventory's new arbiter brick with `add-brick replica 3 arbiter 1`.
 // It runs after `gluster volume TLS`: add-brick mounts the volume on the arbiter to mark the new brick for
 // heal, and the bricks refuse that mount until auth.ssl-allow names the arbiter (docs/arbiter.md).
-import { sh } from '../engine/command.ts'
+import { shell } from '../engine/quote.ts'
 import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
 import { volumeInfo } from '../facts/gluster.ts'
+import { gluster, glusterScript } from '../facts/gluster-cli.ts'
 import { arbiterHost } from './roles.ts'
 import { wantedBricks } from './gluster.ts'
 import { lacksOnlyArbiter } from './arbiter-layout.ts'
@@ -29,11 +30,11 @@ export function arbiterBrickAdded(options: { convert: boolean }): Task {
         change(
           summary,
           // add-brick of a replica needs the volume started and every brick up: this run starts them only later
-          sh`gluster --mode=script volume start ${name} force`,
-          sh`gluster --mode=script volume add-brick ${name} ${['replica', '3', 'arbiter', '1', brick, ...force]}`,
+          gluster`volume start ${name} force`,
+          gluster`volume add-brick ${name} ${['replica', '3', 'arbiter', '1', brick, ...force]}`,
           // A full crawl creates every existing name on the new brick, also when add-brick could not mark
           // the root for heal; the self-heal daemon needs a moment to connect to the new brick first.
-          sh`n=0; until gluster --mode=script volume heal ${name} full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
+          glusterScript(shell`n=0; until gfs_gluster volume heal ${name} full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`),
         ),
       )
     },

@@ -184,7 +184,7 @@ export function volumeOptionsSet(): Task {
         ...differing.map(([k, v]) =>
           change(`set ${k} = ${v} (was ${current[k] ?? 'unset'})`, gluster`volume set ${ctx.host.settings.volume} ${k} ${v}`),
         ),
-        ...stale.map((k) => change(`reset ${k} (was ${current[k]})`, sh`gluster --mode=script volume reset ${ctx.host.settings.volume} ${k}`)),
+        ...stale.map((k) => change(`reset ${k} (was ${current[k]})`, gluster`volume reset ${ctx.host.settings.volume} ${k}`)),
       )
     },
   })
