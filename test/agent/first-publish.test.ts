@@ -1,6 +1,7 @@
 // A file's first publish takes its free name with link(2) without looking the name up in gv0 first: on a
 // gluster mount each such lookup holds the directory's lock for a WAN round trip (docs/drain.md). A name
 // taken after all is judged as before: the other host's file stays, the local one becomes a conflict copy.
+// Serial: both tests patch SafeTree.prototype, which every agent in this process shares.
 import test from 'ava'
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -36,7 +37,7 @@ async function recordingGv0<T>(body: (ops: Op[]) => Promise<T>): Promise<T> {
   }
 }
 
-test('new files into a directory gv0 has: each name is linked without a lookup of it first; a name the other host took keeps its file', async (t) => {
+test.serial('new files into a directory gv0 has: each name is linked without a lookup of it first; a name the other host took keeps its file', async (t) => {
   const sb = await sandbox(t)
   mkdirSync(join(sb.lower, 'd'))
   writeFileSync(join(sb.lower, 'd', 'old'), 'gv0 before\n')
@@ -69,4 +70,33 @@ test('new files into a directory gv0 has: each name is linked without a lookup o
     agent.conflicts().map((c) => `${c.kind} ${c.path}`),
     ['modified-both d/taken'],
   )
+})
+
+test.serial('a gv0 that refuses hard links: a first publish without a lookup still never replaces the file the other host put at the name', async (t) => {
+  const sb = await sandbox(t)
+  mkdirSync(join(sb.lower, 'd'))
+  const agent = await sb.agent()
+  t.throws(() => readFileSync(join(sb.union, 'd', 'taken')), { code: 'ENOENT' })
+  writeFileSync(join(sb.lower, 'd', 'taken'), 'theirs\n')
+  writeFileSync(join(sb.union, 'd', 'taken'), 'mine\n')
+  writeFileSync(join(sb.union, 'd', 'free'), 'free\n')
+  const proto = SafeTree.prototype
+  const link = proto.link
+  proto.link = function (this: SafeTree, from: Bytes, to: Bytes) {
+    if (this.label !== 'gv0') return link.call(this, from, to)
+    const err: NodeJS.ErrnoException = new Error('EPERM: operation not permitted, link')
+    err.code = 'EPERM'
+    return Promise.reject(err)
+  }
+  try {
+    await flushAll(t, agent)
+  } finally {
+    proto.link = link
+  }
+  t.is(text(join(sb.lower, 'd', 'taken')), 'theirs\n')
+  const copies = readdirSync(join(sb.lower, 'd')).filter((n) => n.startsWith('taken.conflict-hydra-'))
+  t.is(copies.length, 1)
+  t.is(text(join(sb.lower, 'd', copies[0]!)), 'mine\n')
+  t.is(text(join(sb.lower, 'd', 'free')), 'free\n')
+  t.deepEqual(readdirSync(join(sb.lower, 'd')).filter(isTempName), [])
 })
