@@ -25,6 +25,7 @@ export interface BrickLowerResult {
 const overlaySafety = 'redirect_dir=off,index=off,metacopy=off,xino=off'
 const readFiles = 300
 const largeMiB = 50
+export const readRounds = 5
 
 /** Seconds a shell command takes on hydra, after dropping every cache (cold reads). */
 async function coldSeconds(script: string): Promise<number> {
@@ -58,11 +59,10 @@ export async function brickLowerBench(at: Layout, brickRoot: string, log: (line:
     const viaBrick: { largeMBps: number; smallPerSecond: number }[] = []
     const viaLocal: typeof viaBrick = []
     const viaGv0: typeof viaBrick = []
-    for (let i = 0; i < 3; i++) {
-      viaBrick.push(await reads(union, rel))
-      viaLocal.push(await reads(at.local, { large: 'reads/large', small: 'reads/small' }))
-      viaGv0.push(await reads(join(at.union, '..'), rel))
-    }
+    // a cold read of 50 MiB takes about 0.1 s: on a shared machine one run is noise, so more runs, and
+    // each round starts with another of the three so that none always reads first after the others' writes
+    const readers = [() => reads(union, rel).then((r) => viaBrick.push(r)), () => reads(at.local, { large: 'reads/large', small: 'reads/small' }).then((r) => viaLocal.push(r)), () => reads(join(at.union, '..'), rel).then((r) => viaGv0.push(r))]
+    for (let i = 0; i < readRounds; i++) for (let j = 0; j < readers.length; j++) await readers[(i + j) % readers.length]!()
     const med = (xs: typeof viaBrick, k: 'largeMBps' | 'smallPerSecond') => median(xs.map((x) => x[k]))
     const created = await repeatRuns((i) => createFiles('hydra', join(union, at.name, 'merged-b'), 300, { maxSeconds: 6, prefix: `b${i}-` }))
     const brickPerSecond = median(created.map((r) => r.perSecond))

@@ -6,6 +6,7 @@
 //   GFS_MIX='hostile=0,reboot=3'  changes operation weights (0 disables a kind)
 //   GFS_KILLS='none,delay'         the ways evict and prepare may be killed (reclaim: at an unlink in upper)
 //   GFS_LENGTH=60    operations per sequence   GFS_TRACE=1  prints the sequence and the model also when it passes
+//   GFS_MODEL_DRAIN_MOUNTS=0  publishes through gv0 itself instead of 3 drain mounts (bind mounts of gv0)
 // A failing sequence shrinks with: node --import tsx test/agent/model/minimise.ts SEED (same variables).
 //
 // What exercises which kind of failure, to switch one off while its fix is pending (here in CI_MIX and

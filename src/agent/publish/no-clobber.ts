@@ -118,8 +118,8 @@ const NO_LINKS = new Set(['EPERM', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'])
 
 /**
  * Gives the staged temp the name `dest` only if that name is free, and drops the temp name. False:
- * the name is taken (the temp stays). A gv0 without hard links falls back to a rename, which is no
- * worse than before: the caller checked the name was free just before.
+ * the name is taken (the temp stays). A gv0 without hard links falls back to a look and a rename,
+ * which only a creation in between can race.
  */
 export async function linkIntoPlace(ctx: PublishContext, tmp: Bytes, dest: Bytes): Promise<boolean> {
   try {
@@ -129,6 +129,8 @@ export async function linkIntoPlace(ctx: PublishContext, tmp: Bytes, dest: Bytes
     if (code === 'EEXIST') return false
     if (!NO_LINKS.has(code)) throw err
     ctx.warnOnce('no-link', `gv0 refuses hard links (${code}): first publishes use rename, which cannot refuse a name the other host just took`)
+    // the caller may not have looked (first-publish.ts): a rename must not replace what is there
+    if ((await ctx.lowerFs.lstatOrNull(dest)) !== null) return false
     await ctx.lowerFs.rename(tmp, dest)
     return true
   }

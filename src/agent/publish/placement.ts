@@ -115,9 +115,10 @@ function reportConflict(ctx: PublishContext, e: UpperEntry, target: Bytes, oldCo
  * remote change. A name that was free (`before` null) is taken with link(2), which never replaces:
  * when the other host took it meanwhile, its file stays and the local version becomes a conflict
  * copy. A target that changed in gv0 since `before` is not overwritten: the entry is published again
- * later, and chooseTarget then sees the remote change and makes it a conflict.
+ * later, and chooseTarget then sees the remote change and makes it a conflict. `ifTaken`: the name was
+ * not looked up before (first-publish.ts); when it is taken, this decides where the temp goes instead.
  */
-export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: Bytes, chosen: Target): Promise<Outcome | Target> {
+export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: Bytes, chosen: Target, ifTaken?: () => Promise<Target>): Promise<Outcome | Target> {
   const { target, conflict, before } = chosen
   const changed = await recheck(ctx, e)
   if (changed) {
@@ -128,6 +129,8 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
   if (!conflict) ctx.state.noteIntent(e.rel, { ino: staged.ino, size: staged.size, mtimeMs: staged.mtimeMs })
   if (before === null) {
     if (await linkIntoPlace(ctx, tmp, target)) return chosen
+    // a name taken without a look first (first-publish.ts): decide now what a lookup would have decided
+    if (ifTaken) return await renameIntoPlace(ctx, e, tmp, await ifTaken())
     const copy = await linkAsConflict(ctx, e.rel, tmp)
     return { target: copy, conflict: true, before: null }
   }

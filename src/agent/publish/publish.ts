@@ -16,6 +16,7 @@ import { openScannedFile } from './upper-source.ts'
 import { contentHash, digestOf, sameBytesAsGv0, upperDigest } from './content-digest.ts'
 import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 import { chooseTarget, record, recordPublish, renameIntoPlace, tempFor, type Outcome, type Target } from './placement.ts'
+import { freeName, likelyFree } from './first-publish.ts'
 
 const COPY_CHUNK = 1 << 20
 
@@ -67,8 +68,9 @@ async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileH
  */
 export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xattrs | null): Promise<Outcome> {
   const rec = ctx.state.get(e.rel)
+  const unlooked = likelyFree(e, rec, xattrs)
   const herePath = rec?.conflictPath ?? e.rel
-  const here = await ctx.lowerFs.lstatOrNull(herePath)
+  const here = unlooked ? null : await ctx.lowerFs.lstatOrNull(herePath)
   if (here?.isFile() && here.size === e.size && sameTime(here.mtimeMs, e.mtimeMs)) {
     // a publish that finished before a crash, or a copy-up that changed nothing but metadata; a name
     // this host has no record of may also hold the other host's file, which is never taken as ours.
@@ -79,7 +81,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     }
   }
   // without a conflict record, `here` is gv0's entry at the file's own name: no second lookup
-  const chosen = await chooseTarget(ctx, e, false, rec?.conflictPath ? undefined : here, xattrs)
+  const chosen = unlooked ? freeName(e) : await chooseTarget(ctx, e, false, rec?.conflictPath ? undefined : here, xattrs)
   const { target, conflict } = chosen
   const tmp = tempFor(ctx, target)
   const busy = await ctx.busy(e.rel)
@@ -115,7 +117,9 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     } finally {
       await fh?.close()
     }
-    placed = await renameIntoPlace(ctx, e, tmp, chosen)
+    // taken after all: decided as if it had been looked up first
+    const ifTaken = unlooked ? () => chooseTarget(ctx, e, false, undefined, xattrs) : undefined
+    placed = await renameIntoPlace(ctx, e, tmp, chosen, ifTaken)
     if ('result' in placed) return placed
   } catch (err) {
     await ctx.lowerFs.unlink(tmp).catch(() => {})

@@ -35,6 +35,8 @@ export class LocalWorld implements World {
   private paused = false
   private readonly output: string[] = []
   private readonly seen: string[] = []
+  /** gv0 bound onto itself (a mount point, as gv0_mount is), then each drain mount */
+  private readonly drainMounts: string[]
 
   constructor(
     private readonly bundle: string,
@@ -55,7 +57,14 @@ export class LocalWorld implements World {
     writeFileSync(p('lower/a/x.txt'), 'B0\n')
     writeFileSync(p('lower/y'), 'B1\n')
     writeFileSync(p('lower/a/c/z.sh'), 'B2\n')
-    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, dropCachesFile: p('drop_caches') })
+    // the agent publishes through drain mounts as on the hosts: bind mounts of gv0 stand in for its extra clients
+    const lanes = Number(process.env.GFS_MODEL_DRAIN_MOUNTS ?? 3)
+    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, dropCachesFile: p('drop_caches'), drainMounts: lanes, drainMountDir: p('drain') })
+    this.drainMounts = lanes > 0 ? [this.cfg.lower, ...Array.from({ length: lanes }, (_, i) => p(`drain/${i + 1}`))] : []
+    for (const m of this.drainMounts) {
+      mkdirSync(m, { recursive: true })
+      execFileSync('mount', ['--bind', this.cfg.lower, m])
+    }
     this.configFile = p('config.json')
     writeFileSync(this.configFile, JSON.stringify(this.cfg))
     this.mount()
@@ -327,6 +336,7 @@ export class LocalWorld implements World {
       await this.killDaemon()
     }
     forceUmount(this.cfg.union)
+    for (const m of [...this.drainMounts].reverse()) forceUmount(m)
     rmSync(this.dir, { recursive: true, force: true })
   }
 }
