@@ -8,6 +8,7 @@ import { sameTime, type LowerId } from '../fs/entry-identity.ts'
 import { gfidIno, mdataTimes } from '../fs/gluster-brick.ts'
 import type { PublishRecord } from '../state/state-store.ts'
 import { conflictName } from './conflicts.ts'
+import { crashPoint } from '../core/crash-points.ts'
 import type { Xattrs } from '../fs/xattrs.ts'
 
 /**
@@ -132,6 +133,7 @@ export async function linkIntoPlace(ctx: PublishContext, tmp: Bytes, dest: Bytes
     await ctx.lowerFs.rename(tmp, dest)
     return true
   }
+  crashPoint('publish:linked-before-temp-unlink')
   await ctx.lowerFs.unlink(tmp)
   return true
 }

@@ -1,6 +1,7 @@
 // Where a local version lands in gv0 and how it gets there: its own name or a conflict name, the last
 // checks before the rename (upper unchanged, no new writer, gv0 unchanged), and the record afterwards.
 import type { Stats } from 'node:fs'
+import { crashPoint } from '../core/crash-points.ts'
 import { lowerId, sameLower, type LowerId } from '../fs/entry-identity.ts'
 import { baseName, fromBytes, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
@@ -126,9 +127,14 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
   }
   const staged = await ctx.lowerFs.lstat(tmp)
   if (!conflict) ctx.state.noteIntent(e.rel, { ino: staged.ino, size: staged.size, mtimeMs: staged.mtimeMs })
+  crashPoint('publish:before-place')
   if (before === null) {
-    if (await linkIntoPlace(ctx, tmp, target)) return chosen
+    if (await linkIntoPlace(ctx, tmp, target)) {
+      crashPoint(conflict ? 'publish:conflict-placed' : 'publish:after-place')
+      return chosen
+    }
     const copy = await linkAsConflict(ctx, e.rel, tmp)
+    crashPoint('publish:conflict-placed')
     return { target: copy, conflict: true, before: null }
   }
   if (before !== undefined) {
@@ -138,6 +144,7 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
     }
   }
   await ctx.lowerFs.rename(tmp, target)
+  crashPoint(conflict ? 'publish:conflict-placed' : 'publish:after-place')
   return chosen
 }
 

@@ -4,6 +4,7 @@ import { constants, type Stats } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import type { Hash } from 'node:crypto'
 import { writeAcls } from '../fs/acls.ts'
+import { crashPoint } from '../core/crash-points.ts'
 import { publishedTwin } from './hard-links.ts'
 import { lowerId, sameLower, sameTime } from '../fs/entry-identity.ts'
 import type { Bytes } from '../fs/paths.ts'
@@ -91,6 +92,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
   }
   const want = e.mode & 0o7777
   let fh: FileHandle | null = await createTemp(ctx, tmp, want)
+  crashPoint('publish:temp-created')
   const hash = contentHash()
   try {
     try {

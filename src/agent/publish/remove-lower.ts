@@ -3,6 +3,7 @@ import { lowerId } from '../fs/entry-identity.ts'
 import { fromBytes, joinRel, type Bytes } from '../fs/paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { isOwnTemp, isTempName } from './temp-files.ts'
+import { crashPoint } from '../core/crash-points.ts'
 
 /** Reports a delete (`why`) that was not applied because gv0's copy changed since this host last saw it. */
 export function reportKept(ctx: PublishContext, rel: Bytes, why: string): void {
@@ -47,6 +48,7 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
       continue
     }
     kept.push(...(await removeLower(ctx, joinRel(rel, name), refMs, why, hiddenBelow)))
+    crashPoint('delete:mid-tree')
   }
   if (kept.length === 0 && madeThere) {
     reportKept(ctx, rel, why)

@@ -2,6 +2,7 @@
 // restart (SIGKILL, reboot) knows what is already in gv0 and can tell remote changes apart.
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { crashPoint } from '../core/crash-points.ts'
 import { writeFileAtomic } from '../fs/atomic-write.ts'
 import { sameTime } from '../fs/entry-identity.ts'
 import type { Bytes } from '../fs/paths.ts'
@@ -154,6 +155,7 @@ export class StateStore {
     const body: StateFile = { v: 1, upperIno: this.upperIno, records, conflicts: this.conflicts, totals: this.totals }
     // latin1 keeps the byte-string keys exact on disk
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
+    crashPoint('state:saved-before-intents')
     this.reclaimed.clear()
     this.dirty = false
     // the saved records cover finished renames; keep only intents whose record is still missing

@@ -262,7 +262,8 @@ export class Model {
       if ((s.t === 'f' || s.t === 'l') && !this.knownAt(p, s)) {
         v.push(`gv0 ${rel} holds a version of ${p} no side ever wrote: ${show(s)}`)
       }
-      if (s.t === 'other') v.push(`gv0 ${rel} is neither file, directory nor symlink`)
+      // the other host's FIFO or device node is its own business; the agent must never make one
+      if (s.t === 'other' && !this.behindHostile(p)) v.push(`gv0 ${rel} is neither file, directory nor symlink`)
     }
     for (const rel of ODD_NAMES) {
       // a name like a temporary is never published; one like a conflict copy is a file like any other
