@@ -2,7 +2,7 @@
 // checks before the rename (upper unchanged, no new writer, gv0 unchanged), and the record afterwards.
 import type { Stats } from 'node:fs'
 import { crashPoint } from '../core/crash-points.ts'
-import { lowerId, sameLower, type LowerId } from '../fs/entry-identity.ts'
+import { lowerId, sameLower, sameTime, type LowerId } from '../fs/entry-identity.ts'
 import { baseName, fromBytes, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
@@ -39,6 +39,21 @@ export interface Target {
   conflict: boolean
   /** gv0's identity at `target` when publishing started; undefined for a conflict copy */
   before?: LowerId | null
+  /** the temporary as it was renamed or linked into place */
+  staged?: Staged
+}
+
+type Staged = { ino: number; size: number; mtimeMs: number }
+
+/**
+ * gv0's entry at `target` right after it was placed, as the record will hold it. The other host may
+ * have replaced or changed it between the rename and this look: what is there then is not this
+ * host's version, so the record keeps the staged one, with a ctime nothing matches (a remote change).
+ */
+function placedAs(now: LowerId | null, staged: Staged | undefined): LowerId | null {
+  if (!staged) return now
+  if (now && now.ino === staged.ino && now.size === staged.size && sameTime(now.mtimeMs, staged.mtimeMs)) return now
+  return { kind: now?.kind ?? 'f', ino: staged.ino, size: staged.size, mtimeMs: staged.mtimeMs, ctimeMs: -1 }
 }
 
 /**
@@ -125,17 +140,18 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
     await ctx.lowerFs.unlink(tmp)
     return { result: 'changed', reason: changed }
   }
-  const staged = await ctx.lowerFs.lstat(tmp)
-  if (!conflict) ctx.state.noteIntent(e.rel, { ino: staged.ino, size: staged.size, mtimeMs: staged.mtimeMs })
+  const st = await ctx.lowerFs.lstat(tmp)
+  const staged = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs }
+  if (!conflict) ctx.state.noteIntent(e.rel, staged)
   crashPoint('publish:before-place')
   if (before === null) {
     if (await linkIntoPlace(ctx, tmp, target)) {
       crashPoint(conflict ? 'publish:conflict-placed' : 'publish:after-place')
-      return chosen
+      return { ...chosen, staged }
     }
     const copy = await linkAsConflict(ctx, e.rel, tmp)
     crashPoint('publish:conflict-placed')
-    return { target: copy, conflict: true, before: null }
+    return { target: copy, conflict: true, before: null, staged }
   }
   if (before !== undefined) {
     if (!sameLower(lowerId(await ctx.lowerFs.lstatOrNull(target)), before)) {
@@ -145,7 +161,7 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
   }
   await ctx.lowerFs.rename(tmp, target)
   crashPoint(conflict ? 'publish:conflict-placed' : 'publish:after-place')
-  return chosen
+  return { ...chosen, staged }
 }
 
 /**
@@ -156,11 +172,11 @@ export async function recordPublish(
   ctx: PublishContext,
   e: UpperEntry,
   rec: PublishRecord | undefined,
-  { target, conflict }: Target,
+  { target, conflict, staged }: Target,
   bytes: number,
   extra: Partial<PublishRecord> = {},
 ): Promise<Outcome> {
-  const after = lowerId(await ctx.lowerFs.lstat(target))
+  const after = placedAs(lowerId(await ctx.lowerFs.lstatOrNull(target)), staged)
   if (conflict) {
     const base = rec?.conflictPath ? rec.lower : lowerId(await ctx.lowerFs.lstatOrNull(e.rel))
     ctx.state.set(e.rel, record(e, base, { ...extra, conflictPath: target, conflictLower: after }))

@@ -134,6 +134,28 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'reboot', kill: { how: 'none' }, n: 4 },
     { k: 'delete', p: 'x.txt', n: 5 },
   ],
+  // the other host appended to x.txt right after this host's rename put it there, before the agent looked
+  // at it for the record (held there by a crash-point hook): the record took the remote append for this
+  // host's version, and the next local edit replaced it (item 6)
+  'a remote edit right after the rename is taken for this host\'s version and overwritten': [
+    { k: 'create', p: 'x.txt', n: 1 },
+    { k: 'hook', mode: 'stop', at: 'publish:after-place', hit: 1, n: 2 },
+    { k: 'rmodify', p: 'x.txt', n: 3, inPlace: true },
+    { k: 'sleep', ms: 400, n: 4 },
+    { k: 'append', p: 'x.txt', n: 5 },
+    { k: 'sleep', ms: 400, n: 6 },
+  ],
+  // the same for a conflict copy: the other host's edit of it right after it was linked into place went
+  // into the record, so the next local version replaced the edit
+  'a remote edit of a conflict copy right after it is placed is overwritten': [
+    { k: 'append', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'hook', mode: 'stop', at: 'publish:conflict-placed', hit: 1, n: 3 },
+    { k: 'rconflict', p: 'y', n: 4 },
+    { k: 'sleep', ms: 400, n: 5 },
+    { k: 'append', p: 'y', n: 6 },
+    { k: 'sleep', ms: 400, n: 7 },
+  ],
 }
 
 /**
