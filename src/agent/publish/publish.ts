@@ -14,6 +14,7 @@ import type { PublishRecord } from '../state/state-store.ts'
 import { syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
 import { isCopyUp } from './no-clobber.ts'
 import { openScannedFile } from './upper-source.ts'
+import { mayChangeInPlace, setOwnerModeInPlace } from './in-place.ts'
 import { contentHash, digestOf, sameBytesAsGv0, upperDigest } from './content-digest.ts'
 import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 import { chooseTarget, record, recordPublish, renameIntoPlace, tempFor, type Outcome, type Target } from './placement.ts'
@@ -76,7 +77,8 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     // Same size and mtime are no proof of same bytes (cp -p, tar, touch -r): the content is checked.
     if (rec || isCopyUp(xattrs) || ctx.state.isOurs(e.rel, lowerId(here))) {
       const h = await publishedContent(ctx, e, rec, herePath, here)
-      if (h !== null) return await publishMetadata(ctx, e, rec, herePath, here, xattrs, h)
+      const done = h !== null ? await publishMetadata(ctx, e, rec, herePath, here, xattrs, h) : null
+      if (done) return done
     }
   }
   // without a conflict record, `here` is gv0's entry at the file's own name: no second lookup
@@ -141,12 +143,15 @@ async function publishedContent(ctx: PublishContext, e: UpperEntry, rec: Publish
 
 /**
  * gv0 holds the content already: brings owner, mode, user xattrs and ACLs up to date (a change of
- * those alone moves only the upper file's ctime) and records the entry.
+ * those alone moves only the upper file's ctime) and records the entry. Null: gv0's file may not be
+ * changed in place (in-place.ts), a full publish replaces it instead.
  */
-async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats, xattrs: Xattrs | null, h: string): Promise<Outcome> {
-  if (here.uid !== e.uid || here.gid !== e.gid) await ctx.lowerFs.lchown(p, e.uid, e.gid)
-  if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(p, e.mode & 0o7777)
-  if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.metaHashes, e.rel, e.mode)
+async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats, xattrs: Xattrs | null, h: string): Promise<Outcome | null> {
+  if (!mayChangeInPlace(here, rec)) return null
+  const metaChanged = here.uid !== e.uid || here.gid !== e.gid || (here.mode & 0o7777) !== (e.mode & 0o7777)
+  if (metaChanged && !(await setOwnerModeInPlace(ctx, p, here, rec, e.uid, e.gid, e.mode & 0o7777))) return null
+  const same = (st: Stats) => st.ino === here.ino && mayChangeInPlace(st, rec)
+  if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.metaHashes, e.rel, e.mode, same)
   const now = lowerId(await ctx.lowerFs.lstat(p))
   const x = rec?.conflictPath ? { x: rec.conflictPath, X: now } : {}
   ctx.state.set(e.rel, record(e, rec?.conflictPath ? rec.lower : now, { ...x, ...xattrFields(rec, xattrs), digest: h }))

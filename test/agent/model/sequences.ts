@@ -156,6 +156,18 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'append', p: 'y', n: 6 },
     { k: 'sleep', ms: 400, n: 7 },
   ],
+  // y published, reclaimed; the other host made gv0's y a hard link of a file outside the volume; a chmod
+  // here copied it up (same bytes): the agent set the mode on gv0's inode in place, which was that outside
+  // file (item 9)
+  'a chmod here changes a file outside the volume through a hard link planted in gv0': [
+    { k: 'chmod', p: 'y', n: 1, v: 1 },
+    { k: 'sleep', ms: 400, n: 2 },
+    { k: 'evict', kill: { how: 'none' }, n: 3 },
+    { k: 'hostile', p: 'y', n: 4, v: 3 },
+    { k: 'drop', n: 5 },
+    { k: 'chmod', p: 'y', n: 6, v: 3 },
+    { k: 'sleep', ms: 400, n: 7 },
+  ],
 }
 
 /**
