@@ -7,6 +7,7 @@ import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import { sameTime, type LowerId } from '../fs/entry-identity.ts'
 import { gfidIno, mdataTimes } from '../fs/gluster-brick.ts'
 import type { PublishRecord } from '../state/state-store.ts'
+import type { Intent } from '../state/records.ts'
 import { conflictName } from './conflicts.ts'
 import { crashPoint } from '../core/crash-points.ts'
 import type { Xattrs } from '../fs/xattrs.ts'
@@ -139,9 +140,10 @@ export async function linkIntoPlace(ctx: PublishContext, tmp: Bytes, dest: Bytes
 }
 
 /** Places the staged temp under a fresh conflict name of `rel` (a later stamp when one is taken). */
-export async function linkAsConflict(ctx: PublishContext, rel: Bytes, tmp: Bytes): Promise<Bytes> {
+export async function linkAsConflict(ctx: PublishContext, rel: Bytes, tmp: Bytes, staged?: Intent): Promise<Bytes> {
   for (let bump = 0; bump < 60; bump++) {
     const target = conflictRel(ctx, rel, bump)
+    if (staged) ctx.state.noteIntent(target, { ...staged, of: rel })
     if (await linkIntoPlace(ctx, tmp, target)) return target
   }
   const err: NodeJS.ErrnoException = new Error(`no free conflict name for ${baseName(rel)}`)

@@ -63,7 +63,8 @@ function placedAs(now: LowerId | null, staged: Staged | undefined): LowerId | nu
 async function conflictTarget(ctx: PublishContext, rel: Bytes, x: Bytes, X: LowerId | null | undefined): Promise<Target> {
   if (X === undefined) return { target: x, conflict: true } // recorded before copies were checked
   const now = lowerId(await ctx.lowerFs.lstatOrNull(x))
-  if (now !== null && sameLower(now, X)) return { target: x, conflict: true, before: X }
+  // this host's own rename there, cut off by a crash before the record, is no edit of the other host
+  if (now !== null && (sameLower(now, X) || ctx.state.isOurs(x, now))) return { target: x, conflict: true, before: now }
   return { target: conflictRel(ctx, rel), conflict: true, before: null }
 }
 
@@ -142,14 +143,14 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
   }
   const st = await ctx.lowerFs.lstat(tmp)
   const staged = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs }
-  if (!conflict) ctx.state.noteIntent(e.rel, staged)
+  ctx.state.noteIntent(conflict ? target : e.rel, conflict ? { ...staged, of: e.rel } : staged)
   crashPoint('publish:before-place')
   if (before === null) {
     if (await linkIntoPlace(ctx, tmp, target)) {
       crashPoint(conflict ? 'publish:conflict-placed' : 'publish:after-place')
       return { ...chosen, staged }
     }
-    const copy = await linkAsConflict(ctx, e.rel, tmp)
+    const copy = await linkAsConflict(ctx, e.rel, tmp, staged)
     crashPoint('publish:conflict-placed')
     return { target: copy, conflict: true, before: null, staged }
   }
@@ -180,6 +181,7 @@ export async function recordPublish(
   if (conflict) {
     const base = rec?.conflictPath ? rec.lower : lowerId(await ctx.lowerFs.lstatOrNull(e.rel))
     ctx.state.set(e.rel, record(e, base, { ...extra, conflictPath: target, conflictLower: after }))
+    for (const name of ctx.state.placedCopiesOf(e.rel)) ctx.state.forgetIntents(name)
     if (rec?.conflictPath !== target) reportConflict(ctx, e, target, rec?.conflictPath)
     return { result: 'conflict', bytes, target }
   }

@@ -15,6 +15,7 @@ import { syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
 import { isCopyUp } from './no-clobber.ts'
 import { openScannedFile } from './upper-source.ts'
 import { mayChangeInPlace, setOwnerModeInPlace } from './in-place.ts'
+import { adoptPlacedCopy } from './placed-copies.ts'
 import { contentHash, digestOf, sameBytesAsGv0, upperDigest } from './content-digest.ts'
 import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 import { chooseTarget, record, recordPublish, renameIntoPlace, tempFor, type Outcome, type Target } from './placement.ts'
@@ -68,6 +69,7 @@ async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileH
  * the temp file is created, filled and finished through one descriptor.
  */
 export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xattrs | null): Promise<Outcome> {
+  await adoptPlacedCopy(ctx, e.rel)
   const rec = ctx.state.get(e.rel)
   const herePath = rec?.conflictPath ?? e.rel
   const here = await ctx.lowerFs.lstatOrNull(herePath)
@@ -153,8 +155,9 @@ async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishR
   const same = (st: Stats) => st.ino === here.ino && mayChangeInPlace(st, rec)
   if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.metaHashes, e.rel, e.mode, same)
   const now = lowerId(await ctx.lowerFs.lstat(p))
-  const x = rec?.conflictPath ? { x: rec.conflictPath, X: now } : {}
+  const x = rec?.conflictPath ? { conflictPath: rec.conflictPath, conflictLower: now } : {}
   ctx.state.set(e.rel, record(e, rec?.conflictPath ? rec.lower : now, { ...x, ...xattrFields(rec, xattrs), digest: h }))
+  if (rec?.conflictPath) ctx.state.forgetIntents(rec.conflictPath)
   return { result: 'already' }
 }
 
@@ -175,6 +178,11 @@ async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecor
   await ctx.lowerFs.unlink(tmp).catch(() => {})
   await ctx.lowerFs.link(twin.rel, tmp)
   try {
+    // the other host may have put another inode at the twin's name since it was checked: never change that one
+    if ((await ctx.lowerFs.lstat(tmp)).ino !== twin.st.ino) {
+      await ctx.lowerFs.unlink(tmp)
+      return null
+    }
     // one inode: the twin's owner and mode are e's unless they changed here since (the twin follows)
     if (twin.st.uid !== e.uid || twin.st.gid !== e.gid) await ctx.lowerFs.lchown(tmp, e.uid, e.gid)
     if ((twin.st.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(tmp, e.mode & 0o7777)

@@ -39,6 +39,7 @@ export interface CompactIntent {
   i: number
   s: number
   m: number
+  o?: string
 }
 
 export function encodeLower(id: LowerId): CompactLower {
@@ -85,9 +86,11 @@ export function decodeRecord(c: CompactRecord): PublishRecord {
 }
 
 export function encodeIntent(rel: string, x: Intent): CompactIntent {
-  return { r: rel, i: x.ino, s: x.size, m: x.mtimeMs }
+  return x.of === undefined ? { r: rel, i: x.ino, s: x.size, m: x.mtimeMs } : { r: rel, i: x.ino, s: x.size, m: x.mtimeMs, o: x.of }
 }
 
 export function decodeIntent(c: CompactIntent): { rel: string; intent: Intent } {
-  return { rel: c.r, intent: { ino: c.i, size: c.s, mtimeMs: c.m } }
+  const intent: Intent = { ino: c.i, size: c.s, mtimeMs: c.m }
+  if (c.o !== undefined) intent.of = c.o
+  return { rel: c.r, intent }
 }

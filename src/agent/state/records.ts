@@ -37,4 +37,6 @@ export interface Intent {
   ino: number
   size: number
   mtimeMs: number
+  /** for a conflict copy (the intent's name): the upper entry it is a copy of */
+  of?: string
 }

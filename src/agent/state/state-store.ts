@@ -93,6 +93,18 @@ export class StateStore {
     writeSync(this.journalFd, Buffer.from(JSON.stringify(encodeIntent(rel, intent)) + '\n', 'latin1'))
   }
 
+  /** Conflict copies of `rel` this host was placing when it last stopped (names to check in gv0). */
+  placedCopiesOf(rel: Bytes): Bytes[] {
+    const out: Bytes[] = []
+    for (const [name, list] of this.intents) if (list.some((x) => x.of === rel)) out.push(name)
+    return out
+  }
+
+  /** Forgets the intents noted for `name` (a conflict copy now in a record). */
+  forgetIntents(name: Bytes): void {
+    this.intents.delete(name)
+  }
+
   /** True when gv0's entry is one this host renamed into place but had not recorded yet. */
   isOurs(rel: Bytes, id: Intent | null): boolean {
     if (!id) return false

@@ -168,6 +168,24 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'chmod', p: 'y', n: 6, v: 3 },
     { k: 'sleep', ms: 400, n: 7 },
   ],
+  // killed right after linking a conflict copy into place, before its record was saved: the next start
+  // took the copy for someone else's file and published a second copy of the same version
+  'a kill right after a conflict copy is placed makes a second copy': [
+    { k: 'append', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'offlineEvict', kill: { how: 'at', at: 'publish:conflict-placed', hit: 1 }, n: 3 },
+  ],
+  // a chmod of a file in conflict (metadata only) recorded it without its conflict copy: the next edit
+  // went to the name itself, over the other host's version (item 6)
+  'a chmod of a file in conflict sends its next edit over the remote version': [
+    { k: 'append', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'sleep', ms: 1500, n: 3 },
+    { k: 'chmod', p: 'y', n: 4, v: 1 },
+    { k: 'sleep', ms: 1500, n: 5 },
+    { k: 'append', p: 'y', n: 6 },
+    { k: 'sleep', ms: 1500, n: 7 },
+  ],
 }
 
 /**
