@@ -1,17 +1,22 @@
 // Model-based randomized test of the flush agent on local overlays: random operations through the
 // union and by the other host in gv0, agent SIGKILLs (also inside evict and prepare), then a drain;
 // the final gv0 must hold what the model says the contract promises.
-//   GFS_SEED=123     runs that seed        GFS_SEEDS=20   runs 20 random seeds
+//   GFS_SEED=123     runs that seed        GFS_SEEDS=20   runs 20 random seeds (each printed; a long hunt:
+//                    GFS_SEEDS=200 GFS_LENGTH=80, about 20 s a seed here)
 //   GFS_OPS='[...]'  runs a printed sequence (GFS_SEED, if set, labels it)
 //   GFS_MIX='hostile=0,reboot=3'  changes operation weights (0 disables a kind)
-//   GFS_KILLS='none,delay'         the ways evict and prepare may be killed (reclaim: at an unlink in upper)
+//   GFS_KILLS='none,delay'         the ways evict and prepare may be killed (reclaim: at an unlink in upper;
+//                                  at: at a named crash point, src/agent/core/crash-points.ts)
 //   GFS_LENGTH=60    operations per sequence   GFS_TRACE=1  prints the sequence and the model also when it passes
 // A failing sequence shrinks with: node --import tsx test/agent/model/minimise.ts SEED (same variables).
 //
 // What exercises which kind of failure, to switch one off while its fix is pending (here in CI_MIX and
 // CI_KILLS, or per run with the variables; a seed's sequence depends on the mix):
 //   crash-safe reclaim        kills 'reclaim' (at an unlink in upper: inside reclaim)
-//   symlinks planted in gv0   hostile
+//   crashes inside publish, delete, opaque, evict, reclaim, remount, state save: kills 'at', hook (kill)
+//   the other host acting while the agent stands at such a point (time of check, time of use): hook (stop)
+//   stale dentries dropped at random moments (not known to the agent): drop
+//   symlinks, FIFOs, device nodes, hard links of outside files planted in gv0: hostile
 //   no-clobber publish, delete timing, remote parents gone: rcreate, rmodify, rdelete with create, delete, rmtree
 //   conflict copies edited remotely: rconflict        metadata after the first publish: setfattr, chmod
 //   future mtimes: future          same size and mtime, new bytes: samesize      writers held open: writer

@@ -211,7 +211,7 @@ export class LocalWorld implements World {
     await this.startDaemon(`${op.mode}@${op.at}#${op.hit}`)
     const d = this.daemon
     if (!d) return 'crashed'
-    await until(() => this.daemon !== d || stopped(d), 1500, 10)
+    await until(() => this.daemon !== d || stopped(d), 1000, 10)
     if (this.daemon !== d) return 'crashed'
     if (stopped(d)) {
       this.paused = true
