@@ -7,6 +7,7 @@
 //   GFS_MIX='hostile=0,reboot=3'  changes operation weights (0 disables a kind)
 //   GFS_KILLS='none,delay'         the ways evict and prepare may be killed (reclaim: at an unlink in upper;
 //                                  at: at a named crash point, src/agent/core/crash-points.ts)
+//   GFS_DROP_SECONDS=2  the daemon drops dentries for real at that interval (default: never)
 //   GFS_LENGTH=60    operations per sequence   GFS_TRACE=1  prints the sequence and the model also when it passes
 // A failing sequence shrinks with: node --import tsx test/agent/model/minimise.ts SEED (same variables).
 //

@@ -35,11 +35,14 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
     return []
   }
   // a directory made there after `refMs` (looked at before its entries go, which moves its ctime) stays,
-  // even empty: an empty one is all the other host's change there is
-  const madeThere = !rec && (hidden || remoteChanged(ctx, rel, id, refMs))
+  // even empty: an empty one is all the other host's change there is. A run of this host cut off while
+  // removing its entries moved that ctime too: the ctime from before counts then (same inode).
+  const since = rec ? undefined : ctx.state.emptyingSince(rel, st.ino)
+  const madeThere = !rec && (hidden || remoteChanged(ctx, rel, id && since !== undefined ? { ...id, ctimeMs: since } : id, refMs))
   const hiddenBelow = hidden || (rec?.kind === 'd' && rec.opaqueDone === true && !rec.reclaimed)
   const kept: Bytes[] = []
   const names = await ctx.lowerFs.readdir(rel)
+  if (!rec && since === undefined && names.length > 0) ctx.state.noteEmptying(rel, st.ino, st.ctimeMs)
   for (const name of names) {
     if (isTempName(name)) {
       // this host's leftover goes; another host's may be mid-publish and keeps the directory
@@ -63,5 +66,6 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
       kept.push(rel)
     }
   }
+  ctx.state.forgetIntents(rel)
   return kept
 }

@@ -50,6 +50,9 @@ export function reclaimedRecord(rec: PublishRecord): PublishRecord {
 const KEEP_CONFLICTS = 1000
 const RECLAIMED_RECORD_TTL_MS = 30 * 24 * 3600 * 1000
 
+/** The size of an intent that marks a directory being emptied (its mtimeMs holds the ctime before). */
+const EMPTYING = -1
+
 /** In-memory state with explicit, atomic saves; loading tolerates a missing file only. */
 export class StateStore {
   readonly records = new Map<Bytes, PublishRecord>()
@@ -100,7 +103,17 @@ export class StateStore {
     return out
   }
 
-  /** Forgets the intents noted for `name` (a conflict copy now in a record). */
+  /** The ctime directory `rel` (inode `ino`) had when this host began removing its entries, if it did. */
+  emptyingSince(rel: Bytes, ino: number): number | undefined {
+    return this.intents.get(rel)?.find((x) => x.size === EMPTYING && x.ino === ino)?.mtimeMs
+  }
+
+  /** Notes, before the first entry goes, that this host removes the entries of directory `rel`. */
+  noteEmptying(rel: Bytes, ino: number, ctimeMs: number): void {
+    this.noteIntent(rel, { ino, size: EMPTYING, mtimeMs: ctimeMs })
+  }
+
+  /** Forgets the intents noted for `name` (a conflict copy now in a record, a directory handled). */
   forgetIntents(name: Bytes): void {
     this.intents.delete(name)
   }

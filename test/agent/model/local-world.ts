@@ -66,7 +66,11 @@ export class LocalWorld implements World {
     writeFileSync(p('lower/a/x.txt'), 'B0\n')
     writeFileSync(p('lower/y'), 'B1\n')
     writeFileSync(p('lower/a/c/z.sh'), 'B2\n')
-    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, dropCachesFile: p('drop_caches') })
+    // GFS_DROP_SECONDS: the daemon drops the kernel's dentries for real at that interval (machine-wide), so
+    // its stale-lookup bound rests on real drops; by default it drops none and knows only union mounts
+    const drop = Number(process.env.GFS_DROP_SECONDS ?? 0)
+    const drops = drop > 0 ? { dentryDropSeconds: drop, dropCachesFile: '/proc/sys/vm/drop_caches' } : { dropCachesFile: p('drop_caches') }
+    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, ...drops })
     this.configFile = p('config.json')
     writeFileSync(this.configFile, JSON.stringify(this.cfg))
     this.mount()

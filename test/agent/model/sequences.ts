@@ -186,6 +186,13 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'append', p: 'y', n: 6 },
     { k: 'sleep', ms: 1500, n: 7 },
   ],
+  // killed while removing a/c's entries in gv0 (a delete here): its own removals had moved a/c's ctime,
+  // so the next start took the directory for one the other host made, and kept it: the deleted directory
+  // came back in the union (item 4)
+  'a kill inside a directory delete brings the directory back': [
+    { k: 'rmtree', p: 'a/c', n: 1 },
+    { k: 'offlineEvict', kill: { how: 'at', at: 'delete:mid-tree', hit: 1 }, n: 2 },
+  ],
 }
 
 /**
