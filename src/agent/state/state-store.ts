@@ -36,6 +36,8 @@ interface StateFile {
   records: Record<string, CompactRecord>
   conflicts: ConflictReport[]
   totals: Totals
+  /** how many saves this state file has seen */
+  gen?: number
 }
 
 /**
@@ -66,6 +68,8 @@ export class StateStore {
   /** renames announced but not yet in a saved state (recovered after a crash, or in flight) */
   private readonly intents = new Map<Bytes, Intent[]>()
   private journalFd: number | null = null
+  /** saves so far (from the state file): a conflict intent older than the last save was recorded by it */
+  private gen = 0
   private readonly reclaimed: ReclaimJournal
 
   constructor(stateDir: string) {
@@ -89,6 +93,7 @@ export class StateStore {
    * loss the worst case is a needless conflict copy, never a lost version).
    */
   noteIntent(rel: Bytes, intent: Intent): void {
+    if (intent.of !== undefined) intent = { ...intent, gen: this.gen }
     const list = this.intents.get(rel) ?? []
     list.push(intent)
     this.intents.set(rel, list)
@@ -161,6 +166,14 @@ export class StateStore {
       this.records.set(rel, rec)
     }
     this.upperIno = parsed.upperIno ?? null
+    this.gen = parsed.gen ?? 0
+    // a conflict copy placed before the last save was recorded in it (its record may since have let it
+    // go, at reclaim): only one placed after it can be a copy the crash kept from its record
+    for (const [name, list] of this.intents) {
+      const left = list.filter((x) => x.of === undefined || x.gen === this.gen)
+      if (left.length) this.intents.set(name, left)
+      else this.intents.delete(name)
+    }
     this.conflicts = parsed.conflicts ?? []
     this.totals = { ...this.totals, ...parsed.totals }
     // reclaims a crash cut short: those entries may be gone from upper, and are not deletes
@@ -177,9 +190,10 @@ export class StateStore {
   save(): void {
     const records: Record<string, CompactRecord> = {}
     for (const [rel, rec] of this.records) records[rel] = encodeRecord(rec)
-    const body: StateFile = { v: 1, upperIno: this.upperIno, records, conflicts: this.conflicts, totals: this.totals }
+    const body: StateFile = { v: 1, upperIno: this.upperIno, records, conflicts: this.conflicts, totals: this.totals, gen: this.gen + 1 }
     // latin1 keeps the byte-string keys exact on disk
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
+    this.gen++
     crashPoint('state:saved-before-intents')
     this.reclaimed.clear()
     this.dirty = false

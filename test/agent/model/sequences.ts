@@ -193,6 +193,17 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'rmtree', p: 'a/c', n: 1 },
     { k: 'offlineEvict', kill: { how: 'at', at: 'delete:mid-tree', hit: 1 }, n: 2 },
   ],
+  // (found against this branch's first take on the sequence above) killed after the state save that
+  // recorded a conflict copy but before its intent was dropped from intents.log: reclaim later let the
+  // copy go, and the next start took the stale intent for a copy placed just before a crash, adopted it,
+  // and published the next local version over it
+  'a stale conflict-copy intent sends a later version over the old conflict copy': [
+    { k: 'append', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'offlineEvict', kill: { how: 'at', at: 'state:saved-before-intents', hit: 1 }, n: 3 },
+    { k: 'append', p: 'y', n: 4 },
+    { k: 'sleep', ms: 1200, n: 5 },
+  ],
 }
 
 /**
