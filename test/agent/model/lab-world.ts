@@ -105,11 +105,16 @@ export class LabWorld implements World {
       const s = await this.agentState(pid)
       if (s === 'T') {
         this.held = true
+        this.log(`${op.mode}@${op.at}#${op.hit}: held`)
         return true
       }
-      if (s === 'gone') return false
+      if (s === 'gone') {
+        this.log(`${op.mode}@${op.at}#${op.hit}: crashed`)
+        return false
+      }
       await sleep(100)
     }
+    this.log(`${op.mode}@${op.at}#${op.hit}: missed`)
     await tryOnHost('hydra', `systemctl restart ${UNIT}`)
     return false
   }
