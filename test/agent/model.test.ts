@@ -8,6 +8,7 @@
 //   GFS_KILLS='none,delay'         the ways evict and prepare may be killed (reclaim: at an unlink in upper;
 //                                  at: at a named crash point, src/agent/core/crash-points.ts)
 //   GFS_DROP_SECONDS=2  the daemon drops dentries for real at that interval (default: never)
+//   GFS_TIMEOUT_S=300  a longer limit per sequence (a loaded machine, long sequences)
 //   GFS_LENGTH=60    operations per sequence   GFS_TRACE=1  prints the sequence and the model also when it passes
 // A failing sequence shrinks with: node --import tsx test/agent/model/minimise.ts SEED (same variables).
 //
@@ -49,7 +50,7 @@ function seeds(): number[] {
 }
 
 async function check(t: ExecutionContext, seed: number | string, ops: Op[]): Promise<void> {
-  t.timeout(90_000)
+  t.timeout(Number(process.env.GFS_TIMEOUT_S ?? 90) * 1000)
   const world = await LocalWorld.create((l) => t.log(l), 0.1)
   t.teardown(() => world.dispose())
   const r = await runSequence(world, ops)
