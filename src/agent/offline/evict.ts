@@ -1,5 +1,6 @@
 // The evict cycle and the pre-mount prepare step: the only moments upper may be changed.
 import type { Agent, LockedAgent } from '../core/agent.ts'
+import { crashPoint } from '../core/crash-points.ts'
 import { isUnionMounted, umountUnion } from '../fs/mounts.ts'
 import { unionHolders, type Holder } from '../watch/open-files.ts'
 import { reclaim, UnionMountedError, type ReclaimSummary } from './reclaim.ts'
@@ -33,6 +34,7 @@ async function mergeOffline(agent: LockedAgent): Promise<{ published: number; re
     await agent.rescan()
   }
   agent.saveState()
+  crashPoint('offline:after-merge')
   return { published, reclaim: await reclaim(agent) }
 }
 
@@ -51,6 +53,7 @@ export async function evictCycle(agent: Agent): Promise<EvictResult> {
         const again = unionHolders(cfg.union)
         return { ok: false, holders: again, message: `umount ${cfg.union} failed: ${u.message}\n${describeHolders(again)}`.trim() }
       }
+      crashPoint('evict:after-unmount')
     }
     let result: EvictResult
     let mountError: string | null = null
@@ -64,7 +67,11 @@ export async function evictCycle(agent: Agent): Promise<EvictResult> {
         message: `published ${r.published}, reclaimed ${r.reclaim.removed} entries, ${r.reclaim.kept} kept in the cache`,
       }
     } finally {
-      if (wasMounted) mountError = await remountAfterEvict(held)
+      if (wasMounted) {
+        crashPoint('evict:before-remount')
+        mountError = await remountAfterEvict(held)
+        crashPoint('evict:after-remount')
+      }
       await held.rescan()
     }
     return mountError && result.ok ? { ...result, mountError, message: `${result.message}; ${mountError}` } : result

@@ -2,6 +2,7 @@
 // already holds are removed, so the union shows gv0's copy from then on.
 // Crash-safe (contract 1): each batch is marked reclaimed durably before it is unlinked, so an entry
 // missing after a crash at any point is a reclaim, never a local delete to apply to gv0.
+import { crashPoint } from '../core/crash-points.ts'
 import { isDone } from '../core/pending.ts'
 import type { LockedAgent } from '../core/locked-agent.ts'
 import { isUnionMounted } from '../fs/mounts.ts'
@@ -52,6 +53,7 @@ async function removeBatch(
   if (batch.length === 0) return
   assertUnmounted(agent)
   agent.markReclaimed(batch.map((e) => e.rel))
+  crashPoint('reclaim:after-mark')
   for (const e of batch) {
     try {
       await remove(e)
@@ -65,6 +67,7 @@ async function removeBatch(
       sum.kept++
     }
   }
+  crashPoint('reclaim:after-batch')
 }
 
 /** Deletes published entries from upper, deepest first; refuses outright while the union is mounted. */
@@ -72,7 +75,10 @@ export async function reclaim(agent: LockedAgent): Promise<ReclaimSummary> {
   assertUnmounted(agent)
   await agent.rescan()
   assertUnmounted(agent)
-  if ((await materializePendingDeletes(agent)) > 0) await agent.rescan()
+  if ((await materializePendingDeletes(agent)) > 0) {
+    crashPoint('reclaim:after-whiteouts')
+    await agent.rescan()
+  }
   // the records the marks refer to must be on disk before any mark
   agent.saveRecords()
   const writers = openWriters([agent.cfg.upper])
@@ -145,6 +151,7 @@ async function reclaimLevels(
           // gv0's copy of this directory was already made to match: let it show through again
           assertUnmounted(agent)
           await removeXattr(upper, e.rel, 'trusted.overlay.opaque')
+          crashPoint('reclaim:opaque-cleared')
           agent.setRecord(e.rel, { ...rec, opaqueDone: undefined })
           sum.openedOpaque++
         }

@@ -1,10 +1,10 @@
 // Metadata that changes after the first publish: user xattrs and ACLs of files and directories, and
 // directory owner and mode. Only what changed here since the record is pushed; what the other host
 // changed meanwhile is left as it is. trusted.* and security.* never leave the cache.
-import { constants } from 'node:fs'
+import { constants, type Stats } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { ACL_XATTRS, writeAcls } from '../fs/acls.ts'
-import type { Bytes } from '../fs/paths.ts'
+import { fromBytes, type Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import type { UpperEntry } from '../watch/scan.ts'
 import type { PublishRecord } from '../state/state-store.ts'
@@ -54,10 +54,13 @@ export async function syncXattrs(
   prev: Record<string, string> | undefined,
   rel: Bytes,
   mode: number,
+  /** checks the opened inode is still the one the caller judged (a file may be replaced meanwhile) */
+  expect?: (st: Stats) => boolean,
 ): Promise<void> {
   const now = xattrDigest(want) ?? {}
   const fh = await ctx.lowerFs.open(path, constants.O_RDONLY | constants.O_NONBLOCK)
   try {
+    if (expect && !expect(await fh.stat())) throw Object.assign(new Error(`${fromBytes(path)} changed in gv0 during publish`), { code: 'EAGAIN' })
     const [have] = await readXattrsOfFds([fh.fd])
     const set: Xattrs = new Map()
     const gone: string[] = []

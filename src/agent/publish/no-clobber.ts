@@ -7,7 +7,9 @@ import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import { sameTime, type LowerId } from '../fs/entry-identity.ts'
 import { gfidIno, mdataTimes } from '../fs/gluster-brick.ts'
 import type { PublishRecord } from '../state/state-store.ts'
+import type { Intent } from '../state/records.ts'
 import { conflictName } from './conflicts.ts'
+import { crashPoint } from '../core/crash-points.ts'
 import type { Xattrs } from '../fs/xattrs.ts'
 
 /**
@@ -134,14 +136,16 @@ export async function linkIntoPlace(ctx: PublishContext, tmp: Bytes, dest: Bytes
     await ctx.lowerFs.rename(tmp, dest)
     return true
   }
+  crashPoint('publish:linked-before-temp-unlink')
   await ctx.lowerFs.unlink(tmp)
   return true
 }
 
 /** Places the staged temp under a fresh conflict name of `rel` (a later stamp when one is taken). */
-export async function linkAsConflict(ctx: PublishContext, rel: Bytes, tmp: Bytes): Promise<Bytes> {
+export async function linkAsConflict(ctx: PublishContext, rel: Bytes, tmp: Bytes, staged?: Intent): Promise<Bytes> {
   for (let bump = 0; bump < 60; bump++) {
     const target = conflictRel(ctx, rel, bump)
+    if (staged) ctx.state.noteIntent(target, { ...staged, of: rel })
     if (await linkIntoPlace(ctx, tmp, target)) return target
   }
   const err: NodeJS.ErrnoException = new Error(`no free conflict name for ${baseName(rel)}`)

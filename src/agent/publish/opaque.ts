@@ -4,6 +4,7 @@ import type { PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import { isOwnTemp, isTempName } from './temp-files.ts'
+import { crashPoint } from '../core/crash-points.ts'
 
 /**
  * Conflict copies in `dir` that this host still publishes into: recorded for a name the opaque dir
@@ -35,6 +36,7 @@ export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<B
       continue
     }
     kept.push(...(await removeLower(ctx, joinRel(e.rel, name), ref, 'its directory was replaced here')))
+    crashPoint('opaque:mid-apply')
   }
   const rec = ctx.state.get(e.rel)
   if (rec) ctx.state.set(e.rel, { ...rec, opaqueDone: true })

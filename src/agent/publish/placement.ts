@@ -1,7 +1,8 @@
 // Where a local version lands in gv0 and how it gets there: its own name or a conflict name, the last
 // checks before the rename (upper unchanged, no new writer, gv0 unchanged), and the record afterwards.
 import type { Stats } from 'node:fs'
-import { lowerId, sameLower, type LowerId } from '../fs/entry-identity.ts'
+import { crashPoint } from '../core/crash-points.ts'
+import { lowerId, sameLower, sameTime, type LowerId } from '../fs/entry-identity.ts'
 import { baseName, fromBytes, joinRel, parentRel, type Bytes } from '../fs/paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { removeLower } from './remove-lower.ts'
@@ -38,6 +39,21 @@ export interface Target {
   conflict: boolean
   /** gv0's identity at `target` when publishing started; undefined for a conflict copy */
   before?: LowerId | null
+  /** the temporary as it was renamed or linked into place */
+  staged?: Staged
+}
+
+type Staged = { ino: number; size: number; mtimeMs: number }
+
+/**
+ * gv0's entry at `target` right after it was placed, as the record will hold it. The other host may
+ * have replaced or changed it between the rename and this look: what is there then is not this
+ * host's version, so the record keeps the staged one, with a ctime nothing matches (a remote change).
+ */
+function placedAs(now: LowerId | null, staged: Staged | undefined): LowerId | null {
+  if (!staged) return now
+  if (now && now.ino === staged.ino && now.size === staged.size && sameTime(now.mtimeMs, staged.mtimeMs)) return now
+  return { kind: now?.kind ?? 'f', ino: staged.ino, size: staged.size, mtimeMs: staged.mtimeMs, ctimeMs: -1 }
 }
 
 /**
@@ -47,7 +63,8 @@ export interface Target {
 async function conflictTarget(ctx: PublishContext, rel: Bytes, x: Bytes, X: LowerId | null | undefined): Promise<Target> {
   if (X === undefined) return { target: x, conflict: true } // recorded before copies were checked
   const now = lowerId(await ctx.lowerFs.lstatOrNull(x))
-  if (now !== null && sameLower(now, X)) return { target: x, conflict: true, before: X }
+  // this host's own rename there, cut off by a crash before the record, is no edit of the other host
+  if (now !== null && (sameLower(now, X) || ctx.state.isOurs(x, now))) return { target: x, conflict: true, before: now }
   return { target: conflictRel(ctx, rel), conflict: true, before: null }
 }
 
@@ -125,14 +142,20 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
     await ctx.lowerFs.unlink(tmp)
     return { result: 'changed', reason: changed }
   }
-  const staged = await ctx.lowerFs.lstat(tmp)
-  if (!conflict) ctx.state.noteIntent(e.rel, { ino: staged.ino, size: staged.size, mtimeMs: staged.mtimeMs })
+  const st = await ctx.lowerFs.lstat(tmp)
+  const staged = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs }
+  ctx.state.noteIntent(conflict ? target : e.rel, conflict ? { ...staged, of: e.rel } : staged)
+  crashPoint('publish:before-place')
   if (before === null) {
-    if (await linkIntoPlace(ctx, tmp, target)) return chosen
+    if (await linkIntoPlace(ctx, tmp, target)) {
+      crashPoint(conflict ? 'publish:conflict-placed' : 'publish:after-place')
+      return { ...chosen, staged }
+    }
     // a name taken without a look first (first-publish.ts): decide now what a lookup would have decided
     if (ifTaken) return await renameIntoPlace(ctx, e, tmp, await ifTaken())
-    const copy = await linkAsConflict(ctx, e.rel, tmp)
-    return { target: copy, conflict: true, before: null }
+    const copy = await linkAsConflict(ctx, e.rel, tmp, staged)
+    crashPoint('publish:conflict-placed')
+    return { target: copy, conflict: true, before: null, staged }
   }
   if (before !== undefined) {
     if (!sameLower(lowerId(await ctx.lowerFs.lstatOrNull(target)), before)) {
@@ -141,7 +164,8 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
     }
   }
   await ctx.lowerFs.rename(tmp, target)
-  return chosen
+  crashPoint(conflict ? 'publish:conflict-placed' : 'publish:after-place')
+  return { ...chosen, staged }
 }
 
 /**
@@ -152,14 +176,15 @@ export async function recordPublish(
   ctx: PublishContext,
   e: UpperEntry,
   rec: PublishRecord | undefined,
-  { target, conflict }: Target,
+  { target, conflict, staged }: Target,
   bytes: number,
   extra: Partial<PublishRecord> = {},
 ): Promise<Outcome> {
-  const after = lowerId(await ctx.lowerFs.lstat(target))
+  const after = placedAs(lowerId(await ctx.lowerFs.lstatOrNull(target)), staged)
   if (conflict) {
     const base = rec?.conflictPath ? rec.lower : lowerId(await ctx.lowerFs.lstatOrNull(e.rel))
     ctx.state.set(e.rel, record(e, base, { ...extra, conflictPath: target, conflictLower: after }))
+    for (const name of ctx.state.placedCopiesOf(e.rel)) ctx.state.forgetIntents(name)
     if (rec?.conflictPath !== target) reportConflict(ctx, e, target, rec?.conflictPath)
     return { result: 'conflict', bytes, target }
   }

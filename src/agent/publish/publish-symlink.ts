@@ -1,6 +1,7 @@
 // Atomic publish of one upper symlink into gv0: a temp link, owner and times, then the same placement as files.
 import { lowerId } from '../fs/entry-identity.ts'
 import type { PublishContext } from './publish-context.ts'
+import { adoptPlacedCopy } from './placed-copies.ts'
 import type { UpperEntry } from '../watch/scan.ts'
 import { chooseTarget, record, recordPublish, renameIntoPlace, tempFor, type Outcome, type Target } from './placement.ts'
 
@@ -9,6 +10,7 @@ import { chooseTarget, record, recordPublish, renameIntoPlace, tempFor, type Out
  * link whose gv0 name changed remotely goes to a conflict name, also when the change lands mid-publish.
  */
 export async function publishSymlink(ctx: PublishContext, e: UpperEntry): Promise<Outcome> {
+  await adoptPlacedCopy(ctx, e.rel)
   const linkTarget = await ctx.upperFs.readlink(e.rel)
   const rec = ctx.state.get(e.rel)
   const herePath = rec?.conflictPath ?? e.rel

@@ -4,6 +4,7 @@ import { constants, type Stats } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import type { Hash } from 'node:crypto'
 import { writeAcls } from '../fs/acls.ts'
+import { crashPoint } from '../core/crash-points.ts'
 import { publishedTwin } from './hard-links.ts'
 import { lowerId, sameLower, sameTime } from '../fs/entry-identity.ts'
 import type { Bytes } from '../fs/paths.ts'
@@ -13,6 +14,8 @@ import type { PublishRecord } from '../state/state-store.ts'
 import { syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
 import { isCopyUp } from './no-clobber.ts'
 import { openScannedFile } from './upper-source.ts'
+import { mayChangeInPlace, setOwnerModeInPlace } from './in-place.ts'
+import { adoptPlacedCopy } from './placed-copies.ts'
 import { contentHash, digestOf, sameBytesAsGv0, upperDigest } from './content-digest.ts'
 import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 import { chooseTarget, record, recordPublish, renameIntoPlace, tempFor, type Outcome, type Target } from './placement.ts'
@@ -67,6 +70,7 @@ async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileH
  * the temp file is created, filled and finished through one descriptor.
  */
 export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xattrs | null): Promise<Outcome> {
+  await adoptPlacedCopy(ctx, e.rel)
   const rec = ctx.state.get(e.rel)
   const unlooked = likelyFree(e, rec, xattrs)
   const herePath = rec?.conflictPath ?? e.rel
@@ -77,7 +81,8 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
     // Same size and mtime are no proof of same bytes (cp -p, tar, touch -r): the content is checked.
     if (rec || isCopyUp(xattrs) || ctx.state.isOurs(e.rel, lowerId(here))) {
       const h = await publishedContent(ctx, e, rec, herePath, here)
-      if (h !== null) return await publishMetadata(ctx, e, rec, herePath, here, xattrs, h)
+      const done = h !== null ? await publishMetadata(ctx, e, rec, herePath, here, xattrs, h) : null
+      if (done) return done
     }
   }
   // without a conflict record, `here` is gv0's entry at the file's own name: no second lookup
@@ -93,6 +98,7 @@ export async function publishFile(ctx: PublishContext, e: UpperEntry, xattrs: Xa
   }
   const want = e.mode & 0o7777
   let fh: FileHandle | null = await createTemp(ctx, tmp, want)
+  crashPoint('publish:temp-created')
   const hash = contentHash()
   try {
     try {
@@ -143,15 +149,19 @@ async function publishedContent(ctx: PublishContext, e: UpperEntry, rec: Publish
 
 /**
  * gv0 holds the content already: brings owner, mode, user xattrs and ACLs up to date (a change of
- * those alone moves only the upper file's ctime) and records the entry.
+ * those alone moves only the upper file's ctime) and records the entry. Null: gv0's file may not be
+ * changed in place (in-place.ts), a full publish replaces it instead.
  */
-async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats, xattrs: Xattrs | null, h: string): Promise<Outcome> {
-  if (here.uid !== e.uid || here.gid !== e.gid) await ctx.lowerFs.lchown(p, e.uid, e.gid)
-  if ((here.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(p, e.mode & 0o7777)
-  if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.metaHashes, e.rel, e.mode)
+async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats, xattrs: Xattrs | null, h: string): Promise<Outcome | null> {
+  if (!mayChangeInPlace(here, rec)) return null
+  const metaChanged = here.uid !== e.uid || here.gid !== e.gid || (here.mode & 0o7777) !== (e.mode & 0o7777)
+  if (metaChanged && !(await setOwnerModeInPlace(ctx, p, here, rec, e.uid, e.gid, e.mode & 0o7777))) return null
+  const same = (st: Stats) => st.ino === here.ino && mayChangeInPlace(st, rec)
+  if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.metaHashes, e.rel, e.mode, same)
   const now = lowerId(await ctx.lowerFs.lstat(p))
-  const x = rec?.conflictPath ? { x: rec.conflictPath, X: now } : {}
+  const x = rec?.conflictPath ? { conflictPath: rec.conflictPath, conflictLower: now } : {}
   ctx.state.set(e.rel, record(e, rec?.conflictPath ? rec.lower : now, { ...x, ...xattrFields(rec, xattrs), digest: h }))
+  if (rec?.conflictPath) ctx.state.forgetIntents(rec.conflictPath)
   return { result: 'already' }
 }
 
@@ -172,6 +182,11 @@ async function publishLink(ctx: PublishContext, e: UpperEntry, rec: PublishRecor
   await ctx.lowerFs.unlink(tmp).catch(() => {})
   await ctx.lowerFs.link(twin.rel, tmp)
   try {
+    // the other host may have put another inode at the twin's name since it was checked: never change that one
+    if ((await ctx.lowerFs.lstat(tmp)).ino !== twin.st.ino) {
+      await ctx.lowerFs.unlink(tmp)
+      return null
+    }
     // one inode: the twin's owner and mode are e's unless they changed here since (the twin follows)
     if (twin.st.uid !== e.uid || twin.st.gid !== e.gid) await ctx.lowerFs.lchown(tmp, e.uid, e.gid)
     if ((twin.st.mode & 0o7777) !== (e.mode & 0o7777)) await ctx.lowerFs.chmod(tmp, e.mode & 0o7777)

@@ -3,6 +3,7 @@ import { lowerId } from '../fs/entry-identity.ts'
 import { fromBytes, joinRel, type Bytes } from '../fs/paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { isOwnTemp, isTempName } from './temp-files.ts'
+import { crashPoint } from '../core/crash-points.ts'
 
 /** Reports a delete (`why`) that was not applied because gv0's copy changed since this host last saw it. */
 export function reportKept(ctx: PublishContext, rel: Bytes, why: string): void {
@@ -34,11 +35,14 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
     return []
   }
   // a directory made there after `refMs` (looked at before its entries go, which moves its ctime) stays,
-  // even empty: an empty one is all the other host's change there is
-  const madeThere = !rec && (hidden || remoteChanged(ctx, rel, id, refMs))
+  // even empty: an empty one is all the other host's change there is. A run of this host cut off while
+  // removing its entries moved that ctime too: the ctime from before counts then (same inode).
+  const since = rec ? undefined : ctx.state.emptyingSince(rel, st.ino)
+  const madeThere = !rec && (hidden || remoteChanged(ctx, rel, id && since !== undefined ? { ...id, ctimeMs: since } : id, refMs))
   const hiddenBelow = hidden || (rec?.kind === 'd' && rec.opaqueDone === true && !rec.reclaimed)
   const kept: Bytes[] = []
   const names = await ctx.lowerFs.readdir(rel)
+  if (!rec && since === undefined && names.length > 0) ctx.state.noteEmptying(rel, st.ino, st.ctimeMs)
   for (const name of names) {
     if (isTempName(name)) {
       // this host's leftover goes; another host's may be mid-publish and keeps the directory
@@ -47,6 +51,7 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
       continue
     }
     kept.push(...(await removeLower(ctx, joinRel(rel, name), refMs, why, hiddenBelow)))
+    crashPoint('delete:mid-tree')
   }
   if (kept.length === 0 && madeThere) {
     reportKept(ctx, rel, why)
@@ -61,5 +66,6 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
       kept.push(rel)
     }
   }
+  ctx.state.forgetIntents(rel)
   return kept
 }

@@ -39,6 +39,8 @@ export interface CompactIntent {
   i: number
   s: number
   m: number
+  o?: string
+  g?: number
 }
 
 export function encodeLower(id: LowerId): CompactLower {
@@ -85,9 +87,12 @@ export function decodeRecord(c: CompactRecord): PublishRecord {
 }
 
 export function encodeIntent(rel: string, x: Intent): CompactIntent {
-  return { r: rel, i: x.ino, s: x.size, m: x.mtimeMs }
+  return x.of === undefined ? { r: rel, i: x.ino, s: x.size, m: x.mtimeMs } : { r: rel, i: x.ino, s: x.size, m: x.mtimeMs, o: x.of, g: x.gen }
 }
 
 export function decodeIntent(c: CompactIntent): { rel: string; intent: Intent } {
-  return { rel: c.r, intent: { ino: c.i, size: c.s, mtimeMs: c.m } }
+  const intent: Intent = { ino: c.i, size: c.s, mtimeMs: c.m }
+  if (c.o !== undefined) intent.of = c.o
+  if (c.g !== undefined) intent.gen = c.g
+  return { rel: c.r, intent }
 }

@@ -37,4 +37,8 @@ export interface Intent {
   ino: number
   size: number
   mtimeMs: number
+  /** for a conflict copy (the intent's name): the upper entry it is a copy of */
+  of?: string
+  /** the state file's save count when the intent was noted (conflict copies only) */
+  gen?: number
 }

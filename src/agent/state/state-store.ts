@@ -2,6 +2,7 @@
 // restart (SIGKILL, reboot) knows what is already in gv0 and can tell remote changes apart.
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { crashPoint } from '../core/crash-points.ts'
 import { writeFileAtomic } from '../fs/atomic-write.ts'
 import { sameTime } from '../fs/entry-identity.ts'
 import type { Bytes } from '../fs/paths.ts'
@@ -35,6 +36,8 @@ interface StateFile {
   records: Record<string, CompactRecord>
   conflicts: ConflictReport[]
   totals: Totals
+  /** how many saves this state file has seen */
+  gen?: number
 }
 
 /**
@@ -49,6 +52,9 @@ export function reclaimedRecord(rec: PublishRecord): PublishRecord {
 const KEEP_CONFLICTS = 1000
 const RECLAIMED_RECORD_TTL_MS = 30 * 24 * 3600 * 1000
 
+/** The size of an intent that marks a directory being emptied (its mtimeMs holds the ctime before). */
+const EMPTYING = -1
+
 /** In-memory state with explicit, atomic saves; loading tolerates a missing file only. */
 export class StateStore {
   readonly records = new Map<Bytes, PublishRecord>()
@@ -62,6 +68,8 @@ export class StateStore {
   /** renames announced but not yet in a saved state (recovered after a crash, or in flight) */
   private readonly intents = new Map<Bytes, Intent[]>()
   private journalFd: number | null = null
+  /** saves so far (from the state file): a conflict intent older than the last save was recorded by it */
+  private gen = 0
   private readonly reclaimed: ReclaimJournal
 
   constructor(stateDir: string) {
@@ -85,11 +93,34 @@ export class StateStore {
    * loss the worst case is a needless conflict copy, never a lost version).
    */
   noteIntent(rel: Bytes, intent: Intent): void {
+    if (intent.of !== undefined) intent = { ...intent, gen: this.gen }
     const list = this.intents.get(rel) ?? []
     list.push(intent)
     this.intents.set(rel, list)
     this.journalFd ??= openSync(this.journal, 'a', 0o644)
     writeSync(this.journalFd, Buffer.from(JSON.stringify(encodeIntent(rel, intent)) + '\n', 'latin1'))
+  }
+
+  /** Conflict copies of `rel` this host was placing when it last stopped (names to check in gv0). */
+  placedCopiesOf(rel: Bytes): Bytes[] {
+    const out: Bytes[] = []
+    for (const [name, list] of this.intents) if (list.some((x) => x.of === rel)) out.push(name)
+    return out
+  }
+
+  /** The ctime directory `rel` (inode `ino`) had when this host began removing its entries, if it did. */
+  emptyingSince(rel: Bytes, ino: number): number | undefined {
+    return this.intents.get(rel)?.find((x) => x.size === EMPTYING && x.ino === ino)?.mtimeMs
+  }
+
+  /** Notes, before the first entry goes, that this host removes the entries of directory `rel`. */
+  noteEmptying(rel: Bytes, ino: number, ctimeMs: number): void {
+    this.noteIntent(rel, { ino, size: EMPTYING, mtimeMs: ctimeMs })
+  }
+
+  /** Forgets the intents noted for `name` (a conflict copy now in a record, a directory handled). */
+  forgetIntents(name: Bytes): void {
+    this.intents.delete(name)
   }
 
   /** True when gv0's entry is one this host renamed into place but had not recorded yet. */
@@ -135,6 +166,14 @@ export class StateStore {
       this.records.set(rel, rec)
     }
     this.upperIno = parsed.upperIno ?? null
+    this.gen = parsed.gen ?? 0
+    // a conflict copy placed before the last save was recorded in it (its record may since have let it
+    // go, at reclaim): only one placed after it can be a copy the crash kept from its record
+    for (const [name, list] of this.intents) {
+      const left = list.filter((x) => x.of === undefined || x.gen === this.gen)
+      if (left.length) this.intents.set(name, left)
+      else this.intents.delete(name)
+    }
     this.conflicts = parsed.conflicts ?? []
     this.totals = { ...this.totals, ...parsed.totals }
     // reclaims a crash cut short: those entries may be gone from upper, and are not deletes
@@ -151,9 +190,11 @@ export class StateStore {
   save(): void {
     const records: Record<string, CompactRecord> = {}
     for (const [rel, rec] of this.records) records[rel] = encodeRecord(rec)
-    const body: StateFile = { v: 1, upperIno: this.upperIno, records, conflicts: this.conflicts, totals: this.totals }
+    const body: StateFile = { v: 1, upperIno: this.upperIno, records, conflicts: this.conflicts, totals: this.totals, gen: this.gen + 1 }
     // latin1 keeps the byte-string keys exact on disk
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
+    this.gen++
+    crashPoint('state:saved-before-intents')
     this.reclaimed.clear()
     this.dirty = false
     // the saved records cover finished renames; keep only intents whose record is still missing

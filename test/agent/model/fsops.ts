@@ -144,7 +144,8 @@ export type FsOp =
   | { k: 'symlink'; p: string; n: number; target: string }
   | { k: 'rename' | 'link'; p: string; q: string; n: number }
   | { k: 'rcreate' | 'rmodify' | 'rdelete' | 'rmkdir'; p: string; n: number; inPlace?: boolean }
-  | { k: 'hostile'; p: string; n: number; outside: string }
+  /** the other host plants a hostile entry at p: see `plantHostile` */
+  | { k: 'hostile'; p: string; n: number; outside: string; v?: number }
   /** the other host appends to a conflict copy of `p` (the first, if there is one) */
   | { k: 'rconflict'; p: string; n: number }
 
@@ -296,14 +297,39 @@ export function perform(root: string, op: FsOp): boolean {
         mkdirSync(path)
         return true
       case 'hostile':
-        if (st) rmSync(path, { recursive: true, force: true })
-        symlinkSync(op.outside, path)
-        return true
+        return plantHostile(path, st, op.outside, op.v ?? 0)
     }
   } catch {
     return false // e.g. ENOTEMPTY, or a stale union entry the kernel refuses
   }
   return false
+}
+
+/**
+ * What the other host may plant where the agent works: 0 a directory made a symlink to one outside the
+ * volume, 1 a symlink to an outside file, 2 a FIFO, 3 a hard link of an outside file, 4 a device node
+ * (/dev/null's numbers), 5 a directory made a symlink up inside the volume.
+ */
+function plantHostile(path: string, st: Stats | null, outside: string, v: number): boolean {
+  if (st) rmSync(path, { recursive: true, force: true })
+  switch (v) {
+    case 1:
+      symlinkSync(join(outside, 'x.txt'), path)
+      return true
+    case 2:
+      return spawnSync('mkfifo', [path]).status === 0
+    case 3:
+      linkSync(join(outside, 'x.txt'), path) // EXDEV where gv0 is another file system: not done
+      return true
+    case 4:
+      return spawnSync('mknod', [path, 'c', '1', '3']).status === 0
+    case 5:
+      symlinkSync('..', path)
+      return true
+    default:
+      symlinkSync(outside, path)
+      return true
+  }
 }
 
 const RECURSIVE = new Set(['rmtree', 'rdelete', 'hostile', 'opaque'])

@@ -1,9 +1,17 @@
 // Random operation sequences from a seed: a pure function of (seed, mix), so a seed replays the same
 // sequence. Paths come from a small fixed namespace so that both sides keep hitting the same names.
 import type { FsOp } from './fsops.ts'
+import { CRASH_POINTS, type CrashPoint } from '../../../src/agent/core/crash-points.ts'
 
-/** How an agent process is ended: not at all, after a delay, or at its Nth unlink in upper (inside reclaim). */
-export type Kill = { how: 'none' } | { how: 'delay'; ms: number } | { how: 'reclaim'; skip: number }
+/**
+ * How an agent process is ended: not at all, after a delay, at its Nth unlink in upper (inside reclaim), or
+ * by itself at the `hit`th pass of a named crash point (src/agent/core/crash-points.ts).
+ */
+export type Kill = { how: 'none' } | { how: 'delay'; ms: number } | { how: 'reclaim'; skip: number } | { how: 'at'; at: CrashPoint; hit: number }
+
+/** Crash points an offline step (evict, prepare) passes; a daemon's pass passes the publish ones too. */
+export const OFFLINE_POINTS: CrashPoint[] = CRASH_POINTS.filter((p) => /^(offline|evict|reclaim|state|publish|delete|opaque):/.test(p))
+export const PASS_POINTS: CrashPoint[] = CRASH_POINTS.filter((p) => /^(publish|delete|opaque|state):/.test(p))
 
 export type AgentOp =
   | { k: 'sleep'; ms: number; n: number }
@@ -15,8 +23,16 @@ export type AgentOp =
   | { k: 'offlineEvict'; kill: Kill; n: number }
   /** power cut: daemon killed, union gone, `prepare` (perhaps killed too) before the union is mounted again */
   | { k: 'reboot'; kill: Kill; n: number }
+  /**
+   * the daemon started again to kill itself (SIGKILL) or stop (SIGSTOP) at the `hit`th pass of a crash
+   * point; a stopped one stays stopped while the next operations of the other host run (time of check,
+   * time of use), a killed one is started again as after a crash
+   */
+  | { k: 'hook'; mode: 'kill' | 'stop'; at: CrashPoint; hit: number; n: number }
+  /** the kernel drops its dentries (memory pressure), unknown to the agent: the union looks gv0 up afresh */
+  | { k: 'drop'; n: number }
 
-export type Op = Exclude<FsOp, { k: 'hostile' }> | { k: 'hostile'; p: string; n: number } | AgentOp
+export type Op = Exclude<FsOp, { k: 'hostile' }> | { k: 'hostile'; p: string; n: number; v?: number } | AgentOp
 
 export type OpKind = Op['k']
 
@@ -47,13 +63,13 @@ export const LOCAL_KINDS: OpKind[] = [
   'future', 'samesize', 'writer', 'opaque', 'fifo', 'oddname',
 ]
 export const REMOTE_KINDS: OpKind[] = ['rcreate', 'rmodify', 'rdelete', 'rmkdir', 'hostile', 'rconflict']
-export const AGENT_KINDS: OpKind[] = ['sleep', 'kill', 'evict', 'offlineEvict', 'reboot']
+export const AGENT_KINDS: OpKind[] = ['sleep', 'kill', 'evict', 'offlineEvict', 'reboot', 'hook', 'drop']
 
 export const FULL_MIX: Mix = {
   create: 10, append: 8, truncate: 3, rename: 4, delete: 4, mkdir: 5, rmdir: 2, rmtree: 2, symlink: 2, link: 2, chmod: 3, setfattr: 2,
   future: 2, samesize: 2, writer: 1, opaque: 2, fifo: 1, oddname: 1,
   rcreate: 5, rmodify: 5, rdelete: 3, rmkdir: 2, hostile: 1, rconflict: 3,
-  sleep: 10, kill: 2, evict: 2, offlineEvict: 1, reboot: 1,
+  sleep: 10, kill: 2, evict: 2, offlineEvict: 1, reboot: 1, hook: 3, drop: 2,
 }
 
 /** Parses "hostile=0,reboot=3" over a base mix (GFS_MIX). */
@@ -80,7 +96,7 @@ export function prng(seed: number): () => number {
 }
 
 export type KillHow = Kill['how']
-export const ALL_KILLS: KillHow[] = ['none', 'delay', 'reclaim']
+export const ALL_KILLS: KillHow[] = ['none', 'delay', 'reclaim', 'at']
 
 /** Parses "none,delay" (GFS_KILLS): the ways evict, offline evict and prepare may be ended. */
 export function parseKills(text: string | undefined): KillHow[] {
@@ -103,8 +119,10 @@ export function generate(seed: number, length: number, mix: Mix = FULL_MIX, kill
     const r = rnd()
     const ms = 40 + int(260)
     const skip = int(4)
-    const how = r < 0.2 ? 'none' : r < 0.55 ? 'delay' : 'reclaim'
+    const at = pick(OFFLINE_POINTS)
+    const how = r < 0.15 ? 'none' : r < 0.4 ? 'delay' : r < 0.6 ? 'reclaim' : 'at'
     const allowed = kills.includes(how) ? how : kills.includes('delay') ? 'delay' : 'none'
+    if (allowed === 'at') return { how: 'at', at, hit: 1 + skip }
     return allowed === 'none' ? { how: 'none' } : allowed === 'delay' ? { how: 'delay', ms } : { how: 'reclaim', skip }
   }
   const ops: Op[] = []
@@ -131,9 +149,18 @@ export function generate(seed: number, length: number, mix: Mix = FULL_MIX, kill
       case 'rmkdir':
         ops.push({ k: kind, p: dirPath(), n })
         break
-      case 'hostile':
-        ops.push({ k: kind, p: pick(DIRS), n })
+      case 'hostile': {
+        // 0 and 5 make a directory a symlink (outside, or up inside the volume); the others put a symlink
+        // to an outside file, a FIFO, a hard link of an outside file or a device node at a file's name
+        const v = int(6)
+        ops.push({ k: kind, p: v === 0 || v === 5 ? pick(DIRS) : pick(FILES), n, v })
         break
+      }
+      case 'hook': {
+        const mode = rnd() < 0.5 ? 'kill' : 'stop'
+        ops.push({ k: kind, mode, at: pick(PASS_POINTS), hit: 1 + int(3), n })
+        break
+      }
       case 'chmod':
         ops.push({ k: kind, p: rnd() < 0.7 ? pick(FILES) : pick(DIRS), n, v: int(4) })
         break
@@ -175,7 +202,7 @@ export function generate(seed: number, length: number, mix: Mix = FULL_MIX, kill
 
 /** One line per operation, for failure reports. */
 export function describe(op: Op): string {
-  const kill = (k: Kill) => (k.how === 'none' ? '' : k.how === 'delay' ? ` kill@${k.ms}ms` : ` kill@unlink#${k.skip + 1}`)
+  const kill = (k: Kill) => (k.how === 'none' ? '' : k.how === 'delay' ? ` kill@${k.ms}ms` : k.how === 'at' ? ` kill@${k.at}#${k.hit}` : ` kill@unlink#${k.skip + 1}`)
   switch (op.k) {
     case 'rename':
     case 'link':
@@ -185,6 +212,8 @@ export function describe(op: Op): string {
     case 'sleep':
     case 'kill':
       return `${op.n} ${op.k} ${op.ms}ms`
+    case 'drop':
+      return `${op.n} dentries dropped`
     case 'evict':
     case 'offlineEvict':
     case 'reboot':
@@ -194,6 +223,10 @@ export function describe(op: Op): string {
       return `${op.n} ${op.k} ${op.p} (${op.v})`
     case 'rmodify':
       return `${op.n} rmodify ${op.p}${op.inPlace ? ' in place' : ' by rename'}`
+    case 'hook':
+      return `${op.n} ${op.mode} the daemon at ${op.at}#${op.hit}`
+    case 'hostile':
+      return `${op.n} hostile ${op.p} (${['dir symlink to outside', 'symlink to an outside file', 'FIFO', 'hard link of an outside file', 'device node', 'dir symlink to ..'][op.v ?? 0]})`
     default:
       return `${op.n} ${op.k} ${op.p}`
   }

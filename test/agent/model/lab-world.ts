@@ -28,6 +28,7 @@ async function fsopsBundle(): Promise<string> {
 export class LabWorld implements World {
   readonly outside = '/root/model-outside'
   private readonly notes: string[] = []
+  private held = false
 
   private constructor(
     private readonly base: string,
@@ -77,6 +78,45 @@ export class LabWorld implements World {
 
   async resumeAgent(): Promise<void> {
     await tryOnHost('hydra', `systemctl kill -s CONT ${UNIT}`)
+    this.held = false
+  }
+
+  heldAtHook(): boolean {
+    return this.held
+  }
+
+  /** Restarts the agent with a crash-point hook (systemd passes its manager's environment on). */
+  private async restartWithHook(hook: string): Promise<void> {
+    const env = `GFS_WRITECACHE_TEST_HOOK=${hook}`
+    await tryOnHost('hydra', `systemctl set-environment ${env}; systemctl restart ${UNIT}; systemctl unset-environment GFS_WRITECACHE_TEST_HOOK`)
+  }
+
+  /** The agent's state: 'T' stopped, 'gone' not running (killed itself), else running. */
+  private async agentState(pid0: string): Promise<string> {
+    const r = await tryOnHost('hydra', `p=$(systemctl show -p MainPID --value ${UNIT}); [ "$p" != 0 ] && [ "$p" = "${pid0}" ] && awk '/^State:/ {print $2}' /proc/$p/status || echo gone`)
+    return r.stdout.trim() || 'gone'
+  }
+
+  /** The hook op: the agent kills or stops itself at a crash point; missed within 3 s, it is restarted. */
+  private async hook(op: Extract<AgentOp, { k: 'hook' }>): Promise<boolean> {
+    await this.restartWithHook(`${op.mode}@${op.at}#${op.hit}`)
+    const pid = (await onHost('hydra', `systemctl show -p MainPID --value ${UNIT}`)).trim()
+    for (let i = 0; i < 30; i++) {
+      const s = await this.agentState(pid)
+      if (s === 'T') {
+        this.held = true
+        this.log(`${op.mode}@${op.at}#${op.hit}: held`)
+        return true
+      }
+      if (s === 'gone') {
+        this.log(`${op.mode}@${op.at}#${op.hit}: crashed`)
+        return false
+      }
+      await sleep(100)
+    }
+    this.log(`${op.mode}@${op.at}#${op.hit}: missed`)
+    await tryOnHost('hydra', `systemctl restart ${UNIT}`)
+    return false
   }
 
   async tempsInGv0(): Promise<number> {
@@ -94,15 +134,30 @@ export class LabWorld implements World {
   }
 
   async agent(op: AgentOp): Promise<void> {
+    if (op.k !== 'sleep' && op.k !== 'drop' && this.held) await this.resumeAgent()
     switch (op.k) {
       case 'sleep':
         await sleep(op.ms)
         return
+      case 'drop':
+        await tryOnHost('hydra', 'echo 2 > /proc/sys/vm/drop_caches')
+        return
+      case 'hook':
+        if (await this.hook(op)) return
+        break
       case 'kill':
         await tryOnHost('hydra', `systemctl kill -s KILL ${UNIT}`)
         await sleep(op.ms)
         break
       default: {
+        if (op.kill.how === 'at') {
+          // the daemon runs the cycle with the hook; restarted plainly afterwards
+          await this.restartWithHook(`kill@${op.kill.at}#${op.kill.hit}`)
+          const r = await tryOnHost('hydra', 'gfs-writecache evict')
+          this.log(`evict (kill@${op.kill.at}): exit ${r.exitCode} ${r.stderr.trim()}`)
+          await tryOnHost('hydra', `systemctl restart ${UNIT}`)
+          break
+        }
         // the lab kills by time only (no view into reclaim's progress from outside the host)
         const ms = op.kill.how === 'delay' ? op.kill.ms : op.kill.how === 'reclaim' ? 150 + 50 * op.kill.skip : null
         if (ms === null) {
@@ -121,6 +176,7 @@ export class LabWorld implements World {
 
   async drain(): Promise<string[]> {
     const problems: string[] = []
+    if (this.held) await this.resumeAgent()
     await this.recover()
     for (const cmd of ['flush --wait --timeout 120', 'evict', 'flush --wait --timeout 120']) {
       const r = await lab.exec('hydra', ['sh', '-c', `gfs-writecache ${cmd}`], { timeoutMs: 300_000 })

@@ -18,6 +18,15 @@ interface Proc {
   killedByUs: boolean
 }
 
+/** True once the kernel reports the process stopped (SIGSTOP), or gone. */
+function stopped(p: Proc): boolean {
+  try {
+    return /^State:\s+T/m.test(readFileSync(`/proc/${p.child.pid}/status`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
 function lstatOrNull(path: string): ReturnType<typeof lstatSync> | null {
   try {
     return lstatSync(path)
@@ -33,6 +42,8 @@ export class LocalWorld implements World {
   readonly outside: string
   private daemon: Proc | null = null
   private paused = false
+  /** the daemon stopped itself at a crash point and waits for the other host's next operation */
+  private held = false
   private readonly output: string[] = []
   private readonly seen: string[] = []
   /** gv0 bound onto itself (a mount point, as gv0_mount is), then each drain mount */
@@ -57,9 +68,13 @@ export class LocalWorld implements World {
     writeFileSync(p('lower/a/x.txt'), 'B0\n')
     writeFileSync(p('lower/y'), 'B1\n')
     writeFileSync(p('lower/a/c/z.sh'), 'B2\n')
+    // GFS_DROP_SECONDS: the daemon drops the kernel's dentries for real at that interval (machine-wide), so
+    // its stale-lookup bound rests on real drops; by default it drops none and knows only union mounts
+    const drop = Number(process.env.GFS_DROP_SECONDS ?? 0)
+    const drops = drop > 0 ? { dentryDropSeconds: drop, dropCachesFile: '/proc/sys/vm/drop_caches' } : { dropCachesFile: p('drop_caches') }
     // the agent publishes through drain mounts as on the hosts: bind mounts of gv0 stand in for its extra clients
     const lanes = Number(process.env.GFS_MODEL_DRAIN_MOUNTS ?? 3)
-    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, dropCachesFile: p('drop_caches'), drainMounts: lanes, drainMountDir: p('drain') })
+    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, ...drops, drainMounts: lanes, drainMountDir: p('drain') })
     this.drainMounts = lanes > 0 ? [this.cfg.lower, ...Array.from({ length: lanes }, (_, i) => p(`drain/${i + 1}`))] : []
     for (const m of this.drainMounts) {
       mkdirSync(m, { recursive: true })
@@ -157,14 +172,20 @@ export class LocalWorld implements World {
   async resumeAgent(): Promise<void> {
     if (this.daemon && this.paused) this.daemon.child.kill('SIGCONT')
     this.paused = false
+    this.held = false
+  }
+
+  heldAtHook(): boolean {
+    return this.held && this.daemon !== null
   }
 
   async tempsInGv0(): Promise<number> {
     return Object.keys(walk(this.cfg.lower)).filter((rel) => rel.slice(rel.lastIndexOf('/') + 1).startsWith(TEMP_MINE)).length
   }
 
-  private spawnAgent(args: string[], tag: string): Proc {
-    const child = spawn(process.execPath, [this.bundle, ...args, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+  private spawnAgent(args: string[], tag: string, hook?: string): Proc {
+    const env = hook ? { ...process.env, GFS_WRITECACHE_TEST_HOOK: hook } : process.env
+    const child = spawn(process.execPath, [this.bundle, ...args, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env })
     const keep = (b: Buffer) => {
       for (const line of b.toString().split('\n')) if (line) this.output.push(`[${tag} ${child.pid}] ${line}`)
       if (this.output.length > 400) this.output.splice(0, this.output.length - 400)
@@ -179,21 +200,44 @@ export class LocalWorld implements World {
     return proc
   }
 
-  private async startDaemon(): Promise<void> {
+  private async startDaemon(hook?: string): Promise<void> {
     if (this.daemon) return
     // a killed daemon leaves its socket: wait for the new one, not the old file
     rmSync(this.cfg.socket, { force: true })
-    const d = this.spawnAgent(['run'], 'daemon')
+    const d = this.spawnAgent(['run'], 'daemon', hook)
     this.daemon = d
+    // a daemon told to kill itself at a crash point may rightly do so
+    if (hook?.startsWith('kill@')) d.killedByUs = true
     void d.exited.then((code) => {
       if (!d.killedByUs) this.seen.push(`the daemon exited by itself (${code})`)
       if (this.daemon === d) this.daemon = null
     })
-    await until(() => existsSync(this.cfg.socket) || this.daemon !== d, 10_000, 10)
+    await until(() => existsSync(this.cfg.socket) || this.daemon !== d || stopped(d), 10_000, 10)
+  }
+
+  /**
+   * The daemon started again with a crash-point hook: it kills itself there (a crash, then recovery), or
+   * stops there and stays stopped (`held`) until the next operation of the other host has run.
+   */
+  private async hook(op: Extract<AgentOp, { k: 'hook' }>): Promise<'held' | 'crashed' | 'missed'> {
+    await this.killDaemon()
+    await this.startDaemon(`${op.mode}@${op.at}#${op.hit}`)
+    const d = this.daemon
+    if (!d) return 'crashed'
+    await until(() => this.daemon !== d || stopped(d), 1000, 10)
+    if (this.daemon !== d) return 'crashed'
+    if (stopped(d)) {
+      this.paused = true
+      this.held = true
+      return 'held'
+    }
+    await this.killDaemon()
+    return 'missed'
   }
 
   private async killDaemon(): Promise<void> {
     const d = this.daemon
+    this.held = false
     if (!d) return
     d.killedByUs = true
     d.child.kill('SIGKILL')
@@ -237,11 +281,12 @@ export class LocalWorld implements World {
         }
       }
     }
-    const cli = this.spawnAgent(args, args[0])
+    const cli = this.spawnAgent(args, args[0], kill.how === 'at' ? `kill@${kill.at}#${kill.hit}` : undefined)
     victims.push(cli)
     if (alsoKill) victims.push(alsoKill)
     const timer = kill.how === 'delay' ? setTimeout(fire, kill.ms) : null
     const code = await cli.exited
+    if (kill.how === 'at' && code === 'SIGKILL') fire() // it killed itself: the daemon it drove goes too
     if (timer) clearTimeout(timer)
     for (const w of watchers) w.close()
     if (fired && alsoKill) {
@@ -267,6 +312,8 @@ export class LocalWorld implements World {
   }
 
   async agent(op: AgentOp): Promise<void> {
+    // a daemon held at a crash point serves nothing: every agent step but a pause lets it go on first
+    if (op.k !== 'sleep' && op.k !== 'drop') await this.resumeAgent()
     switch (op.k) {
       case 'sleep':
         await sleep(op.ms)
@@ -276,9 +323,27 @@ export class LocalWorld implements World {
         await sleep(op.ms)
         break
       case 'evict':
+        if (op.kill.how === 'at') {
+          // the daemon runs the cycle: it carries the hook, and the client goes with it
+          await this.killDaemon()
+          await this.startDaemon(`kill@${op.kill.at}#${op.kill.hit}`)
+          const d = this.daemon
+          this.log(`evict: ${await this.runKilled(['evict'], { how: 'none' }, null)}${d && this.daemon !== d ? ' (daemon killed at its crash point)' : ''}`)
+          await this.killDaemon()
+          break
+        }
         await this.startDaemon()
         this.log(`evict: ${await this.runKilled(['evict'], op.kill, this.daemon)}`)
         break
+      case 'hook': {
+        const r = await this.hook(op)
+        this.log(`${op.mode}@${op.at}#${op.hit}: ${r}`)
+        if (r === 'held') return
+        break
+      }
+      case 'drop':
+        writeFileSync('/proc/sys/vm/drop_caches', '2')
+        return
       case 'offlineEvict':
         await this.killDaemon()
         this.log(`offline evict: ${await this.runKilled(['evict'], op.kill, null)}`)
@@ -294,6 +359,7 @@ export class LocalWorld implements World {
 
   async drain(): Promise<string[]> {
     const problems: string[] = []
+    await this.resumeAgent()
     await this.recover()
     const step = async (args: string[]) => {
       const r = await this.runKilled(args, { how: 'none' }, null)

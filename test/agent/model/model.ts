@@ -48,6 +48,8 @@ export class Model {
   /** names where a conflict copy of this host's version is allowed though only this host changed them */
   private readonly needless = new Set<string>()
   private readonly baseline = new Set<string>()
+  /** gv0's versions from before the union was first mounted: every lookup through it is newer */
+  private readonly before = new Map<string, string>()
   /** versions a local delete removed that the local side never wrote: gv0 may keep them (see mayKeepDelete) */
   private readonly keepable = new Map<string, Set<string>>()
   /** versions each name had that the local side wrote */
@@ -58,6 +60,7 @@ export class Model {
     for (const p of NAMESPACE) {
       const s = baseline[p] ?? { t: 'absent' }
       if (s.t !== 'absent') this.baseline.add(p)
+      if (s.t === 'f' || s.t === 'l') this.before.set(p, stateKey(s))
       this.last.set(p, s)
       this.note(p, s)
     }
@@ -87,8 +90,9 @@ export class Model {
         if (!this.localVersions.has(p)) this.localVersions.set(p, new Set())
         this.localVersions.get(p)?.add(stateKey(a))
       }
-      // a local delete of a version it did not write: the agent cannot prove the union showed that one
-      if (side === 'local' && a.t === 'absent') this.mayKeepDelete(p, b)
+      // a local delete of a version it did not write: the agent cannot prove the union showed that one,
+      // unless gv0 had it before the union was first mounted (no lookup can be older than that mount)
+      if (side === 'local' && a.t === 'absent' && this.before.get(p) !== stateKey(b)) this.mayKeepDelete(p, b)
       this.last.set(p, a)
       this.touch(side, p)
       // whatever a side puts at a name needs its parents as directories: a change of theirs is a conflict
@@ -262,13 +266,20 @@ export class Model {
       if ((s.t === 'f' || s.t === 'l') && !this.knownAt(p, s)) {
         v.push(`gv0 ${rel} holds a version of ${p} no side ever wrote: ${show(s)}`)
       }
-      if (s.t === 'other') v.push(`gv0 ${rel} is neither file, directory nor symlink`)
+      // the other host's FIFO or device node is its own business; the agent must never make one
+      if (s.t === 'other' && !this.behindHostile(p)) v.push(`gv0 ${rel} is neither file, directory nor symlink`)
     }
     for (const rel of ODD_NAMES) {
       // a name like a temporary is never published; one like a conflict copy is a file like any other
       const want = isTempName(rel) ? { t: 'absent' as const } : this.last.get(rel) ?? { t: 'absent' }
       const got = gv0[rel] ?? { t: 'absent' }
       if (stateKey(got) !== stateKey(want)) v.push(`${rel} (a user's file with an odd name): gv0 has ${show(got)}, expected ${show(want)}`)
+    }
+    // a crash between placing a conflict copy and recording it must not make a second copy of it
+    for (const [p, at] of byLogical) {
+      const copies = at.filter(([rel, s]) => isConflictName(rel) && s.t === 'f').map(([, s]) => stateKey(s))
+      const twice = copies.filter((k, i) => copies.indexOf(k) !== i)
+      for (const k of new Set(twice)) v.push(`duplicate conflict copies of ${p}: ${k.replace(/\n/g, '\\n')}`)
     }
     const contestedAbove = (p: string) => ancestors(p).some((a) => this.contested(a))
     for (const p of NAMESPACE) {

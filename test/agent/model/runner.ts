@@ -17,6 +17,8 @@ export interface World {
   resumeAgent(): Promise<void>
   /** this host's temporaries in gv0 right now (a publish between its check and its rename) */
   tempsInGv0(): Promise<number>
+  /** the agent stopped itself at a crash point (a `hook` op), which the next remote op races */
+  heldAtHook(): boolean
   agent(op: AgentOp): Promise<void>
   /** flush --wait, evict, flush --wait; the problems it met (exit codes, daemon deaths) */
   drain(): Promise<string[]>
@@ -85,12 +87,14 @@ export async function runSequence(world: World, ops: Op[]): Promise<RunResult> {
       await world.pauseAgent()
       try {
         // a publish caught between its last check and its rename is the one race no agent can close
-        for (let i = 0; i < 40 && (await world.tempsInGv0()) > 0; i++) {
+        // (a crash point comes before the last check, so a hold there is a race the agent must win)
+        for (let i = 0; i < 40 && !world.heldAtHook() && (await world.tempsInGv0()) > 0; i++) {
           await world.resumeAgent()
           await new Promise((r) => setTimeout(r, 5))
           await world.pauseAgent()
         }
         const fsop = op.k === 'hostile' ? { ...op, outside: world.outside } : op
+        if (world.heldAtHook()) world.log(`${describe(op)}: while the agent is held at a crash point`)
         what = await sideOp(world, model, 'remote', fsop as FsOp)
       } finally {
         await world.resumeAgent()

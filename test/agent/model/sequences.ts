@@ -134,6 +134,76 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'reboot', kill: { how: 'none' }, n: 4 },
     { k: 'delete', p: 'x.txt', n: 5 },
   ],
+  // the other host appended to x.txt right after this host's rename put it there, before the agent looked
+  // at it for the record (held there by a crash-point hook): the record took the remote append for this
+  // host's version, and the next local edit replaced it (item 6)
+  'a remote edit right after the rename is taken for this host\'s version and overwritten': [
+    { k: 'create', p: 'x.txt', n: 1 },
+    { k: 'hook', mode: 'stop', at: 'publish:after-place', hit: 1, n: 2 },
+    { k: 'rmodify', p: 'x.txt', n: 3, inPlace: true },
+    { k: 'sleep', ms: 400, n: 4 },
+    { k: 'append', p: 'x.txt', n: 5 },
+    { k: 'sleep', ms: 400, n: 6 },
+  ],
+  // the same for a conflict copy: the other host's edit of it right after it was linked into place went
+  // into the record, so the next local version replaced the edit
+  'a remote edit of a conflict copy right after it is placed is overwritten': [
+    { k: 'append', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'hook', mode: 'stop', at: 'publish:conflict-placed', hit: 1, n: 3 },
+    { k: 'rconflict', p: 'y', n: 4 },
+    { k: 'sleep', ms: 400, n: 5 },
+    { k: 'append', p: 'y', n: 6 },
+    { k: 'sleep', ms: 400, n: 7 },
+  ],
+  // y published, reclaimed; the other host made gv0's y a hard link of a file outside the volume; a chmod
+  // here copied it up (same bytes): the agent set the mode on gv0's inode in place, which was that outside
+  // file (item 9)
+  'a chmod here changes a file outside the volume through a hard link planted in gv0': [
+    { k: 'chmod', p: 'y', n: 1, v: 1 },
+    { k: 'sleep', ms: 400, n: 2 },
+    { k: 'evict', kill: { how: 'none' }, n: 3 },
+    { k: 'hostile', p: 'y', n: 4, v: 3 },
+    { k: 'drop', n: 5 },
+    { k: 'chmod', p: 'y', n: 6, v: 3 },
+    { k: 'sleep', ms: 400, n: 7 },
+  ],
+  // killed right after linking a conflict copy into place, before its record was saved: the next start
+  // took the copy for someone else's file and published a second copy of the same version
+  'a kill right after a conflict copy is placed makes a second copy': [
+    { k: 'append', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'offlineEvict', kill: { how: 'at', at: 'publish:conflict-placed', hit: 1 }, n: 3 },
+  ],
+  // a chmod of a file in conflict (metadata only) recorded it without its conflict copy: the next edit
+  // went to the name itself, over the other host's version (item 6)
+  'a chmod of a file in conflict sends its next edit over the remote version': [
+    { k: 'append', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'sleep', ms: 1500, n: 3 },
+    { k: 'chmod', p: 'y', n: 4, v: 1 },
+    { k: 'sleep', ms: 1500, n: 5 },
+    { k: 'append', p: 'y', n: 6 },
+    { k: 'sleep', ms: 1500, n: 7 },
+  ],
+  // killed while removing a/c's entries in gv0 (a delete here): its own removals had moved a/c's ctime,
+  // so the next start took the directory for one the other host made, and kept it: the deleted directory
+  // came back in the union (item 4)
+  'a kill inside a directory delete brings the directory back': [
+    { k: 'rmtree', p: 'a/c', n: 1 },
+    { k: 'offlineEvict', kill: { how: 'at', at: 'delete:mid-tree', hit: 1 }, n: 2 },
+  ],
+  // (found against this branch's first take on the sequence above) killed after the state save that
+  // recorded a conflict copy but before its intent was dropped from intents.log: reclaim later let the
+  // copy go, and the next start took the stale intent for a copy placed just before a crash, adopted it,
+  // and published the next local version over it
+  'a stale conflict-copy intent sends a later version over the old conflict copy': [
+    { k: 'append', p: 'y', n: 1 },
+    { k: 'rmodify', p: 'y', n: 2, inPlace: false },
+    { k: 'offlineEvict', kill: { how: 'at', at: 'state:saved-before-intents', hit: 1 }, n: 3 },
+    { k: 'append', p: 'y', n: 4 },
+    { k: 'sleep', ms: 1200, n: 5 },
+  ],
 }
 
 /**
