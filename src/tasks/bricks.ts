@@ -1,5 +1,6 @@
 // Bricks that are down or were replaced: brought back with gluster's own procedures, never by wiping data.
-import { sh } from '../engine/command.ts'
+import { sh, type Command } from '../engine/command.ts'
+import { raw } from '../engine/quote.ts'
 import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
 import { brickIdentity, brickRootGfid } from '../facts/bricks.ts'
 import { brickName, volumeInfo, volumeStatus } from '../facts/gluster.ts'
@@ -22,6 +23,19 @@ export function bricksOnline(): Task {
       return changes(change(`start brick process(es) ${down.join(', ')}`, sh`gluster --mode=script volume start ${volume} force`))
     },
   })
+}
+
+/**
+ * reset-brick's commit. A glusterd that received the volume by a handshake (a reinstalled host) takes its own
+ * brick for a new one until it reads the volume back from its store, and refuses with "When destination brick
+ * is new, please use replace-brick": restarted once, it accepts (docs/replaced-server.md).
+ */
+function resetCommit(volume: string, brick: string): Command {
+  const commit = raw(sh`gluster --mode=script volume reset-brick ${volume} ${brick} ${brick} commit force`.script)
+  const peersConnected = raw(
+    `n=0; until gluster --mode=script peer status 2>/dev/null | grep -q '(Connected)' && ! gluster --mode=script peer status | grep -q '(Disconnected)'; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 1; done`,
+  )
+  return sh`out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) ;; *) printf '%s\n' "$out" >&2; exit 1;; esac; systemctl restart glusterd && ${peersConnected} && ${commit}`
 }
 
 /**
@@ -51,7 +65,7 @@ export function brickIdentityRestored(): Task {
       if (brick.volumeId === volume.id && !neverRan) return noop(`${name} belongs to ${s.volume}`)
       const commands = [
         sh`gluster --mode=script volume reset-brick ${s.volume} ${name} start`,
-        sh`gluster --mode=script volume reset-brick ${s.volume} ${name} ${name} commit force`,
+        resetCommit(s.volume, name),
         // The self-heal daemon needs a moment to connect to the new brick; until then a full heal is refused.
         sh`n=0; until gluster --mode=script volume heal ${s.volume} full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
       ]

@@ -1,35 +1,39 @@
-// A reinstalled host (new disk, same name) takes back its old place in the pool: the other hosts still
-// know it by its old glusterd UUID, so it gets that UUID again instead of being a stranger they reject.
-import { sh } from '../engine/command.ts'
+// glusterd's place in the pool, put back from what the pool remembers (docs/replaced-server.md):
+// - a reinstalled host (new disk, same name) gets the UUID the other hosts still know it by, instead of
+//   being a stranger they reject, and its peers; the pool then hands it the volume;
+// - a host that lost peer entries its volumes' bricks need (glusterd does not even start then) gets them
+//   back from its own volume store: gluster refuses `peer detach` of a brick's host, so this is the form
+//   a detached peer takes.
+import { sh, type Command } from '../engine/command.ts'
 import { change, changes, fact, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
-import { commandFailed } from '../facts/answer.ts'
-import { parsePeers, peers, type Peer } from '../facts/gluster.ts'
+import { parsePeers, type Peer } from '../facts/gluster.ts'
+import { glusterdDir, glusterdStore, type GlusterdStore, type StoredPeer } from '../facts/glusterd-store.ts'
 
-const infoFile = '/var/lib/glusterd/glusterd.info'
-
-/** This host's glusterd UUID ('' before glusterd made one: it does so at its first pool or volume operation). */
-const ownUuid = () =>
-  fact('glusterd uuid', sh`if [ -f ${infoFile} ]; then sed -n 's/^UUID=//p' ${infoFile}; fi`, (r) => {
-    if (r.exitCode !== 0 || !/^([0-9a-f-]{36}\n)?$/.test(r.stdout)) throw commandFailed(r)
-    return r.stdout.trim()
-  })
+const infoFile = `${glusterdDir}/glusterd.info`
 
 /**
- * The pool as another host's glusterd sees it, itself included as "localhost" (read-only remote CLI); undefined when it cannot be asked,
- * or was not asked because this glusterd has peers of its own (every run but the first after a reinstall).
+ * The pool as another host's glusterd sees it, itself included as "localhost" (read-only remote CLI); undefined
+ * when it cannot be asked, or was not asked because this glusterd has peers or volumes of its own (every run
+ * but the first after a reinstall: a blank glusterd is the only one that needs the others' memory).
  */
 const poolSeenBy = (other: string) =>
   fact(
     `gluster peers seen by ${other}`,
-    sh`if [ -n "$(ls -A /var/lib/glusterd/peers 2>/dev/null)" ]; then echo not-asked; else timeout 30 gluster --mode=script --remote-host=${other} pool list --xml 2>/dev/null || echo not-asked; fi`,
+    sh`if [ -n "$(find ${glusterdDir}/peers ${glusterdDir}/vols -mindepth 1 -maxdepth 1 2>/dev/null | head -n 1)" ]; then echo not-asked; else timeout 30 gluster --mode=script --remote-host=${other} pool list --xml 2>/dev/null || echo not-asked; fi`,
     (r) => (r.stdout.trim() === 'not-asked' ? undefined : parsePeers(r)),
   )
 
 const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === name || p.otherNames.includes(name))
 
+/** The peer entry glusterd's replacement procedure writes: befriended (state 3), by name. */
+const peerFile = (p: { uuid: string; name: string }) => sh`printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${p.uuid} ${p.name} > ${`${glusterdDir}/peers/${p.uuid}`}`
+
+/** glusterd answers its CLI again (it forks before it listens). */
+const glusterdAnswers = sh`n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done`
+
 /**
- * A host whose glusterd knows no peer while another host of the inventory still lists it under another
- * UUID was reinstalled: it gets its old UUID back and probes that host, which then hands it the volume.
+ * glusterd gets back its place in the pool before it is started: the UUID the others know this host by
+ * (a reinstall), and every peer entry its volumes' bricks need (lost entries).
  */
 export function glusterIdentityRestored(): Task {
   const others = (ctx: TaskContext) => ctx.hosts.filter((h) => h.name !== ctx.host.name)
@@ -38,13 +42,34 @@ export function glusterIdentityRestored(): Task {
     tags: ['gluster', 'repair'],
     when: (ctx) => others(ctx).length > 0 || 'a single host',
     facts: (ctx) => ({
-      uuid: ownUuid(),
-      pool: peers(),
+      store: glusterdStore(),
       ...Object.fromEntries(others(ctx).map((h) => [`seen:${h.name}`, poolSeenBy(h.name)])),
     }),
     plan: (facts, ctx) => {
-      const { uuid, pool } = facts as { uuid: string; pool: Peer[] }
-      if (pool.length > 0) return noop(`glusterd ${uuid} knows ${pool.length} peer(s)`)
+      const { store } = facts as { store: GlusterdStore }
+      const { uuid } = store
+      const entered = new Set(store.peers.map((p) => p.uuid))
+      if (store.brickHosts.length > 0) {
+        const self = store.brickHosts.find((h) => h.names.includes(ctx.host.name))
+        if (self && self.uuid !== uuid)
+          return refuse(
+            `${infoFile} says this glusterd is ${uuid || 'nobody (no UUID)'}, but its volumes know ${ctx.host.name} as ${self.uuid}; ` +
+              `put UUID=${self.uuid} back into ${infoFile} (systemctl stop glusterd first) if that file was lost, or check which disk holds ${glusterdDir}`,
+          )
+        const missing = store.brickHosts.filter((h) => h.uuid !== uuid && !entered.has(h.uuid))
+        if (missing.length === 0) return noop(`glusterd ${uuid} has a peer entry for every host of its volumes' bricks`)
+        const names = (list: StoredPeer[]) => list.map((p) => p.names[0] ?? p.uuid).join(', ')
+        return changes(
+          change(
+            `restore the peer entries of ${names(missing)} (the volumes' bricks are there; glusterd does not start without them)`,
+            sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
+            ...missing.map((p) => peerFile({ uuid: p.uuid, name: p.names[0] ?? '' })),
+            sh`systemctl start glusterd`,
+            glusterdAnswers,
+          ),
+        )
+      }
+      if (store.peers.length > 0) return noop(`glusterd ${uuid} knows ${store.peers.length} peer(s) and has no volume yet`)
       const views = others(ctx).flatMap((h) => {
         const seen = (facts as unknown as Record<string, Peer[] | undefined>)[`seen:${h.name}`]
         const me = seen && knows(seen, ctx.host.name)
@@ -54,17 +79,22 @@ export function glusterIdentityRestored(): Task {
       const { uuid: old, by: via, pool: members } = views[0]!
       if (views.some((v) => v.uuid !== old))
         return refuse(`the other hosts know ${ctx.host.name} under different UUIDs (${views.map((v) => `${v.by}: ${v.uuid}`).join(', ')}); fix the pool by hand`)
-      if (old === uuid) return noop(`glusterd ${uuid} is the one ${via} knows`)
+      const takeBack: Command[] =
+        old === uuid ? [] : [sh`if [ -f ${infoFile} ]; then sed -i ${`s/^UUID=.*/UUID=${old}/`} ${infoFile}; else echo ${`UUID=${old}`} > ${infoFile}; fi`]
       // gluster's procedure for a host replaced under the same name: its old UUID, and the pool's members
-      // written as peers in the cluster; glusterd then shakes hands with them and receives the volumes
-      const peerFiles = members.map((m) => sh`printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${m.uuid} ${m.name} > ${`/var/lib/glusterd/peers/${m.uuid}`}`)
+      // written as peers; glusterd then shakes hands with them and receives the volumes. It is started once
+      // more after that: only a glusterd that reads a volume from its store takes that volume's local brick
+      // paths as its own, and reset-brick needs that (a brick imported by the handshake reads as a new one).
       return changes(
         change(
-          `take back the glusterd UUID ${old} ${via} knows ${ctx.host.name} by (this glusterd is new: ${uuid || 'no UUID yet'}) and rejoin the pool of ${members.map((m) => m.name).join(', ')}`,
-          sh`systemctl stop glusterd && if [ -f ${infoFile} ]; then sed -i ${`s/^UUID=.*/UUID=${old}/`} ${infoFile}; else echo ${`UUID=${old}`} > ${infoFile}; fi && mkdir -p /var/lib/glusterd/peers`,
-          ...peerFiles,
+          `${old === uuid ? `keep the glusterd UUID ${old}` : `take back the glusterd UUID ${old} ${via} knows ${ctx.host.name} by (this glusterd is new: ${uuid || 'no UUID yet'})`} and rejoin the pool of ${members.map((m) => m.name).join(', ')}`,
+          sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
+          ...takeBack,
+          ...members.map(peerFile),
           sh`systemctl start glusterd`,
-          sh`n=0; until gluster --mode=script volume list | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
+          sh`n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
+          sh`systemctl restart glusterd`,
+          glusterdAnswers,
         ),
       )
     },
