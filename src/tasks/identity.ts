@@ -28,6 +28,9 @@ const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === na
 /** The peer entry glusterd's replacement procedure writes: befriended (state 3), by name. */
 const peerFile = (p: { uuid: string; name: string }) => sh`printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${p.uuid} ${p.name} > ${`${glusterdDir}/peers/${p.uuid}`}`
 
+/** glusterd.info with this UUID (its other lines, such as the op-version, kept). */
+const setUuid = (uuid: string) => sh`if [ -f ${infoFile} ]; then sed -i ${`s/^UUID=.*/UUID=${uuid}/`} ${infoFile}; else echo ${`UUID=${uuid}`} > ${infoFile}; fi`
+
 /** glusterd answers its CLI again (it forks before it listens). */
 const glusterdAnswers = sh`n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done`
 
@@ -51,18 +54,28 @@ export function glusterIdentityRestored(): Task {
       const entered = new Set(store.peers.map((p) => p.uuid))
       if (store.brickHosts.length > 0) {
         const self = store.brickHosts.find((h) => h.names.includes(ctx.host.name))
-        if (self && self.uuid !== uuid)
+        // A lost glusterd.info comes back with a UUID glusterd just made up (it writes one at start): the pool
+        // knows this host by the one its volumes record. A store whose peers include that UUID is another
+        // host's (copied here): not ours to rewrite.
+        if (self && self.uuid !== uuid && entered.has(self.uuid))
           return refuse(
-            `${infoFile} says this glusterd is ${uuid || 'nobody (no UUID)'}, but its volumes know ${ctx.host.name} as ${self.uuid}; ` +
-              `put UUID=${self.uuid} back into ${infoFile} (systemctl stop glusterd first) if that file was lost, or check which disk holds ${glusterdDir}`,
+            `${glusterdDir} lists ${ctx.host.name}'s UUID ${self.uuid} among its own peers: it looks like another host's glusterd store. ` +
+              `Check which disk holds ${glusterdDir}; nothing was changed`,
           )
-        const missing = store.brickHosts.filter((h) => h.uuid !== uuid && !entered.has(h.uuid))
-        if (missing.length === 0) return noop(`glusterd ${uuid} has a peer entry for every host of its volumes' bricks`)
+        const own = self?.uuid ?? uuid
+        const lostInfo = self && self.uuid !== uuid
+        const missing = store.brickHosts.filter((h) => h.uuid !== own && !entered.has(h.uuid))
+        if (missing.length === 0 && !lostInfo) return noop(`glusterd ${uuid} has a peer entry for every host of its volumes' bricks`)
         const names = (list: StoredPeer[]) => list.map((p) => p.names[0] ?? p.uuid).join(', ')
+        const what = [
+          lostInfo && `the UUID ${own} its volumes know ${ctx.host.name} by (${infoFile} says ${uuid || 'nothing'}: it was lost)`,
+          missing.length > 0 && `the peer entries of ${names(missing)}`,
+        ].filter(Boolean)
         return changes(
           change(
-            `restore the peer entries of ${names(missing)} (the volumes' bricks are there; glusterd does not start without them)`,
+            `restore ${what.join(' and ')} from the volumes' record of their bricks (glusterd does not start without them)`,
             sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
+            ...(lostInfo ? [setUuid(own)] : []),
             ...missing.map((p) => peerFile({ uuid: p.uuid, name: p.names[0] ?? '' })),
             sh`systemctl start glusterd`,
             glusterdAnswers,
@@ -79,8 +92,7 @@ export function glusterIdentityRestored(): Task {
       const { uuid: old, by: via, pool: members } = views[0]!
       if (views.some((v) => v.uuid !== old))
         return refuse(`the other hosts know ${ctx.host.name} under different UUIDs (${views.map((v) => `${v.by}: ${v.uuid}`).join(', ')}); fix the pool by hand`)
-      const takeBack: Command[] =
-        old === uuid ? [] : [sh`if [ -f ${infoFile} ]; then sed -i ${`s/^UUID=.*/UUID=${old}/`} ${infoFile}; else echo ${`UUID=${old}`} > ${infoFile}; fi`]
+      const takeBack: Command[] = old === uuid ? [] : [setUuid(old)]
       // gluster's procedure for a host replaced under the same name: its old UUID, and the pool's members
       // written as peers; glusterd then shakes hands with them and receives the volumes. It is started once
       // more after that: only a glusterd that reads a volume from its store takes that volume's local brick

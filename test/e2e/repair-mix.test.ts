@@ -35,6 +35,8 @@ const drifts: Drift[] = [
   // gluster refuses `peer detach` of a brick's host, so a detached peer is one side losing its entry; glusterd
   // then does not start at all (its volume names a brick on a host it does not know)
   { name: 'peer detached', order: 6, apply: () => 'systemctl stop glusterd.service; rm -f /var/lib/glusterd/peers/*; systemctl start glusterd.service; true' },
+  // glusterd makes up a new UUID at its next start, and then does not start: the pool knows the old one
+  { name: 'glusterd identity lost', order: 6, apply: () => 'systemctl stop glusterd.service; rm -f /var/lib/glusterd/glusterd.info; systemctl start glusterd.service; true' },
   // TLS is on by default: the host's certificate, key and CA gone (processes that already run keep theirs)
   { name: 'certificates removed', order: 0, apply: () => 'rm -f /etc/ssl/glusterfs.pem /etc/ssl/glusterfs.key /etc/ssl/glusterfs.ca' },
 ]
