@@ -4,7 +4,7 @@
 // - a host that lost peer entries its volumes' bricks need (glusterd does not even start then) gets them
 //   back from its own volume store: gluster refuses `peer detach` of a brick's host, so this is the form
 //   a detached peer takes.
-import { sh, type Command } from '../engine/command.ts'
+import { sh } from '../engine/command.ts'
 import { change, changes, fact, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { parsePeers, type Peer } from '../facts/gluster.ts'
 import { glusterdDir, glusterdStore, type GlusterdStore, type StoredPeer } from '../facts/glusterd-store.ts'
@@ -13,13 +13,19 @@ const infoFile = `${glusterdDir}/glusterd.info`
 
 /**
  * The pool as another host's glusterd sees it, itself included as "localhost" (read-only remote CLI); undefined
- * when it cannot be asked, or was not asked because this glusterd has peers or volumes of its own (every run
- * but the first after a reinstall: a blank glusterd is the only one that needs the others' memory).
+ * when it cannot be asked, or when nothing here suggests this glusterd lost its place: it is asked only for a
+ * blank store, a glusterd that does not answer or sees a peer disconnected or rejected (the pool refuses a
+ * glusterd whose UUID it does not know), or a peer entry that names this host itself.
  */
-const poolSeenBy = (other: string) =>
+const poolSeenBy = (other: string, self: string) =>
   fact(
     `gluster peers seen by ${other}`,
-    sh`if [ -n "$(find ${glusterdDir}/peers ${glusterdDir}/vols -mindepth 1 -maxdepth 1 2>/dev/null | head -n 1)" ]; then echo not-asked; else timeout 30 gluster --mode=script --remote-host=${other} pool list --xml 2>/dev/null || echo not-asked; fi`,
+    sh`ask() { timeout 10 gluster --mode=script --remote-host=${other} pool list --xml 2>/dev/null || echo not-asked; }
+if [ -z "$(find ${glusterdDir}/peers ${glusterdDir}/vols -mindepth 1 -maxdepth 1 2>/dev/null | head -n 1)" ]; then ask
+elif ! out=$(timeout 10 gluster --mode=script peer status 2>/dev/null); then ask
+elif printf '%s' "$out" | grep -q -e Disconnected -e Rejected; then ask
+elif grep -qsx ${`hostname[0-9]*=${self}`} ${glusterdDir}/peers/*; then ask
+else echo not-asked; fi`,
     (r) => (r.stdout.trim() === 'not-asked' ? undefined : parsePeers(r)),
   )
 
@@ -35,6 +41,30 @@ const setUuid = (uuid: string) => sh`if [ -f ${infoFile} ]; then sed -i ${`s/^UU
 const glusterdAnswers = sh`n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done`
 
 /**
+ * A blank glusterd that the pool knows: gluster's procedure for a host replaced under the same name, its old
+ * UUID and the pool's members written as peers; glusterd then shakes hands with them and receives the
+ * volumes. It is started once more after that: only a glusterd that reads a volume from its store takes that
+ * volume's local brick paths as its own, and reset-brick needs that (a brick imported by the handshake reads
+ * as a new one).
+ */
+function rejoin(view: { by: string; uuid: string; pool: { uuid: string; name: string }[] } | undefined, uuid: string, name: string) {
+  if (!view) return noop(`no other host knows ${name} yet (a new pool)`)
+  const { uuid: old, by: via, pool: members } = view
+  return changes(
+    change(
+      `${old === uuid ? `keep the glusterd UUID ${old}` : `take back the glusterd UUID ${old} ${via} knows ${name} by (this glusterd is new: ${uuid || 'no UUID yet'})`} and rejoin the pool of ${members.map((m) => m.name).join(', ')}`,
+      sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
+      ...(old === uuid ? [] : [setUuid(old)]),
+      ...members.map(peerFile),
+      sh`systemctl start glusterd`,
+      sh`n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
+      sh`systemctl restart glusterd`,
+      glusterdAnswers,
+    ),
+  )
+}
+
+/**
  * glusterd gets back its place in the pool before it is started: the UUID the others know this host by
  * (a reinstall), and every peer entry its volumes' bricks need (lost entries).
  */
@@ -46,66 +76,47 @@ export function glusterIdentityRestored(): Task {
     when: (ctx) => others(ctx).length > 0 || 'a single host',
     facts: (ctx) => ({
       store: glusterdStore(),
-      ...Object.fromEntries(others(ctx).map((h) => [`seen:${h.name}`, poolSeenBy(h.name)])),
+      ...Object.fromEntries(others(ctx).map((h) => [`seen:${h.name}`, poolSeenBy(h.name, ctx.host.name)])),
     }),
     plan: (facts, ctx) => {
       const { store } = facts as { store: GlusterdStore }
       const { uuid } = store
-      const entered = new Set(store.peers.map((p) => p.uuid))
-      if (store.brickHosts.length > 0) {
-        const self = store.brickHosts.find((h) => h.names.includes(ctx.host.name))
-        // A lost glusterd.info comes back with a UUID glusterd just made up (it writes one at start): the pool
-        // knows this host by the one its volumes record. A store whose peers include that UUID is another
-        // host's (copied here): not ours to rewrite.
-        if (self && self.uuid !== uuid && entered.has(self.uuid))
-          return refuse(
-            `${glusterdDir} lists ${ctx.host.name}'s UUID ${self.uuid} among its own peers: it looks like another host's glusterd store. ` +
-              `Check which disk holds ${glusterdDir}; nothing was changed`,
-          )
-        const own = self?.uuid ?? uuid
-        const lostInfo = self && self.uuid !== uuid
-        const missing = store.brickHosts.filter((h) => h.uuid !== own && !entered.has(h.uuid))
-        if (missing.length === 0 && !lostInfo) return noop(`glusterd ${uuid} has a peer entry for every host of its volumes' bricks`)
-        const names = (list: StoredPeer[]) => list.map((p) => p.names[0] ?? p.uuid).join(', ')
-        const what = [
-          lostInfo && `the UUID ${own} its volumes know ${ctx.host.name} by (${infoFile} says ${uuid || 'nothing'}: it was lost)`,
-          missing.length > 0 && `the peer entries of ${names(missing)}`,
-        ].filter(Boolean)
-        return changes(
-          change(
-            `restore ${what.join(' and ')} from the volumes' record of their bricks (glusterd does not start without them)`,
-            sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
-            ...(lostInfo ? [setUuid(own)] : []),
-            ...missing.map((p) => peerFile({ uuid: p.uuid, name: p.names[0] ?? '' })),
-            sh`systemctl start glusterd`,
-            glusterdAnswers,
-          ),
-        )
-      }
-      if (store.peers.length > 0) return noop(`glusterd ${uuid} knows ${store.peers.length} peer(s) and has no volume yet`)
+      const name = ctx.host.name
       const views = others(ctx).flatMap((h) => {
         const seen = (facts as unknown as Record<string, Peer[] | undefined>)[`seen:${h.name}`]
-        const me = seen && knows(seen, ctx.host.name)
+        const me = seen && knows(seen, name)
         return me && seen ? [{ by: h.name, uuid: me.uuid, pool: seen.filter((p) => p !== me).map((p) => ({ uuid: p.uuid, name: p.hostname === 'localhost' ? h.name : p.hostname })) }] : []
       })
-      if (views.length === 0) return noop(`no other host knows ${ctx.host.name} yet (a new pool)`)
-      const { uuid: old, by: via, pool: members } = views[0]!
-      if (views.some((v) => v.uuid !== old))
-        return refuse(`the other hosts know ${ctx.host.name} under different UUIDs (${views.map((v) => `${v.by}: ${v.uuid}`).join(', ')}); fix the pool by hand`)
-      const takeBack: Command[] = old === uuid ? [] : [setUuid(old)]
-      // gluster's procedure for a host replaced under the same name: its old UUID, and the pool's members
-      // written as peers; glusterd then shakes hands with them and receives the volumes. It is started once
-      // more after that: only a glusterd that reads a volume from its store takes that volume's local brick
-      // paths as its own, and reset-brick needs that (a brick imported by the handshake reads as a new one).
+      if (views.some((v) => v.uuid !== views[0]!.uuid))
+        return refuse(`the other hosts know ${name} under different UUIDs (${views.map((v) => `${v.by}: ${v.uuid}`).join(', ')}); fix the pool by hand`)
+      if (store.peers.length === 0 && store.brickHosts.length === 0) return rejoin(views[0], uuid, name)
+      const mine = (p: StoredPeer) => p.names.includes(name)
+      // Who this host is: what the pool knows it by, else what its volumes record (a glusterd that ran under a
+      // made-up UUID after glusterd.info was lost rewrites its own brick records, so the pool's word comes first).
+      const own = views[0]?.uuid ?? store.brickHosts.find(mine)?.uuid ?? uuid
+      const lost = own !== uuid
+      const wrongRecords = store.brickHosts.some((h) => mine(h) && h.uuid !== own)
+      // running under a made-up UUID, glusterd may also have taken its own old UUID for a peer
+      const selfEntries = store.peers.filter((p) => p.uuid === own || p.uuid === uuid || mine(p))
+      const entered = new Set(store.peers.map((p) => p.uuid))
+      const missing = store.brickHosts.filter((h) => !mine(h) && h.uuid !== own && !entered.has(h.uuid))
+      if (!lost && !wrongRecords && selfEntries.length === 0 && missing.length === 0)
+        return noop(`glusterd ${uuid} has a peer entry for every host of its volumes' bricks`)
+      const what = [
+        lost && `the UUID ${own} ${views[0] ? `${views[0].by} knows` : 'its volumes know'} ${name} by (${infoFile} says ${uuid || 'nothing'}: it was lost)`,
+        wrongRecords && `its own bricks' records`,
+        selfEntries.length > 0 && 'no peer entry for itself',
+        missing.length > 0 && `the peer entries of ${missing.map((p) => p.names[0] ?? p.uuid).join(', ')}`,
+      ].filter(Boolean)
       return changes(
         change(
-          `${old === uuid ? `keep the glusterd UUID ${old}` : `take back the glusterd UUID ${old} ${via} knows ${ctx.host.name} by (this glusterd is new: ${uuid || 'no UUID yet'})`} and rejoin the pool of ${members.map((m) => m.name).join(', ')}`,
+          `restore ${what.join(', ')} (glusterd does not start, or is refused by the pool, without them)`,
           sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
-          ...takeBack,
-          ...members.map(peerFile),
+          ...(lost ? [setUuid(own)] : []),
+          ...(wrongRecords ? [sh`for f in ${glusterdDir}/vols/*/bricks/*; do if grep -qx ${`hostname=${name}`} "$f"; then sed -i ${`s/^uuid=.*/uuid=${own}/`} "$f"; fi; done`] : []),
+          ...selfEntries.map((p) => sh`rm -f -- ${`${glusterdDir}/peers/${p.uuid}`}`),
+          ...missing.map((p) => peerFile({ uuid: p.uuid, name: p.names[0] ?? '' })),
           sh`systemctl start glusterd`,
-          sh`n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
-          sh`systemctl restart glusterd`,
           glusterdAnswers,
         ),
       )
