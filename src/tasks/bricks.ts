@@ -5,6 +5,7 @@ import { change, changes, noop, refuse, task, type Task } from '../engine/task.t
 import { brickIdentity, brickRootGfid } from '../facts/bricks.ts'
 import { brickName, volumeInfo, volumeStatus } from '../facts/gluster.ts'
 import { wantedBricks } from './gluster.ts'
+import { glusterdRestart } from './glusterd-unit.ts'
 
 /** Brick processes that are down are started again (`volume start force` starts only missing ones). */
 export function bricksOnline(): Task {
@@ -35,7 +36,7 @@ function resetCommit(volume: string, brick: string): Command {
   const peersConnected = raw(
     `n=0; until gluster --mode=script peer status 2>/dev/null | grep -q '(Connected)' && ! gluster --mode=script peer status | grep -q '(Disconnected)'; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 1; done`,
   )
-  return sh`out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) ;; *) printf '%s\n' "$out" >&2; exit 1;; esac; systemctl restart glusterd && ${peersConnected} && ${commit}`
+  return sh`out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) ;; *) printf '%s\n' "$out" >&2; exit 1;; esac; ${raw(glusterdRestart.script)} && ${peersConnected} && ${commit}`
 }
 
 /**

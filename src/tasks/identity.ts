@@ -3,10 +3,12 @@
 //   being a stranger they reject, and its peers; the pool then hands it the volume;
 // - a host that lost peer entries its volumes' bricks need (glusterd does not even start then) gets them
 //   back from its own volume store: gluster refuses `peer detach` of a brick's host, so this is the form
-//   a detached peer takes.
+//   a detached peer takes;
+// - a host that lost glusterd.info (glusterd then makes up a UUID the pool refuses) gets its UUID back.
 import { sh } from '../engine/command.ts'
 import { change, changes, fact, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { parsePeers, type Peer } from '../facts/gluster.ts'
+import { glusterdRestart, glusterdStart } from './glusterd-unit.ts'
 import { glusterdDir, glusterdStore, type GlusterdStore, type StoredPeer } from '../facts/glusterd-store.ts'
 
 const infoFile = `${glusterdDir}/glusterd.info`
@@ -56,9 +58,9 @@ function rejoin(view: { by: string; uuid: string; pool: { uuid: string; name: st
       sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
       ...(old === uuid ? [] : [setUuid(old)]),
       ...members.map(peerFile),
-      sh`systemctl start glusterd`,
+      glusterdStart,
       sh`n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
-      sh`systemctl restart glusterd`,
+      glusterdRestart,
       glusterdAnswers,
     ),
   )
@@ -66,7 +68,7 @@ function rejoin(view: { by: string; uuid: string; pool: { uuid: string; name: st
 
 /**
  * glusterd gets back its place in the pool before it is started: the UUID the others know this host by
- * (a reinstall), and every peer entry its volumes' bricks need (lost entries).
+ * (a reinstall, a lost glusterd.info), and every peer entry its volumes' bricks need (lost entries).
  */
 export function glusterIdentityRestored(): Task {
   const others = (ctx: TaskContext) => ctx.hosts.filter((h) => h.name !== ctx.host.name)
@@ -116,7 +118,7 @@ export function glusterIdentityRestored(): Task {
           ...(wrongRecords ? [sh`for f in ${glusterdDir}/vols/*/bricks/*; do if grep -qx ${`hostname=${name}`} "$f"; then sed -i ${`s/^uuid=.*/uuid=${own}/`} "$f"; fi; done`] : []),
           ...selfEntries.map((p) => sh`rm -f -- ${`${glusterdDir}/peers/${p.uuid}`}`),
           ...missing.map((p) => peerFile({ uuid: p.uuid, name: p.names[0] ?? '' })),
-          sh`systemctl start glusterd`,
+          glusterdStart,
           glusterdAnswers,
         ),
       )

@@ -12,7 +12,7 @@ const healed = { state: { bricks: heal(0), splitBrainFiles: [] } }
 // the commit, with one glusterd restart when glusterd takes its own brick for a new one (a reinstalled host)
 const commit = 'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 plexus:/data/brick1/gv0 commit force'
 const resetCommit =
-  `out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) ;; *) printf '%s\n' "$out" >&2; exit 1;; esac; systemctl restart glusterd && ` +
+  `out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) ;; *) printf '%s\n' "$out" >&2; exit 1;; esac; systemctl reset-failed glusterd.service; systemctl restart glusterd.service && ` +
   `n=0; until gluster --mode=script peer status 2>/dev/null | grep -q '(Connected)' && ! gluster --mode=script peer status | grep -q '(Disconnected)'; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 1; done && ${commit}`
 
 const oldUuid = '3acee99b-0bed-4ad1-98a4-c54893f09b0f'
@@ -36,9 +36,9 @@ export const repairSuites: TaskSuite[] = [
           'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
           `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
           `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
-          'systemctl start glusterd',
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           "n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
-          'systemctl restart glusterd',
+          'systemctl reset-failed glusterd.service; systemctl restart glusterd.service',
           'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
         ],
         after: { store: joined, 'seen:hydra': undefined },
@@ -57,7 +57,7 @@ export const repairSuites: TaskSuite[] = [
         commands: [
           'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
           `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
-          'systemctl start glusterd',
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
         ],
         after: { store: joined },
@@ -81,7 +81,7 @@ export const repairSuites: TaskSuite[] = [
           `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
           `for f in /var/lib/glusterd/vols/*/bricks/*; do if grep -qx hostname=plexus "$f"; then sed -i 's/^uuid=.*/uuid=${oldUuid}/' "$f"; fi; done`,
           `rm -f -- /var/lib/glusterd/peers/${oldUuid}`,
-          'systemctl start glusterd',
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
         ],
         after: { store: joined, 'seen:hydra': undefined },
@@ -94,7 +94,7 @@ export const repairSuites: TaskSuite[] = [
           'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
           `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
           `rm -f -- /var/lib/glusterd/peers/${oldUuid}`,
-          'systemctl start glusterd',
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
         ],
         after: { store: joined },
@@ -107,7 +107,7 @@ export const repairSuites: TaskSuite[] = [
           'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
           `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
           `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
-          'systemctl start glusterd',
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
         ],
         after: { store: joined },
