@@ -49,6 +49,7 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
     brickDirectory(),
     glusterIdentityRestored(),
     service('glusterd', { enabled: true, started: true }, { name: 'glusterd enabled and running', tags: ['gluster'] }),
+    glusterIdentityRestored({ poolUp: true }),
     probePeers(),
     peersInCluster(),
     volume(options.createVolume),

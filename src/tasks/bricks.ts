@@ -29,14 +29,12 @@ export function bricksOnline(): Task {
 /**
  * reset-brick's commit. A glusterd that received the volume by a handshake (a reinstalled host) takes its own
  * brick for a new one until it reads the volume back from its store, and refuses with "When destination brick
- * is new, please use replace-brick": restarted once, it accepts (docs/replaced-server.md).
+ * is new, please use replace-brick": restarted once, it accepts (docs/replaced-server.md). A peer that just
+ * came back ("not connected") or another host's command holding the volume's lock is waited for.
  */
 function resetCommit(volume: string, brick: string): Command {
   const commit = raw(sh`gluster --mode=script volume reset-brick ${volume} ${brick} ${brick} commit force`.script)
-  const peersConnected = raw(
-    `n=0; until gluster --mode=script peer status 2>/dev/null | grep -q '(Connected)' && ! gluster --mode=script peer status | grep -q '(Disconnected)'; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 1; done`,
-  )
-  return sh`out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) ;; *) printf '%s\n' "$out" >&2; exit 1;; esac; ${raw(glusterdRestart.script)} && ${peersConnected} && ${commit}`
+  return sh`restarted=; for i in $(seq 30); do out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) [ -z "$restarted" ] || break; restarted=1; ${raw(glusterdRestart.script)} || exit 1;; *'not connected'*|*'Another transaction is in progress'*) ;; *) break;; esac; sleep 2; done; printf '%s\n' "$out" >&2; exit 1`
 }
 
 /**

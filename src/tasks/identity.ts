@@ -67,13 +67,15 @@ function rejoin(view: { by: string; uuid: string; pool: { uuid: string; name: st
 }
 
 /**
- * glusterd gets back its place in the pool before it is started: the UUID the others know this host by
- * (a reinstall, a lost glusterd.info), and every peer entry its volumes' bricks need (lost entries).
+ * glusterd gets back its place in the pool: the UUID the others know this host by (a reinstall, a lost
+ * glusterd.info), and every peer entry its volumes' bricks need (lost entries). It runs before glusterd is
+ * started (glusterd does not start without those entries), and again once every host's glusterd runs
+ * (`poolUp`): a host can only ask the others when they answer, and two hosts may be broken at once.
  */
-export function glusterIdentityRestored(): Task {
+export function glusterIdentityRestored(options: { poolUp?: boolean } = {}): Task {
   const others = (ctx: TaskContext) => ctx.hosts.filter((h) => h.name !== ctx.host.name)
   return task({
-    name: 'glusterd identity',
+    name: options.poolUp ? 'glusterd identity known to the pool' : 'glusterd identity',
     tags: ['gluster', 'repair'],
     when: (ctx) => others(ctx).length > 0 || 'a single host',
     facts: (ctx) => ({

@@ -9,11 +9,12 @@ const brick = (b: Partial<BrickIdentity>): BrickIdentity => ({ exists: true, vol
 const policy = [host('hydra', {}, { splitBrainPolicy: 'latest-mtime' }), host('plexus', {}, { splitBrainPolicy: 'latest-mtime' })]
 const healed = { state: { bricks: heal(0), splitBrainFiles: [] } }
 
-// the commit, with one glusterd restart when glusterd takes its own brick for a new one (a reinstalled host)
+// the commit, with one glusterd restart when glusterd takes its own brick for a new one (a reinstalled host),
+// waiting while a peer is not connected yet or another command holds the volume's lock
 const commit = 'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 plexus:/data/brick1/gv0 commit force'
 const resetCommit =
-  `out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) ;; *) printf '%s\n' "$out" >&2; exit 1;; esac; systemctl reset-failed glusterd.service; systemctl restart glusterd.service && ` +
-  `n=0; until gluster --mode=script peer status 2>/dev/null | grep -q '(Connected)' && ! gluster --mode=script peer status | grep -q '(Disconnected)'; do n=$((n+1)); [ $n -lt 60 ] || exit 1; sleep 1; done && ${commit}`
+  `restarted=; for i in $(seq 30); do out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) [ -z "$restarted" ] || break; restarted=1; ` +
+  `systemctl reset-failed glusterd.service; systemctl restart glusterd.service || exit 1;; *'not connected'*|*'Another transaction is in progress'*) ;; *) break;; esac; sleep 2; done; printf '%s\n' "$out" >&2; exit 1`
 
 const oldUuid = '3acee99b-0bed-4ad1-98a4-c54893f09b0f'
 const newUuid = '11111111-2222-3333-4444-555555555555'
@@ -117,6 +118,21 @@ export const repairSuites: TaskSuite[] = [
       { name: 'a new pool: nobody knows this host yet', on: 'plexus', facts: { store: store(newUuid), 'seen:hydra': [] }, reason: /a new pool/ },
       { name: 'a fresh glusterd without a UUID yet, in a new pool', on: 'plexus', facts: { store: store(''), 'seen:hydra': undefined }, reason: /a new pool/ },
       { name: 'the other host cannot be asked', on: 'plexus', facts: { store: store(newUuid), 'seen:hydra': undefined }, reason: /no other host knows/ },
+    ],
+  },
+  {
+    task: 'glusterd identity known to the pool',
+    cases: [
+      {
+        name: 'once the other glusterd runs, a host it refuses (made-up UUID, its own records rewritten) is told who it is',
+        on: 'plexus',
+        facts: { store: { uuid: newUuid, peers: joined.peers, brickHosts: [stored('hydra', hydraUuid), stored('plexus', newUuid)] }, 'seen:hydra': seenByHydra },
+        changes: [
+          `restore the UUID ${oldUuid} hydra knows plexus by (/var/lib/glusterd/glusterd.info says ${newUuid}: it was lost), its own bricks' records (glusterd does not start, or is refused by the pool, without them)`,
+        ],
+        after: { store: joined, 'seen:hydra': undefined },
+      },
+      { name: 'a host the pool knows as it is', on: 'plexus', facts: { store: joined, 'seen:hydra': seenByHydra }, reason: /a peer entry for every host/ },
     ],
   },
   {
