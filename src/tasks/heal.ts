@@ -9,9 +9,9 @@ const policyCommand = { 'latest-mtime': 'latest-mtime', 'bigger-file': 'bigger-f
 const healFacts = (ctx: TaskContext) => ({ state: healStateIfIndexed(ctx.host.settings.volume, ctx.host.settings.brick) })
 const healWaitFacts = (ctx: TaskContext) => ({ ...healFacts(ctx), space: brickSpace(ctx.host.settings.volume, ctx.host.settings.brick) })
 
-/** `gluster volume heal`, tried again while another host's trigger holds the volume's cluster lock. */
+/** `gluster volume heal`, tried again while another host's trigger holds the volume's cluster lock (either message). */
 const triggerHeal = (volume: string) =>
-  sh`for i in 1 2 3 4 5 6 7 8 9 10; do out=$(gluster --mode=script volume heal ${volume} 2>&1) && exit 0; case "$out" in *'Another transaction is in progress'*) sleep 1;; *) printf '%s\n' "$out" >&2; exit 1;; esac; done; printf '%s\n' "$out" >&2; exit 1`
+  sh`for i in 1 2 3 4 5 6 7 8 9 10; do out=$(gluster --mode=script volume heal ${volume} 2>&1) && exit 0; case "$out" in *'Another transaction is in progress'*|*'Locking failed'*) sleep 1;; *) printf '%s\n' "$out" >&2; exit 1;; esac; done; printf '%s\n' "$out" >&2; exit 1`
 
 /**
  * Trigger the self-heal and wait until no entries are pending on any brick. Each host looks at its own

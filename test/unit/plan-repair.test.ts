@@ -44,7 +44,7 @@ test("heals: the trigger waits while another host's trigger holds the volume loc
   // a stand-in gluster: busy twice, then successful; then one that fails for another reason
   const fakeGluster = (body: string) => writeFileSync(join(dir, 'gluster'), `#!/bin/sh\n${body}\n`, { mode: 0o755 })
   const trigger = healCommand({ bricks: heal(3), splitBrainFiles: [] })
-  fakeGluster(`n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ $n -ge 2 ] && { echo launched; exit 0; }; echo 'Another transaction is in progress for gv0. Please try again after some time.'; exit 1`)
+  fakeGluster(`n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ $n -ge 2 ] && { echo launched; exit 0; }; [ $n -eq 1 ] && { echo 'Launching heal operation to perform index self heal on volume gv0 has been unsuccessful:'; echo 'Locking failed on plexus. Please check log file for details.'; exit 1; }; echo 'Another transaction is in progress for gv0. Please try again after some time.'; exit 1`)
   t.is((await runWithPath(`${dir}:/usr/bin:/bin`, trigger)).exitCode, 0)
   t.is(readFileSync(join(dir, 'n'), 'utf8').trim(), '3')
   fakeGluster(`echo 'Self-heal daemon is not running'; exit 1`)
