@@ -16,18 +16,18 @@ const brick = '/data/brick1/gv0'
 test.before(provisionedLab)
 
 /** The files each host wrote through its union, and published, before plexus was lost. */
-async function seedFiles(): Promise<Record<string, string>> {
+async function seedFiles(tag: number): Promise<Record<string, string>> {
   const files: Record<string, string> = {}
   for (const h of hosts) {
-    await onHost(h, `mkdir -p /gfs/union/kept-${h} && for i in 1 2 3; do echo "kept $i by ${h}" > /gfs/union/kept-${h}/f$i; done`)
-    for (let i = 1; i <= 3; i++) files[`kept-${h}/f${i}`] = `kept ${i} by ${h}\n`
+    await onHost(h, `mkdir -p /gfs/union/kept-${h} && for i in 1 2 3; do echo "kept $i by ${h} ${tag}" > /gfs/union/kept-${h}/f$i; done`)
+    for (let i = 1; i <= 3; i++) files[`kept-${h}/f${i}`] = `kept ${i} by ${h} ${tag}\n`
     await onHost(h, 'gfs-writecache flush --wait --timeout 120', { timeoutMs: 150_000 })
   }
   return files
 }
 
 test.serial('plexus reinstalled from scratch: key confirmed, one site run brings it back, healed, nothing lost', async (t) => {
-  const files = await seedFiles()
+  const files = await seedFiles(Date.now())
   const oldUuid = /Uuid: (\S+)/.exec(await onHost('hydra', 'gluster peer status'))?.[1]
   if (!oldUuid) return void t.fail("hydra knows no UUID for plexus")
   // the user's own known_hosts, which still holds plexus's old key (the lab rewrites its own on up)
@@ -36,14 +36,16 @@ test.serial('plexus reinstalled from scratch: key confirmed, one site run brings
   copyFileSync(lab.sshKnownHostsPath, knownHosts)
   const inventory = labInventoryWith((inv) => (inv.all.vars.known_hosts_file = knownHosts), join(dir, 'home.yaml'))
 
+  // hydra's cache holds writes nobody published when plexus is lost (its agent stopped, so they cannot have
+  // gone out; new names written while gv0 is unreachable can fail, see the README's known limits)
+  const tag = Date.now()
+  await onHost('hydra', `systemctl stop gfs-writecache.service && echo "cached while plexus was away" > /gfs/union/while-away-${tag}.txt && mkdir -p /gfs/union/away-${tag} && echo deep > /gfs/union/away-${tag}/d.txt`)
+  const cached = { [`while-away-${tag}.txt`]: 'cached while plexus was away\n', [`away-${tag}/d.txt`]: 'deep\n' }
+  for (const path of Object.keys(cached)) t.is((await tryOnHost('hydra', `test -e ${brick}/${path}`)).exitCode, 1, `${path} waits in hydra's cache`)
+
   await lab.destroyHost('plexus')
   await lab.up({ log: () => {} })
   t.is((await tryOnHost('plexus', `test -e ${brick} || test -e /var/lib/glusterd/glusterd.info`)).exitCode, 1, 'plexus is blank: no brick, no glusterd identity')
-
-  // hydra keeps taking writes meanwhile (gv0 refuses them without quorum): they stay in its cache
-  await onHost('hydra', 'echo "cached while plexus was away" > /gfs/union/while-away.txt && mkdir -p /gfs/union/away-dir && echo deep > /gfs/union/away-dir/d.txt')
-  const cached = { 'while-away.txt': 'cached while plexus was away\n', 'away-dir/d.txt': 'deep\n' }
-  t.true(JSON.parse(await onHost('hydra', 'gfs-writecache status --json')).pending.entries >= 2, 'the writes wait in the cache')
 
   const before = readFileSync(knownHosts, 'utf8')
   const refused = await provision(['--inventory', inventory, '--limit', 'plexus'], { json: false, timeoutMs: 300_000 })
@@ -60,6 +62,7 @@ test.serial('plexus reinstalled from scratch: key confirmed, one site run brings
   const site = await provision(['--inventory', inventory], { timeoutMs: 20 * 60_000 })
   t.log(`site run after the reinstall: ${((Date.now() - started) / 1000).toFixed(0)} s`)
   t.is(site.exitCode, 0, explain(site))
+  t.is((await onHost('hydra', 'systemctl is-active gfs-writecache.service')).trim(), 'active', "the site run started hydra's agent again")
   const summaries = JSON.stringify(site.events.filter((e) => e.type === 'task:end' && e.host === 'plexus'))
   t.regex(summaries, new RegExp(`take back the glusterd UUID ${oldUuid}`))
   t.regex(summaries, /reset-brick plexus:\/data\/brick1\/gv0/)
