@@ -65,6 +65,9 @@ function describeConnectFailure(host: Hop, error: Error & { code?: string; level
   return `unreachable: ${error.message} (${where})`
 }
 
+/** Where OpenSSH's sshd keeps a host key of this type (ssh-ed25519: ed25519, ecdsa-sha2-*: ecdsa, rsa: rsa). */
+const hostKeyFile = (blob: Buffer) => `/etc/ssh/ssh_host_${keyTypeOf(blob).replace(/^ssh-|-.*$/g, '')}_key.pub`
+
 function hostKeyMessage(host: Hop, name: string, verdict: HostKeyVerdict, presented: Buffer, file: string): string {
   if (verdict.status === 'unknown')
     return (
@@ -74,11 +77,14 @@ function hostKeyMessage(host: Hop, name: string, verdict: HostKeyVerdict, presen
     )
   if (verdict.status === 'changed') {
     const lines = verdict.expected.map((e) => `${file}:${e.line}`).join(', ')
+    const who = host.name === name ? name : `${host.name} (${name})`
+    // the confirmation pins exactly the key checked on the console: a key swapped in later is refused again
+    const pin = `${name} ${keyTypeOf(presented)} ${presented.toString('base64')}`
     return (
-      `HOST KEY CHANGED for ${name}: it presented ${keyTypeOf(presented)} ${fingerprint(presented)}, ` +
+      `HOST KEY CHANGED for ${who}: it presented ${keyTypeOf(presented)} ${fingerprint(presented)}, ` +
       `which does not match ${lines}. This may be an attack, or the host was reinstalled. ` +
-      `Verify the fingerprint on the host's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub); ` +
-      `only if it matches, remove the old entry with ssh-keygen -R '${name}' -f ${file}.`
+      `Check the fingerprint on the host's console (ssh-keygen -lf ${hostKeyFile(presented)}); ` +
+      `only if it is the same, confirm the new key and run again: ssh-keygen -R '${name}' -f ${file} && echo '${pin}' >> ${file}`
     )
   }
   if (verdict.status === 'revoked')

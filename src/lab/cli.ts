@@ -22,6 +22,8 @@ const usage = `usage: [GFS_LAB_INSTANCE=0..9] npm run lab -- COMMAND
   ssh HOST [CMD...]                            ssh into a host as root (strict host keys)
   exec HOST -- CMD [ARGS...]                   run a command as root on a host
   reboot HOST                                  reboot a host for real; returns once sshd answers
+  destroy HOST                                 remove a host with its data disk and host keys; the next up
+                                               makes it anew (a reinstalled server)
   shape RATE_KBIT|off [--rtt MS]               limit the WAN in both directions and set its RTT
   link down|up                                 cut or restore hydra's WAN (plexus and the arbiter stay connected)
   deps                                         apt-get install what the lab needs`
@@ -93,6 +95,13 @@ async function main(args: string[]): Promise<number> {
       const name = args.shift()
       if (!name) throw new LabError('reboot needs a host name')
       await lab.reboot(name, { log })
+      return 0
+    }
+    case 'destroy': {
+      const name = args.shift()
+      if (!name || args.length) throw new LabError('destroy needs one host name', 'npm run lab -- destroy HOST')
+      await lab.destroyHost(name)
+      log(`${name} destroyed with its data disk; \`npm run lab -- up\` brings up a fresh one with a new host key`)
       return 0
     }
     case 'shape': {

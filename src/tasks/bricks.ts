@@ -1,10 +1,12 @@
 // Bricks that are down or were replaced: brought back with gluster's own procedures, never by wiping data.
-import { shell } from '../engine/quote.ts'
+import { type Command } from '../engine/command.ts'
+import { raw, shell } from '../engine/quote.ts'
 import { change, changes, noop, refuse, task, type Task } from '../engine/task.ts'
 import { brickIdentity, brickRootGfid } from '../facts/bricks.ts'
 import { brickName, volumeInfo, volumeStatus } from '../facts/gluster.ts'
 import { gluster, glusterScript } from '../facts/gluster-cli.ts'
 import { wantedBricks } from './gluster.ts'
+import { glusterdRestart } from './glusterd-unit.ts'
 
 /** Brick processes that are down are started again (`volume start force` starts only missing ones). */
 export function bricksOnline(): Task {
@@ -23,6 +25,18 @@ export function bricksOnline(): Task {
       return changes(change(`start brick process(es) ${down.join(', ')}`, gluster`volume start ${volume} force`))
     },
   })
+}
+
+/**
+ * reset-brick's commit. A glusterd that received the volume by a handshake (a reinstalled host) takes its own
+ * brick for a new one until it reads the volume back from its store, and refuses with "When destination brick
+ * is new, please use replace-brick": restarted once, it accepts (docs/replaced-server.md). A peer that just
+ * came back ("not connected") or another host's command holding the volume's lock is waited for.
+ */
+function resetCommit(volume: string, brick: string): Command {
+  return glusterScript(
+    shell`restarted=; for i in $(seq 30); do out=$(gfs_gluster volume reset-brick ${volume} ${brick} ${brick} commit force 2>&1) && exit 0; case "$out" in *'destination brick is new'*) [ -z "$restarted" ] || break; restarted=1; ${raw(glusterdRestart.script)} || exit 1;; *'not connected'*) ;; *) break;; esac; sleep 2; done; printf '%s\n' "$out" >&2; exit 1`,
+  )
 }
 
 /**
@@ -52,7 +66,7 @@ export function brickIdentityRestored(): Task {
       if (brick.volumeId === volume.id && !neverRan) return noop(`${name} belongs to ${s.volume}`)
       const commands = [
         gluster`volume reset-brick ${s.volume} ${name} start`,
-        gluster`volume reset-brick ${s.volume} ${name} ${name} commit force`,
+        resetCommit(s.volume, name),
         // The self-heal daemon needs a moment to connect to the new brick; until then a full heal is refused.
         glusterScript(shell`n=0; until gfs_gluster volume heal ${s.volume} full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`),
       ]

@@ -1,72 +1,127 @@
-// A reinstalled host (new disk, same name) takes back its old place in the pool: the other hosts still
-// know it by its old glusterd UUID, so it gets that UUID again instead of being a stranger they reject.
+// glusterd's place in the pool, put back from what the pool remembers (docs/replaced-server.md):
+// - a reinstalled host (new disk, same name) gets the UUID the other hosts still know it by, instead of
+//   being a stranger they reject, and its peers; the pool then hands it the volume;
+// - a host that lost peer entries its volumes' bricks need (glusterd does not even start then) gets them
+//   back from its own volume store: gluster refuses `peer detach` of a brick's host, so this is the form
+//   a detached peer takes;
+// - a host that lost glusterd.info (glusterd then makes up a UUID the pool refuses) gets its UUID back.
 import { sh } from '../engine/command.ts'
-import { shell } from '../engine/quote.ts'
 import { change, changes, fact, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
-import { commandFailed } from '../facts/answer.ts'
-import { parsePeers, peers, type Peer } from '../facts/gluster.ts'
-import { glusterScript } from '../facts/gluster-cli.ts'
+import { parsePeers, type Peer } from '../facts/gluster.ts'
+import { glusterdRestart, glusterdStart } from './glusterd-unit.ts'
+import { glusterdDir, glusterdStore, type GlusterdStore, type StoredPeer } from '../facts/glusterd-store.ts'
 
-const infoFile = '/var/lib/glusterd/glusterd.info'
-
-/** This host's glusterd UUID ('' before glusterd made one: it does so at its first pool or volume operation). */
-const ownUuid = () =>
-  fact('glusterd uuid', sh`if [ -f ${infoFile} ]; then sed -n 's/^UUID=//p' ${infoFile}; fi`, (r) => {
-    if (r.exitCode !== 0 || !/^([0-9a-f-]{36}\n)?$/.test(r.stdout)) throw commandFailed(r)
-    return r.stdout.trim()
-  })
+const infoFile = `${glusterdDir}/glusterd.info`
 
 /**
- * The pool as another host's glusterd sees it, itself included as "localhost" (read-only remote CLI); undefined when it cannot be asked,
- * or was not asked because this glusterd has peers of its own (every run but the first after a reinstall).
+ * The pool as another host's glusterd sees it, itself included as "localhost" (read-only remote CLI); undefined
+ * when it cannot be asked, or when nothing here suggests this glusterd lost its place: it is asked only for a
+ * blank store, a glusterd that does not answer or sees a peer disconnected or rejected (the pool refuses a
+ * glusterd whose UUID it does not know), or a peer entry that names this host itself.
  */
-const poolSeenBy = (other: string) =>
+const poolSeenBy = (other: string, self: string) =>
   fact(
     `gluster peers seen by ${other}`,
-    sh`if [ -n "$(ls -A /var/lib/glusterd/peers 2>/dev/null)" ]; then echo not-asked; else timeout 30 gluster --mode=script --remote-host=${other} pool list --xml 2>/dev/null || echo not-asked; fi`,
+    sh`ask() { timeout 10 gluster --mode=script --remote-host=${other} pool list --xml 2>/dev/null || echo not-asked; }
+if [ -z "$(find ${glusterdDir}/peers ${glusterdDir}/vols -mindepth 1 -maxdepth 1 2>/dev/null | head -n 1)" ]; then ask
+elif ! out=$(timeout 10 gluster --mode=script peer status 2>/dev/null); then ask
+elif printf '%s' "$out" | grep -q -e Disconnected -e Rejected; then ask
+elif grep -qsx ${`hostname[0-9]*=${self}`} ${glusterdDir}/peers/*; then ask
+else echo not-asked; fi`,
     (r) => (r.stdout.trim() === 'not-asked' ? undefined : parsePeers(r)),
   )
 
 const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === name || p.otherNames.includes(name))
 
+/** The peer entry glusterd's replacement procedure writes: befriended (state 3), by name. */
+const peerFile = (p: { uuid: string; name: string }) => sh`printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${p.uuid} ${p.name} > ${`${glusterdDir}/peers/${p.uuid}`}`
+
+/** glusterd.info with this UUID (its other lines, such as the op-version, kept). */
+const setUuid = (uuid: string) => sh`if [ -f ${infoFile} ]; then sed -i ${`s/^UUID=.*/UUID=${uuid}/`} ${infoFile}; else echo ${`UUID=${uuid}`} > ${infoFile}; fi`
+
+/** glusterd answers its CLI again (it forks before it listens). */
+const glusterdAnswers = sh`n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done`
+
 /**
- * A host whose glusterd knows no peer while another host of the inventory still lists it under another
- * UUID was reinstalled: it gets its old UUID back and probes that host, which then hands it the volume.
+ * A blank glusterd that the pool knows: gluster's procedure for a host replaced under the same name, its old
+ * UUID and the pool's members written as peers; glusterd then shakes hands with them and receives the
+ * volumes. It is started once more after that: only a glusterd that reads a volume from its store takes that
+ * volume's local brick paths as its own, and reset-brick needs that (a brick imported by the handshake reads
+ * as a new one).
  */
-export function glusterIdentityRestored(): Task {
+function rejoin(view: { by: string; uuid: string; pool: { uuid: string; name: string }[] } | undefined, uuid: string, name: string) {
+  if (!view) return noop(`no other host knows ${name} yet (a new pool)`)
+  const { uuid: old, by: via, pool: members } = view
+  return changes(
+    change(
+      `${old === uuid ? `keep the glusterd UUID ${old}` : `take back the glusterd UUID ${old} ${via} knows ${name} by (this glusterd is new: ${uuid || 'no UUID yet'})`} and rejoin the pool of ${members.map((m) => m.name).join(', ')}`,
+      sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
+      ...(old === uuid ? [] : [setUuid(old)]),
+      ...members.map(peerFile),
+      glusterdStart,
+      sh`n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
+      glusterdRestart,
+      glusterdAnswers,
+    ),
+  )
+}
+
+/**
+ * glusterd gets back its place in the pool: the UUID the others know this host by (a reinstall, a lost
+ * glusterd.info), and every peer entry its volumes' bricks need (lost entries). It runs before glusterd is
+ * started (glusterd does not start without those entries), and again once every host's glusterd runs
+ * (`poolUp`): a host can only ask the others when they answer, and two hosts may be broken at once.
+ */
+export function glusterIdentityRestored(options: { poolUp?: boolean } = {}): Task {
   const others = (ctx: TaskContext) => ctx.hosts.filter((h) => h.name !== ctx.host.name)
   return task({
-    name: 'glusterd identity',
+    name: options.poolUp ? 'glusterd identity known to the pool' : 'glusterd identity',
     tags: ['gluster', 'repair'],
     when: (ctx) => others(ctx).length > 0 || 'a single host',
     facts: (ctx) => ({
-      uuid: ownUuid(),
-      pool: peers(),
-      ...Object.fromEntries(others(ctx).map((h) => [`seen:${h.name}`, poolSeenBy(h.name)])),
+      store: glusterdStore(),
+      ...Object.fromEntries(others(ctx).map((h) => [`seen:${h.name}`, poolSeenBy(h.name, ctx.host.name)])),
     }),
     plan: (facts, ctx) => {
-      const { uuid, pool } = facts as { uuid: string; pool: Peer[] }
-      if (pool.length > 0) return noop(`glusterd ${uuid} knows ${pool.length} peer(s)`)
+      const { store } = facts as { store: GlusterdStore }
+      const { uuid } = store
+      const name = ctx.host.name
       const views = others(ctx).flatMap((h) => {
         const seen = (facts as unknown as Record<string, Peer[] | undefined>)[`seen:${h.name}`]
-        const me = seen && knows(seen, ctx.host.name)
+        const me = seen && knows(seen, name)
         return me && seen ? [{ by: h.name, uuid: me.uuid, pool: seen.filter((p) => p !== me).map((p) => ({ uuid: p.uuid, name: p.hostname === 'localhost' ? h.name : p.hostname })) }] : []
       })
-      if (views.length === 0) return noop(`no other host knows ${ctx.host.name} yet (a new pool)`)
-      const { uuid: old, by: via, pool: members } = views[0]!
-      if (views.some((v) => v.uuid !== old))
-        return refuse(`the other hosts know ${ctx.host.name} under different UUIDs (${views.map((v) => `${v.by}: ${v.uuid}`).join(', ')}); fix the pool by hand`)
-      if (old === uuid) return noop(`glusterd ${uuid} is the one ${via} knows`)
-      // gluster's procedure for a host replaced under the same name: its old UUID, and the pool's members
-      // written as peers in the cluster; glusterd then shakes hands with them and receives the volumes
-      const peerFiles = members.map((m) => sh`printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${m.uuid} ${m.name} > ${`/var/lib/glusterd/peers/${m.uuid}`}`)
+      if (views.some((v) => v.uuid !== views[0]!.uuid))
+        return refuse(`the other hosts know ${name} under different UUIDs (${views.map((v) => `${v.by}: ${v.uuid}`).join(', ')}); fix the pool by hand`)
+      if (store.peers.length === 0 && store.brickHosts.length === 0) return rejoin(views[0], uuid, name)
+      const mine = (p: StoredPeer) => p.names.includes(name)
+      // Who this host is: what the pool knows it by, else what its volumes record (a glusterd that ran under a
+      // made-up UUID after glusterd.info was lost rewrites its own brick records, so the pool's word comes first).
+      const own = views[0]?.uuid ?? store.brickHosts.find(mine)?.uuid ?? uuid
+      const lost = own !== uuid
+      const wrongRecords = store.brickHosts.some((h) => mine(h) && h.uuid !== own)
+      // running under a made-up UUID, glusterd may also have taken its own old UUID for a peer
+      const selfEntries = store.peers.filter((p) => p.uuid === own || p.uuid === uuid || mine(p))
+      const entered = new Set(store.peers.map((p) => p.uuid))
+      const missing = store.brickHosts.filter((h) => !mine(h) && h.uuid !== own && !entered.has(h.uuid))
+      if (!lost && !wrongRecords && selfEntries.length === 0 && missing.length === 0)
+        return noop(`glusterd ${uuid} has a peer entry for every host of its volumes' bricks`)
+      const what = [
+        lost && `the UUID ${own} ${views[0] ? `${views[0].by} knows` : 'its volumes know'} ${name} by (${infoFile} says ${uuid || 'nothing'}: it was lost)`,
+        wrongRecords && `its own bricks' records`,
+        selfEntries.length > 0 && 'no peer entry for itself',
+        missing.length > 0 && `the peer entries of ${missing.map((p) => p.names[0] ?? p.uuid).join(', ')}`,
+      ].filter(Boolean)
       return changes(
         change(
-          `take back the glusterd UUID ${old} ${via} knows ${ctx.host.name} by (this glusterd is new: ${uuid || 'no UUID yet'}) and rejoin the pool of ${members.map((m) => m.name).join(', ')}`,
-          sh`systemctl stop glusterd && if [ -f ${infoFile} ]; then sed -i ${`s/^UUID=.*/UUID=${old}/`} ${infoFile}; else echo ${`UUID=${old}`} > ${infoFile}; fi && mkdir -p /var/lib/glusterd/peers`,
-          ...peerFiles,
-          sh`systemctl start glusterd`,
-          glusterScript(shell`n=0; until gfs_gluster volume list | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`),
+          `restore ${what.join(', ')} (glusterd does not start, or is refused by the pool, without them)`,
+          sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
+          ...(lost ? [setUuid(own)] : []),
+          ...(wrongRecords ? [sh`for f in ${glusterdDir}/vols/*/bricks/*; do if grep -qx ${`hostname=${name}`} "$f"; then sed -i ${`s/^uuid=.*/uuid=${own}/`} "$f"; fi; done`] : []),
+          ...selfEntries.map((p) => sh`rm -f -- ${`${glusterdDir}/peers/${p.uuid}`}`),
+          ...missing.map((p) => peerFile({ uuid: p.uuid, name: p.names[0] ?? '' })),
+          glusterdStart,
+          glusterdAnswers,
         ),
       )
     },

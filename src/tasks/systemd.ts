@@ -23,7 +23,10 @@ export function service(
         `${name} ${state.active}, ${state.enabled}`,
         want.enabled === true && !enabledNow && change(`enable ${name}`, sh`systemctl enable ${name}`),
         want.enabled === false && state.enabled === 'enabled' && change(`disable ${name}`, sh`systemctl disable ${name}`),
-        want.started === true && !activeNow && change(`start ${name} (was ${state.active})`, sh`systemctl start ${name}`),
+        // a failed unit may have hit its start limit: reset-failed lets the start through
+        want.started === true &&
+          !activeNow &&
+          change(`start ${name} (was ${state.active})`, state.active === 'failed' ? sh`systemctl reset-failed ${name}; systemctl start ${name}` : sh`systemctl start ${name}`),
         want.started === false && activeNow && change(`stop ${name}`, sh`systemctl stop ${name}`),
       )
     },

@@ -15,6 +15,7 @@ import { releaseGv0 } from './mounts.ts'
 import { caDir, createCa, issuableName, issueCertificate, renewDays } from '../tls/ca.ts'
 import { AGENT_UNIT } from '../agent/service/units.ts'
 import { sameOption } from './gluster.ts'
+import { glusterdRestart } from './glusterd-unit.ts'
 
 const tags = ['tls', 'gluster']
 const tlsOn = (ctx: TaskContext) => ctx.host.settings.tls || 'tls is off in the inventory'
@@ -112,7 +113,7 @@ export function managementEncryption(): Task {
       const s = ctx.host.settings
       const running = glusterd.active === 'active'
       const write = change(`write ${secureAccessFile}`, put(secureAccessFile, secureAccessContent))
-      const restart = running && change('restart glusterd with TLS', sh`systemctl restart glusterd.service`)
+      const restart = running && change('restart glusterd with TLS', glusterdRestart)
       // Already on TLS (only the depth line differs): running clients keep working, glusterd re-reads it.
       if (secure.exists) return changes(write, restart)
       return changes(...releaseGv0(s, { agent, union, gv0 }, 'to remount it over TLS'), write, restart)

@@ -89,7 +89,7 @@ export const agentSuites: TaskSuite[] = [
       {
         name: 'a running appliance is switched over in a safe order',
         facts: running,
-        commands: ['systemctl stop gfs-writecache.service', 'umount -- /gfs/union', 'umount -- /gfs/gv0', `write /var/lib/glusterd/secure-access (${secureAccessContent.length} bytes, mode 644)`, 'systemctl restart glusterd.service'],
+        commands: ['systemctl stop gfs-writecache.service', 'umount -- /gfs/union', 'umount -- /gfs/gv0', `write /var/lib/glusterd/secure-access (${secureAccessContent.length} bytes, mode 644)`, 'systemctl reset-failed glusterd.service; systemctl restart glusterd.service'],
         after: { secure: file(secureAccessContent), union: undefined, gv0: undefined, agent: unit('inactive') },
       },
       {

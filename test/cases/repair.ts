@@ -1,5 +1,6 @@
 // Cases for the bricks, heals and split-brain tasks.
 import type { BrickIdentity } from '../../src/facts/bricks.ts'
+import type { GlusterdStore, StoredPeer } from '../../src/facts/glusterd-store.ts'
 import { host } from '../helpers/hosts.ts'
 import type { TaskSuite } from '../helpers/task-cases.ts'
 import { brickStatus, heal, peer, volume, volumeId } from './facts.ts'
@@ -8,31 +9,130 @@ const brick = (b: Partial<BrickIdentity>): BrickIdentity => ({ exists: true, vol
 const policy = [host('hydra', {}, { splitBrainPolicy: 'latest-mtime' }), host('plexus', {}, { splitBrainPolicy: 'latest-mtime' })]
 const healed = { state: { bricks: heal(0), splitBrainFiles: [] } }
 
+// the commit, with one glusterd restart when glusterd takes its own brick for a new one (a reinstalled host),
+// waiting while a peer is not connected yet or another command holds the volume's lock
+const commit = 'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 plexus:/data/brick1/gv0 commit force'
+const resetCommit =
+  `restarted=; for i in $(seq 30); do out=$(${commit} 2>&1) && exit 0; case "$out" in *'destination brick is new'*) [ -z "$restarted" ] || break; restarted=1; ` +
+  `systemctl reset-failed glusterd.service; systemctl restart glusterd.service || exit 1;; *'not connected'*) ;; *) break;; esac; sleep 2; done; printf '%s\n' "$out" >&2; exit 1`
+
 const oldUuid = '3acee99b-0bed-4ad1-98a4-c54893f09b0f'
 const newUuid = '11111111-2222-3333-4444-555555555555'
 const hydraUuid = '618c3a77-4217-4ce4-9ce6-3c27f9d417b1'
 const seenByHydra = [{ ...peer('plexus'), uuid: oldUuid }, { ...peer('localhost'), uuid: hydraUuid }]
+const stored = (name: string, uuid: string): StoredPeer => ({ uuid, names: [name] })
+const store = (uuid: string): GlusterdStore => ({ uuid, peers: [], brickHosts: [] })
+/** plexus's store once it is a member again: hydra as its peer, gv0's bricks on both */
+const joined: GlusterdStore = { uuid: oldUuid, peers: [stored('hydra', hydraUuid)], brickHosts: [stored('hydra', hydraUuid), stored('plexus', oldUuid)] }
 
 export const repairSuites: TaskSuite[] = [
   {
     task: 'glusterd identity',
     cases: [
       {
-        name: 'a reinstalled host takes back the UUID the others know it by, and rejoins',
+        name: 'a reinstalled host takes back the UUID the others know it by, rejoins, and reads the volume back from its store',
         on: 'plexus',
-        facts: { uuid: newUuid, pool: [], 'seen:hydra': seenByHydra },
+        facts: { store: store(newUuid), 'seen:hydra': seenByHydra },
         commands: [
-          `systemctl stop glusterd && if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi && mkdir -p /var/lib/glusterd/peers`,
+          'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
+          `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
           `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
-          'systemctl start glusterd',
-          "n=0; until gluster --mode=script volume list | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
+          "n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
+          'systemctl reset-failed glusterd.service; systemctl restart glusterd.service',
+          'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
         ],
-        after: { uuid: oldUuid, pool: [peer('hydra')], 'seen:hydra': undefined },
+        after: { store: joined, 'seen:hydra': undefined },
       },
-      { name: 'a host with peers is left alone (the others are not even asked)', on: 'plexus', facts: { uuid: oldUuid, pool: [peer('hydra')], 'seen:hydra': undefined }, reason: /knows 1 peer/ },
-      { name: 'a new pool: nobody knows this host yet', on: 'plexus', facts: { uuid: newUuid, pool: [], 'seen:hydra': [] }, reason: /a new pool/ },
-      { name: 'a fresh glusterd without a UUID yet, in a new pool', on: 'plexus', facts: { uuid: '', pool: [], 'seen:hydra': undefined }, reason: /a new pool/ },
-      { name: 'the other host cannot be asked', on: 'plexus', facts: { uuid: newUuid, pool: [], 'seen:hydra': undefined }, reason: /no other host knows/ },
+      {
+        name: 'a host whose /var/lib/glusterd was emptied but kept its UUID rejoins under it',
+        on: 'plexus',
+        facts: { store: store(oldUuid), 'seen:hydra': seenByHydra },
+        changes: [`keep the glusterd UUID ${oldUuid} and rejoin the pool of hydra`],
+        after: { store: joined, 'seen:hydra': undefined },
+      },
+      {
+        name: "a host that lost its peer entry (glusterd will not start) gets it back from its volumes' bricks",
+        on: 'plexus',
+        facts: { store: { ...joined, peers: [] }, 'seen:hydra': undefined },
+        commands: [
+          'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
+          `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
+          'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
+        ],
+        after: { store: joined },
+      },
+      {
+        name: "a glusterd.info glusterd made anew after it was lost gets back the UUID the volumes know this host by",
+        on: 'plexus',
+        facts: { store: { ...joined, uuid: newUuid }, 'seen:hydra': undefined },
+        changes: [`restore the UUID ${oldUuid} its volumes know plexus by (/var/lib/glusterd/glusterd.info says ${newUuid}: it was lost) (glusterd does not start, or is refused by the pool, without them)`],
+        after: { store: joined },
+      },
+      {
+        name: "glusterd ran under the made-up UUID: it rewrote its own brick records and took its old UUID for a peer; the pool's word decides",
+        on: 'plexus',
+        facts: {
+          store: { uuid: newUuid, peers: [...joined.peers, stored('plexus', oldUuid)], brickHosts: [stored('hydra', hydraUuid), stored('plexus', newUuid)] },
+          'seen:hydra': seenByHydra,
+        },
+        commands: [
+          'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
+          `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
+          `for f in /var/lib/glusterd/vols/*/bricks/*; do if grep -qx hostname=plexus "$f"; then sed -i 's/^uuid=.*/uuid=${oldUuid}/' "$f"; fi; done`,
+          `rm -f -- /var/lib/glusterd/peers/${oldUuid}`,
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
+          'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
+        ],
+        after: { store: joined, 'seen:hydra': undefined },
+      },
+      {
+        name: 'running under a made-up UUID, glusterd took its own old UUID for a peer: that entry goes with the UUID taken back',
+        on: 'plexus',
+        facts: { store: { ...joined, uuid: newUuid, peers: [...joined.peers, stored('plexus', oldUuid)] }, 'seen:hydra': undefined },
+        commands: [
+          'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
+          `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
+          `rm -f -- /var/lib/glusterd/peers/${oldUuid}`,
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
+          'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
+        ],
+        after: { store: joined },
+      },
+      {
+        name: "a lost glusterd.info (and peer entry) is taken back from the volumes' record of this host",
+        on: 'plexus',
+        facts: { store: { ...joined, uuid: '', peers: [] }, 'seen:hydra': undefined },
+        commands: [
+          'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
+          `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
+          `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
+          'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
+        ],
+        after: { store: joined },
+      },
+      { name: 'a host in the pool is left alone (the others are not even asked)', on: 'plexus', facts: { store: joined, 'seen:hydra': undefined }, reason: /a peer entry for every host/ },
+      { name: 'peers but no volume yet', on: 'plexus', facts: { store: { ...store(oldUuid), peers: [stored('hydra', hydraUuid)] }, 'seen:hydra': undefined }, reason: /a peer entry for every host/ },
+      { name: 'a new pool: nobody knows this host yet', on: 'plexus', facts: { store: store(newUuid), 'seen:hydra': [] }, reason: /a new pool/ },
+      { name: 'a fresh glusterd without a UUID yet, in a new pool', on: 'plexus', facts: { store: store(''), 'seen:hydra': undefined }, reason: /a new pool/ },
+      { name: 'the other host cannot be asked', on: 'plexus', facts: { store: store(newUuid), 'seen:hydra': undefined }, reason: /no other host knows/ },
+    ],
+  },
+  {
+    task: 'glusterd identity known to the pool',
+    cases: [
+      {
+        name: 'once the other glusterd runs, a host it refuses (made-up UUID, its own records rewritten) is told who it is',
+        on: 'plexus',
+        facts: { store: { uuid: newUuid, peers: joined.peers, brickHosts: [stored('hydra', hydraUuid), stored('plexus', newUuid)] }, 'seen:hydra': seenByHydra },
+        changes: [
+          `restore the UUID ${oldUuid} hydra knows plexus by (/var/lib/glusterd/glusterd.info says ${newUuid}: it was lost), its own bricks' records (glusterd does not start, or is refused by the pool, without them)`,
+        ],
+        after: { store: joined, 'seen:hydra': undefined },
+      },
+      { name: 'a host the pool knows as it is', on: 'plexus', facts: { store: joined, 'seen:hydra': seenByHydra }, reason: /a peer entry for every host/ },
     ],
   },
   {
@@ -44,7 +144,7 @@ export const repairSuites: TaskSuite[] = [
         facts: { volume: volume(), brick: brick({ volumeId: undefined, hasData: false }), initialized: false, status: brickStatus(false) },
         commands: [
           'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 start',
-          'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 plexus:/data/brick1/gv0 commit force',
+          resetCommit,
           'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
         ],
         after: { brick: brick({ hasData: false }), initialized: true, status: brickStatus(true) },
@@ -56,7 +156,7 @@ export const repairSuites: TaskSuite[] = [
         commands: [
           'gluster --mode=script volume start gv0 force',
           'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 start',
-          'gluster --mode=script volume reset-brick gv0 plexus:/data/brick1/gv0 plexus:/data/brick1/gv0 commit force',
+          resetCommit,
           'n=0; until gluster --mode=script volume heal gv0 full; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done',
         ],
         after: { volume: volume(), brick: brick({ hasData: false }), initialized: true, status: brickStatus(true) },

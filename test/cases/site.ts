@@ -78,6 +78,12 @@ export const siteSuites: TaskSuite[] = [
     cases: [
       { name: 'started only', facts: { state: unit('inactive') }, changes: ['start glusterd (was inactive)'], after: { state: unit('active') } },
       { name: 'static units count as enabled', facts: { state: unit('active', { enabled: 'static' }) }, reason: /active, static/ },
+      {
+        name: "a failed unit (maybe past Debian's 6 starts an hour) is reset before it is started",
+        facts: { state: unit('failed') },
+        commands: ['systemctl reset-failed glusterd; systemctl start glusterd'],
+        after: { state: unit('active') },
+      },
     ],
   },
   {

@@ -32,6 +32,13 @@ const drifts: Drift[] = [
   { name: 'brick process down', order: 5, apply: () => 'pkill -x glusterfsd; true' },
   { name: 'brick wiped', order: 5, destroysBrick: true, apply: () => 'pkill -x glusterfsd; rm -rf /data/brick1/gv0' },
   { name: 'glusterd stopped and disabled', order: 6, apply: () => 'systemctl disable --now glusterd.service' },
+  // gluster refuses `peer detach` of a brick's host, so a detached peer is one side losing its entry; glusterd
+  // then does not start at all (its volume names a brick on a host it does not know)
+  { name: 'peer detached', order: 6, apply: () => 'systemctl stop glusterd.service; rm -f /var/lib/glusterd/peers/*; systemctl start glusterd.service; true' },
+  // glusterd makes up a new UUID at its next start, and then does not start: the pool knows the old one
+  { name: 'glusterd identity lost', order: 6, apply: () => 'systemctl stop glusterd.service; rm -f /var/lib/glusterd/glusterd.info; systemctl start glusterd.service; true' },
+  // TLS is on by default: the host's certificate, key and CA gone (processes that already run keep theirs)
+  { name: 'certificates removed', order: 0, apply: () => 'rm -f /etc/ssl/glusterfs.pem /etc/ssl/glusterfs.key /etc/ssl/glusterfs.ca' },
 ]
 
 /** A small seeded generator (mulberry32), so a failing draw can be run again. */
@@ -86,6 +93,8 @@ async function applyAndRepair(t: ExecutionContext, label: string, picked: Draw) 
   for (const h of hosts) {
     t.is((await onHost(h, 'findmnt -n -o FSTYPE /gfs/union; findmnt -n -o FSTYPE /gfs/gv0')).trim(), 'overlay\nfuse.glusterfs', `${h} mounts`)
     t.is((await onHost(h, 'systemctl is-active gfs-writecache.service glusterd.service; systemctl is-enabled glusterd.service')).trim(), 'active\nactive\nenabled')
+    t.is((await tryOnHost(h, 'test -s /etc/ssl/glusterfs.pem && test -s /etc/ssl/glusterfs.key && test -s /etc/ssl/glusterfs.ca')).exitCode, 0, `${h}: TLS files in place`)
+    t.regex(await onHost(h, 'gluster peer status'), /State: Peer in Cluster \(Connected\)/, `${h}: its peer is back`)
   }
   t.regex(await onHost('hydra', 'gluster volume info gv0'), /Status: Started/)
   // a wiped brick is filled by the full heal repair started; it may still be crawling when repair returns

@@ -7,6 +7,7 @@ import type { ExecCommand } from '../../src/engine/command.ts'
 import { localExecutor } from '../../src/engine/local-executor.ts'
 import type { BrickIdentity } from '../../src/facts/bricks.ts'
 import { parseBrickIdentity } from '../../src/facts/bricks.ts'
+import { glusterdStore, parseGlusterdStore } from '../../src/facts/glusterd-store.ts'
 import type { HealState } from '../../src/facts/gluster.ts'
 import { healStateIfIndexed } from '../../src/facts/gluster.ts'
 import { healed } from '../../src/tasks/heal.ts'
@@ -43,7 +44,7 @@ test("heals: the trigger waits while another host's trigger holds the volume loc
   // a stand-in gluster: busy twice, then successful; then one that fails for another reason
   const fakeGluster = (body: string) => writeFileSync(join(dir, 'gluster'), `#!/bin/sh\n${body}\n`, { mode: 0o755 })
   const trigger = healCommand({ bricks: heal(3), splitBrainFiles: [] })
-  fakeGluster(`n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ $n -ge 2 ] && { echo launched; exit 0; }; echo 'Another transaction is in progress for gv0. Please try again after some time.'; exit 1`)
+  fakeGluster(`n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ $n -ge 2 ] && { echo launched; exit 0; }; [ $n -eq 1 ] && { echo 'Launching heal operation to perform index self heal on volume gv0 has been unsuccessful:'; echo 'Locking failed on plexus. Please check log file for details.'; exit 1; }; echo 'Another transaction is in progress for gv0. Please try again after some time.'; exit 1`)
   t.is((await runWithPath(`${dir}:/usr/bin:/bin`, trigger)).exitCode, 0)
   t.is(readFileSync(join(dir, 'n'), 'utf8').trim(), '3')
   fakeGluster(`echo 'Self-heal daemon is not running'; exit 1`)
@@ -70,3 +71,25 @@ test('heals: the index fact answers from an empty heal index, and asks gluster w
   await t.throwsAsync(read(healStateIfIndexed('gv0', join(brickDir, 'wiped'))))
 })
 
+
+test("glusterd store: read from glusterd's own files, as gluster 10 writes them, while glusterd is down", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gfs-glusterd-'))
+  const hydra = '83799174-9c65-410d-9bab-052fccc4c239'
+  const plexus = '3317beb0-5631-4608-babe-583c39d840e9'
+  const fact = glusterdStore(dir)
+  const read = async () => fact.parse(await localExecutor('plexus').run(fact.command as ExecCommand))
+  t.deepEqual(await read(), { uuid: '', peers: [], brickHosts: [] }, 'a glusterd that never ran')
+  writeFileSync(join(dir, 'glusterd.info'), `UUID=${plexus}\noperating-version=100000\n`)
+  mkdirSync(join(dir, 'peers'))
+  writeFileSync(join(dir, 'peers', hydra), `uuid=${hydra}\nstate=3\nhostname1=hydra\nhostname2=10.214.6.11\n`)
+  mkdirSync(join(dir, 'vols', 'gv0', 'bricks'), { recursive: true })
+  for (const [name, uuid] of [['hydra', hydra], ['plexus', plexus]] as const)
+    writeFileSync(join(dir, 'vols', 'gv0', 'bricks', `${name}:-data-brick1-gv0`), `uuid=${uuid}\nhostname=${name}\npath=/data/brick1/gv0\nreal_path=/data/brick1/gv0\nlisten-port=0\nbrick-id=gv0-client-0\n`)
+  t.deepEqual(await read(), {
+    uuid: plexus,
+    peers: [{ uuid: hydra, names: ['hydra', '10.214.6.11'] }],
+    brickHosts: [{ uuid: hydra, names: ['hydra'] }, { uuid: plexus, names: ['plexus'] }],
+  })
+  const cut = { host: 'h', command: '', exitCode: 0, stdout: `uuid=${plexus}\n`, stderr: '', durationMs: 0 }
+  t.throws(() => parseGlusterdStore(cut), { message: /incomplete answer/ }, 'a cut answer is never taken for "no peers"')
+})

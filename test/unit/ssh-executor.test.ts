@@ -1,4 +1,5 @@
 import test from 'ava'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -80,6 +81,21 @@ test('a changed host key is always refused, even when trusting new keys', async 
   t.regex(error!.message, /HOST KEY CHANGED/)
   t.regex(error!.message, /known_hosts:2/)
   t.regex(error!.message, /ssh-keygen -R/)
+})
+
+test('a reinstalled host: the changed key is refused with the one command that confirms exactly that key, which then works', async (t) => {
+  const wrong = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'
+  const file = knownHosts(`[127.0.0.1]:${sshd.port} ${wrong}\n`)
+  const error = await t.throwsAsync(connectSsh(target(), { knownHostsFile: file, trustNewHostKeys: false }), { instanceOf: ConnectError })
+  t.regex(error!.message, /HOST KEY CHANGED for local \(\[127\.0\.0\.1\]:\d+\): it presented ssh-ed25519 SHA256:/)
+  t.regex(error!.message, /ssh-keygen -lf \/etc\/ssh\/ssh_host_ed25519_key\.pub/)
+  const confirm = /confirm the new key and run again: (.+)$/.exec(error!.message)?.[1]
+  if (!confirm) return void t.fail(`no confirmation command in: ${error!.message}`)
+  t.is(spawnSync('sh', ['-c', confirm], { encoding: 'utf8' }).status, 0, confirm)
+  t.false(readFileSync(file, 'utf8').includes(wrong), 'the old key is gone')
+  const executor = await connectSsh(target(), { knownHostsFile: file, trustNewHostKeys: false })
+  t.is((await executor.run(sh`echo ok`)).stdout, 'ok\n')
+  await executor.close()
 })
 
 test('an unreachable host is a ConnectError that says so', async (t) => {
