@@ -8,6 +8,7 @@ import { putScript } from './command.ts'
 import { becomeScript, checkBecome } from './become.ts'
 import { ConnectError, InventoryError } from './errors.ts'
 import { lineSplitter, type Executor, type RunOptions } from './executor.ts'
+import { Slots } from './slots.ts'
 import {
   fingerprint,
   hostPattern,
@@ -211,9 +212,16 @@ export async function connectSsh(host: Host, options: SshOptions): Promise<Execu
   return executor
 }
 
+/**
+ * Channels one connection runs at once. sshd refuses a session beyond its MaxSessions (10 by default) with
+ * "Channel open failure", and a task's facts are read in parallel; a few stay free for jumps and the user.
+ */
+const channelsPerConnection = 8
+
 class SshExecutor implements Executor {
   readonly host: string
   private lost?: Error
+  private readonly channels = new Slots(channelsPerConnection)
   constructor(private readonly target: Host, private readonly ssh: NodeSSH, private readonly jumps: NodeSSH[] = []) {
     this.host = target.name
   }
@@ -223,7 +231,11 @@ class SshExecutor implements Executor {
     this.lost = error
   }
 
-  async run(command: Command, options: RunOptions = {}): Promise<Result> {
+  run(command: Command, options: RunOptions = {}): Promise<Result> {
+    return this.channels.use(() => this.runNow(command, options))
+  }
+
+  private async runNow(command: Command, options: RunOptions): Promise<Result> {
     if (this.lost) throw new ConnectError(this.host, `connection lost: ${this.lost.message}`)
     const exec = command.kind === 'put' ? putScript(command) : command
     const { script, stdin } = becomeScript(this.target, exec)

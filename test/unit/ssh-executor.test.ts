@@ -43,6 +43,13 @@ test('parallel commands share one connection', async (t) => {
   await executor.close()
 })
 
+test("more commands at once than sshd's MaxSessions (10) all run: the connection queues its channels", async (t) => {
+  const executor = await connectSsh(target(), { knownHostsFile: pinned(), trustNewHostKeys: false })
+  const results = await Promise.all(Array.from({ length: 25 }, (_, i) => executor.run(sh`sleep 0.3; echo ${i}`)))
+  t.deepEqual(results.map((r) => r.stdout.trim()), Array.from({ length: 25 }, (_, i) => String(i)))
+  await executor.close()
+})
+
 test('put writes a file atomically with its mode, binary-safe', async (t) => {
   const executor = await connectSsh(target(), { knownHostsFile: pinned(), trustNewHostKeys: false })
   const dest = join(mkdtempSync(join(tmpdir(), 'gfs-put-')), 'sub dir', 'f $(x).bin')
