@@ -46,7 +46,9 @@ export async function startSshd(extraConfig: string[] = []): Promise<TestSshd> {
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')))
   mkdirSync('/run/sshd', { recursive: true })
   const port = await freePort()
+  // sshd takes the first value of a keyword: the caller's settings go first so they can override these
   const config = [
+    ...extraConfig,
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
     `HostKey ${join(dir, 'host_key')}`,
@@ -57,7 +59,6 @@ export async function startSshd(extraConfig: string[] = []): Promise<TestSshd> {
     'UsePAM no',
     `PidFile ${join(dir, 'sshd.pid')}`,
     'MaxSessions 32',
-    ...extraConfig,
   ].join('\n')
   writeFileSync(join(dir, 'sshd_config'), config + '\n')
   let output = ''

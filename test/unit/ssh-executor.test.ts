@@ -43,8 +43,12 @@ test('parallel commands share one connection', async (t) => {
   await executor.close()
 })
 
-test("more commands at once than sshd's MaxSessions (10) all run: the connection queues its channels", async (t) => {
-  const executor = await connectSsh(target(), { knownHostsFile: pinned(), trustNewHostKeys: false })
+test("more commands at once than sshd's default MaxSessions (10) all run: the connection queues its channels", async (t) => {
+  const strict = await startSshd(['MaxSessions 10'])
+  t.teardown(() => strict.stop())
+  const at = host('strict', { address: '127.0.0.1', port: strict.port, privateKeyFile: strict.clientKey })
+  const file = knownHosts(`[127.0.0.1]:${strict.port} ${strict.hostPublicKey.split(' ').slice(0, 2).join(' ')}\n`)
+  const executor = await connectSsh(at, { knownHostsFile: file, trustNewHostKeys: false })
   const results = await Promise.all(Array.from({ length: 25 }, (_, i) => executor.run(sh`sleep 0.3; echo ${i}`)))
   t.deepEqual(results.map((r) => r.stdout.trim()), Array.from({ length: 25 }, (_, i) => String(i)))
   await executor.close()
