@@ -86,11 +86,13 @@ test('a daemon started while an offline flush holds the lock waits for it, then 
   const sb = await sandbox(t, { settleSeconds: 0.1 })
   const dir = mkdtempSync('/tmp/gfswc-lockholder-')
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  // stands in for `flush --wait` run without a daemon: holds the lock for 3 s
+  // stands in for `flush --wait` run without a daemon: holds the lock until the test lets go
   const lock = await lockBundle()
+  const letGo = join(dir, 'let-go')
   const holderScript = `import { acquireLock } from ${JSON.stringify(lock)}
+import { existsSync } from 'node:fs'
 const release = acquireLock(${JSON.stringify(sb.cfg.stateDir)})
-await new Promise((r) => setTimeout(r, 3000))
+while (!existsSync(${JSON.stringify(letGo)})) await new Promise((r) => setTimeout(r, 50))
 release()
 console.log('released')
 `
@@ -103,9 +105,11 @@ console.log('released')
   let exitCode: number | null | undefined
   daemon.once('exit', (code) => (exitCode = code))
   t.teardown(() => daemon.kill('SIGKILL'))
+  t.true(await until(() => /waiting/.test(log), 20_000), `says that it waits: ${log}`)
   await sleep(1500)
   t.is(exitCode, undefined, `the daemon is still there while the lock is held: ${log}`)
   t.is((log.match(/waiting/g) ?? []).length, 1, `said once that it waits: ${log}`)
+  writeFileSync(letGo, '')
   t.is(await holder, 'released')
   t.true(await until(() => existsSync(sb.cfg.socket), 10_000), 'the daemon serves once the lock is free')
   writeFileSync(join(sb.union, 'after.txt'), 'published by the daemon')
