@@ -1,12 +1,14 @@
 // `npm run test:vagrant` (opt-in, slow): the Vagrant lab as users run it, on this machine's libvirt.
 // Builds or reuses the local box, `vagrant up` both hosts, checks they match lab/topology.yaml, runs the site
 // playbook against inventory/vagrant.yaml, writes through hydra's union and finds the file on both bricks after
-// `flush --wait`, re-runs site expecting 0 changed, and always ends with `vagrant destroy -f`.
+// `flush --wait`, re-runs site expecting 0 changed, and always ends with `vagrant destroy -f` (also when stopped by
+// ava's timeout or Ctrl-C).
 // Settings: GFS_VAGRANT_LIBVIRT_DRIVER (default qemu), GFS_VAGRANT_CPUS (1), GFS_VAGRANT_MEMORY_MB (1024).
 import test from 'ava'
 import { readFileSync } from 'node:fs'
 import { ensureBox } from '../../src/vagrant/box.ts'
 import { ensureLibvirtd, requireVagrantTools, onVm, vagrant, vagrantHosts, vagrantInventoryPath } from '../../src/vagrant/machines.ts'
+import { destroyOnSignal } from '../../src/vagrant/cleanup.ts'
 import { readTopology } from '../../src/lab/topology.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
@@ -32,6 +34,8 @@ const log = (line: string) => console.error(`vagrant lab: ${line}`)
 test.before(async () => {
   if (process.getuid?.() !== 0) throw new Error('the Vagrant lab test drives libvirt as root')
   requireVagrantTools()
+  // ava's timeout and Ctrl-C skip after.always: the VMs go anyway
+  destroyOnSignal(log)
   await timed('libvirtd', () => ensureLibvirtd(log))
   await timed('box (build or reuse)', () => ensureBox(log))
   await timed('destroy leftovers', () => vagrant(['destroy', '-f']))
