@@ -62,3 +62,19 @@ export const volumeStatusUnlessMounted = (volume: string, path: string) => {
     (r): BrickStatus[] | undefined => (r.exitCode === 0 && r.stdout.trim() === notAsked ? undefined : status.parse(r)),
   )
 }
+
+/** The last start of each path's mount unit, in one command (the agent's drain mounts: many of them). */
+export const mountAttempts = (paths: string[]) =>
+  fact(
+    `mount attempts ${paths.length ? `${paths[0]} ... (${paths.length})` : '(none)'}`,
+    sh`for p in ${paths}; do u=$(systemd-escape --path --suffix=mount -- "$p") && printf '@@ %s\\n' "$p" && systemctl show -p ActiveState,Result -- "$u" && { tail -n 200 -- "/var/log/glusterfs/$(printf '%s' "\${p#/}" | tr / -).log" 2>/dev/null | grep -a '^\\[[^]]*\\] E \\[' | tail -n 1; true; } || exit 1; done`,
+    (r): Record<string, MountAttempt> => {
+      if (r.exitCode !== 0) throw commandFailed(r)
+      const out: Record<string, MountAttempt> = {}
+      for (const block of r.stdout.split(/^@@ /m).slice(1)) {
+        const nl = block.indexOf('\n')
+        out[block.slice(0, nl)] = parseMountAttempt({ ...r, stdout: block.slice(nl + 1) })
+      }
+      return out
+    },
+  )

@@ -14,8 +14,9 @@ export const gv0MountWait = { attempts: 60, delayMs: 5000 }
 
 const onlineBricks = (bricks: BrickStatus[] | undefined) => (bricks ?? []).filter((b) => b.online).map(brickName)
 
-function lastTry(attempt: MountAttempt): string {
-  if (attempt.active !== 'failed') return ''
+/** Why the last start failed, for the change's summary; empty when it did not. */
+export function lastTry(attempt: MountAttempt | undefined): string {
+  if (attempt?.active !== 'failed') return ''
   return ` (the last try failed: ${attempt.result || 'failed'}${attempt.lastError ? `; client log: ${attempt.lastError}` : ''})`
 }
 

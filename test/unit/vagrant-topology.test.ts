@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { readTopology } from '../../src/lab/topology.ts'
 import { renderInventory } from '../../src/lab/inventory-writer.ts'
 import { repoRoot } from '../../src/lab/paths.ts'
+import { domainPrefix, labNetworks } from '../../src/vagrant/leftovers.ts'
 
 interface Plan {
   box: string
@@ -104,4 +105,11 @@ test('vagrant validate: the Vagrantfile is valid as users run it, and with this 
   const bad = validate({ GFS_VAGRANT_LIBVIRT_DRIVER: 'xen' })
   t.not(bad.status, 0)
   t.regex(bad.stderr + bad.stdout, /GFS_VAGRANT_LIBVIRT_DRIVER="xen": expected kvm or qemu/)
+})
+
+test('the libvirt names test:vagrant checks for leftovers are the ones the Vagrantfile gives', (t) => {
+  const vagrantfile = readFileSync(join(repoRoot, 'Vagrantfile'), 'utf8')
+  t.true(vagrantfile.includes(`lv.default_prefix = "${domainPrefix}"`))
+  for (const n of labNetworks) t.true(vagrantfile.includes(`libvirt__network_name: "${n}"`), n)
+  t.is([...vagrantfile.matchAll(/libvirt__network_name: "([^"]+)"/g)].length, labNetworks.length)
 })
