@@ -3,7 +3,7 @@
 // are stopped first, then `vagrant destroy -f` runs in the repository. Here against a stand-in `vagrant`.
 import test from 'ava'
 import { spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from '../../src/lab/paths.ts'
@@ -14,6 +14,7 @@ const alive = (pid: number) => existsSync(`/proc/${pid}/stat`) && !/^\d+ \(.*\) 
 for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
   test(`${signal}: the running child is stopped, then vagrant destroy -f runs in the repository, and the exit code is ${code}`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'gfs-vagrant-cleanup-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
     const calls = join(dir, 'calls')
     const fake = join(dir, 'vagrant')
     writeFileSync(fake, `#!/bin/sh\necho "$PWD|$*|$GFS_VAGRANT_LIBVIRT_DRIVER" >> ${calls}\n`)

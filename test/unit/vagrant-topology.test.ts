@@ -3,7 +3,7 @@
 // range with the same host parts. The Vagrantfile itself is checked by the real Vagrant (`vagrant validate`).
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync, cpSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync, cpSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readTopology } from '../../src/lab/topology.ts'
@@ -80,6 +80,7 @@ test('settings from the environment: box, libvirt driver, CPUs and memory; a bad
 
 test('a host whose management address is outside the container lab network is refused, naming the file', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gfs-topo-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   mkdirSync(join(dir, 'lab'))
   cpSync(join(repoRoot, 'lab', 'vagrant_lab.rb'), join(dir, 'lab', 'vagrant_lab.rb'))
   writeFileSync(join(dir, 'lab', 'topology.yaml'), readFileSync(join(repoRoot, 'lab', 'topology.yaml'), 'utf8').replace('management: 10.213.0.12', 'management: 10.99.0.12'))
@@ -92,7 +93,11 @@ test('a host whose management address is outside the container lab network is re
 function validate(env: Record<string, string>) {
   // Its own machine state directory: a Vagrant lab that is up here must not change the answer.
   const dotfiles = mkdtempSync(join(tmpdir(), 'gfs-vagrant-'))
-  return spawnSync('vagrant', ['validate'], { cwd: repoRoot, encoding: 'utf8', env: { ...clean, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DOTFILE_PATH: dotfiles, ...env } })
+  try {
+    return spawnSync('vagrant', ['validate'], { cwd: repoRoot, encoding: 'utf8', env: { ...clean, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DOTFILE_PATH: dotfiles, ...env } })
+  } finally {
+    rmSync(dotfiles, { recursive: true, force: true })
+  }
 }
 
 test('vagrant validate: the Vagrantfile is valid as users run it, and with this machine\'s box and driver', (t) => {
