@@ -8,7 +8,8 @@ import { directory, fstabEntry } from './files.ts'
 import { peersInCluster, probePeers, volumeCreated, volumeOptionsSet, volumeStarted } from './gluster.ts'
 import { healed, splitBrainResolved } from './heal.ts'
 import { glusterIdentityRestored } from './identity.ts'
-import { gv0AclMount, immutableMountPoint, mounted } from './mounts.ts'
+import { gv0AclMount, immutableMountPoint } from './mounts.ts'
+import { gv0Mounted } from './gv0-mounted.ts'
 import { packages } from './packages.ts'
 import { brickDirectory, storagePreflight } from './storage.ts'
 import { service } from './systemd.ts'
@@ -70,7 +71,7 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
       fstabEntry('gv0 in /etc/fstab', gv0FstabEntry, { tags: ['mounts'] }),
       gv0AclMount(),
       gv0ClientAlive(),
-      mounted('gv0 mounted', (ctx) => ({ path: ctx.host.settings.gv0Mount, fstype: 'fuse.glusterfs' }), { tags: ['mounts'] }),
+      gv0Mounted(),
       directory('cache upper dir', (ctx) => ctx.host.settings.cacheUpper, { tags: ['cache'] }),
       directory('cache work dir', (ctx) => ctx.host.settings.cacheWork, { tags: ['cache'] }),
       immutableMountPoint('union mount point', (ctx) => ctx.host.settings.unionMount, { tags: ['cache'] }),

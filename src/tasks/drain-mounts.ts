@@ -11,6 +11,8 @@ import { drainMountPaths } from '../agent/fs/drain-mounts.ts'
 import { AGENT_UNIT, escapePath, mountUnitName, type UnitFile } from '../agent/service/units.ts'
 import { unitState } from '../facts/systemd.ts'
 import { gv0FstabEntry } from './gv0-mount.ts'
+import { gv0MountWait, lastTry } from './gv0-mounted.ts'
+import { mountAttempts } from '../facts/mount-attempt.ts'
 
 const unitDir = '/etc/systemd/system'
 
@@ -75,9 +77,10 @@ export function drainMountsMounted(): Task {
   return task({
     name: 'drain mounts for the agent',
     tags: ['mounts', 'agent'],
-    facts: () => ({ mounts: mountsBelow(agentDefaults.drainMountDir), units: drainUnitFiles(agentDefaults.drainMountDir), agent: unitState(AGENT_UNIT) }),
-    wait: { attempts: 10, delayMs: 1000 },
-    plan: ({ mounts, units, agent }, ctx) => {
+    facts: (ctx) => ({ mounts: mountsBelow(agentDefaults.drainMountDir), units: drainUnitFiles(agentDefaults.drainMountDir), agent: unitState(AGENT_UNIT), tries: mountAttempts(wantedPaths(ctx)) }),
+    // a slow host's gluster client may give up on the first try: failed starts are tried again
+    wait: gv0MountWait,
+    plan: ({ mounts, units, agent, tries }, ctx) => {
       const wanted = wantedPaths(ctx)
       const out: Change[] = []
       const files = drainMountUnits(ctx)
@@ -91,7 +94,7 @@ export function drainMountsMounted(): Task {
         const unit = mountUnitName(path)
         if (m && m.fstype !== 'fuse.glusterfs')
           return refuse(`${path} has ${m.source} (${m.fstype}) mounted instead of gv0; unmount it yourself (umount ${path}), then run again`)
-        if (!m) out.push(change(`mount ${path}`, sh`systemctl start ${unit}`))
+        if (!m) out.push(change(`mount ${path}${lastTry(tries[path])}`, sh`systemctl start ${unit} || true`))
         else if (restart.has(unit)) out.push(change(`mount ${path} again (its unit changed)`, sh`systemctl restart ${unit}`))
         else if (m.dead) out.push(change(`mount ${path} again (its gluster client does not answer)`, sh`systemctl stop ${unit}; umount -- ${path} 2>/dev/null; systemctl start ${unit}`))
       }

@@ -9,31 +9,6 @@ import { AGENT_UNIT, mountUnitName } from '../agent/service/units.ts'
 
 export { mountUnitName }
 
-/** A file system is mounted at a path with the given type, started through its systemd mount unit. */
-export function mounted(
-  name: string,
-  spec: (ctx: TaskContext) => { path: string; fstype: string; source?: string },
-  options: { tags?: string[] } = {},
-): Task {
-  return task({
-    name,
-    tags: options.tags,
-    facts: (ctx) => ({ current: mountAt(spec(ctx).path) }),
-    wait: { attempts: 10, delayMs: 1000 },
-    plan: ({ current }, ctx) => {
-      const { path, fstype, source } = spec(ctx)
-      if (current && current.fstype === fstype && (!source || current.source === source))
-        return noop(`${path}: ${current.source} (${current.fstype})`)
-      if (current)
-        return refuse(
-          `${path} has ${current.source} (${current.fstype}) mounted instead of ${source ?? fstype}; ` +
-            `unmount it yourself (umount ${path}) after checking nothing uses it, then run again`,
-        )
-      return changes(change(`mount ${path}`, sh`systemctl start ${mountUnitName(path)}`))
-    },
-  })
-}
-
 /** Take gv0 down to mount it again with other options: agent, union, then gv0 (docs/rationale.md, "Releasing gv0"). */
 export function releaseGv0(s: Settings, now: { agent: UnitState; union?: Mount; gv0?: Mount }, why: string): Change[] {
   return [

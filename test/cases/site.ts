@@ -6,7 +6,7 @@ import { service } from '../../src/tasks/systemd.ts'
 import { hostPackages } from '../../src/tasks/appliance.ts'
 import { host } from '../helpers/hosts.ts'
 import type { TaskSuite } from '../helpers/task-cases.ts'
-import { dir, file, missingPath, mount, peer, unit, volume } from './facts.ts'
+import { brickStatus, dir, file, missingPath, mount, peer, unit, volume } from './facts.ts'
 
 const disk = { disk: mount('/data', 'ext4', '/dev/loop0'), brickFs: mount('/data', 'ext4'), cacheFs: mount('/data', 'ext4') }
 const installed = (names: string[]) => new Map(names.map((n) => [n, '1']))
@@ -20,6 +20,8 @@ const optionHosts = [host('hydra', {}, { glusterOptions: { 'performance.cache-si
 const wanted = wantedOptions(optionHosts, optionHosts[0]!.settings)
 const fuse = (options: string[]) => mount('/gfs/gv0', 'fuse.glusterfs', 'hydra:/gv0', options)
 const union = mount('/gfs/union', 'overlay', 'overlay')
+const gv0Unmounted = { current: undefined, bricks: brickStatus(true), attempt: { active: 'inactive', result: 'success' } }
+const gv0Up = { current: mount('/gfs/gv0', 'fuse.glusterfs', 'hydra:/gv0'), bricks: undefined }
 const arbiterHosts = [host('arb', { role: 'arbiter' }), host('hydra'), host('plexus')]
 const arbiterVolume = () =>
   volume({ replicaCount: 3, arbiterCount: 1, bricks: [...volume().bricks, { host: 'arb', path: '/data/brick1/gv0', arbiter: true }] })
@@ -310,8 +312,30 @@ export const siteSuites: TaskSuite[] = [
   {
     task: 'gv0 mounted',
     cases: [
-      { name: 'started through the unit', facts: { current: undefined }, commands: ['systemctl start gfs-gv0.mount'], after: { current: mount('/gfs/gv0', 'fuse.glusterfs') } },
-      { name: 'a foreign mount is reported', facts: { current: mount('/gfs/gv0', 'nfs', 'nas:/x') }, refuse: /nas:\/x \(nfs\) mounted instead/ },
+      { name: 'started through the unit once both bricks are online', facts: gv0Unmounted, commands: ['systemctl start gfs-gv0.mount || true'], after: gv0Up },
+      {
+        name: 'waits while the other host\'s brick is still coming up, naming it',
+        facts: { ...gv0Unmounted, bricks: brickStatus(false) },
+        changes: ['wait for brick(s) plexus:/data/brick1/gv0 to come online before mounting /gfs/gv0 (is that host still starting? see `gluster volume status`)'],
+        commands: [],
+        after: gv0Up,
+      },
+      {
+        name: 'waits on the second host too while the first one\'s brick is not online',
+        on: 'plexus',
+        facts: { ...gv0Unmounted, bricks: [{ ...brickStatus(true)[0]!, online: false, pid: null }, brickStatus(true)[1]!] },
+        changes: ['wait for brick(s) hydra:/data/brick1/gv0 to come online before mounting /gfs/gv0 (is that host still starting? see `gluster volume status`)'],
+        after: gv0Up,
+      },
+      {
+        name: 'a failed try is tried again, with systemd\'s result and the client\'s last error',
+        facts: { ...gv0Unmounted, attempt: { active: 'failed', result: 'exit-code', lastError: '0-gv0-client-1: failed to get the port number for remote subvolume.' } },
+        changes: ['mount /gfs/gv0 (the last try failed: exit-code; client log: 0-gv0-client-1: failed to get the port number for remote subvolume.)'],
+        commands: ['systemctl start gfs-gv0.mount || true'],
+        after: gv0Up,
+      },
+      { name: 'mounted: the volume is not asked about', facts: gv0Up, reason: /\/gfs\/gv0: hydra:\/gv0 \(fuse.glusterfs\)/ },
+      { name: 'a foreign mount is reported', facts: { ...gv0Unmounted, current: mount('/gfs/gv0', 'nfs', 'nas:/x'), bricks: undefined }, refuse: /nas:\/x \(nfs\) mounted instead/ },
     ],
   },
   ...['cache upper dir', 'cache work dir'].map((task) => {

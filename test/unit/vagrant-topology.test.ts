@@ -3,12 +3,13 @@
 // range with the same host parts. The Vagrantfile itself is checked by the real Vagrant (`vagrant validate`).
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync, cpSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync, cpSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readTopology } from '../../src/lab/topology.ts'
 import { renderInventory } from '../../src/lab/inventory-writer.ts'
 import { repoRoot } from '../../src/lab/paths.ts'
+import { domainPrefix, labNetworks } from '../../src/vagrant/leftovers.ts'
 
 interface Plan {
   box: string
@@ -79,6 +80,7 @@ test('settings from the environment: box, libvirt driver, CPUs and memory; a bad
 
 test('a host whose management address is outside the container lab network is refused, naming the file', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gfs-topo-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   mkdirSync(join(dir, 'lab'))
   cpSync(join(repoRoot, 'lab', 'vagrant_lab.rb'), join(dir, 'lab', 'vagrant_lab.rb'))
   writeFileSync(join(dir, 'lab', 'topology.yaml'), readFileSync(join(repoRoot, 'lab', 'topology.yaml'), 'utf8').replace('management: 10.213.0.12', 'management: 10.99.0.12'))
@@ -91,7 +93,11 @@ test('a host whose management address is outside the container lab network is re
 function validate(env: Record<string, string>) {
   // Its own machine state directory: a Vagrant lab that is up here must not change the answer.
   const dotfiles = mkdtempSync(join(tmpdir(), 'gfs-vagrant-'))
-  return spawnSync('vagrant', ['validate'], { cwd: repoRoot, encoding: 'utf8', env: { ...clean, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DOTFILE_PATH: dotfiles, ...env } })
+  try {
+    return spawnSync('vagrant', ['validate'], { cwd: repoRoot, encoding: 'utf8', env: { ...clean, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DOTFILE_PATH: dotfiles, ...env } })
+  } finally {
+    rmSync(dotfiles, { recursive: true, force: true })
+  }
 }
 
 test('vagrant validate: the Vagrantfile is valid as users run it, and with this machine\'s box and driver', (t) => {
@@ -104,4 +110,11 @@ test('vagrant validate: the Vagrantfile is valid as users run it, and with this 
   const bad = validate({ GFS_VAGRANT_LIBVIRT_DRIVER: 'xen' })
   t.not(bad.status, 0)
   t.regex(bad.stderr + bad.stdout, /GFS_VAGRANT_LIBVIRT_DRIVER="xen": expected kvm or qemu/)
+})
+
+test('the libvirt names test:vagrant checks for leftovers are the ones the Vagrantfile gives', (t) => {
+  const vagrantfile = readFileSync(join(repoRoot, 'Vagrantfile'), 'utf8')
+  t.true(vagrantfile.includes(`lv.default_prefix = "${domainPrefix}"`))
+  for (const n of labNetworks) t.true(vagrantfile.includes(`libvirt__network_name: "${n}"`), n)
+  t.is([...vagrantfile.matchAll(/libvirt__network_name: "([^"]+)"/g)].length, labNetworks.length)
 })

@@ -1,12 +1,15 @@
 // `npm run test:vagrant` (opt-in, slow): the Vagrant lab as users run it, on this machine's libvirt.
 // Builds or reuses the local box, `vagrant up` both hosts, checks they match lab/topology.yaml, runs the site
 // playbook against inventory/vagrant.yaml, writes through hydra's union and finds the file on both bricks after
-// `flush --wait`, re-runs site expecting 0 changed, and always ends with `vagrant destroy -f`.
-// Settings: GFS_VAGRANT_LIBVIRT_DRIVER (default qemu), GFS_VAGRANT_CPUS (1), GFS_VAGRANT_MEMORY_MB (1024).
+// `flush --wait`, re-runs site expecting 0 changed, and always ends with `vagrant destroy -f` (also when stopped by
+// ava's timeout or Ctrl-C).
+// Settings: GFS_VAGRANT_LIBVIRT_DRIVER (default qemu), GFS_VAGRANT_CPUS (1), GFS_VAGRANT_MEMORY_MB (the topology's).
 import test from 'ava'
 import { readFileSync } from 'node:fs'
 import { ensureBox } from '../../src/vagrant/box.ts'
 import { ensureLibvirtd, requireVagrantTools, onVm, vagrant, vagrantHosts, vagrantInventoryPath } from '../../src/vagrant/machines.ts'
+import { destroyOnSignal } from '../../src/vagrant/cleanup.ts'
+import { libvirtLeftovers } from '../../src/vagrant/leftovers.ts'
 import { readTopology } from '../../src/lab/topology.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
@@ -29,9 +32,19 @@ async function must(host: string, script: string): Promise<string> {
 
 const log = (line: string) => console.error(`vagrant lab: ${line}`)
 
+/** What a failed run needs to be understood once the VMs are gone: memory, failed units, the last warnings. */
+async function diagnose(): Promise<string> {
+  const script = 'free -m; systemctl --failed --no-legend --plain; journalctl -b --no-pager -p warning -n 40; dmesg | grep -iE "out of memory|oom-kill" | tail -n 5'
+  const out: string[] = []
+  for (const host of ['hydra', 'plexus']) out.push(`--- ${host}\n${(await onVm(host, script, { timeoutMs: 120_000 })).stdout}`)
+  return out.join('\n')
+}
+
 test.before(async () => {
   if (process.getuid?.() !== 0) throw new Error('the Vagrant lab test drives libvirt as root')
   requireVagrantTools()
+  // ava's timeout and Ctrl-C skip after.always: the VMs go anyway
+  destroyOnSignal(log)
   await timed('libvirtd', () => ensureLibvirtd(log))
   await timed('box (build or reuse)', () => ensureBox(log))
   await timed('destroy leftovers', () => vagrant(['destroy', '-f']))
@@ -39,9 +52,11 @@ test.before(async () => {
 
 test.after.always(async () => {
   const r = await timed('vagrant destroy -f', () => vagrant(['destroy', '-f'], { timeoutMs: 10 * 60_000 }))
-  if (r.exitCode !== 0) console.error(`vagrant destroy -f failed: ${r.stderr}`)
   const total = phases.reduce((s, [, sec]) => s + sec, 0)
   console.error(`vagrant lab: phases: ${phases.map(([n, s]) => `${n} ${s.toFixed(0)} s`).join(', ')}; total ${total.toFixed(0)} s`)
+  if (r.exitCode !== 0) throw new Error(`vagrant destroy -f failed (exit ${r.exitCode}): ${r.stderr.trim()}`)
+  const left = await libvirtLeftovers()
+  if (left.length) throw new Error(`vagrant destroy -f left behind in libvirt: ${left.join(', ')}`)
 })
 
 test.serial('vagrant up builds hydra and plexus as lab/topology.yaml says, and writes inventory/vagrant.yaml', async (t) => {
@@ -72,6 +87,7 @@ test.serial('vagrant up builds hydra and plexus as lab/topology.yaml says, and w
 
 test.serial('site playbook against inventory/vagrant.yaml; a file written through hydra\'s union is on both bricks after flush --wait; a re-run changes nothing', async (t) => {
   const site = await timed('site (first run)', () => provision(['--inventory', 'vagrant'], { timeoutMs: 60 * 60_000 }))
+  if (site.exitCode !== 0) console.error(await diagnose())
   t.is(site.exitCode, 0, explain(site))
   const content = `written through the union of hydra at ${new Date().toISOString()}`
   await timed('write + flush --wait', () => must('hydra', `printf '%s\\n' '${content}' > /gfs/union/vagrant-lab.txt && gfs-writecache flush --wait --timeout 600`))

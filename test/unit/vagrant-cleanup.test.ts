@@ -1,0 +1,51 @@
+// A Vagrant lab run that is stopped (ava's timeout sends SIGTERM to the test's worker, and its after.always
+// hooks do not run then; Ctrl-C sends SIGINT) still destroys its VMs: its running children (a `vagrant up`)
+// are stopped first, then `vagrant destroy -f` runs in the repository. Here against a stand-in `vagrant`.
+import test from 'ava'
+import { spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { repoRoot } from '../../src/lab/paths.ts'
+
+// a zombie is stopped too (here PID 1 does not reap orphans)
+const alive = (pid: number) => existsSync(`/proc/${pid}/stat`) && !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+
+for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  test(`${signal}: the running child is stopped, then vagrant destroy -f runs in the repository, and the exit code is ${code}`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gfs-vagrant-cleanup-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const calls = join(dir, 'calls')
+    const fake = join(dir, 'vagrant')
+    writeFileSync(fake, `#!/bin/sh\necho "$PWD|$*|$GFS_VAGRANT_LIBVIRT_DRIVER" >> ${calls}\n`)
+    chmodSync(fake, 0o755)
+    const childPid = join(dir, 'child.pid')
+    const script = join(dir, 'run.ts')
+    writeFileSync(
+      script,
+      `import { destroyOnSignal } from ${JSON.stringify(join(repoRoot, 'src/vagrant/cleanup.ts'))}
+import { runProcess } from ${JSON.stringify(join(repoRoot, 'src/engine/process.ts'))}
+destroyOnSignal((line) => console.error(line))
+void runProcess(['sh', '-c', 'echo $$ > ${childPid}; exec sleep 300'])
+setInterval(() => {}, 1000)
+`,
+    )
+    const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: repoRoot,
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, GFS_VAGRANT_LIBVIRT_DRIVER: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    proc.stderr.on('data', (d) => (stderr += d))
+    for (let i = 0; i < 200 && !existsSync(childPid); i++) await new Promise((r) => setTimeout(r, 50))
+    const pid = Number(readFileSync(childPid, 'utf8'))
+    t.true(alive(pid), 'the stand-in for `vagrant up` runs')
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)))
+    proc.kill(signal)
+    t.is(await exited, code, stderr)
+    t.false(alive(pid), 'the running child was stopped first')
+    // the lab's settings (qemu unless set) and the repository, where the Vagrantfile and .vagrant/ are
+    t.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), [`${repoRoot.replace(/\/$/, '')}|destroy -f|qemu`])
+    t.regex(stderr, new RegExp(`${signal}: destroying the VMs`))
+  })
+}
