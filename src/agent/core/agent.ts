@@ -30,12 +30,6 @@ export type { PassSummary } from './pass-parts.ts'
 export type { LockedAgent } from './locked-agent.ts'
 export { isDone, type PendingSummary } from './pending.ts'
 
-/**
- * File times come from the kernel's coarse clock, up to a tick (1-10 ms) behind Date.now(): a change made
- * just after a drop can carry a time just before it. Allowed for even with no clock skew configured.
- */
-const coarseClockMs = 50
-
 export class Agent {
   readonly upper: Bytes
   readonly lower: Bytes
@@ -63,7 +57,7 @@ export class Agent {
   ) {
     this.uplink = opts.uplink ?? Uplink.fromConfig(cfg.bandwidth, cfg.stateDir)
     this.state = new StateStore(cfg.stateDir)
-    this.drops = new DentryDrops(cfg.clockSkewSeconds * 1000 + coarseClockMs)
+    this.drops = new DentryDrops(cfg.clockSkewSeconds * 1000)
     this.upper = toBytes(cfg.upper)
     this.lower = toBytes(cfg.lower)
     this.index = new UpperIndex(this.upper)
