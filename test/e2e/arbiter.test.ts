@@ -81,9 +81,18 @@ test.serial('a site run with the arbiter converts the running volume; files surv
   t.not((await tryOnHost('arbiter', 'systemctl cat gfs-writecache.service')).exitCode, 0, 'no agent on the arbiter')
   t.false((await onHost('arbiter', 'cat /etc/fstab')).includes('/gfs/gv0'))
   t.is((await onHost('arbiter', 'systemctl is-active glusterd')).trim(), 'active')
-  const again = await provision(['--inventory', lab.inventoryName()])
+  let again = await provision(['--inventory', lab.inventoryName()])
   t.is(again.exitCode, 0, explain(again))
-  for (const h of [...dataHosts, 'arbiter']) t.is(again.recap!.hosts[h]!.changed, 0, `${h}: nothing changed the second time`)
+  // glusterfs 10.3's FUSE client can crash (SIGSEGV) on the graph switch add-brick causes, seconds after
+  // the first run checked it: then, and only then, the second run mounts that client again, and a third
+  // run must change nothing (README, Known limits)
+  const changed = again.events.flatMap((e) => (e.type === 'task:end' && e.status === 'changed' ? [e] : []))
+  if (changed.length > 0 && changed.every((e) => e.task === 'drain mounts for the agent' || e.task === 'gv0 client alive')) {
+    t.log(`second run mounted crashed gluster clients again: ${JSON.stringify(changed)}`)
+    again = await provision(['--inventory', lab.inventoryName()])
+    t.is(again.exitCode, 0, explain(again))
+  }
+  for (const h of [...dataHosts, 'arbiter']) t.is(again.recap!.hosts[h]!.changed, 0, `${h}: nothing changed the second time: ${JSON.stringify(again.events.filter((e) => e.type === 'task:end' && e.status === 'changed'))}`)
 })
 
 // Each of the next two takes about a minute: only with GFS_ARBITER_TESTS=1, to keep the default run short.
