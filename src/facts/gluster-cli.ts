@@ -19,7 +19,6 @@ const definition =
   `if [ $n -lt "\${GFS_GLUSTER_ATTEMPTS:-${attempts}}" ]; then sleep "$(awk -v s="$(date +%N)" 'BEGIN { srand(s); printf "%.2f", 0.3 + rand() * 1.7 }')"; continue; fi;; esac; break; done; ` +
   `[ -z "$out" ] || printf '%s\\n' "$out"; cat "$e" >&2; rm -f "$e"; return $rc; }`
 
-
 /**
  * A gluster CLI command: gluster`volume start ${volume} force` runs `gluster --mode=script volume start gv0
  * force`, asked again while another host holds the cluster lock. Shown as the plain command.
