@@ -2,15 +2,14 @@
 // node's command holds the cluster lock ("Another transaction is in progress", errno 30802, or "Locking
 // failed on HOST", errno 30800), and two hosts gathering facts at once meet that often. Such an answer
 // is no answer: read as data it says "no bricks online". So the call is made again, after a random pause
-// so that two hosts retrying do not meet again, for up to about three and a half minutes.
+// so that two hosts retrying do not meet again, for up to about a minute.
 import { fromShell, type ExecCommand } from '../engine/command.ts'
 import { shell, type ShellArg, type ShellText } from '../engine/quote.ts'
 
 /** Phrases of gluster's answer when the cluster lock is held elsewhere (XML and plain output alike). */
 export const lockRefusals = ['Another transaction is in progress', 'Locking failed on'] as const
 
-// a lock left by a glusterd that died mid-transaction is freed by gluster's 180 s lock timer: outlast it
-const attempts = 180
+const attempts = 40
 
 /** The shell function `gfs_gluster ARGS...`: `gluster --mode=script ARGS...` asked again while the lock is busy. */
 const definition =
