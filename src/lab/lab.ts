@@ -3,8 +3,8 @@ import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { hostPaths, hostsDir } from './paths.ts'
 import { loadTopology, type LabHost, type Topology } from './topology.ts'
 import { ensureRootfs, type Flavor } from './rootfs.ts'
-import { ensureDataDisk, isMounted, mountPoints, releaseDataDisk } from './disk.ts'
-import { coreExists, ensureCore, ensureHostNetwork, ownLinks, ownNamespaces, removeAllNetwork, removeHostNetwork } from './network.ts'
+import { ensureDataDisk, isMounted, releaseDataDisk } from './disk.ts'
+import { coreExists, ensureCore, ensureHostNetwork, removeAllNetwork, removeHostNetwork } from './network.ts'
 import { mountHostRoot, personalizeHostRoot, removeHostFiles, unmountHostRoot } from './host-root.ts'
 import { bootCount, containerInit, execIn, sshBanner, startSupervisor, stopHost, supervisorPid, waitForSsh } from './container.ts'
 import { ensureClientKey, removeKnownHosts, sshArgs, writeKnownHosts } from './ssh-keys.ts'
@@ -16,7 +16,8 @@ import { removeInventory, writeInventory } from './inventory-writer.ts'
 import { requireRoot, requireTools } from './preflight.ts'
 import { withLock } from './lock.ts'
 import { run, sleep } from './proc.ts'
-import { pidsWhere, stopPid } from './pids.ts'
+import { stopPid } from './pids.ts'
+import { leftovers, ownLoops, ownMounts, strayNspawns } from './leftovers.ts'
 import { LabError } from './errors.ts'
 
 export type Log = (line: string) => void
@@ -134,37 +135,6 @@ export async function up(opts: UpOptions = {}): Promise<void> {
     const extras = [arbiter && 'arbiter', intruder && 'intruder'].filter(Boolean)
     log(`lab up (${flavor}${extras.length ? `, with ${extras.join(' and ')}` : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   })
-}
-
-/** nspawn processes running one of the lab's roots, found even when their supervisor is gone. */
-async function strayNspawns(): Promise<number[]> {
-  const nspawn = (argv: string[]) => Boolean(argv[0]?.endsWith('systemd-nspawn')) && argv.some((a) => a.startsWith(`--directory=${hostsDir}/`))
-  const supervisor = (argv: string[]) => argv.some((a) => a.endsWith('src/lab/supervisor.ts')) && argv.some((a) => a.includes(hostsDir))
-  return pidsWhere((argv) => nspawn(argv) || supervisor(argv))
-}
-
-// Mounts and loop devices of this instance live under its hosts directory; matching the whole lab
-// root would take instance 0 into the other instances' directories (they live below it).
-const ownMounts = () => mountPoints().filter((m) => m.startsWith(hostsDir + '/'))
-
-async function ownLoops(): Promise<string[]> {
-  const loops = (await run(['losetup', '--list', '--noheadings', '--output', 'NAME,BACK-FILE'])).stdout
-  return loops.split('\n').filter((line) => line.includes(hostsDir + '/')).map((line) => line.trim())
-}
-
-/** What the lab may have left on this machine; `down` must leave this empty. */
-export async function leftovers(): Promise<string[]> {
-  const found: string[] = []
-  for (const m of ownMounts()) found.push(`mount ${m}`)
-  for (const line of await ownLoops()) found.push(`loop ${line}`)
-  for (const ns of await ownNamespaces()) found.push(`netns ${ns}`)
-  for (const link of await ownLinks()) found.push(`link ${link}`)
-  for (const pid of await strayNspawns()) found.push(`process ${pid}`)
-  const delayLine = delayLinePid()
-  if (delayLine) found.push(`delay line ${delayLine}`)
-  const aptProxy = aptProxyPid()
-  if (aptProxy) found.push(`apt-cacher-ng ${aptProxy}`)
-  return found
 }
 
 /** Stops everything and removes hosts, mounts, loop devices, namespaces, bridges and processes. */
