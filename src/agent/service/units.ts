@@ -120,14 +120,16 @@ WantedBy=remote-fs.target
  * What the agent gives up. It unmounts and mounts the union in the host's mount namespace, so nothing
  * that gives it a namespace of its own (ProtectSystem, PrivateTmp, PrivateDevices, ProtectKernel*,
  * ProtectHome, ProtectProc); it publishes setuid files and owners as they are (no RestrictSUIDSGID, and
- * CAP_CHOWN, CAP_FOWNER, CAP_FSETID), makes whiteouts (CAP_MKNOD), writes trusted.* xattrs, mounts and
- * drops dentries (CAP_SYS_ADMIN), looks into every process's open files (CAP_SYS_PTRACE,
- * CAP_DAC_READ_SEARCH). Node's JIT needs writable executable memory (no MemoryDenyWriteExecute).
+ * CAP_CHOWN, CAP_FOWNER, CAP_FSETID), writes trusted.* xattrs, mounts and drops dentries
+ * (CAP_SYS_ADMIN), looks into every process's open files (CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH). Its
+ * whiteouts (char 0/0) need neither CAP_MKNOD nor a device rule since Linux 5.8, and it never publishes
+ * device nodes, so no device but the standard pseudo-devices. Node's JIT needs writable executable memory
+ * (no MemoryDenyWriteExecute).
  * Its gluster checks (health, union_lower brick) run gluster's CLI and glfsheal, which talk to glusterd and
  * to every brick over TCP, and inherit this unit's limits: so Internet sockets stay allowed.
  */
 const hardening = `NoNewPrivileges=yes
-CapabilityBoundingSet=CAP_SYS_ADMIN CAP_CHOWN CAP_FOWNER CAP_FSETID CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_MKNOD CAP_SYS_PTRACE CAP_LINUX_IMMUTABLE
+CapabilityBoundingSet=CAP_SYS_ADMIN CAP_CHOWN CAP_FOWNER CAP_FSETID CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_SYS_PTRACE CAP_LINUX_IMMUTABLE
 RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6
 ProtectClock=yes
 RestrictNamespaces=yes
@@ -135,7 +137,8 @@ RestrictRealtime=yes
 LockPersonality=yes
 ProtectHostname=yes
 SystemCallArchitectures=native
-SystemCallFilter=~@clock @cpu-emulation @debug @module @obsolete @raw-io @reboot @swap
+DevicePolicy=closed
+SystemCallFilter=~@clock @cpu-emulation @debug @module @obsolete @raw-io @reboot @resources @swap
 SystemCallErrorNumber=EPERM
 KeyringMode=private
 UMask=0022`
