@@ -5,7 +5,7 @@ import chalk from 'chalk'
 import { runAttached } from '../engine/process.ts'
 import { LabError } from './errors.ts'
 import * as lab from './lab.ts'
-import { parseFlavor } from './rootfs.ts'
+import { ensureRootfs, parseFlavor } from './rootfs.ts'
 import { installDeps, requireRoot } from './preflight.ts'
 import { loadTopology } from './topology.ts'
 import { execArgv } from './container.ts'
@@ -26,7 +26,8 @@ const usage = `usage: [GFS_LAB_INSTANCE=0..9] npm run lab -- COMMAND
                                                makes it anew (a reinstalled server)
   shape RATE_KBIT|off [--rtt MS]               limit the WAN in both directions and set its RTT
   link down|up                                 cut or restore hydra's WAN (plexus and the arbiter stay connected)
-  deps                                         apt-get install what the lab needs`
+  deps                                         apt-get install what the lab needs
+  rootfs                                       build the cached root file systems (both flavors) now, boot nothing`
 
 const log = (line: string) => console.error(chalk.dim('lab: ') + line)
 
@@ -126,6 +127,10 @@ async function main(args: string[]): Promise<number> {
     }
     case 'deps':
       await installDeps(log)
+      return 0
+    case 'rootfs':
+      requireRoot()
+      for (const flavor of ['ready', 'bare'] as const) log(`${flavor}: ${await ensureRootfs(flavor, log)}`)
       return 0
     case undefined:
     case 'help':
