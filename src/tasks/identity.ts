@@ -6,6 +6,7 @@
 //   a detached peer takes;
 // - a host that lost glusterd.info (glusterd then makes up a UUID the pool refuses) gets its UUID back.
 import { sh } from '../engine/command.ts'
+import { raw } from '../engine/quote.ts'
 import { change, changes, fact, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { parsePeers, type Peer } from '../facts/gluster.ts'
 import { glusterdRestart, glusterdStart } from './glusterd-unit.ts'
@@ -36,6 +37,18 @@ const knows = (list: Peer[], name: string) => list.find((p) => p.hostname === na
 /** The peer entry glusterd's replacement procedure writes: befriended (state 3), by name. */
 const peerFile = (p: { uuid: string; name: string }) => sh`printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${p.uuid} ${p.name} > ${`${glusterdDir}/peers/${p.uuid}`}`
 
+/**
+ * Drops, with glusterd stopped, every peer entry that is this host itself: by one of its UUIDs or by its
+ * name. Decided when it runs, not when planned: a glusterd running under a made-up UUID takes the entry the
+ * pool has for this host as a stranger's from any friend update, also one that arrives after the facts were
+ * read (the other host's glusterd coming back in the same repair). Restarted under that UUID, glusterd
+ * sends its cluster lock to itself too, and refuses it ("Locking failed on HOST", for good).
+ */
+const dropSelfEntries = (uuids: string[], names: string[]) => {
+  const patterns = [...new Set(uuids.filter(Boolean))].map((u) => `uuid=${u}`).concat([...new Set(names)].map((n) => `hostname[0-9]*=${n.replace(/[.[\]*^$]/g, '\\$&')}`))
+  return sh`for f in ${raw(`${glusterdDir}/peers/*`)}; do [ -f "$f" ] || continue; if grep -qx ${patterns.flatMap((p) => ['-e', p])} "$f"; then rm -f -- "$f"; fi; done`
+}
+
 /** glusterd.info with this UUID (its other lines, such as the op-version, kept). */
 const setUuid = (uuid: string) => sh`if [ -f ${infoFile} ]; then sed -i ${`s/^UUID=.*/UUID=${uuid}/`} ${infoFile}; else echo ${`UUID=${uuid}`} > ${infoFile}; fi`
 
@@ -49,14 +62,18 @@ const glusterdAnswers = sh`n=0; until gluster --mode=script pool list >/dev/null
  * volume's local brick paths as its own, and reset-brick needs that (a brick imported by the handshake reads
  * as a new one).
  */
-function rejoin(view: { by: string; uuid: string; pool: { uuid: string; name: string }[] } | undefined, uuid: string, name: string) {
+function rejoin(view: { by: string; uuid: string; pool: { uuid: string; name: string }[] } | undefined, uuid: string, names: string[]) {
+  const name = names[0]!
   if (!view) return noop(`no other host knows ${name} yet (a new pool)`)
-  const { uuid: old, by: via, pool: members } = view
+  const { uuid: old, by: via } = view
+  // a stale second entry the other host keeps for this host is not a member to write down
+  const members = view.pool.filter((m) => m.uuid !== old && m.uuid !== uuid && !names.includes(m.name))
   return changes(
     change(
       `${old === uuid ? `keep the glusterd UUID ${old}` : `take back the glusterd UUID ${old} ${via} knows ${name} by (this glusterd is new: ${uuid || 'no UUID yet'})`} and rejoin the pool of ${members.map((m) => m.name).join(', ')}`,
       sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
       ...(old === uuid ? [] : [setUuid(old)]),
+      dropSelfEntries([old, uuid], names),
       ...members.map(peerFile),
       glusterdStart,
       sh`n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done`,
@@ -86,6 +103,7 @@ export function glusterIdentityRestored(options: { poolUp?: boolean } = {}): Tas
       const { store } = facts as { store: GlusterdStore }
       const { uuid } = store
       const name = ctx.host.name
+      const names = [name, ctx.host.address].filter((n, i, all) => n && all.indexOf(n) === i)
       const views = others(ctx).flatMap((h) => {
         const seen = (facts as unknown as Record<string, Peer[] | undefined>)[`seen:${h.name}`]
         const me = seen && knows(seen, name)
@@ -93,8 +111,8 @@ export function glusterIdentityRestored(options: { poolUp?: boolean } = {}): Tas
       })
       if (views.some((v) => v.uuid !== views[0]!.uuid))
         return refuse(`the other hosts know ${name} under different UUIDs (${views.map((v) => `${v.by}: ${v.uuid}`).join(', ')}); fix the pool by hand`)
-      if (store.peers.length === 0 && store.brickHosts.length === 0) return rejoin(views[0], uuid, name)
-      const mine = (p: StoredPeer) => p.names.includes(name)
+      if (store.peers.length === 0 && store.brickHosts.length === 0) return rejoin(views[0], uuid, names)
+      const mine = (p: StoredPeer) => p.names.some((n) => names.includes(n))
       // Who this host is: what the pool knows it by, else what its volumes record (a glusterd that ran under a
       // made-up UUID after glusterd.info was lost rewrites its own brick records, so the pool's word comes first).
       const own = views[0]?.uuid ?? store.brickHosts.find(mine)?.uuid ?? uuid
@@ -118,7 +136,7 @@ export function glusterIdentityRestored(options: { poolUp?: boolean } = {}): Tas
           sh`systemctl stop glusterd && mkdir -p ${`${glusterdDir}/peers`}`,
           ...(lost ? [setUuid(own)] : []),
           ...(wrongRecords ? [sh`for f in ${glusterdDir}/vols/*/bricks/*; do if grep -qx ${`hostname=${name}`} "$f"; then sed -i ${`s/^uuid=.*/uuid=${own}/`} "$f"; fi; done`] : []),
-          ...selfEntries.map((p) => sh`rm -f -- ${`${glusterdDir}/peers/${p.uuid}`}`),
+          dropSelfEntries([own, uuid, ...selfEntries.map((p) => p.uuid)], names),
           ...missing.map((p) => peerFile({ uuid: p.uuid, name: p.names[0] ?? '' })),
           glusterdStart,
           glusterdAnswers,

@@ -12,6 +12,7 @@ import { file } from './files.ts'
 import { mountUnitName } from './mounts.ts'
 import { service } from './systemd.ts'
 import { drainMountsMounted } from './drain-mounts.ts'
+import { agentRestart, agentRunning } from './agent-running.ts'
 import { DEFAULT_CONFIG_PATH } from '../agent/service/defaults.ts'
 import { AGENT_DOC, AGENT_PROGRAM, AGENT_UNIT, agentUnits } from '../agent/service/units.ts'
 import { overlayLowerDir } from '../agent/fs/union-lower.ts'
@@ -134,11 +135,11 @@ export function agentTasks(bundle: AgentBundle): Task[] {
     service((ctx) => mountUnitName(ctx.host.settings.unionMount), { enabled: true }, { name: 'union mount enabled', tags: ['cache'] }),
     unionMounted(),
     drainMountsMounted(),
-    service(AGENT_UNIT, { enabled: true, started: true }, { name: 'flush agent running', tags: ['agent'] }),
+    agentRunning(),
   ]
 }
 
 /** Restart the agent once at the end when its program, config or units changed. */
 export function agentHandlers(): Handler[] {
-  return [{ name: restart, task: task({ name: restart, plan: () => changes(change(`restart ${AGENT_UNIT}`, sh`systemctl restart ${AGENT_UNIT}`)) }) }]
+  return [{ name: restart, task: task({ name: restart, plan: () => changes(change(`restart ${AGENT_UNIT} and wait until it stays active`, ...agentRestart)) }) }]
 }

@@ -6,6 +6,7 @@ import { drainMountUnits, unitDigest } from '../../src/tasks/drain-mounts.ts'
 import { Secret } from '../../src/inventory/types.ts'
 import { secureAccessContent, wantedTlsOptions } from '../../src/tasks/tls.ts'
 import { agentConfig, contractDoc } from '../../src/tasks/writecache.ts'
+import { agentSettled } from '../../src/tasks/agent-running.ts'
 import { host, inventory } from '../helpers/hosts.ts'
 import type { TaskSuite } from '../helpers/task-cases.ts'
 import { file, mount, unit, volume } from './facts.ts'
@@ -242,12 +243,18 @@ export const agentSuites: TaskSuite[] = [
   },
   {
     task: 'flush agent running',
-    cases: [{ name: 'enabled and started', facts: { state: unit('inactive', { enabled: 'disabled' }) }, commands: ['systemctl enable gfs-writecache.service', 'systemctl start gfs-writecache.service'], after: { state: unit('active') } }],
+    cases: [
+      { name: 'enabled and started, then watched until it stays up', facts: { state: unit('inactive', { enabled: 'disabled' }) }, commands: ['systemctl enable gfs-writecache.service', 'systemctl start gfs-writecache.service', agentSettled.display], after: { state: unit('active') } },
+      // "activating" is also Restart='s pause after a crash: a repair that took it for running returned over a crash loop
+      { name: 'activating (a crash and its restart pause) is not running: started and watched', facts: { state: unit('activating', { sub: 'auto-restart' }) }, changes: ['start gfs-writecache.service (was activating (auto-restart)) and wait until it stays active'], commands: ['systemctl start gfs-writecache.service', agentSettled.display], after: { state: unit('active') } },
+      { name: 'failed: reset, started and watched', facts: { state: unit('failed') }, commands: ['systemctl reset-failed gfs-writecache.service; systemctl start gfs-writecache.service', agentSettled.display], after: { state: unit('active') } },
+      { name: 'active and enabled: nothing', facts: { state: unit('active', { sub: 'running' }) }, reason: /active, enabled/ },
+    ],
   },
   {
     task: 'restart flush agent',
     handler: true,
-    cases: [{ name: 'restarts the agent whenever notified', facts: {}, commands: ['systemctl restart gfs-writecache.service'] }],
+    cases: [{ name: 'restarts the agent whenever notified, and watches it stay up', facts: {}, commands: ['systemctl restart gfs-writecache.service', agentSettled.display] }],
   },
   {
     task: 'write cache flushed',

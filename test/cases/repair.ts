@@ -22,6 +22,9 @@ const hydraUuid = '618c3a77-4217-4ce4-9ce6-3c27f9d417b1'
 const seenByHydra = [{ ...peer('plexus'), uuid: oldUuid }, { ...peer('localhost'), uuid: hydraUuid }]
 const stored = (name: string, uuid: string): StoredPeer => ({ uuid, names: [name] })
 const store = (uuid: string): GlusterdStore => ({ uuid, peers: [], brickHosts: [] })
+/** with glusterd stopped, every peer entry that is plexus itself goes: by these UUIDs or by its name or address */
+const dropSelf = (...uuids: string[]) =>
+  `for f in /var/lib/glusterd/peers/*; do [ -f "$f" ] || continue; if grep -qx ${uuids.map((u) => `-e uuid=${u} `).join('')}-e 'hostname[0-9]*=plexus' -e 'hostname[0-9]*=plexus\\.test' "$f"; then rm -f -- "$f"; fi; done`
 /** plexus's store once it is a member again: hydra as its peer, gv0's bricks on both */
 const joined: GlusterdStore = { uuid: oldUuid, peers: [stored('hydra', hydraUuid)], brickHosts: [stored('hydra', hydraUuid), stored('plexus', oldUuid)] }
 
@@ -36,6 +39,23 @@ export const repairSuites: TaskSuite[] = [
         commands: [
           'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
           `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
+          dropSelf(oldUuid, newUuid),
+          `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
+          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
+          "n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
+          'systemctl reset-failed glusterd.service; systemctl restart glusterd.service',
+          'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
+        ],
+        after: { store: joined, 'seen:hydra': undefined },
+      },
+      {
+        name: 'a rejoining host never writes down a stale second entry the other host keeps for it (it would be a peer that is itself)',
+        on: 'plexus',
+        facts: { store: store(newUuid), 'seen:hydra': [...seenByHydra, { ...peer('plexus'), uuid: '99999999-2222-3333-4444-555555555555' }] },
+        commands: [
+          'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
+          `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
+          dropSelf(oldUuid, newUuid),
           `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
           'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           "n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
@@ -57,6 +77,7 @@ export const repairSuites: TaskSuite[] = [
         facts: { store: { ...joined, peers: [] }, 'seen:hydra': undefined },
         commands: [
           'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
+          dropSelf(oldUuid),
           `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
           'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
@@ -81,7 +102,7 @@ export const repairSuites: TaskSuite[] = [
           'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
           `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
           `for f in /var/lib/glusterd/vols/*/bricks/*; do if grep -qx hostname=plexus "$f"; then sed -i 's/^uuid=.*/uuid=${oldUuid}/' "$f"; fi; done`,
-          `rm -f -- /var/lib/glusterd/peers/${oldUuid}`,
+          dropSelf(oldUuid, newUuid),
           'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
         ],
@@ -94,7 +115,7 @@ export const repairSuites: TaskSuite[] = [
         commands: [
           'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
           `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
-          `rm -f -- /var/lib/glusterd/peers/${oldUuid}`,
+          dropSelf(oldUuid, newUuid),
           'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
         ],
@@ -107,6 +128,7 @@ export const repairSuites: TaskSuite[] = [
         commands: [
           'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
           `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
+          dropSelf(oldUuid),
           `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
           'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
           'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',

@@ -1,6 +1,6 @@
 // The repair tasks' commands run for real, and their facts (their plans are cases in test/cases/repair.ts).
 import test from 'ava'
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ExecCommand } from '../../src/engine/command.ts'
@@ -11,6 +11,7 @@ import { glusterdStore, parseGlusterdStore } from '../../src/facts/glusterd-stor
 import type { HealState } from '../../src/facts/gluster.ts'
 import { healStateIfIndexed } from '../../src/facts/gluster.ts'
 import { healed } from '../../src/tasks/heal.ts'
+import { glusterIdentityRestored } from '../../src/tasks/identity.ts'
 import { host, inventory } from '../helpers/hosts.ts'
 import { heal } from '../cases/facts.ts'
 
@@ -92,4 +93,34 @@ test("glusterd store: read from glusterd's own files, as gluster 10 writes them,
   })
   const cut = { host: 'h', command: '', exitCode: 0, stdout: `uuid=${plexus}\n`, stderr: '', durationMs: 0 }
   t.throws(() => parseGlusterdStore(cut), { message: /incomplete answer/ }, 'a cut answer is never taken for "no peers"')
+})
+
+// Seed 302 of the repair mix: plexus, running under a made-up UUID, took the entry hydra keeps for plexus from
+// a friend update that came after plexus's facts were read; restarted under its old UUID with that entry, its
+// glusterd sent the cluster lock to itself and refused it ("Locking failed on plexus", for good).
+test('glusterd identity: a peer entry for this host itself is dropped when the repair runs, also one the facts did not show', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gfs-glusterd-'))
+  const hydra = '83799174-9c65-410d-9bab-052fccc4c239'
+  const plexus = '3317beb0-5631-4608-babe-583c39d840e9'
+  const madeUp = '11111111-2222-3333-4444-555555555555'
+  const hosts = [host('hydra'), host('plexus')]
+  const store = { uuid: madeUp, peers: [{ uuid: hydra, names: ['hydra'] }], brickHosts: [{ uuid: hydra, names: ['hydra'] }, { uuid: plexus, names: ['plexus'] }] }
+  const task = glusterIdentityRestored()
+  const plan = task.plan({ store, 'seen:hydra': undefined } as never, { host: hosts[1]!, hosts, inventory: inventory(hosts), check: false })
+  if ('refuse' in plan) return void t.fail(plan.refuse)
+  const drop = plan.changes.flatMap((c) => c.commands).find((c): c is ExecCommand => c.kind === 'exec' && c.script.includes('/peers/*') && c.script.includes('rm -f'))
+  if (!drop) return void t.fail(`no command drops self entries: ${plan.changes.flatMap((c) => c.commands.map((x) => x.display)).join('\n')}`)
+  // the entries as they are once the facts were read: hydra's, and then plexus under its old UUID, under the
+  // made-up one, and by name under a UUID nobody knows
+  mkdirSync(join(dir, 'peers'))
+  const entry = (uuid: string, ...names: string[]) => writeFileSync(join(dir, 'peers', uuid), `uuid=${uuid}\nstate=3\n${names.map((n, i) => `hostname${i + 1}=${n}\n`).join('')}`)
+  entry(hydra, 'hydra', '10.214.6.11')
+  entry(plexus, 'plexus')
+  entry(madeUp, '10.214.6.12')
+  entry('99999999-2222-3333-4444-555555555555', '10.214.6.12', 'plexus')
+  writeFileSync(join(dir, 'peers', 'plexusXtest'), 'uuid=99999999-0000-3333-4444-555555555555\nstate=3\nhostname1=plexusXtest\n')
+  const r = await localExecutor('plexus').run({ ...drop, script: drop.script.replaceAll('/var/lib/glusterd', dir) })
+  t.is(r.exitCode, 0, r.stderr)
+  // the name's dot is literal: a host called plexusXtest is someone else
+  t.deepEqual(readdirSync(join(dir, 'peers')).sort(), [hydra, 'plexusXtest'])
 })
