@@ -97,6 +97,8 @@ export const agentDefaults = Object.freeze({
   unionLower: 'gv0' as 'gv0' | 'brick',
   /** brick mode: where the chosen lower is bind-mounted read-only (tmpfs, so a boot starts without it) */
   lowerBind: '/run/gfs-writecache-lower',
+  /** the union's lower client: gv0 read-only without quorum, so lookups keep working on a host cut off (docs/cut-link.md) */
+  unionLowerMount: '/run/gfs-writecache-union-lower',
   /** brick mode: how often the daemon checks the brick is still current */
   brickCheckSeconds: 15,
 })
