@@ -10,13 +10,13 @@ import { fileContent } from '../facts/files.ts'
 import { mountAttempts } from '../facts/mount-attempt.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
-import { agentDefaults } from '../agent/service/defaults.ts'
+import { layoutDefaults } from '../agent/service/defaults.ts'
 import { AGENT_UNIT, mountUnitName, type UnitFile } from '../agent/service/units.ts'
 import { gv0FstabEntry } from './gv0-mount.ts'
 import { gv0MountWait, lastTry } from './gv0-mounted.ts'
 
 const unitDir = '/etc/systemd/system'
-const where = () => agentDefaults.unionLowerMount
+const where = () => layoutDefaults.unionLowerMount
 
 /**
  * The client's mount unit: gv0's source and options, read-only, quorum off in every replica set of the

@@ -13,7 +13,7 @@ import { mountUnitName } from './mounts.ts'
 import { service } from './systemd.ts'
 import { drainMountsMounted } from './drain-mounts.ts'
 import { unionLowerMounted } from './union-lower-mount.ts'
-import { DEFAULT_CONFIG_PATH, agentDefaults } from '../agent/service/defaults.ts'
+import { DEFAULT_CONFIG_PATH, layoutDefaults } from '../agent/service/defaults.ts'
 import { AGENT_DOC, AGENT_PROGRAM, AGENT_UNIT, agentUnits } from '../agent/service/units.ts'
 import { overlayLowerDir } from '../agent/fs/union-lower.ts'
 
@@ -41,7 +41,7 @@ export function agentConfig(host: Host) {
     metricsFile: s.metricsFile,
     health: s.health,
     ...s.flush,
-    unionLowerMount: agentDefaults.unionLowerMount,
+    unionLowerMount: layoutDefaults.unionLowerMount,
     // only in brick mode, so configs of the default stay as they were
     ...(s.unionLower === 'brick' ? { unionLower: s.unionLower, brick: s.brick, volume: s.volume } : {}),
   }
