@@ -47,6 +47,25 @@ test.serial("the union's gv0 client that died is mounted again by repair; the un
   for (const h of ['hydra', 'plexus']) t.is(await onHost(h, `cat ${brick}/${dir}/before.txt ${brick}/${dir}/after.txt`), 'cached-before\nwritten-after\n', `${h}'s brick`)
 })
 
+test.serial("an install from before, its union on /gfs/gv0 and in use: the agent moves it onto its own client once nothing holds it", async (t) => {
+  const dir = `cutoff-move-${Date.now()}`
+  const options = 'redirect_dir=off,index=off,metacopy=off,xino=off'
+  await onHost('hydra', `systemctl stop gfs-writecache.service && umount /gfs/union && mount -t overlay overlay -o lowerdir=/gfs/gv0,upperdir=/data/writecache/upper,workdir=/data/writecache/work,${options} /gfs/union`)
+  const holder = (await onHost('hydra', `mkdir /gfs/union/${dir} && cd /gfs/union/${dir} && { nohup sleep 600 >/dev/null 2>&1 & echo $!; }`)).trim()
+  try {
+    await onHost('hydra', `systemctl start gfs-writecache.service && echo cached > /gfs/union/${dir}/kept.txt`)
+    await eventually(async () => /still on \/gfs\/gv0; it moves onto .* once nothing holds it: union busy/.test(await onHost('hydra', 'gfs-writecache status || true')), 60_000, 1000)
+    t.regex(await onHost('hydra', 'findmnt -n -o OPTIONS /gfs/union'), /lowerdir=\/gfs\/gv0,/, 'a union in use stays where it is')
+  } finally {
+    await onHost('hydra', `kill ${holder}`)
+  }
+  await eventually(async () => /lowerdir=\/run\/gfs-writecache-union-lower,/.test(await onHost('hydra', 'findmnt -n -o OPTIONS /gfs/union')), 60_000, 1000)
+  t.is(await onHost('hydra', `cat /gfs/union/${dir}/kept.txt`), 'cached\n')
+  await flush('hydra')
+  for (const h of ['hydra', 'plexus']) t.is(await onHost(h, `cat ${brick}/${dir}/kept.txt`), 'cached\n', `${h}'s brick`)
+  t.notRegex(await onHost('hydra', 'gfs-writecache status || true'), /still on \/gfs\/gv0/)
+})
+
 test.serial("hydra cut off: creates, mkdirs, renames and deletes in a directory gv0 has work through its union; once back, all published, a conflict copy", async (t) => {
   t.is((await onHost('hydra', 'findmnt -n -o OPTIONS /gfs/union')).match(/lowerdir=[^,]+/)?.[0], `lowerdir=${lowerClient}`, "the union sits on its own gv0 client")
   t.regex(await onHost('hydra', `findmnt -n -o FSTYPE,OPTIONS ${lowerClient}`), /^fuse\.glusterfs\s+ro,/, 'a read-only gluster client')
