@@ -13,6 +13,7 @@ import { DEFAULT_CONFIG_PATH } from '../agent/service/defaults.ts'
 import { AGENT_DOC, AGENT_PROGRAM, AGENT_UNIT, PREPARE_UNIT, mountUnitName } from '../agent/service/units.ts'
 import { fstabField } from './files.ts'
 import { agentConfig } from './writecache.ts'
+import { unionLowerRemoved } from './union-lower-mount.ts'
 
 export interface TeardownOptions {
   /** go on with entries that cannot be published now: they stay in the cache on disk */
@@ -235,5 +236,5 @@ function brickDeleted(o: TeardownOptions): Task {
 
 /** The teardown's tasks in order; flags that would delete data are checked by the caller. */
 export function teardownTasks(o: TeardownOptions): Task[] {
-  return [finalFlush(o), nothingPending(o), agentStopped(), cacheDeleted(o), agentRemoved(), gv0Unmounted(), gv0FstabRemoved(), volumeDeleted(o), brickDeleted(o)]
+  return [finalFlush(o), nothingPending(o), agentStopped(), cacheDeleted(o), agentRemoved(), unionLowerRemoved(), gv0Unmounted(), gv0FstabRemoved(), volumeDeleted(o), brickDeleted(o)]
 }

@@ -13,7 +13,8 @@ import { mountUnitName } from './mounts.ts'
 import { service } from './systemd.ts'
 import { drainMountsMounted } from './drain-mounts.ts'
 import { agentRestart, agentRunning } from './agent-running.ts'
-import { DEFAULT_CONFIG_PATH } from '../agent/service/defaults.ts'
+import { unionLowerMounted } from './union-lower-mount.ts'
+import { DEFAULT_CONFIG_PATH, layoutDefaults } from '../agent/service/defaults.ts'
 import { AGENT_DOC, AGENT_PROGRAM, AGENT_UNIT, agentUnits } from '../agent/service/units.ts'
 import { overlayLowerDir } from '../agent/fs/union-lower.ts'
 
@@ -41,6 +42,7 @@ export function agentConfig(host: Host) {
     metricsFile: s.metricsFile,
     health: s.health,
     ...s.flush,
+    unionLowerMount: layoutDefaults.unionLowerMount,
     // only in brick mode, so configs of the default stay as they were
     ...(s.unionLower === 'brick' ? { unionLower: s.unionLower, brick: s.brick, volume: s.volume } : {}),
   }
@@ -114,9 +116,14 @@ function unionMounted(): Task {
       const unit = mountUnitName(path)
       return changes(
         agent.active === 'active' && change(`stop ${AGENT_UNIT} for the offline prepare step`, sh`systemctl stop ${AGENT_UNIT}`),
-        // union_lower changed: a plain umount (a busy union fails here, nothing changed); upper stays as it is
-        union && change(`unmount ${path} to mount it on ${lowerdir} (cached data stays in ${ctx.host.settings.cacheUpper})`, sh`umount -- ${path}`),
-        change(`mount ${path} (runs gfs-writecache prepare first)`, sh`systemctl start ${unit}`),
+        // its lower changed: a plain umount, upper stays as it is. A union in use stays where it is and
+        // the agent moves it once nothing holds it (offline/relower.ts)
+        union
+          ? change(
+              `mount ${path} on ${lowerdir} (cached data stays in ${ctx.host.settings.cacheUpper})`,
+              sh`if umount -- ${path}; then systemctl start ${unit}; else echo "${path} is in use: it stays on its old lower until nothing holds it, then the flush agent moves it" >&2; fi`,
+            )
+          : change(`mount ${path} (runs gfs-writecache prepare first)`, sh`systemctl start ${unit}`),
       )
     },
   })
@@ -131,6 +138,7 @@ export function agentTasks(bundle: AgentBundle): Task[] {
       notify: [restart],
     }),
     file('flush agent documentation', AGENT_DOC, () => contractDoc, { tags: ['agent'] }),
+    unionLowerMounted(),
     agentUnitsTask(),
     service((ctx) => mountUnitName(ctx.host.settings.unionMount), { enabled: true }, { name: 'union mount enabled', tags: ['cache'] }),
     unionMounted(),

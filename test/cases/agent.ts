@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import type { CaState, IssuedMaterial } from '../../src/facts/tls.ts'
 import { AGENT_PROGRAM, agentUnits } from '../../src/agent/service/units.ts'
 import { drainMountUnits, unitDigest } from '../../src/tasks/drain-mounts.ts'
+import { unionLowerMountUnit } from '../../src/tasks/union-lower-mount.ts'
 import { Secret } from '../../src/inventory/types.ts'
 import { secureAccessContent, wantedTlsOptions } from '../../src/tasks/tls.ts'
 import { agentConfig, contractDoc } from '../../src/tasks/writecache.ts'
@@ -34,6 +35,11 @@ const drainUnits = (n: number) => {
   return Object.fromEntries(drainMountUnits({ host: hosts[0]!, hosts, inventory: inventory(hosts), check: false }).map((u) => [u.name, unitDigest(u.content)]))
 }
 const units = agentUnits(agentConfig(host('hydra')))
+const twoHosts = [host('hydra'), host('plexus')]
+/** the union's read-only gv0 client: its unit as written, and its mount */
+const lowerUnit = unionLowerMountUnit({ host: twoHosts[0]!, hosts: twoHosts, inventory: inventory(twoHosts), check: false })
+const lowerClient = (dead = false) => ({ fstype: 'fuse.glusterfs', source: 'hydra:/gv0', dead })
+const onClient = mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/run/gfs-writecache-union-lower'])
 const brickHosts = [host('hydra', {}, { unionLower: 'brick' }), host('plexus', {}, { unionLower: 'brick' })]
 const unitFacts = (content: (name: string) => string | undefined) => Object.fromEntries(units.map((u) => [u.name, file(content(u.content))]))
 const configText = JSON.stringify(agentConfig(host('hydra')), null, 2) + '\n'
@@ -223,6 +229,31 @@ export const agentSuites: TaskSuite[] = [
     ],
   },
   {
+    task: 'union lower client mounted',
+    cases: [
+      {
+        name: 'nothing yet: its unit written, read-only, quorum off, then started',
+        facts: { mount: null, unit: file(), union: undefined, agent: unit('inactive'), tries: {} },
+        changes: ["create /etc/systemd/system/run-gfs\\x2dwritecache\\x2dunion\\x2dlower.mount", 'mount /run/gfs-writecache-union-lower'],
+        after: { mount: lowerClient(), unit: file(lowerUnit.content), union: undefined, agent: unit('inactive'), tries: {} },
+      },
+      { name: 'mounted and answering', facts: { mount: lowerClient(), unit: file(lowerUnit.content), union: onClient, agent: unit('active'), tries: {} }, reason: /read-only, quorum off/ },
+      {
+        name: 'a client that died under the union: the union goes down (plain umount), the client is mounted again',
+        facts: { mount: lowerClient(true), unit: file(lowerUnit.content), union: onClient, agent: unit('active'), tries: {} },
+        changes: ['stop gfs-writecache.service to take the union down', 'unmount /gfs/union (cached data stays in /data/writecache/upper)', 'mount /run/gfs-writecache-union-lower again (its gluster client does not answer)'],
+        after: { mount: lowerClient(), union: undefined, agent: unit('inactive') },
+      },
+      {
+        name: 'a changed unit: written, the client mounted again (nothing on it)',
+        facts: { mount: lowerClient(), unit: file('old'), union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/gfs/gv0']), agent: unit('active'), tries: {} },
+        changes: ["update /etc/systemd/system/run-gfs\\x2dwritecache\\x2dunion\\x2dlower.mount", 'mount /run/gfs-writecache-union-lower again (its unit changed)'],
+        after: { unit: file(lowerUnit.content) },
+      },
+      { name: 'something else mounted there is refused', facts: { mount: { fstype: 'tmpfs', source: 'tmpfs', dead: false }, unit: file(lowerUnit.content), union: undefined, agent: unit('inactive'), tries: {} }, refuse: /tmpfs \(tmpfs\) mounted instead of gv0/ },
+    ],
+  },
+  {
     task: 'union mount enabled',
     cases: [{ name: 'enabled', facts: { state: unit('inactive', { enabled: 'disabled' }) }, commands: ['systemctl enable gfs-union.mount'], after: { state: unit('inactive') } }],
   },
@@ -231,12 +262,24 @@ export const agentSuites: TaskSuite[] = [
     cases: [
       { name: 'a running agent is stopped for the prepare step', facts: { union: undefined, agent: unit('active') }, commands: ['systemctl stop gfs-writecache.service', 'systemctl start gfs-union.mount'], after: { union: mount('/gfs/union', 'overlay'), agent: unit('inactive') } },
       { name: 'a foreign mount is reported', facts: { union: mount('/gfs/union', 'tmpfs', 'tmpfs'), agent: unit('inactive') }, refuse: /has tmpfs \(tmpfs\) mounted on it/ },
-      { name: 'on its lower: nothing to do', facts: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/gfs/gv0']), agent: unit('active') }, changes: [] },
+      { name: 'on its lower: nothing to do', facts: { union: onClient, agent: unit('active') }, changes: [] },
+      {
+        name: 'an install from before: the union on gv0_mount moves onto its read-only client, or stays while in use',
+        facts: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/gfs/gv0']), agent: unit('active') },
+        commands: [
+          'systemctl stop gfs-writecache.service',
+          'if umount -- /gfs/union; then systemctl start gfs-union.mount; else echo "/gfs/union is in use: it stays on its old lower until nothing holds it, then the flush agent moves it" >&2; fi',
+        ],
+        after: { union: onClient, agent: unit('inactive') },
+      },
       {
         name: 'union_lower brick: the union on gv0 is mounted again on the bind (agent stopped, plain umount)',
         hosts: brickHosts,
         facts: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/gfs/gv0']), agent: unit('active') },
-        commands: ['systemctl stop gfs-writecache.service', 'umount -- /gfs/union', 'systemctl start gfs-union.mount'],
+        commands: [
+          'systemctl stop gfs-writecache.service',
+          'if umount -- /gfs/union; then systemctl start gfs-union.mount; else echo "/gfs/union is in use: it stays on its old lower until nothing holds it, then the flush agent moves it" >&2; fi',
+        ],
         after: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/run/gfs-writecache-lower']), agent: unit('inactive') },
       },
     ],

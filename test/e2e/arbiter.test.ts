@@ -153,6 +153,8 @@ if (process.env.GFS_ARBITER_TESTS === '1') test.serial("hydra's link cut: plexus
     t.not(refused.exitCode, 0, "hydra's gv0 refuses writes without quorum")
     t.log(`hydra's gv0 while cut: ${refused.stderr.trim()}`)
     const heldBefore = await heldLines()
+    // new names in a directory gv0 has: the union's own client answers lookups from hydra's brick
+    await onHost('hydra', `timeout 60 sh -c 'mkdir /gfs/union/${dir}/made-while-cut && echo new > /gfs/union/${dir}/made-while-cut/new.txt && echo top > /gfs/union/${dir}/new-while-cut.txt'`)
     // plexus: two bricks of three, gv0 writable, directly and through its agent
     await onHost('plexus', `echo plexus-v2 > /gfs/gv0/${dir}/both.txt && echo plexus-direct > /gfs/gv0/${dir}/plexus-direct.txt`, { timeoutMs: 120_000 })
     await onHost('plexus', `echo plexus-union > /gfs/union/${dir}/plexus-union.txt`)
@@ -181,6 +183,8 @@ if (process.env.GFS_ARBITER_TESTS === '1') test.serial("hydra's link cut: plexus
     'plexus-direct.txt': 'plexus-direct\n',
     'plexus-union.txt': 'plexus-union\n',
     'before-1.txt': 'before-1\n',
+    'made-while-cut/new.txt': 'new\n',
+    'new-while-cut.txt': 'top\n',
     'held-open.log': Array.from({ length: lines }, (_, i) => `line-${i + 1}\n`).join(''),
   }
   for (const h of dataHosts) {

@@ -36,7 +36,9 @@ test.serial('one run provisions both bare hosts', async (t) => {
     t.is(gv0.fstype, 'fuse.glusterfs', `${h} /gfs/gv0`)
     const union = JSON.parse(await onHost(h, 'findmnt --json -o TARGET,FSTYPE,OPTIONS /gfs/union')).filesystems[0]
     t.is(union.fstype, 'overlay')
-    t.regex(union.options, /lowerdir=\/gfs\/gv0/)
+    // the union's own read-only gv0 client without quorum (docs/cut-link.md)
+    t.regex(union.options, /lowerdir=\/run\/gfs-writecache-union-lower/)
+    t.regex(await onHost(h, 'findmnt -n -o FSTYPE,OPTIONS /run/gfs-writecache-union-lower'), /^fuse\.glusterfs\s+ro,/)
     t.regex(union.options, /upperdir=\/data\/writecache\/upper/)
     t.notRegex(union.options, /redirect_dir=on|index=on|metacopy=on|xino=on/)
     t.regex(await onHost(h, 'systemctl cat gfs-union.mount'), /Options=.*redirect_dir=off,index=off,metacopy=off,xino=off/)
@@ -83,6 +85,7 @@ for (const h of hosts) {
     await eventually(async () => (await tryOnHost(h, 'systemctl is-active gfs-writecache.service')).stdout.trim() === 'active', 120_000)
     t.is(JSON.parse(await onHost(h, 'findmnt --json -o FSTYPE /gfs/gv0')).filesystems[0].fstype, 'fuse.glusterfs')
     t.is(JSON.parse(await onHost(h, 'findmnt --json -o FSTYPE /gfs/union')).filesystems[0].fstype, 'overlay')
+    t.regex(await onHost(h, 'findmnt -n -o OPTIONS /gfs/union'), /lowerdir=\/run\/gfs-writecache-union-lower,/, 'on its own gv0 client again')
     t.is(await onHost(h, `cat /gfs/union/before-reboot-${h}.txt`), content)
     await onHost(h, 'gfs-writecache flush --wait --timeout 120', { timeoutMs: 150_000 })
     for (const b of hosts) t.is(await onHost(b, `cat /data/brick1/gv0/before-reboot-${h}.txt`), content, `${b} brick`)

@@ -70,6 +70,18 @@ const suites: TaskSuite[] = [
     ],
   },
   {
+    task: taskOf('union lower client removed'),
+    cases: [
+      {
+        name: "the union's gv0 client unmounted and its unit removed",
+        facts: { mount: { fstype: 'fuse.glusterfs', source: 'hydra:/gv0', dead: false }, unit: file('x') },
+        changes: ['unmount /run/gfs-writecache-union-lower', 'remove /etc/systemd/system/run-gfs\\x2dwritecache\\x2dunion\\x2dlower.mount'],
+        after: { mount: null, unit: file() },
+      },
+      { name: 'a foreign mount is left alone', facts: { mount: { fstype: 'tmpfs', source: 'tmpfs', dead: false }, unit: file() }, refuse: /not gv0/ },
+    ],
+  },
+  {
     task: taskOf('gv0 unmounted'),
     cases: [
       { name: 'unmounted', facts: { gv0 }, changes: ['unmount /gfs/gv0'], after: { gv0: undefined } },

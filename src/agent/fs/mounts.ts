@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, statfsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { AgentConfig } from '../service/config.ts'
 import { notStarted, run } from './run.ts'
-import { bindUnionLower, lowerChoice, overlayLowerDir } from './union-lower.ts'
+import { bindUnionLower, gv0View, lowerChoice, overlayLowerDir } from './union-lower.ts'
 
 /** Decodes the octal escapes (\040 etc.) mountinfo uses for spaces and friends. */
 function unescapeMountinfo(s: string): string {
@@ -49,8 +49,10 @@ export function isUnionMounted(cfg: AgentConfig): boolean {
 }
 
 /** The one set of overlay options the appliance uses (DESIGN.md: offline changes to lower need them off). */
-export function overlayOptions(cfg: Pick<AgentConfig, 'lower' | 'upper' | 'work'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind'>>): string {
-  const lower = overlayLowerDir(cfg)
+export function overlayOptions(
+  cfg: Pick<AgentConfig, 'lower' | 'upper' | 'work'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind' | 'unionLowerMount'>>,
+  lower = overlayLowerDir(cfg),
+): string {
   return `lowerdir=${lower},upperdir=${cfg.upper},workdir=${cfg.work},redirect_dir=off,index=off,metacopy=off,xino=off`
 }
 
@@ -82,7 +84,9 @@ export async function mountUnion(cfg: AgentConfig): Promise<void> {
     await bindUnionLower(cfg)
     staleBrick.delete(cfg.union)
   }
-  const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg), cfg.union]).catch(notStarted)
+  // never over an empty mount point: without its own gv0 client the union sits on gv0_mount
+  const lower = cfg.unionLower === 'brick' ? overlayLowerDir(cfg) : gv0View(cfg)
+  const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg, lower), cfg.union]).catch(notStarted)
   if (r.code !== 0) throw new Error(`mount of ${cfg.union} failed: ${r.stderr.trim()}`)
 }
 

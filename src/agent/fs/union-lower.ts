@@ -1,7 +1,9 @@
-// The union's lower layer. `gv0` (the default): the gv0 FUSE mount itself. `brick`: a read-only bind of
-// this host's brick while gluster says it is current, else of the gv0 mount, at cfg.lowerBind, chosen
-// each time the union is mounted (docs/rationale.md, "The brick as the union's lower layer").
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+// The union's lower layer. `gv0` (the default): the union's own read-only gv0 client without quorum
+// (cfg.unionLowerMount, docs/cut-link.md), or the gv0 mount itself while that client is not there.
+// `brick`: a read-only bind of this host's brick while gluster says it is current, else of that same
+// gv0 view, at cfg.lowerBind, chosen each time the union is mounted (docs/rationale.md, "The brick as
+// the union's lower layer").
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AgentConfig } from '../service/config.ts'
 import { agentDefaults } from '../service/defaults.ts'
@@ -10,7 +12,8 @@ import { brickHealth, type BrickVerdict } from './brick-health.ts'
 import { isGlusterInternalRootName } from './gluster-brick.ts'
 import { notStarted, run } from './run.ts'
 
-type LowerCfg = Pick<AgentConfig, 'unionLower' | 'lower' | 'lowerBind' | 'brick' | 'volume' | 'upper' | 'stateDir'>
+type LowerCfg = Pick<AgentConfig, 'unionLower' | 'lower' | 'lowerBind' | 'brick' | 'volume' | 'upper' | 'stateDir'> &
+  Partial<Pick<AgentConfig, 'unionLowerMount' | 'union'>>
 
 /** What the union's lower layer is and why, as `status` reports it. */
 export interface LowerChoice {
@@ -21,9 +24,45 @@ export interface LowerChoice {
   reason: string
 }
 
-/** The overlay's lowerdir for this config. */
-export function overlayLowerDir(cfg: Pick<AgentConfig, 'lower'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind'>>): string {
-  return cfg.unionLower === 'brick' ? (cfg.lowerBind ?? agentDefaults.lowerBind) : cfg.lower
+type DirCfg = Pick<AgentConfig, 'lower'> & Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind' | 'unionLowerMount'>>
+
+/** The overlay's lowerdir for this config, as its mount unit names it. */
+export function overlayLowerDir(cfg: DirCfg): string {
+  return cfg.unionLower === 'brick' ? (cfg.lowerBind ?? agentDefaults.lowerBind) : cfg.unionLowerMount || cfg.lower
+}
+
+/** Why the union's own gv0 client cannot serve as its lower, or null when it can. */
+export function unionClientProblem(cfg: DirCfg): string | null {
+  const at = cfg.unionLowerMount
+  if (!at) return 'no unionLowerMount configured'
+  const m = mountAt(at)
+  if (!m) return `${at} is not mounted`
+  if (m.fstype !== 'fuse.glusterfs') return `${at} has ${m.source} (${m.fstype}) mounted, not gv0`
+  try {
+    statfsSync(at)
+  } catch (err) {
+    return `${at} does not answer (${(err as NodeJS.ErrnoException).code ?? String(err)}): its gluster client died, run repair`
+  }
+  return null
+}
+
+/**
+ * The gv0 view under the union: its own client when that answers, else gv0_mount itself (a union on
+ * gv0_mount works as before, it only stops taking new names while the host is cut off).
+ */
+export function gv0View(cfg: DirCfg): string {
+  return unionClientProblem(cfg) === null ? cfg.unionLowerMount! : cfg.lower
+}
+
+/** The lowerdir of the union mounted at `union` now, or null. */
+export function mountedLowerDir(union: string): string | null {
+  for (const line of readFileSync('/proc/self/mountinfo', 'latin1').split('\n').reverse()) {
+    const [left, right = ''] = line.split(' - ')
+    if (left.split(' ')[4] !== union || !right.startsWith('overlay ')) continue
+    const opt = (right.split(' ')[2] ?? '').split(',').find((o) => o.startsWith('lowerdir='))
+    return opt ? opt.slice('lowerdir='.length) : null
+  }
+  return null
 }
 
 const choiceFile = (cfg: Pick<AgentConfig, 'stateDir'>) => join(cfg.stateDir, 'union-lower.json')
@@ -39,9 +78,11 @@ function mountAt(path: string): { fstype: string; source: string } | null {
   return null
 }
 
-function recorded(cfg: Pick<AgentConfig, 'stateDir'>): { lower?: 'gv0' | 'brick'; reason?: string } {
+type Recorded = { lower?: 'gv0' | 'brick'; reason?: string; source?: string }
+
+function recorded(cfg: Pick<AgentConfig, 'stateDir'>): Recorded {
   try {
-    return JSON.parse(readFileSync(choiceFile(cfg), 'utf8')) as { lower?: 'gv0' | 'brick'; reason?: string }
+    return JSON.parse(readFileSync(choiceFile(cfg), 'utf8')) as Recorded
   } catch {
     return {}
   }
@@ -55,10 +96,23 @@ export function boundLower(cfg: Pick<AgentConfig, 'lowerBind' | 'stateDir'>): 'g
 
 /** The lower in use and the reason recorded when it was chosen. */
 export function lowerChoice(cfg: LowerCfg): LowerChoice {
-  if (cfg.unionLower !== 'brick') return { setting: 'gv0', lower: 'gv0', path: cfg.lower, reason: 'union_lower is gv0' }
-  const reason = recorded(cfg).reason ?? 'not chosen yet (the union was not mounted by this agent version)'
+  if (cfg.unionLower !== 'brick') return gv0Choice(cfg)
+  const rec = recorded(cfg)
+  const reason = rec.reason ?? 'not chosen yet (the union was not mounted by this agent version)'
   const lower = boundLower(cfg)
-  return { setting: 'brick', lower, path: lower === 'brick' ? cfg.brick! : lower === 'gv0' ? cfg.lower : cfg.lowerBind, reason }
+  return { setting: 'brick', lower, path: lower === 'brick' ? cfg.brick! : lower === 'gv0' ? (rec.source ?? cfg.lower) : cfg.lowerBind, reason }
+}
+
+function gv0Choice(cfg: LowerCfg): LowerChoice {
+  const path = (cfg.union && mountedLowerDir(cfg.union)) ?? overlayLowerDir(cfg)
+  const problem = unionClientProblem(cfg)
+  let reason: string
+  if (path === cfg.unionLowerMount) {
+    reason = problem ? `union_lower is gv0, through its read-only client, which fails: ${problem}` : 'union_lower is gv0, through its read-only client without quorum (new names work while cut off)'
+  } else {
+    reason = problem ? `union_lower is gv0, on gv0_mount itself (new names fail while cut off): ${problem}` : 'union_lower is gv0, on gv0_mount itself until nothing holds the union, then on its read-only client'
+  }
+  return { setting: 'gv0', lower: 'gv0', path, reason }
 }
 
 /**
@@ -97,7 +151,8 @@ async function must(cmd: string, args: string[]): Promise<void> {
 export async function bindUnionLower(cfg: LowerCfg, verdict?: BrickVerdict): Promise<LowerChoice> {
   if (cfg.unionLower !== 'brick') return lowerChoice(cfg)
   let v = verdict ?? (await brickHealth.check(cfg.volume!, cfg.brick!))
-  let source = cfg.lower
+  const gv0 = gv0View(cfg)
+  let source = gv0
   if (v.current) {
     try {
       if (!lstatSync(cfg.brick!).isDirectory()) throw new Error(`${cfg.brick} is not a directory`)
@@ -107,13 +162,13 @@ export async function bindUnionLower(cfg: LowerCfg, verdict?: BrickVerdict): Pro
       v = { current: false, reason: (err as Error).message }
     }
   }
-  const lower = source === cfg.lower ? 'gv0' : 'brick'
+  const lower = source === gv0 ? 'gv0' : 'brick'
   const reason = lower === 'brick' ? `brick ${v.reason}` : `brick not used: ${v.reason}`
   if (!existsSync(cfg.lowerBind)) mkdirSync(cfg.lowerBind, { recursive: true, mode: 0o755 })
   // a bind left from an earlier mount of the union goes first (nothing holds it: the union is down)
   for (let i = 0; i < 8 && mountAt(cfg.lowerBind); i++) await must('umount', [cfg.lowerBind])
   await must('mount', ['--bind', source, cfg.lowerBind])
   await must('mount', ['-o', 'remount,bind,ro', cfg.lowerBind])
-  writeFileAtomic(choiceFile(cfg), JSON.stringify({ lower, reason, time: new Date().toISOString() }) + '\n')
+  writeFileAtomic(choiceFile(cfg), JSON.stringify({ lower, reason, source, time: new Date().toISOString() }) + '\n')
   return { setting: 'brick', lower, path: source, reason }
 }

@@ -46,6 +46,8 @@ export interface AgentConfig extends FlushSettings {
   brick?: string
   /** brick mode: mount point of the read-only bind of the chosen lower */
   lowerBind: string
+  /** the union's own read-only gv0 client; '' puts the union on lower itself */
+  unionLowerMount: string
   brickCheckSeconds: number
 }
 
@@ -77,7 +79,7 @@ const NUMBER_KEYS = [
   'brickCheckSeconds',
   'drainMounts',
 ] as const
-const KNOWN = new Set<string>(['host', 'requireLowerMount', 'volume', 'health', 'bandwidth', 'unionLower', 'brick', ...PATH_KEYS, ...NUMBER_KEYS])
+const KNOWN = new Set<string>(['host', 'requireLowerMount', 'volume', 'health', 'bandwidth', 'unionLower', 'brick', 'unionLowerMount', ...PATH_KEYS, ...NUMBER_KEYS])
 
 /** Validates a parsed config object and fills defaults; every problem is reported at once. */
 export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
@@ -98,6 +100,9 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
     else if (v.includes('\0')) problems.push(`${key}: must not contain NUL`)
   }
   if (merged.unionLower !== 'gv0' && merged.unionLower !== 'brick') problems.push('unionLower: expected "gv0" or "brick"')
+  const ulm = merged.unionLowerMount
+  if (typeof ulm !== 'string' || (ulm !== '' && !isAbsolute(ulm))) problems.push('unionLowerMount: expected an absolute path, or "" for none')
+  else if (/[,:\\\n\0]/.test(ulm)) problems.push('unionLowerMount: overlay mount options cannot carry ",", ":", "\\", NUL or newlines in paths')
   if (merged.unionLower === 'brick') {
     if (typeof merged.brick !== 'string' || !isAbsolute(merged.brick)) problems.push('brick: expected an absolute path (unionLower is "brick")')
     if (typeof merged.volume !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_-]{0,31}$/.test(merged.volume)) {
@@ -152,6 +157,10 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
     if ([upper, work, lower, union].some((p) => inside(bind, p) || inside(p, bind))) {
       problems.push('lowerBind: must be apart from upper, work, lower and union')
     }
+    const own = typeof merged.unionLowerMount !== 'string' || merged.unionLowerMount === '' ? null : resolve(String(merged.unionLowerMount))
+    if (own && [upper, work, lower, union, bind].some((p) => inside(own, p) || inside(p, own))) {
+      problems.push('unionLowerMount: must be apart from upper, work, lower, union and lowerBind')
+    }
     const drain = paths[PATH_KEYS.indexOf('drainMountDir')]
     for (const [name, p] of [['upper', upper], ['lower', lower], ['union', union], ['stateDir', stateDir]] as const) {
       if (inside(drain, p) || inside(p, drain)) problems.push(`drainMountDir: must not overlap ${name}`)
@@ -165,6 +174,7 @@ export function parseConfig(raw: unknown, source = 'config'): AgentConfig {
   const out = merged as unknown as AgentConfig
   for (const key of PATH_KEYS) out[key] = resolve(out[key])
   if (out.brick !== undefined) out.brick = resolve(out.brick)
+  if (out.unionLowerMount) out.unionLowerMount = resolve(out.unionLowerMount)
   return out
 }
 

@@ -87,7 +87,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
         lastRemountTry = now
         await agent.exclusive((held) => retryRemount(held, log))
       }
-      if (cfg.unionLower === 'brick' && now - lastLowerCheck >= cfg.brickCheckSeconds * 1000) {
+      if (now - lastLowerCheck >= cfg.brickCheckSeconds * 1000) {
         lastLowerCheck = now
         await checkUnionLower(agent, log)
       }

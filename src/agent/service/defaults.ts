@@ -74,6 +74,8 @@ export const layoutDefaults = Object.freeze({
   unionMount: '/gfs/union',
   cacheUpper: '/data/writecache/upper',
   cacheWork: '/data/writecache/work',
+  /** the union's lower: gv0 read-only without quorum, so new names work while cut off (docs/cut-link.md) */
+  unionLowerMount: '/run/gfs-writecache-union-lower',
   /** the agent's state, beside upper on the cache disk */
   stateDir: '/data/writecache/state',
 })
@@ -97,6 +99,8 @@ export const agentDefaults = Object.freeze({
   unionLower: 'gv0' as 'gv0' | 'brick',
   /** brick mode: where the chosen lower is bind-mounted read-only (tmpfs, so a boot starts without it) */
   lowerBind: '/run/gfs-writecache-lower',
+  /** the union's own gv0 client ('' in a config without one: the union sits on lower itself, as before) */
+  unionLowerMount: '',
   /** brick mode: how often the daemon checks the brick is still current */
   brickCheckSeconds: 15,
 })

@@ -55,7 +55,9 @@ export function formatStatus(s: StatusReport): string {
     `gv0 ${s.lower.path}: ${s.lower.problem ?? 'ok'}`,
     ...(s.unionLower?.setting === 'brick'
       ? [`union lower: ${s.unionLower.lower ?? 'none'} (${s.unionLower.path}; union_lower brick): ${s.unionLower.reason}`]
-      : []),
+      : s.unionLower
+        ? [`union lower: ${s.unionLower.path}: ${s.unionLower.reason}`]
+        : []),
     ...drainLines(s),
     `pending: ${s.pending.entries} entries, ${bytes(s.pending.bytes)}` +
       (s.pending.oldestAgeSeconds === null ? '' : `, oldest ${s.pending.oldestAgeSeconds.toFixed(0)} s`),

@@ -23,7 +23,7 @@ export interface UnitFile {
 }
 
 export type UnitPaths = Pick<AgentConfig, 'upper' | 'work' | 'lower' | 'union'> &
-  Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind' | 'drainMounts' | 'drainMountDir' | 'publishConcurrency'>> & {
+  Partial<Pick<AgentConfig, 'unionLower' | 'lowerBind' | 'unionLowerMount' | 'drainMounts' | 'drainMountDir' | 'publishConcurrency'>> & {
   /** config file the units pass to the agent (default /etc/gfs-writecache/config.json) */
   configFile?: string
   /** node binary (Debian's nodejs package) */
@@ -53,6 +53,11 @@ export function mountUnitName(path: string): string {
   return `${escapePath(path)}.mount`
 }
 
+/** gv0's mount and the union's own read-only gv0 client (docs/cut-link.md), when it has one. */
+function lowerUnits(p: UnitPaths): string {
+  return [p.lower, ...(p.unionLowerMount ? [p.unionLowerMount] : [])].map(mountUnitName).join(' ')
+}
+
 /** Quotes one ExecStart argument for systemd's own parser (not a shell). */
 function execArg(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`
@@ -65,7 +70,7 @@ function exec(p: UnitPaths, command: string): string {
 
 /** The offline merge before the union is mounted (also after every boot). */
 export function prepareUnit(p: UnitPaths): UnitFile {
-  const lower = mountUnitName(p.lower)
+  const lower = lowerUnits(p)
   const union = mountUnitName(p.union)
   return {
     name: PREPARE_UNIT,
@@ -95,7 +100,7 @@ ExecStopPost=-/bin/sh -c 'if [ "$$SERVICE_RESULT" = timeout ]; then echo "gfs-wr
  * systemd drop the union at boot.
  */
 export function unionMountUnit(p: UnitPaths): UnitFile {
-  const lower = mountUnitName(p.lower)
+  const lower = lowerUnits(p)
   return {
     name: mountUnitName(p.union),
     content: `[Unit]
