@@ -66,3 +66,14 @@ test('a state file of a newer version is refused, not rebuilt', async (t) => {
   t.regex(f.stderr, /unknown state version 2/)
   t.false(readdirSync(sb.cfg.stateDir).some((n) => n.includes('unreadable')))
 })
+
+test('observed.json garbled (valid JSON, wrong shape) does not stop the agent', async (t) => {
+  const sb = await sandbox(t, { settleSeconds: 0.05 })
+  const ino = statSync(sb.upper).ino
+  writeFileSync(join(sb.cfg.stateDir, 'observed.json'), JSON.stringify({ v: 1, upperIno: ino, bound: 5 }))
+  writeFileSync(join(sb.union, 'new.txt'), 'pending\n')
+  await sleep(100)
+  const f = await cli(['flush', '--wait', '--timeout', '10', '--config', sb.configFile])
+  t.is(f.code, 0, f.stderr)
+  t.is(read(join(sb.lower, 'new.txt')), 'pending\n')
+})
