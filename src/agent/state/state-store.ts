@@ -203,7 +203,7 @@ export class StateStore {
     if (this.aside !== null && existsSync(this.file)) renameSync(this.file, this.aside)
     this.aside = null
     // latin1 keeps the byte-string keys exact on disk
-    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
+    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { beforeRename: () => crashPoint('state:synced-before-rename') })
     this.gen++
     crashPoint('state:saved-before-intents')
     this.reclaimed.clear()
