@@ -33,7 +33,7 @@ import { forceUmount } from './helpers.ts'
 import { ALL_KILLS, describe, FULL_MIX, generate, parseKills, parseMix, type KillHow, type Mix, type Op } from './model/generate.ts'
 import { LocalWorld } from './model/local-world.ts'
 import { report, runSequence } from './model/runner.ts'
-import { OPEN_SEQUENCES, SEQUENCES } from './model/sequences.ts'
+import { OPEN_SEQUENCES, ORACLE_SEQUENCES, SEQUENCES } from './model/sequences.ts'
 
 /** Seeds CI runs (the default): two to eight seconds each, about a minute with the found sequences. */
 const CI_SEEDS = Array.from({ length: 17 }, (_, i) => i + 1)
@@ -50,7 +50,7 @@ function seeds(): number[] {
   return CI_SEEDS
 }
 
-async function check(t: ExecutionContext, seed: number | string, ops: Op[]): Promise<void> {
+async function check(t: ExecutionContext, seed: number | string, ops: Op[], mustSay?: RegExp): Promise<void> {
   t.timeout(Number(process.env.GFS_TIMEOUT_S ?? 90) * 1000)
   const world = await LocalWorld.create((l) => t.log(l), 0.1)
   t.teardown(() => world.dispose())
@@ -60,6 +60,7 @@ async function check(t: ExecutionContext, seed: number | string, ops: Op[]): Pro
     t.log(['agent output (last lines):', ...world.recentOutput()].join('\n'))
   }
   t.deepEqual(r.violations, [], `${ops.length} operations: ${ops.slice(0, 3).map(describe).join(', ')}, ...`)
+  if (mustSay) t.true(r.trace.some((l) => mustSay.test(l)), `the oracle held the run to it:\n${r.trace.join('\n')}`)
 }
 
 if (process.env.GFS_OPS) {
@@ -69,6 +70,7 @@ if (process.env.GFS_OPS) {
 
 if (!process.env.GFS_SEED && !process.env.GFS_SEEDS && !process.env.GFS_OPS) {
   for (const [name, ops] of Object.entries(SEQUENCES)) test.serial(`model, found sequence: ${name}`, (t) => check(t, name, ops))
+  for (const [name, ops] of Object.entries(ORACLE_SEQUENCES)) test.serial(`model, oracle: ${name}`, (t) => check(t, name, ops, /must be applied/))
   for (const [name, ops] of Object.entries(OPEN_SEQUENCES)) test.serial.failing(`model, open bug: ${name}`, (t) => check(t, name, ops))
 }
 

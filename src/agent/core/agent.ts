@@ -101,6 +101,7 @@ export class Agent {
 
   private async load(): Promise<void> {
     this.state.load()
+    if (this.state.unreadable) this.errors.note('state', this.state.unreadable)
     const ino = (await lstat(this.cfg.upper)).ino
     if (this.state.upperIno !== ino) {
       if (this.state.upperIno !== null) {

@@ -21,6 +21,8 @@ export const CRASH_POINTS = [
   'reclaim:after-batch',
   'reclaim:opaque-cleared',
   'state:saved-before-intents',
+  'state:synced-before-rename',
+  'state:observed-before-rename',
 ] as const
 
 export type CrashPoint = (typeof CRASH_POINTS)[number]

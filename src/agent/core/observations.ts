@@ -4,6 +4,7 @@
 // the entry as it is now (monotonic clock), and per pending delete a wall-clock time the delete cannot
 // be older than, kept on disk so a restart does not lose it.
 import { readFileSync } from 'node:fs'
+import { crashPoint } from './crash-points.ts'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../fs/atomic-write.ts'
 import { parentRel, type Bytes } from '../fs/paths.ts'
@@ -99,11 +100,13 @@ export class Observations {
     } catch {
       return
     }
-    if (saved.v !== 1 || saved.upperIno !== upperIno) return
+    if (saved?.v !== 1 || saved.upperIno !== upperIno) return
+    // a garbled copy knows nothing (as a missing one): every date it lacks falls back to an earlier bound
+    if (typeof saved.bound !== 'number' || typeof saved.deletes !== 'object' || saved.deletes === null) return
     this.bound = saved.bound
     this.savedBound = saved.bound
-    for (const [rel, t] of Object.entries(saved.deletes)) this.deletedAfter.set(rel, t)
-    for (const [rel, t] of Object.entries(saved.shown ?? {})) this.shownUntil.set(rel, t)
+    for (const [rel, t] of Object.entries(saved.deletes)) if (typeof t === 'number') this.deletedAfter.set(rel, t)
+    for (const [rel, t] of Object.entries(saved.shown ?? {})) if (typeof t === 'number') this.shownUntil.set(rel, t)
     // a drop is a drop whoever made it; one not saved in time only leaves a wider (safe) window
     for (const t of saved.drops ?? []) if (typeof t === 'number') this.drops?.note(t)
   }
@@ -119,7 +122,7 @@ export class Observations {
     for (const [rel, t] of this.shownUntil) shown[rel] = t
     const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes, shown, drops: this.drops?.recent(SAVED_DROPS) }
     // no fsync: a copy lost or torn by a power cut reads as "nothing known", which is safe (see load)
-    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { durable: false })
+    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { durable: false, beforeRename: () => crashPoint('state:observed-before-rename') })
     this.savedBound = this.bound
     this.dirty = false
   }

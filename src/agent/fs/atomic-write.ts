@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from
 import { dirname } from 'node:path'
 
 /** Writes a file via temp + fsync + rename + directory fsync, so readers never see half of it. */
-export function writeFileAtomic(file: string, data: string | Buffer, opts: { durable?: boolean } = {}): void {
+export function writeFileAtomic(file: string, data: string | Buffer, opts: { durable?: boolean; beforeRename?: () => void } = {}): void {
   const durable = opts.durable ?? true
   mkdirSync(dirname(file), { recursive: true })
   const tmp = `${file}.tmp.${process.pid}`
@@ -16,6 +16,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, opts: { dur
   } finally {
     closeSync(fd)
   }
+  opts.beforeRename?.()
   renameSync(tmp, file)
   if (durable) fsyncDir(dirname(file))
 }

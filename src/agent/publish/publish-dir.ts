@@ -8,7 +8,8 @@ import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import type { PublishRecord } from '../state/state-store.ts'
 import { dirMeta, dirMetaChangedHere, syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
-import { linkAsConflict, unseenByUnion } from './no-clobber.ts'
+import { unseenByUnion } from './no-clobber.ts'
+import { moveAsideAsConflict } from './move-aside.ts'
 import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 import { record, type Outcome } from './placement.ts'
 
@@ -36,7 +37,7 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
     const ref = bornMs(e)
     if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : unseenByUnion(ctx, e, lowerId(st), x)) {
       // keep gv0's newer non-directory under a conflict name, then create the directory
-      const aside = await linkAsConflict(ctx, e.rel, path)
+      const aside = await moveAsideAsConflict(ctx, e.rel, st)
       ctx.report({
         time: ctx.now().toISOString(),
         path: fromBytes(e.rel),

@@ -36,30 +36,44 @@ async function createTemp(ctx: PublishContext, tmp: Bytes, mode: number): Promis
 
 /**
  * Copies the upper file's bytes into an open temp file. Reads at most `size` + 1 bytes: a file that grew
- * is reported as such (more than `size` copied) instead of being chased while a writer appends.
+ * is reported as such (more than `size` copied) instead of being chased while a writer appends. In a
+ * sparse file (fewer blocks than bytes) chunks of zeros are not written, nor sent over the link: the
+ * fresh temp reads them back as a hole, so the file stays sparse in gv0; the size is set at the end.
  */
 async function copyInto(ctx: PublishContext, rel: Bytes, ino: number, dst: FileHandle, size: number, hash: Hash): Promise<number> {
   const from = await openScannedFile(ctx.upperFs, rel, ino)
   let copied = 0
   let taken = 0
+  let hole = false
   try {
+    const sparse = (await from.stat()).blocks * 512 < size
     const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, size + 1))
     while (copied <= size) {
       const want = Math.min(ctx.uplink ? ctx.uplink.chunkBytes(buf.length) : buf.length, size + 1 - copied)
       const { bytesRead } = await from.read(buf, 0, want, copied)
       if (bytesRead === 0) break
-      await ctx.uplink?.take(bytesRead)
-      taken += bytesRead
       hash.update(buf.subarray(0, bytesRead))
-      let off = 0
-      while (off < bytesRead) off += (await dst.write(buf, off, bytesRead - off, copied + off)).bytesWritten
+      hole = sparse && allZero(buf, bytesRead)
+      if (!hole) {
+        await ctx.uplink?.take(bytesRead)
+        taken += bytesRead
+        let off = 0
+        while (off < bytesRead) off += (await dst.write(buf, off, bytesRead - off, copied + off)).bytesWritten
+      }
       copied += bytesRead
     }
+    if (hole && copied === size) await dst.truncate(size)
     return copied
   } finally {
     ctx.uplink?.copyEnded(taken)
     await from.close()
   }
+}
+
+const ZEROS = Buffer.alloc(COPY_CHUNK)
+
+function allZero(buf: Buffer, n: number): boolean {
+  return buf.compare(ZEROS, 0, n, 0, n) === 0
 }
 
 /**

@@ -1,12 +1,13 @@
 // What this host published and what gv0 held at that moment, kept on the cache disk so a
 // restart (SIGKILL, reboot) knows what is already in gv0 and can tell remote changes apart.
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { crashPoint } from '../core/crash-points.ts'
 import { writeFileAtomic } from '../fs/atomic-write.ts'
 import { sameTime } from '../fs/entry-identity.ts'
 import type { Bytes } from '../fs/paths.ts'
 import { ReclaimJournal } from './reclaim-journal.ts'
+import { asideName, readStateFile } from './state-file.ts'
 import type { Intent, PublishRecord } from './records.ts'
 import { decodeIntent, decodeRecord, encodeIntent, encodeRecord, type CompactIntent, type CompactRecord } from './record-codec.ts'
 
@@ -71,6 +72,10 @@ export class StateStore {
   /** saves so far (from the state file): a conflict intent older than the last save was recorded by it */
   private gen = 0
   private readonly reclaimed: ReclaimJournal
+  /** why state.json could not be used at load: this run rebuilds from the cache */
+  unreadable: string | null = null
+  /** where the first save keeps the unreadable file */
+  private aside: string | null = null
 
   constructor(stateDir: string) {
     this.file = join(stateDir, 'state.json')
@@ -147,17 +152,21 @@ export class StateStore {
     }
   }
 
-  /** Reads the saved state; a corrupt file is an error (never silently forget what was published). */
+  /**
+   * Reads the saved state. A missing file is a first start; a torn or garbled one is reported and
+   * rebuilt from the cache (state-file.ts); a read error or a newer version's file is an error.
+   */
   load(): void {
     this.loadJournal()
-    let text: string
-    try {
-      text = readFileSync(this.file, 'latin1')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw err
+    const read = readStateFile(this.file)
+    if (read.kind === 'none') return
+    if (read.kind === 'unreadable') {
+      this.aside = asideName(this.file)
+      this.unreadable = `${this.file} is unreadable (${read.reason}): every cached entry is checked against gv0 again; the file is kept as ${this.aside}`
+      this.dirty = true
+      return
     }
-    const parsed = JSON.parse(text) as StateFile
+    const parsed = read.data as StateFile
     if (parsed.v !== 1) throw new Error(`${this.file}: unknown state version ${String(parsed.v)}`)
     const now = Date.now()
     for (const [rel, compact] of Object.entries(parsed.records)) {
@@ -191,8 +200,10 @@ export class StateStore {
     const records: Record<string, CompactRecord> = {}
     for (const [rel, rec] of this.records) records[rel] = encodeRecord(rec)
     const body: StateFile = { v: 1, upperIno: this.upperIno, records, conflicts: this.conflicts, totals: this.totals, gen: this.gen + 1 }
+    if (this.aside !== null && existsSync(this.file)) renameSync(this.file, this.aside)
+    this.aside = null
     // latin1 keeps the byte-string keys exact on disk
-    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'))
+    writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { beforeRename: () => crashPoint('state:synced-before-rename') })
     this.gen++
     crashPoint('state:saved-before-intents')
     this.reclaimed.clear()

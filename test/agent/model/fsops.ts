@@ -369,7 +369,8 @@ function conflictCopyOf(root: string, rel: string): string | null {
     return null
   }
   const base = rel.slice(rel.lastIndexOf('/') + 1)
-  const hit = names.find((n) => CONFLICT_TAG.test(n) && n.replace(CONFLICT_TAG, '') === base)
+  // the user's files named like conflict copies (generate.ts, ODD_NAMES) carry a stamp from 2020: not the agent's
+  const hit = names.find((n) => CONFLICT_TAG.test(n) && !n.includes('-2020') && n.replace(CONFLICT_TAG, '') === base)
   return hit === undefined ? null : dir ? `${dir}/${hit}` : hit
 }
 

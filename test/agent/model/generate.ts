@@ -47,14 +47,18 @@ export type Mix = Record<OpKind, number>
 
 /**
  * User files named like the agent's own names: this host's and another host's temporaries (never
- * published, reported), and conflict copies the user made (published like any file). At the top, where
- * no other operation reaches them.
+ * published, reported), conflict copies the user made, overlay's whiteout prefix, and names with a
+ * newline, tab or backslash or of 255 bytes (all published like any file). At the top, where no other
+ * operation reaches them.
  */
 export const ODD_NAMES = [
   '.gfs-writecache.tmp.hydra.0123abcd.4242',
   '.gfs-writecache.tmp.plexus.0123abcd.4242',
   'x.conflict-plexus-20200101T000000Z.txt',
   'y.conflict-hydra-20200101T000000Z',
+  '.wh.x.txt',
+  'new\nline\tand\\back',
+  `${'n'.repeat(251)}.txt`,
 ]
 export const isTempName = (rel: string) => rel.slice(rel.lastIndexOf('/') + 1).startsWith('.gfs-writecache.tmp.')
 

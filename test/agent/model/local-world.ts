@@ -1,14 +1,15 @@
 // The model test's world on this machine: a plain directory as gv0, a real overlay as hydra's union,
 // and the bundled agent as child processes that are SIGKILLed at chosen points.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import type { AgentConfig } from '../../../src/agent/service/config.ts'
 import { isMountPoint, overlayOptions } from '../../../src/agent/fs/mounts.ts'
+import { unionMountedAtMs } from '../../../src/agent/watch/dentries.ts'
 import { agentBundle, forceUmount, sleep, testConfig, until } from '../helpers.ts'
 import { affected, observe, parentsAreDirs, step, walk, WRITER, WRITER_HOLD_MS, type FsOp, type State, type Step } from './fsops.ts'
 import { NAMESPACE, type AgentOp, type Kill } from './generate.ts'
-import type { View, World } from './runner.ts'
+import type { Timing, View, World } from './runner.ts'
 
 const TEMP_MINE = '.gfs-writecache.tmp.hydra.'
 
@@ -48,6 +49,10 @@ export class LocalWorld implements World {
   private readonly seen: string[] = []
   /** gv0 bound onto itself (a mount point, as gv0_mount is), then each drain mount */
   private readonly drainMounts: string[]
+  /** daemons started so far, when the current one was, and when it had surely ended its first pass */
+  private gen = 0
+  private spawnAt = 0
+  private syncedAt: number | null = null
 
   constructor(
     private readonly bundle: string,
@@ -175,6 +180,22 @@ export class LocalWorld implements World {
     this.held = false
   }
 
+  timing(): Timing {
+    const mountedAt = unionMountedAtMs(this.cfg.work)
+    if (!this.daemon) return { mountedAt, daemon: null }
+    if (this.syncedAt === null) {
+      // the daemon writes metrics after the pass of its first tick, then every 5 s: a write within
+      // 4.5 s of the start can only be the first, so its first pass (and walk) had ended by then
+      try {
+        const m = statSync(this.cfg.metricsFile).mtimeMs
+        if (m > this.spawnAt && m - this.spawnAt < 4500) this.syncedAt = m
+      } catch {
+        // not written yet
+      }
+    }
+    return { mountedAt, daemon: { gen: this.gen, spawnAt: this.spawnAt, syncedAt: this.syncedAt } }
+  }
+
   heldAtHook(): boolean {
     return this.held && this.daemon !== null
   }
@@ -204,6 +225,9 @@ export class LocalWorld implements World {
     if (this.daemon) return
     // a killed daemon leaves its socket: wait for the new one, not the old file
     rmSync(this.cfg.socket, { force: true })
+    this.gen++
+    this.spawnAt = Date.now()
+    this.syncedAt = null
     const d = this.spawnAgent(['run'], 'daemon', hook)
     this.daemon = d
     // a daemon told to kill itself at a crash point may rightly do so

@@ -54,6 +54,14 @@ export class Model {
   private readonly keepable = new Map<string, Set<string>>()
   /** versions each name had that the local side wrote */
   private readonly localVersions = new Map<string, Set<string>>()
+  /** when the other host's versions reached gv0 (wall-clock ms, right after its operation) */
+  private readonly written = new Map<string, number>()
+  /** directories removed or replaced here: the union may since show none of gv0's entries below */
+  private readonly replacedDirs = new Set<string>()
+  /** local deletes of versions the union surely showed, by the daemon that must apply them */
+  private readonly mustApply = new Map<string, { key: string; gen: number; remote: number }>()
+  /** how often the other host changed each name */
+  private readonly remoteChanges = new Map<string, number>()
 
   /** gv0 before anything ran: its versions are required like any other until a side replaces them. */
   constructor(baseline: Record<string, State>) {
@@ -138,6 +146,49 @@ export class Model {
     this.keepable.get(p)?.add(stateKey(s))
   }
 
+  noteWritten(p: string, s: State, at: number): void {
+    if (s.t === 'f' || s.t === 'l') this.written.set(`${p}\0${stateKey(s)}`, at)
+  }
+
+  writtenAt(p: string, s: State): number | undefined {
+    return this.written.get(`${p}\0${stateKey(s)}`)
+  }
+
+  noteDirReplaced(p: string): void {
+    this.replacedDirs.add(p)
+  }
+
+  /**
+   * No local operation ever reached `p` (so the agent has no record and saw no upper entry there), no
+   * parent of it was removed or replaced here, and nothing hostile sits on its path.
+   */
+  untouchedHere(p: string): boolean {
+    return !this.touched.get(p)?.has('local') && !ancestors(p).some((a) => this.replacedDirs.has(a)) && !this.behindHostile(p) && !ODD_NAMES.includes(p)
+  }
+
+  /** A local delete of `s` the agent knows the union showed (runner.ts, surelyShown). */
+  mustApplyDelete(p: string, s: State, gen: number): void {
+    this.mustApply.set(p, { key: stateKey(s), gen, remote: this.remoteChangesAt(p) })
+  }
+
+  private remoteChangesAt(p: string): number {
+    return [p, ...ancestors(p)].reduce((n, q) => n + (this.remoteChanges.get(q) ?? 0), 0)
+  }
+
+  /**
+   * The kept-delete allowance (mayKeepDelete) does not cover deletes of versions the union surely
+   * showed, handled by one daemon from the delete to the drain: gv0 must no longer hold them, unless
+   * a side changed the name since.
+   */
+  missingDeletes(gv0: Record<string, State>, finalGen: number | null): string[] {
+    const v: string[] = []
+    for (const [p, { key, gen, remote }] of this.mustApply) {
+      if (gen !== finalGen || this.last.get(p)?.t !== 'absent' || this.remoteChangesAt(p) !== remote) continue
+      if (gv0[p] && stateKey(gv0[p]) === key) v.push(`${p}: a delete of ${key.replace(/\n/g, '\\n')} was kept, though the other host wrote it before the union was mounted and the daemon started after that mount`)
+    }
+    return v
+  }
+
   /** Did the local side write this version of `p`? */
   wroteLocally(p: string, s: State): boolean {
     return this.localVersions.get(p)?.has(stateKey(s)) ?? false
@@ -213,6 +264,9 @@ export class Model {
 
   /** An operation that changed a name's inode but nothing the model compares (a hard link's copy-up and link count). */
   touch(side: Side, p: string): void {
+    // a later local operation there starts over: the delete may have become a replacement
+    if (side === 'local') this.mustApply.delete(p)
+    else this.remoteChanges.set(p, (this.remoteChanges.get(p) ?? 0) + 1)
     if (!this.touched.has(p)) this.touched.set(p, new Set())
     this.touched.get(p)?.add(side)
   }

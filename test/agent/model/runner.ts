@@ -3,6 +3,7 @@
 import { stateKey, type FsOp, type State, type Step } from './fsops.ts'
 import { describe, LOCAL_KINDS, NAMESPACE, REMOTE_KINDS, type AgentOp, type Op } from './generate.ts'
 import { logicalPath, Model, unpublishable, type Side } from './model.ts'
+import { FS_TICK_MS } from '../../../src/agent/publish/no-clobber.ts'
 
 export type View = 'union' | 'gv0' | 'upper'
 
@@ -28,6 +29,31 @@ export interface World {
   outsideFingerprint(): Promise<string>
   readonly outside: string
   log(line: string): void
+  /** when the union was mounted and which daemon runs (a world that cannot tell leaves this out) */
+  timing?(): Timing
+}
+
+export interface Timing {
+  /** wall-clock ms the current union mount was made */
+  mountedAt: number
+  /** the running daemon: its number, start, and a time by which its first pass had surely ended */
+  daemon: { gen: number; spawnAt: number; syncedAt: number | null } | null
+}
+
+/** Margin for file times from the kernel's coarse clock (the agent dates mounts a tick early too). */
+const TICK_MARGIN_MS = 50
+
+/**
+ * Whether a local delete at this moment removes a version the agent must know the union showed: the
+ * other host wrote it before the union was mounted, the daemon started after that mount and has
+ * passed over upper since (so the delete's date is later than the mount, which the agent noted).
+ * Such a delete must be applied, not kept (flush contract 4); `written` is when the version reached gv0.
+ */
+function surelyShown(tm: Timing | undefined, written: number | undefined): number | null {
+  const d = tm?.daemon
+  if (!tm || !d || d.syncedAt === null || written === undefined) return null
+  if (!(written + TICK_MARGIN_MS < tm.mountedAt && tm.mountedAt + FS_TICK_MS < d.spawnAt)) return null
+  return d.gen
 }
 
 export interface RunResult {
@@ -53,6 +79,8 @@ function freshNames(model: Model, op: FsOp, before: Record<string, State>, after
 }
 
 async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise<string> {
+  const tm = side === 'local' && op.k === 'delete' ? world.timing?.() : undefined
+  const untouched = side === 'local' && op.k === 'delete' && model.untouchedHere(op.p)
   // the other host's rm -r removes what it lists, conflict copies included
   const listed = side === 'remote' && (op.k === 'rdelete' || op.k === 'hostile') ? await world.walk('gv0') : {}
   const { before, after, done } = await world.step(side === 'local' ? 'union' : 'gv0', op)
@@ -62,6 +90,8 @@ async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise
   // what replaces a directory sees its listing, like rm -r
   if (op.k === 'opaque' && done) model.removedTree(under(op.p))
   const changed = done ? model.apply(side, before, after) : []
+  if (done && side === 'remote') for (const p of changed) model.noteWritten(p, after[p], Date.now())
+  if (done && side === 'local' && (op.k === 'rmdir' || op.k === 'rmtree' || op.k === 'opaque')) model.noteDirReplaced(op.p)
   if (done && side === 'local') for (const p of freshNames(model, op, before, after)) model.mayKeepBoth(p)
   if (op.k === 'rmtree' && done) model.removedTree(under(op.p))
   if (done && side === 'local' && op.k === 'link') model.link(op.p, op.q)
@@ -71,6 +101,14 @@ async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise
   // to the same mode), perhaps from a stale view of gv0: the agent may rightly publish it again
   if (done) for (const p of 'q' in op ? [op.p, op.q] : [op.p]) model.touch(side, p)
   if (op.k === 'hostile' && done) model.markHostile(op.p)
+  if (done && untouched && after[op.p]?.t === 'absent') {
+    const b = before[op.p]
+    const gen = b ? surelyShown(tm, model.writtenAt(op.p, b)) : null
+    if (gen !== null) {
+      model.mustApplyDelete(op.p, b, gen)
+      return `changed ${op.p} ${show(b)} -> absent (a delete the union surely showed: it must be applied)`
+    }
+  }
   const what = changed.map((p) => `${p} ${show(before[p])} -> ${show(after[p])}`).join(', ')
   return done ? (changed.length ? `changed ${what}` : 'no change') : 'skipped'
 }
@@ -105,6 +143,7 @@ export async function runSequence(world: World, ops: Op[]): Promise<RunResult> {
     }
     trace.push(`${describe(op)}: ${what}`)
   }
+  const finalGen = world.timing?.().daemon?.gen ?? null
   const violations = [...(await world.drain()), ...world.problems()]
   const [gv0, union, upper] = [await world.walk('gv0'), await world.walk('union'), await world.walk('upper')]
   const stuck = Object.keys(union).filter((rel) => unpublishable(rel, union))
@@ -113,7 +152,7 @@ export async function runSequence(world: World, ops: Op[]): Promise<RunResult> {
     // temporary is: flush then names it and fails
     for (let i = violations.length - 1; i >= 0; i--) if (/^flush --wait/.test(violations[i])) violations.splice(i, 1)
   }
-  violations.push(...model.check(gv0, union, upper))
+  violations.push(...model.check(gv0, union, upper), ...model.missingDeletes(gv0, finalGen))
   if ((await world.outsideFingerprint()) !== outsideBefore) violations.push(`the directory outside the volume (${world.outside}) changed`)
   return { violations, trace, model }
 }

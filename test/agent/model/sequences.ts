@@ -210,4 +210,21 @@ export const SEQUENCES: Record<string, Op[]> = {
  * Sequences that still violate the contract: open bugs, each listed in README's Known limits. They run as
  * known failures, so the test suite turns red the day one of them starts passing (then move it above).
  */
+/**
+ * Sequences that hold the oracle to what it must not allow: each passes on a correct agent, and fails on
+ * one that misses what it names.
+ */
+export const ORACLE_SEQUENCES: Record<string, Op[]> = {
+  // the other host wrote x.txt before the union was mounted and the daemon started after that mount: the
+  // union surely showed it, so its local delete must reach gv0 (no kept delete is allowed)
+  'a delete of a remote file the union surely showed is applied': [
+    { k: 'rcreate', p: 'x.txt', n: 1 },
+    { k: 'sleep', ms: 200, n: 2 },
+    { k: 'offlineEvict', kill: { how: 'none' }, n: 3 },
+    { k: 'sleep', ms: 1500, n: 4 },
+    { k: 'delete', p: 'x.txt', n: 5 },
+    { k: 'sleep', ms: 300, n: 6 },
+  ],
+}
+
 export const OPEN_SEQUENCES: Record<string, Op[]> = {}
