@@ -97,6 +97,8 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
         mkdirSync(cfg.lowerBind, { recursive: true })
         execFileSync('mount', ['--bind', cfg.lower, cfg.lowerBind])
         execFileSync('mount', ['-o', 'remount,bind,ro', cfg.lowerBind])
+        // as the prepare step records it: else the daemon's first check moves the union to record its own
+        writeFileSync(join(cfg.stateDir, 'union-lower.json'), JSON.stringify({ lower: 'brick', reason: 'brick current (bound by the test)' }) + '\n')
       }
       execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg), cfg.union])
     },
