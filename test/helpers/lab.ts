@@ -1,10 +1,11 @@
 // Lab access for end-to-end tests: fail loudly when the lab cannot come up, never skip.
+import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import * as lab from '../../src/lab/api.ts'
-import { caDir } from '../../src/tls/ca.ts'
+import { caDir, createCa } from '../../src/tls/ca.ts'
 import { explain, provision } from './provision.ts'
 
 export { lab }
@@ -49,7 +50,10 @@ export function labInventoryWith(change: (inventory: any) => void, file = join(m
   change(inventory)
   writeFileSync(file, stringify(inventory))
   const labCa = caDir(lab.inventoryPath)
-  if (existsSync(labCa) && !existsSync(caDir(file))) cpSync(labCa, caDir(file), { recursive: true })
+  // a lab first provisioned through a variant: the lab's CA made now, else each variant would make its own
+  // and the hosts, trusting the first, refuse every later one
+  if (!existsSync(labCa)) execFileSync('sh', ['-c', createCa(labCa, lab.inventoryName()).script])
+  if (!existsSync(caDir(file))) cpSync(labCa, caDir(file), { recursive: true })
   return file
 }
 
