@@ -32,7 +32,7 @@ export async function checkUnionLower(agent: Agent, log: (line: string) => void)
     if (holders.length) return `union busy:\n${describeHolders(holders)}`
     const u = await umountUnion(cfg)
     if (!u.ok) return `umount ${cfg.union} failed: ${u.message}`
-    return remountAfterEvict(held)
+    return remountAfterEvict(held, verdict)
   })
   if (moved === null) {
     agent.clearError('union-lower')
