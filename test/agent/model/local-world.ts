@@ -79,7 +79,12 @@ export class LocalWorld implements World {
     const drops = drop > 0 ? { dentryDropSeconds: drop, dropCachesFile: '/proc/sys/vm/drop_caches' } : { dropCachesFile: p('drop_caches') }
     // the agent publishes through drain mounts as on the hosts: bind mounts of gv0 stand in for its extra clients
     const lanes = Number(process.env.GFS_MODEL_DRAIN_MOUNTS ?? 3)
-    const brick = BRICK ? { unionLower: 'brick' as const, brick: p('lower'), volume: 'gv0', lowerBind: p('lowerbind'), brickCheckSeconds: 2 } : {}
+    // the brick: a bind of gv0's stand-in at a path of its own (at gv0's own path it would count as gv0)
+    if (BRICK) {
+      mkdirSync(p('brick'))
+      execFileSync('mount', ['--bind', p('lower'), p('brick')])
+    }
+    const brick = BRICK ? { unionLower: 'brick' as const, brick: p('brick'), volume: 'gv0', lowerBind: p('lowerbind'), brickCheckSeconds: 2 } : {}
     this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, ...drops, drainMounts: lanes, drainMountDir: p('drain'), ...brick })
     if (BRICK) this.env = { ...process.env, PATH: fakeGlusterPath(this.dir, this.cfg.brick!) }
     this.drainMounts = lanes > 0 ? [this.cfg.lower, ...Array.from({ length: lanes }, (_, i) => p(`drain/${i + 1}`))] : []
@@ -416,7 +421,10 @@ export class LocalWorld implements World {
       await this.killDaemon()
     }
     forceUmount(this.cfg.union)
-    if (this.cfg.unionLower === 'brick') forceUmount(this.cfg.lowerBind)
+    if (this.cfg.unionLower === 'brick') {
+      forceUmount(this.cfg.lowerBind)
+      forceUmount(this.cfg.brick!)
+    }
     for (const m of [...this.drainMounts].reverse()) forceUmount(m)
     rmSync(this.dir, { recursive: true, force: true })
   }
