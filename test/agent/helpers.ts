@@ -79,13 +79,10 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
   const dir = mkdtempSync('/tmp/gfswc-test-')
   const p = (n: string) => join(dir, n)
   for (const d of ['lower', 'upper', 'work', 'union', 'state']) mkdirSync(p(d))
-  // the brick: a bind of the gv0 stand-in at a path of its own (a brick at gv0's own path would count as gv0)
+  // the brick is the gv0 stand-in spelt another way (at gv0's own path the agent would take it for gv0), so
+  // it follows whatever a test mounts there
   const brickBound = brickLayout && !overrides.unionLower
-  if (brickBound) {
-    mkdirSync(p('brick'))
-    execFileSync('mount', ['--bind', p('lower'), p('brick')])
-  }
-  const brick = brickBound ? { unionLower: 'brick' as const, brick: p('brick'), volume: 'gv0', lowerBind: p('lowerbind') } : {}
+  const brick = brickBound ? { unionLower: 'brick' as const, brick: `${p('lower')}/.`, volume: 'gv0', lowerBind: p('lowerbind') } : {}
   const cfg = testConfig(dir, { settleSeconds: 0.2, scanIntervalSeconds: 2, ...brick, ...overrides })
   const configFile = p('config.json')
   writeFileSync(configFile, JSON.stringify(cfg))
@@ -125,7 +122,6 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
     for (const a of agents) void a.close()
     forceUmount(cfg.union)
     if (cfg.unionLower === 'brick') forceUmount(cfg.lowerBind)
-    if (brickBound) forceUmount(p('brick'))
     for (const extra of extraMounts.get(dir) ?? []) extra()
     rmSync(dir, { recursive: true, force: true })
   })
