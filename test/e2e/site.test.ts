@@ -36,7 +36,8 @@ test.serial('one run provisions both bare hosts', async (t) => {
     t.is(gv0.fstype, 'fuse.glusterfs', `${h} /gfs/gv0`)
     const union = JSON.parse(await onHost(h, 'findmnt --json -o TARGET,FSTYPE,OPTIONS /gfs/union')).filesystems[0]
     t.is(union.fstype, 'overlay')
-    t.regex(union.options, /lowerdir=\/gfs\/gv0/)
+    // union_lower brick: the lower is the bind the prepare step makes (of the brick, or of gv0)
+    t.regex(union.options, process.env.GFS_LAB_UNION_LOWER === 'brick' ? /lowerdir=\/run\/gfs-writecache-lower,/ : /lowerdir=\/gfs\/gv0,/)
     t.regex(union.options, /upperdir=\/data\/writecache\/upper/)
     t.notRegex(union.options, /redirect_dir=on|index=on|metacopy=on|xino=on/)
     t.regex(await onHost(h, 'systemctl cat gfs-union.mount'), /Options=.*redirect_dir=off,index=off,metacopy=off,xino=off/)
