@@ -28,6 +28,7 @@ import { chartPath, writeChart, type ChartInput } from './chart.ts'
 import { recordDrain, type DrainSample } from './drain-progress.ts'
 import { uplinkBench, uplinkFigures, uplinkRows, type UplinkResult } from './uplink.ts'
 import { brickLowerBench, readRounds, type BrickLowerResult } from './brick-lower.ts'
+import { remoteVisibilityBench, type VisibilityResult } from './remote-visibility.ts'
 
 const seedLink = { kbit: 2500, rttMs: 30 }
 const flushLink = { kbit: 10000, rttMs: 30 }
@@ -61,6 +62,7 @@ interface Measured {
   scan?: ScanResult
   race?: AnsibleRace
   brick?: BrickLowerResult
+  visibility?: VisibilityResult
 }
 
 /** Down, up --flavor ready and the site playbook: the cold figure; or reuse a lab that is already up. */
@@ -107,6 +109,10 @@ async function writes(at: Layout, m: Measured): Promise<void> {
     if (!skip.has('brick')) {
       log('union_lower brick: a test overlay on hydra\'s brick, beside the appliance\'s union')
       m.brick = await brickLowerBench(at, at.brick.slice(0, -at.name.length - 1), log)
+    }
+    if (!skip.has('visibility')) {
+      log("plexus's changes seen through hydra's union: on gv0 and on the brick, side by side")
+      m.visibility = await remoteVisibilityBench(at, at.brick.slice(0, -at.name.length - 1), log)
     }
     log('union against the local disk under it')
     m.vsLocal = await unionVsLocal(at)
@@ -236,6 +242,15 @@ function rows(r: Results, m: Measured): Row[] {
     { section: 'reads', measure: `${largeMiBNote} file, cold: union on the brick / local`, value: f(r.reads.largeRatio), note: `${goal(r.reads.largeRatio >= 0.8, 'at least 0.8')}; ${f(r.reads.unionLargeMBps)} vs ${f(r.reads.localLargeMBps)} MB/s; union on gv0 ${b ? f(b.gv0UnionLargeMBps) : '?'} MB/s; median of ${readRounds}, taking turns` },
     { section: 'reads', measure: '300 4 KiB files, cold: union on the brick / local', value: f(r.reads.smallFilesRatio), note: `${goal(r.reads.smallFilesRatio >= 0.8, 'at least 0.8')}; ${f(r.reads.unionSmallFilesPerSecond)} vs ${f(r.reads.localSmallFilesPerSecond)}/s; union on gv0 ${b ? f(b.gv0UnionSmallFilesPerSecond) : '?'}/s; median of ${readRounds}, taking turns` },
   )
+  const v = m.visibility
+  if (v) {
+    const s = (x: number) => `${f(x, 2)} s`
+    out.push(
+      { section: 'union lower', measure: "plexus's change seen through hydra's union, on gv0", value: s(v.gv0ReplacedSeconds), note: `replaced file; appended ${s(v.gv0AppendedSeconds)}, new name ${s(v.gv0NewNameSeconds)}; first look after ${s(v.firstCheckSeconds)}; median of 3; every agent's dentry drop on this machine counts` },
+      { section: 'union lower', measure: "plexus's change seen through hydra's union, on the brick", value: s(v.brickReplacedSeconds), note: `replaced file; appended ${s(v.brickAppendedSeconds)}, new name ${s(v.brickNewNameSeconds)}; same trials` },
+      { section: 'union lower', measure: `a dentry drop with ${v.dropTreeEntries} entries cached`, value: s(v.dropSeconds), note: `walking them through the union on the brick: ${s(v.walkWarmSeconds)} warm, ${s(v.walkAfterDropSeconds)} after the drop; median of 3` },
+    )
+  }
   const lu = m.vsLocal
   const ufs = m.unionfs?.result
   out.push(

@@ -13,7 +13,12 @@ import { flushAll, forceUmount, onCleanup, sandbox, text, type Sandbox } from '.
 
 const UUID = '0a9e1d4c-3b7f-4e62-9c11-5d2b8f0e7a34'
 let verdict: BrickVerdict = { current: true, reason: 'current (test)' }
-brickHealth.check = async () => verdict
+/** how long gluster takes to answer: glfsheal waits out its connects while a peer is away */
+let answerMs = 0
+brickHealth.check = async () => {
+  if (answerMs) await new Promise((r) => setTimeout(r, answerMs))
+  return verdict
+}
 
 function xattrs(path: string): Record<string, string> {
   const out = execFileSync('getfattr', ['-d', '-m', '-', '-e', 'hex', '--absolute-names', path], { encoding: 'utf8' })
@@ -162,4 +167,51 @@ test.serial('brick lower: a brick that is not current is not used; the daemon ch
   t.is(await lowerProblem(sb.cfg), null)
   await flushAll(t, agent)
   t.is(text(join(sb.lower, 'docs/cached.txt')), 'cached\n')
+})
+
+/** Samples whether the union is mounted until stopped; the longest stretch it was not, in ms. */
+function downWatch(sb: Sandbox): { stop(): number } {
+  let longest = 0
+  let downSince: number | null = null
+  const timer = setInterval(() => {
+    const now = performance.now()
+    if (!isUnionMounted(sb.cfg)) downSince ??= now
+    else if (downSince !== null) {
+      longest = Math.max(longest, now - downSince)
+      downSince = null
+    }
+  }, 5)
+  return {
+    stop() {
+      clearInterval(timer)
+      return downSince === null ? longest : Math.max(longest, performance.now() - downSince)
+    },
+  }
+}
+
+test.serial("brick lower: moving the union and an evict keep it down only for the umount and mount, never while gluster answers", async (t) => {
+  verdict = { current: true, reason: 'current (test)' }
+  answerMs = 0
+  const sb = await brickBox(t)
+  await mountUnion(sb.cfg)
+  const agent = await sb.agent()
+  writeFileSync(join(sb.union, 'docs/cached.txt'), 'cached\n')
+  t.teardown(() => (answerMs = 0))
+  answerMs = 6000
+  verdict = { current: false, reason: 'brick plexus:/data/brick1/gv0 is not online or not connected' }
+  let watch = downWatch(sb)
+  await checkUnionLower(agent, (l) => t.log(l))
+  let down = watch.stop()
+  t.is((await agent.status()).unionLower.lower, 'gv0')
+  t.true(down < 2000, `moving to gv0: the union was down for ${down.toFixed(0)} ms, gluster answers in ${answerMs} ms`)
+  verdict = { current: true, reason: 'current (test)' }
+  watch = downWatch(sb)
+  const r = await evictCycle(agent)
+  down = watch.stop()
+  t.true(r.ok, r.message)
+  t.is((await agent.status()).unionLower.lower, 'brick', 'the evict mounted it on the brick, current again')
+  // down while it merges, as any evict; not also while gluster answers
+  t.true(down < 5000, `evict: the union was down for ${down.toFixed(0)} ms, gluster answers in ${answerMs} ms`)
+  // (the fake brick is no replica of the stand-in: the file is in gv0, not on it)
+  t.is(text(join(sb.lower, 'docs/cached.txt')), 'cached\n', 'the evict published it')
 })

@@ -79,7 +79,10 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
   const dir = mkdtempSync('/tmp/gfswc-test-')
   const p = (n: string) => join(dir, n)
   for (const d of ['lower', 'upper', 'work', 'union', 'state']) mkdirSync(p(d))
-  const brick = brickLayout && !overrides.unionLower ? { unionLower: 'brick' as const, brick: p('lower'), volume: 'gv0', lowerBind: p('lowerbind') } : {}
+  // the brick is the gv0 stand-in spelt another way (at gv0's own path the agent would take it for gv0), so
+  // it follows whatever a test mounts there
+  const brickBound = brickLayout && !overrides.unionLower
+  const brick = brickBound ? { unionLower: 'brick' as const, brick: `${p('lower')}/.`, volume: 'gv0', lowerBind: p('lowerbind') } : {}
   const cfg = testConfig(dir, { settleSeconds: 0.2, scanIntervalSeconds: 2, ...brick, ...overrides })
   const configFile = p('config.json')
   writeFileSync(configFile, JSON.stringify(cfg))
@@ -92,11 +95,13 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
     cfg,
     configFile,
     mount: () => {
-      if (cfg.unionLower === 'brick' && cfg.brick === cfg.lower) {
+      if (brickBound) {
         forceUmount(cfg.lowerBind)
         mkdirSync(cfg.lowerBind, { recursive: true })
         execFileSync('mount', ['--bind', cfg.lower, cfg.lowerBind])
         execFileSync('mount', ['-o', 'remount,bind,ro', cfg.lowerBind])
+        // as the prepare step records it: else the daemon's first check moves the union to record its own
+        writeFileSync(join(cfg.stateDir, 'union-lower.json'), JSON.stringify({ lower: 'brick', reason: 'brick current (bound by the test)' }) + '\n')
       }
       execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg), cfg.union])
     },

@@ -51,7 +51,7 @@ test.serial('union_lower brick: the union runs on the brick, hides gluster, publ
   } finally {
     await tryOnHost('plexus', 'gluster volume start gv0 force')
     const back = await provision(['--inventory', labInventoryWith(() => {})])
-    t.is(back.exitCode, 0, `back to union_lower gv0: ${explain(back)}`)
+    t.is(back.exitCode, 0, `back to the lab's union_lower: ${explain(back)}`)
     await tryOnHost('hydra', `rm -rf /gfs/union/${dir}`)
   }
 })

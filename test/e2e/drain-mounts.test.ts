@@ -2,7 +2,7 @@
 // a dead gluster client mounted again by repair, kept over an agent restart, fewer of them when the
 // inventory says so.
 import test from 'ava'
-import { eventually, lab, labInventoryWith, onHost, provisionedLab } from '../helpers/lab.ts'
+import { eventually, labInventory, labInventoryWith, onHost, provisionedLab } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
 const dir = '/run/gfs-writecache-gv0'
@@ -36,7 +36,7 @@ test.serial('a drain mount whose gluster client died is left out, then mounted a
   await onHost('hydra', 'echo while-one-is-dead > /gfs/union/drain-e2e/while-dead.txt')
   await onHost('hydra', 'gfs-writecache flush --wait --timeout 120', { timeoutMs: 150_000 })
   t.is(await onHost('plexus', 'cat /data/brick1/gv0/drain-e2e/while-dead.txt'), 'while-one-is-dead\n')
-  const repair = await provision(['repair', '--inventory', lab.inventoryName(), '--tags', 'mounts'], { timeoutMs: 10 * 60_000 })
+  const repair = await provision(['repair', '--inventory', labInventory(), '--tags', 'mounts'], { timeoutMs: 10 * 60_000 })
   t.is(repair.exitCode, 0, explain(repair))
   t.is(repair.recap?.hosts.hydra?.changed, 1) // one task: the agent stopped, the mount again, the agent started
   t.is((await onHost('hydra', 'systemctl is-active gfs-writecache.service')).trim(), 'active')
@@ -60,7 +60,7 @@ test.serial('drain_mounts: 2 in the inventory leaves two mounts and two units; 0
     await onHost('plexus', `echo with-${n} > /gfs/union/drain-e2e-${n}.txt && gfs-writecache flush --wait --timeout 120`, { timeoutMs: 150_000 })
     t.is(await onHost('hydra', `cat /data/brick1/gv0/drain-e2e-${n}.txt`), `with-${n}\n`)
   }
-  const back = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 10 * 60_000 })
+  const back = await provision(['--inventory', labInventory()], { timeoutMs: 10 * 60_000 })
   t.is(back.exitCode, 0, explain(back))
   t.is((await drainMounts('plexus')).length, 16)
 })

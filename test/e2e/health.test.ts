@@ -1,7 +1,7 @@
 // Health as a monitor sees it on a real host: `gfs-writecache status`'s exit code in each state, the agent's
 // warnings in journald by priority, and gluster's health in the metrics file.
 import test from 'ava'
-import { eventually, lab, labInventoryWith, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
+import { eventually, labInventory, labInventoryWith, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
 const metricsFile = '/var/lib/gfs-writecache-metrics/gfs-writecache.prom'
@@ -35,7 +35,7 @@ test.after.always(async () => {
   await tryOnHost('plexus', 'gluster --mode=script volume start gv0 force')
   await tryOnHost('hydra', 'systemctl start gfs-writecache; gfs-writecache mount-union')
   // the lab inventory's own settings back for the next file
-  await provision(['--inventory', lab.inventoryName()], { timeoutMs: 10 * 60_000 })
+  await provision(['--inventory', labInventory()], { timeoutMs: 10 * 60_000 })
 })
 
 test.serial('healthy: status exits 0, the metrics file (where the inventory says) carries gluster\'s health', async (t) => {

@@ -6,7 +6,7 @@ import test from 'ava'
 import { FULL_MIX, generate, parseMix, type Op } from '../agent/model/generate.ts'
 import { LabWorld } from '../agent/model/lab-world.ts'
 import { report, runSequence } from '../agent/model/runner.ts'
-import { lab, onHost, requireRoot } from '../helpers/lab.ts'
+import { lab, labInventory, onHost, requireRoot } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
 const SEEDS = process.env.GFS_SEED ? [Number(process.env.GFS_SEED)] : [14, 15]
@@ -21,7 +21,7 @@ test.before(async () => {
   await lab.up({ log: () => {} })
   await lab.link('up')
   await lab.shape(null, { rttMs: 20 })
-  const site = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
+  const site = await provision(['--inventory', labInventory()], { timeoutMs: 20 * 60_000 })
   if (site.exitCode !== 0) throw new Error(`site playbook failed on the lab: ${explain(site)}`)
   // a short settle time keeps the run short; the next site run puts the inventory's value back
   savedConfig = await onHost('hydra', `cat ${CONFIG}`)

@@ -3,10 +3,10 @@
 // plexus's brick wiped); drawn mixes only on request: GFS_SEED=N runs that seed, GFS_REPAIR_DRAWS=N draws N
 // random ones (a draw's result must not decide a default run).
 import test, { type ExecutionContext } from 'ava'
-import { eventually, lab, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
+import { eventually, labInventory, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
-const inventory = ['--inventory', lab.inventoryName()]
+const inventory = ['--inventory', labInventory()]
 const hosts = ['hydra', 'plexus'] as const
 type HostName = (typeof hosts)[number]
 

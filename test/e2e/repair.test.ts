@@ -1,9 +1,9 @@
 // Drift on a provisioned lab, found by status and put back by repair; a second repair changes nothing.
 import test from 'ava'
-import { eventually, lab, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
+import { eventually, lab, labInventory, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision, type ProvisionRun } from '../helpers/provision.ts'
 
-const inventory = ['--inventory', lab.inventoryName()]
+const inventory = ['--inventory', labInventory()]
 const changedOn = (run: ProvisionRun, host: string) => run.recap?.hosts[host]?.changed ?? -1
 
 test.before(async () => {

@@ -1,6 +1,6 @@
 // The main job against the lab: bare hosts to a working appliance, idempotent, surviving reboots.
 import test from 'ava'
-import { eventually, lab, labInventoryWith, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
+import { eventually, lab, labInventory, labInventoryWith, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
 const hosts = ['hydra', 'plexus']
@@ -12,7 +12,7 @@ test.before(async () => {
 })
 
 test.serial('--check on a fresh lab says what it would do and changes nothing', async (t) => {
-  const run = await provision(['--inventory', lab.inventoryName(), '--check'])
+  const run = await provision(['--inventory', labInventory(), '--check'])
   t.is(run.exitCode, 0, explain(run))
   for (const h of hosts) {
     t.true(run.recap!.hosts[h]!.changed > 0, `${h} would change something`)
@@ -27,7 +27,7 @@ test.serial('--check on a fresh lab says what it would do and changes nothing', 
 })
 
 test.serial('one run provisions both bare hosts', async (t) => {
-  const run = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
+  const run = await provision(['--inventory', labInventory()], { timeoutMs: 20 * 60_000 })
   t.is(run.exitCode, 0, explain(run))
   t.deepEqual(run.failures, [])
   for (const h of hosts) {
@@ -36,8 +36,9 @@ test.serial('one run provisions both bare hosts', async (t) => {
     t.is(gv0.fstype, 'fuse.glusterfs', `${h} /gfs/gv0`)
     const union = JSON.parse(await onHost(h, 'findmnt --json -o TARGET,FSTYPE,OPTIONS /gfs/union')).filesystems[0]
     t.is(union.fstype, 'overlay')
-    // the union's own read-only gv0 client without quorum (docs/cut-link.md)
-    t.regex(union.options, /lowerdir=\/run\/gfs-writecache-union-lower/)
+    // the union's own read-only gv0 client without quorum (docs/cut-link.md); union_lower brick: the bind the
+    // prepare step makes (of the brick, or of that client)
+    t.regex(union.options, process.env.GFS_LAB_UNION_LOWER === 'brick' ? /lowerdir=\/run\/gfs-writecache-lower,/ : /lowerdir=\/run\/gfs-writecache-union-lower,/)
     t.regex(await onHost(h, 'findmnt -n -o FSTYPE,OPTIONS /run/gfs-writecache-union-lower'), /^fuse\.glusterfs\s+ro,/)
     t.regex(union.options, /upperdir=\/data\/writecache\/upper/)
     t.notRegex(union.options, /redirect_dir=on|index=on|metacopy=on|xino=on/)
@@ -70,7 +71,7 @@ test.serial('a file written into hydra\'s union reaches both bricks and plexus, 
 })
 
 test.serial('a second run changes nothing', async (t) => {
-  const run = await provision(['--inventory', lab.inventoryName()])
+  const run = await provision(['--inventory', labInventory()])
   t.is(run.exitCode, 0, explain(run))
   for (const h of hosts) t.like(run.recap!.hosts[h], { changed: 0, failed: 0, unreachable: false }, JSON.stringify(run.events.filter((e) => e.type === 'task:end' && e.status === 'changed')))
 })

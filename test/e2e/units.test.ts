@@ -1,7 +1,7 @@
 // The agent's hardened units on the lab: systemd's own exposure score, the watchdog (a live agent beats,
 // a hung one is killed and started again), and a prepare step that runs out of time says so.
 import test from 'ava'
-import { eventually, lab, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
+import { eventually, labInventory, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
 const dropIn = (unit: string) => `/run/systemd/system/${unit}.d/test.conf`
@@ -66,7 +66,7 @@ test.serial('a prepare step out of time leaves the union down with a clear messa
   t.not((await tryOnHost('plexus', 'echo x > /gfs/union/while-down')).exitCode, 0, 'writes fail instead of landing on the root disk')
 
   await onHost('plexus', `rm -f ${dropIn(prepare)} && systemctl daemon-reload`)
-  const repair = await provision(['repair', '--inventory', lab.inventoryName()])
+  const repair = await provision(['repair', '--inventory', labInventory()])
   t.is(repair.exitCode, 0, explain(repair))
   t.is((await onHost('plexus', 'findmnt -n -o FSTYPE /gfs/union')).trim(), 'overlay')
   t.is((await onHost('plexus', 'systemctl is-active gfs-writecache.service')).trim(), 'active')

@@ -1,10 +1,11 @@
 // Lab access for end-to-end tests: fail loudly when the lab cannot come up, never skip.
+import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import * as lab from '../../src/lab/api.ts'
-import { caDir } from '../../src/tls/ca.ts'
+import { caDir, createCa } from '../../src/tls/ca.ts'
 import { explain, provision } from './provision.ts'
 
 export { lab }
@@ -44,11 +45,33 @@ export async function eventually(check: () => Promise<boolean | string>, timeout
  */
 export function labInventoryWith(change: (inventory: any) => void, file = join(mkdtempSync(join(tmpdir(), 'gfs-inv-')), 'variant.yaml')): string {
   const inventory = parse(readFileSync(lab.inventoryPath, 'utf8'))
+  const mode = unionLowerUnderTest()
+  if (mode) inventory.all.vars.union_lower = mode
   change(inventory)
   writeFileSync(file, stringify(inventory))
   const labCa = caDir(lab.inventoryPath)
-  if (existsSync(labCa) && !existsSync(caDir(file))) cpSync(labCa, caDir(file), { recursive: true })
+  // a lab first provisioned through a variant: the lab's CA made now, else each variant would make its own
+  // and the hosts, trusting the first, refuse every later one
+  if (!existsSync(labCa)) execFileSync('sh', ['-c', createCa(labCa, lab.inventoryName()).script])
+  if (!existsSync(caDir(file))) cpSync(labCa, caDir(file), { recursive: true })
   return file
+}
+
+/** GFS_LAB_UNION_LOWER=brick or gv0: the end-to-end suites, and every inventory variant they write, in that mode. */
+function unionLowerUnderTest(): 'brick' | 'gv0' | undefined {
+  const mode = process.env.GFS_LAB_UNION_LOWER
+  if (mode === undefined || mode === '') return undefined
+  if (mode !== 'brick' && mode !== 'gv0') throw new Error(`GFS_LAB_UNION_LOWER: expected brick or gv0, got ${JSON.stringify(mode)}`)
+  return mode
+}
+
+let modeInventory: string | undefined
+
+/** The inventory the end-to-end suites provision with: the lab's, in the mode GFS_LAB_UNION_LOWER names. */
+export function labInventory(): string {
+  if (!unionLowerUnderTest()) return lab.inventoryName()
+  modeInventory ??= labInventoryWith(() => {})
+  return modeInventory
 }
 
 /** The lab up, its WAN link up and the site playbook run: what every end-to-end file starts from. */
@@ -56,8 +79,7 @@ export async function provisionedLab(): Promise<void> {
   requireRoot()
   await lab.up({ log: () => {} })
   await lab.link('up')
-  // GFS_LAB_UNION_LOWER=brick: the end-to-end suites with union_lower brick (README, "union_lower")
-  const inventory = process.env.GFS_LAB_UNION_LOWER === 'brick' ? labInventoryWith((inv) => (inv.all.vars.union_lower = 'brick')) : lab.inventoryName()
+  const inventory = labInventory()
   const site = await provision(['--inventory', inventory], { timeoutMs: 20 * 60_000 })
   if (site.exitCode !== 0) throw new Error(`site playbook failed on the lab: ${explain(site)}`)
 }

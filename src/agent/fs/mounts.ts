@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, statfsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { AgentConfig } from '../service/config.ts'
+import type { BrickVerdict } from './brick-health.ts'
 import { notStarted, run } from './run.ts'
 import { bindUnionLower, gv0View, lowerChoice, overlayLowerDir } from './union-lower.ts'
 
@@ -76,12 +77,16 @@ export async function lowerProblem(cfg: AgentConfig): Promise<string | null> {
  */
 export const staleBrick = new Map<string, string>()
 
-/** Mounts the overlay at the union path with the appliance's options (brick mode: choosing its lower first). */
-export async function mountUnion(cfg: AgentConfig): Promise<void> {
+/**
+ * Mounts the overlay at the union path with the appliance's options (brick mode: choosing its lower first).
+ * A caller that unmounted the union passes the brick's verdict asked before: gluster may take its 30 s to
+ * answer while a peer is away, and the union must not stay down meanwhile.
+ */
+export async function mountUnion(cfg: AgentConfig, verdict?: BrickVerdict): Promise<void> {
   if (isUnionMounted(cfg)) return
   mkdirSync(cfg.union, { recursive: true })
   if (cfg.unionLower === 'brick') {
-    await bindUnionLower(cfg)
+    await bindUnionLower(cfg, verdict)
     staleBrick.delete(cfg.union)
   }
   // never over an empty mount point: without its own gv0 client the union sits on gv0_mount

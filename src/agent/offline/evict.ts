@@ -1,6 +1,7 @@
 // The evict cycle and the pre-mount prepare step: the only moments upper may be changed.
 import type { Agent, LockedAgent } from '../core/agent.ts'
 import { crashPoint } from '../core/crash-points.ts'
+import { brickHealth } from '../fs/brick-health.ts'
 import { isUnionMounted, umountUnion } from '../fs/mounts.ts'
 import { unionHolders, type Holder } from '../watch/open-files.ts'
 import { reclaim, UnionMountedError, type ReclaimSummary } from './reclaim.ts'
@@ -40,6 +41,8 @@ async function mergeOffline(agent: LockedAgent): Promise<{ published: number; re
 
 /** Unmounts the union (plain umount) when nothing holds it, merges, reclaims, and mounts it again. */
 export async function evictCycle(agent: Agent): Promise<EvictResult> {
+  // brick mode: gluster asked while the union is still up (its answer can take 30 s while a peer is away)
+  const verdict = agent.cfg.unionLower === 'brick' && isUnionMounted(agent.cfg) ? await brickHealth.check(agent.cfg.volume!, agent.cfg.brick!) : undefined
   return agent.exclusive(async (held) => {
     const cfg = agent.cfg
     const mounted = isUnionMounted(cfg)
@@ -69,7 +72,7 @@ export async function evictCycle(agent: Agent): Promise<EvictResult> {
     } finally {
       if (wasMounted) {
         crashPoint('evict:before-remount')
-        mountError = await remountAfterEvict(held)
+        mountError = await remountAfterEvict(held, verdict)
         crashPoint('evict:after-remount')
       }
       await held.rescan()

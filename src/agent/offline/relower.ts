@@ -5,7 +5,7 @@
 // moves onto that client the same way. Moving is a plain umount and mount: upper, and so every cached
 // file, stays as it is.
 import type { Agent } from '../core/agent.ts'
-import { brickHealth } from '../fs/brick-health.ts'
+import { brickHealth, type BrickVerdict } from '../fs/brick-health.ts'
 import { isUnionMounted, staleBrick, umountUnion } from '../fs/mounts.ts'
 import { boundLower, lowerChoice, mountedLowerDir, unionClientProblem } from '../fs/union-lower.ts'
 import { unionHolders } from '../watch/open-files.ts'
@@ -29,7 +29,7 @@ export async function checkUnionLower(agent: Agent, log: (line: string) => void)
   if (leaving) {
     staleBrick.set(cfg.union, `the union shows brick ${cfg.brick}, which is not current (${verdict.reason}): publishing paused until the union is on gv0`)
   }
-  const moved = await remountIdle(agent)
+  const moved = await remountIdle(agent, verdict)
   if (moved === null) {
     agent.clearError('union-lower')
     const now = lowerChoice(cfg)
@@ -40,7 +40,7 @@ export async function checkUnionLower(agent: Agent, log: (line: string) => void)
 }
 
 /** Unmounts the union when nothing holds it and mounts it again: null when done, else why not. */
-function remountIdle(agent: Agent): Promise<string | null> {
+function remountIdle(agent: Agent, verdict?: BrickVerdict): Promise<string | null> {
   const cfg = agent.cfg
   return agent.exclusive(async (held) => {
     if (!isUnionMounted(cfg)) return 'the union is not mounted'
@@ -48,7 +48,7 @@ function remountIdle(agent: Agent): Promise<string | null> {
     if (holders.length) return `union busy:\n${describeHolders(holders)}`
     const u = await umountUnion(cfg)
     if (!u.ok) return `umount ${cfg.union} failed: ${u.message}`
-    return remountAfterEvict(held)
+    return remountAfterEvict(held, verdict)
   })
 }
 

@@ -1,6 +1,7 @@
 // A union the evict cycle unmounted but could not mount again: writes to the mount point would land
 // on the root disk and hide cached data, so it is reported until mounted, and retried.
 import type { LockedAgent } from '../core/locked-agent.ts'
+import type { BrickVerdict } from '../fs/brick-health.ts'
 import { isUnionMounted, mountUnion } from '../fs/mounts.ts'
 
 const pending = new WeakSet<LockedAgent>()
@@ -10,10 +11,10 @@ export function remountPending(agent: LockedAgent): boolean {
   return pending.has(agent)
 }
 
-/** Mounts the union again after an evict; a failure is reported and left for `retryRemount`. */
-export async function remountAfterEvict(agent: LockedAgent): Promise<string | null> {
+/** Mounts the union again after an evict (brick mode: on the verdict asked before the umount); a failure is reported and left for `retryRemount`. */
+export async function remountAfterEvict(agent: LockedAgent, verdict?: BrickVerdict): Promise<string | null> {
   try {
-    await mountUnion(agent.cfg)
+    await mountUnion(agent.cfg, verdict)
     pending.delete(agent)
     agent.clearError('mount')
     return null

@@ -8,10 +8,13 @@ import { isMountPoint, overlayOptions } from '../../../src/agent/fs/mounts.ts'
 import { unionMountedAtMs } from '../../../src/agent/watch/dentries.ts'
 import { agentBundle, forceUmount, sleep, testConfig, until } from '../helpers.ts'
 import { affected, observe, parentsAreDirs, step, walk, WRITER, WRITER_HOLD_MS, type FsOp, type State, type Step } from './fsops.ts'
+import { fakeGlusterPath } from './fake-gluster.ts'
 import { NAMESPACE, type AgentOp, type Kill } from './generate.ts'
 import type { Timing, View, World } from './runner.ts'
 
 const TEMP_MINE = '.gfs-writecache.tmp.hydra.'
+/** GFS_TEST_UNION_LOWER=brick: the union's lower is a read-only bind of the brick, here gv0's stand-in itself */
+const BRICK = process.env.GFS_TEST_UNION_LOWER === 'brick'
 
 interface Proc {
   child: ChildProcess
@@ -53,6 +56,8 @@ export class LocalWorld implements World {
   private gen = 0
   private spawnAt = 0
   private syncedAt: number | null = null
+  /** brick mode: the agent's environment, with a gluster that calls the brick current */
+  private readonly env: NodeJS.ProcessEnv = process.env
 
   constructor(
     private readonly bundle: string,
@@ -79,7 +84,14 @@ export class LocalWorld implements World {
     const drops = drop > 0 ? { dentryDropSeconds: drop, dropCachesFile: '/proc/sys/vm/drop_caches' } : { dropCachesFile: p('drop_caches') }
     // the agent publishes through drain mounts as on the hosts: bind mounts of gv0 stand in for its extra clients
     const lanes = Number(process.env.GFS_MODEL_DRAIN_MOUNTS ?? 3)
-    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, ...drops, drainMounts: lanes, drainMountDir: p('drain') })
+    // the brick: a bind of gv0's stand-in at a path of its own (at gv0's own path it would count as gv0)
+    if (BRICK) {
+      mkdirSync(p('brick'))
+      execFileSync('mount', ['--bind', p('lower'), p('brick')])
+    }
+    const brick = BRICK ? { unionLower: 'brick' as const, brick: p('brick'), volume: 'gv0', lowerBind: p('lowerbind'), brickCheckSeconds: 2 } : {}
+    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, ...drops, drainMounts: lanes, drainMountDir: p('drain'), ...brick })
+    if (BRICK) this.env = { ...process.env, PATH: fakeGlusterPath(this.dir, this.cfg.brick!) }
     this.drainMounts = lanes > 0 ? [this.cfg.lower, ...Array.from({ length: lanes }, (_, i) => p(`drain/${i + 1}`))] : []
     for (const m of this.drainMounts) {
       mkdirSync(m, { recursive: true })
@@ -101,6 +113,13 @@ export class LocalWorld implements World {
   }
 
   private mount(): void {
+    // brick mode: the bind the prepare step makes, unless a prepare already made it
+    if (this.cfg.unionLower === 'brick' && !isMountPoint(this.cfg.lowerBind)) {
+      mkdirSync(this.cfg.lowerBind, { recursive: true })
+      execFileSync('mount', ['--bind', this.cfg.brick!, this.cfg.lowerBind])
+      execFileSync('mount', ['-o', 'remount,bind,ro', this.cfg.lowerBind])
+      writeFileSync(join(this.cfg.stateDir, 'union-lower.json'), JSON.stringify({ lower: 'brick', reason: 'brick current (bound by the test)' }) + '\n')
+    }
     execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(this.cfg), this.cfg.union])
   }
 
@@ -205,7 +224,7 @@ export class LocalWorld implements World {
   }
 
   private spawnAgent(args: string[], tag: string, hook?: string): Proc {
-    const env = hook ? { ...process.env, GFS_WRITECACHE_TEST_HOOK: hook } : process.env
+    const env = hook ? { ...this.env, GFS_WRITECACHE_TEST_HOOK: hook } : this.env
     const child = spawn(process.execPath, [this.bundle, ...args, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env })
     const keep = (b: Buffer) => {
       for (const line of b.toString().split('\n')) if (line) this.output.push(`[${tag} ${child.pid}] ${line}`)
@@ -426,6 +445,10 @@ export class LocalWorld implements World {
       await this.killDaemon()
     }
     forceUmount(this.cfg.union)
+    if (this.cfg.unionLower === 'brick') {
+      forceUmount(this.cfg.lowerBind)
+      forceUmount(this.cfg.brick!)
+    }
     for (const m of [...this.drainMounts].reverse()) forceUmount(m)
     rmSync(this.dir, { recursive: true, force: true })
   }
