@@ -7,7 +7,8 @@ import { SafeTree } from '../../src/agent/fs/safe-fs.ts'
 
 const openFds = () => readdirSync('/proc/self/fd').length
 
-test('many directories through a small cache: every operation lands in its own directory, no descriptor leaks', async (t) => {
+// serial: alone in this worker, so no other test opens or closes descriptors between the two counts
+test.serial('many directories through a small cache: every operation lands in its own directory, no descriptor leaks', async (t) => {
   const root = mkdtempSync('/tmp/gfswc-safefs-')
   t.teardown(() => rmSync(root, { recursive: true, force: true }))
   for (let i = 0; i < 60; i++) mkdirSync(join(root, `a${i}/b${i}`), { recursive: true })
@@ -30,7 +31,8 @@ test('many directories through a small cache: every operation lands in its own d
   tree.close()
   await new Promise((r) => setTimeout(r, 50))
   for (let i = 0; i < 60; i++) t.is(readFileSync(join(root, `a${i}/b${i}/g`), 'utf8'), `file ${i}\n`)
-  t.is(openFds(), before, 'every directory handle closed')
+  // not more than before (the runtime may close one of its own meanwhile): a leak of 60 handles would show
+  t.true(openFds() <= before, `every directory handle closed: ${openFds()} descriptors open, ${before} before`)
 })
 
 test('a symlinked component is ELOOP, naming the path; a missing or non-directory one is absence', async (t) => {
