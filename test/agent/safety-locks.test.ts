@@ -70,7 +70,7 @@ test('takers racing for a stale lock: never two hold it at once', async (t) => {
   writeFileSync(join(dir, 'agent.lock'), `4000000 ${boot} 1\n`) // left by a holder that died
   const rounds = 60
   const base = Date.now() + 1500
-  const outs = await Promise.all([0, 1, 2, 3].map((i) => run(taker(lock, dir, base, rounds), join(dir, `taker${i}.mjs`))))
+  const outs = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => run(taker(lock, dir, base, rounds), join(dir, `taker${i}.mjs`))))
   const held = outs.flatMap((o) => JSON.parse(o) as [number | string, number, number][])
   t.deepEqual(held.filter((h) => h[0] === 'error'), [], 'no taker failed otherwise')
   // a starved taker may win a round late, after the round's first winner left: only overlapping

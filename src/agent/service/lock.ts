@@ -2,7 +2,7 @@
 // The lock lives on the cache disk and survives reboots, so a holder is identified by pid, boot id and
 // process start time: after a reboot (or pid reuse) a stale lock is taken over, never obeyed.
 import { randomBytes } from 'node:crypto'
-import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Log } from './log.ts'
 
@@ -48,9 +48,10 @@ function holderAlive(content: string): number | undefined {
 /**
  * Takes the state lock or says which live process holds it; a dead or pre-reboot holder's lock is taken over.
  * The lock appears only fully written (a temp file with our identity, link()ed into place, which fails
- * rather than replaces), so no taker ever reads a half-made lock as stale. A stale lock is moved aside
- * and removed only when it is still the very inode judged stale: two takers of one stale lock cannot
- * both remove it and both win.
+ * rather than replaces), so no taker ever reads a half-made lock as stale. A stale lock is removed only
+ * by the one taker holding the takeover guard, and only while it is still the very lock judged stale
+ * (same inode, same holder): two takers of one stale lock cannot both remove it and both win, and no
+ * taker ever removes, or moves aside for an instant, a lock another taker has just won.
  */
 export function acquireLock(stateDir: string): () => void {
   mkdirSync(stateDir, { recursive: true })
@@ -59,7 +60,7 @@ export function acquireLock(stateDir: string): () => void {
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`
   writeFileSync(tmp, `${me}\n`, { mode: 0o644 })
   try {
-    for (let attempt = 0; attempt < 20; attempt++) {
+    for (let attempt = 0; attempt < 2000; attempt++) {
       try {
         linkSync(tmp, file)
         return () => {
@@ -72,48 +73,82 @@ export function acquireLock(stateDir: string): () => void {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       }
-      let seen: { ino: number; content: string }
-      try {
-        const fd = openSync(file, 'r')
-        try {
-          seen = { ino: fstatSync(fd).ino, content: readFileSync(fd, 'utf8') }
-        } finally {
-          closeSync(fd)
-        }
-      } catch {
-        continue // released meanwhile
-      }
+      const seen = readEntry(file)
+      if (!seen) continue // released meanwhile
       const pid = holderAlive(seen.content)
       if (pid) throw new LockHeldError(pid, file)
-      takeOverStale(file, seen.ino)
+      if (!removeStale(file, seen, tmp)) pause(1) // another taker is removing it
     }
   } finally {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // nothing to clean
-    }
+    unlinkQuietly(tmp)
   }
   throw new Error(`cannot take ${file}`)
 }
 
-/** Removes the lock file if it is still inode `ino`; a lock someone else took meanwhile is put back. */
-function takeOverStale(file: string, ino: number): void {
-  const aside = `${file}.stale.${process.pid}.${randomBytes(6).toString('hex')}`
+interface Entry {
+  ino: number
+  content: string
+}
+
+function readEntry(path: string): Entry | null {
   try {
-    renameSync(file, aside)
-  } catch {
-    return // gone already: the next link decides
-  }
-  if (lstatSync(aside).ino !== ino) {
-    // a live taker's fresh lock: put it back (link never replaces, so a third taker cannot be overwritten)
+    const fd = openSync(path, 'r')
     try {
-      linkSync(aside, file)
-    } catch {
-      // a third taker linked its own in this instant; the one moved aside has lost the lock
+      return { ino: fstatSync(fd).ino, content: readFileSync(fd, 'utf8') }
+    } finally {
+      closeSync(fd)
     }
+  } catch {
+    return null
   }
-  unlinkSync(aside)
+}
+
+const sameEntry = (a: Entry | null, b: Entry) => a !== null && a.ino === b.ino && a.content === b.content
+
+/** A guard older than this whose taker is dead was left by a kill inside removeStale's few system calls. */
+const STALE_GUARD_MS = 5000
+
+/**
+ * Removes the stale lock `seen` under the takeover guard (our `tmp`, linked in as the guard); false when
+ * another taker holds the guard.
+ */
+function removeStale(file: string, seen: Entry, tmp: string): boolean {
+  const guard = `${file}.takeover`
+  try {
+    linkSync(tmp, guard)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    const other = readEntry(guard)
+    if (other && !holderAlive(other.content) && ageMs(guard) > STALE_GUARD_MS && sameEntry(readEntry(guard), other)) unlinkQuietly(guard)
+    return false
+  }
+  try {
+    if (sameEntry(readEntry(file), seen)) unlinkSync(file)
+  } finally {
+    unlinkQuietly(guard)
+  }
+  return true
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - lstatSync(path).mtimeMs
+  } catch {
+    return 0
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // gone already
+  }
+}
+
+/** A short synchronous pause: the lock is taken before the event loop has anything else to do. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
 /**
