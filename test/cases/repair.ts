@@ -28,6 +28,18 @@ const dropSelf = (...uuids: string[]) =>
 /** plexus's store once it is a member again: hydra as its peer, gv0's bricks on both */
 const joined: GlusterdStore = { uuid: oldUuid, peers: [stored('hydra', hydraUuid)], brickHosts: [stored('hydra', hydraUuid), stored('plexus', oldUuid)] }
 
+/** plexus reinstalled: takes back its old UUID, drops entries for itself, rejoins hydra, reads the volume back */
+const rejoinAsOld = [
+  'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
+  `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
+  dropSelf(oldUuid, newUuid),
+  `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
+  'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
+  "n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
+  'systemctl reset-failed glusterd.service; systemctl restart glusterd.service',
+  'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
+]
+
 export const repairSuites: TaskSuite[] = [
   {
     task: 'glusterd identity',
@@ -36,32 +48,14 @@ export const repairSuites: TaskSuite[] = [
         name: 'a reinstalled host takes back the UUID the others know it by, rejoins, and reads the volume back from its store',
         on: 'plexus',
         facts: { store: store(newUuid), 'seen:hydra': seenByHydra },
-        commands: [
-          'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
-          `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
-          dropSelf(oldUuid, newUuid),
-          `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
-          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
-          "n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
-          'systemctl reset-failed glusterd.service; systemctl restart glusterd.service',
-          'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
-        ],
+        commands: rejoinAsOld,
         after: { store: joined, 'seen:hydra': undefined },
       },
       {
         name: 'a rejoining host never writes down a stale second entry the other host keeps for it (it would be a peer that is itself)',
         on: 'plexus',
         facts: { store: store(newUuid), 'seen:hydra': [...seenByHydra, { ...peer('plexus'), uuid: '99999999-2222-3333-4444-555555555555' }] },
-        commands: [
-          'systemctl stop glusterd && mkdir -p /var/lib/glusterd/peers',
-          `if [ -f /var/lib/glusterd/glusterd.info ]; then sed -i 's/^UUID=.*/UUID=${oldUuid}/' /var/lib/glusterd/glusterd.info; else echo UUID=${oldUuid} > /var/lib/glusterd/glusterd.info; fi`,
-          dropSelf(oldUuid, newUuid),
-          `printf 'uuid=%s\\nstate=3\\nhostname1=%s\\n' ${hydraUuid} hydra > /var/lib/glusterd/peers/${hydraUuid}`,
-          'systemctl reset-failed glusterd.service; systemctl start glusterd.service',
-          "n=0; until gluster --mode=script volume list 2>/dev/null | grep -qv '^No volumes'; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 2; done",
-          'systemctl reset-failed glusterd.service; systemctl restart glusterd.service',
-          'n=0; until gluster --mode=script pool list >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 30 ] || exit 1; sleep 1; done',
-        ],
+        commands: rejoinAsOld,
         after: { store: joined, 'seen:hydra': undefined },
       },
       {
