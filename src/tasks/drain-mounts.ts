@@ -10,7 +10,7 @@ import { agentDefaults } from '../agent/service/defaults.ts'
 import { drainMountPaths } from '../agent/fs/drain-mounts.ts'
 import { AGENT_UNIT, escapePath, mountUnitName, type UnitFile } from '../agent/service/units.ts'
 import { unitState } from '../facts/systemd.ts'
-import { gv0FstabEntry } from './gv0-mount.ts'
+import { gv0ClientOptions, gv0FstabEntry } from './gv0-mount.ts'
 import { gv0MountWait, lastTry } from './gv0-mounted.ts'
 import { mountAttempts } from '../facts/mount-attempt.ts'
 
@@ -23,7 +23,7 @@ function wantedPaths(ctx: TaskContext): string[] {
 /** The unit of each drain mount: the same source and options as gv0's fstab line. */
 export function drainMountUnits(ctx: TaskContext): UnitFile[] {
   const gv0 = gv0FstabEntry(ctx)
-  const options = gv0.options.filter((o) => o !== 'defaults' && !o.startsWith('x-systemd.')).join(',')
+  const options = gv0ClientOptions(ctx).join(',')
   return wantedPaths(ctx).map((where, i) => ({
     name: mountUnitName(where),
     content: `[Unit]

@@ -22,3 +22,8 @@ export function gv0FstabEntry(ctx: TaskContext) {
     ],
   }
 }
+
+/** gv0's mount options for another client of it in a systemd mount unit (no fstab-only options). */
+export function gv0ClientOptions(ctx: TaskContext): string[] {
+  return gv0FstabEntry(ctx).options.filter((o) => o !== 'defaults' && !o.startsWith('x-systemd.'))
+}

@@ -12,7 +12,7 @@ import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
 import { layoutDefaults } from '../agent/service/defaults.ts'
 import { AGENT_UNIT, mountUnitName, type UnitFile } from '../agent/service/units.ts'
-import { gv0FstabEntry } from './gv0-mount.ts'
+import { gv0ClientOptions, gv0FstabEntry } from './gv0-mount.ts'
 import { gv0MountWait, lastTry } from './gv0-mounted.ts'
 
 const unitDir = '/etc/systemd/system'
@@ -24,7 +24,7 @@ const where = () => layoutDefaults.unionLowerMount
  */
 export function unionLowerMountUnit(ctx: TaskContext): UnitFile {
   const gv0 = gv0FstabEntry(ctx)
-  const options = gv0.options.filter((o) => o !== 'defaults' && !o.startsWith('x-systemd.'))
+  const options = gv0ClientOptions(ctx)
   const noQuorum = `xlator-option=${ctx.host.settings.volume}-replicate-*.quorum-type=none`
   return {
     name: mountUnitName(where()),
