@@ -62,6 +62,8 @@ export class Model {
   private readonly mustApply = new Map<string, { key: string; gen: number; remote: number }>()
   /** how often the other host changed each name */
   private readonly remoteChanges = new Map<string, number>()
+  /** names a local delete left showing gv0's copy (see deletedBehindStaleView): gv0 may keep that copy */
+  private readonly shownAfterDelete = new Map<string, string>()
 
   /** gv0 before anything ran: its versions are required like any other until a side replaces them. */
   constructor(baseline: Record<string, State>) {
@@ -91,6 +93,7 @@ export class Model {
       const a = after[p]
       if (stateKey(a) === stateKey(b)) continue
       changed.push(p)
+      this.shownAfterDelete.delete(p)
       this.required.get(p)?.delete(stateKey(b))
       if (a.t !== 'f' || b.t !== 'f' || a.data !== b.data) this.leaks.delete(p)
       this.note(p, a)
@@ -144,6 +147,21 @@ export class Model {
     if ((s.t !== 'f' && s.t !== 'l') || this.localVersions.get(p)?.has(stateKey(s))) return
     if (!this.keepable.has(p)) this.keepable.set(p, new Set())
     this.keepable.get(p)?.add(stateKey(s))
+  }
+
+  /**
+   * A local delete that succeeded while the union still shows `shown` at `p` right after: overlayfs
+   * removed the name without a whiteout, in a directory it had looked up as upper-only before the agent
+   * published the name, and its next lookup finds gv0's copy. The user's delete happened, and the agent
+   * applies it (a published name gone from upper, core/pending.ts); but the user also saw the copy again,
+   * so gv0 may keep it. A copy of the other host's stays required.
+   */
+  deletedBehindStaleView(p: string, shown: State): void {
+    const key = stateKey(shown)
+    if (this.localVersions.get(p)?.has(key)) this.required.get(p)?.delete(key)
+    this.last.set(p, { t: 'absent' })
+    this.shownAfterDelete.set(p, key)
+    this.touch('local', p)
   }
 
   noteWritten(p: string, s: State, at: number): void {
@@ -351,6 +369,7 @@ export class Model {
       const got = gv0[p] ?? { t: 'absent' }
       if (this.variants(p, want).includes(stateKey(got)) || inUpper(want)) continue
       if (want.t === 'absent' && this.keepable.get(p)?.has(stateKey(got))) continue
+      if (want.t === 'absent' && this.shownAfterDelete.get(p) === stateKey(got)) continue
       if (contestedAbove(p) && (want.t === 'absent' || found(want))) continue
       const who = [...(this.touched.get(p) ?? ['nobody'])].join('')
       v.push(`${p}: gv0 has ${show(got)}, expected ${show(want)} (changed only by ${who})`)

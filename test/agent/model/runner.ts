@@ -78,6 +78,15 @@ function freshNames(model: Model, op: FsOp, before: Record<string, State>, after
   return [...names.filter(isNew), ...Object.keys(after).filter(copiedUp)]
 }
 
+/**
+ * Names a successful local delete, rmdir, rm -r or rename removed that the union still shows right after:
+ * overlayfs made no whiteout (it had looked their directory up as upper-only) and found gv0's copy.
+ */
+function shownAfterDelete(op: FsOp, after: Record<string, State>): string[] {
+  if (!['delete', 'rmdir', 'rmtree', 'rename'].includes(op.k)) return []
+  return Object.keys(after).filter((p) => (p === op.p || p.startsWith(op.p + '/')) && after[p].t !== 'absent')
+}
+
 async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise<string> {
   const tm = side === 'local' && op.k === 'delete' ? world.timing?.() : undefined
   const untouched = side === 'local' && op.k === 'delete' && model.untouchedHere(op.p)
@@ -90,6 +99,8 @@ async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise
   // what replaces a directory sees its listing, like rm -r
   if (op.k === 'opaque' && done) model.removedTree(under(op.p))
   const changed = done ? model.apply(side, before, after) : []
+  const stale = done && side === 'local' ? shownAfterDelete(op, after) : []
+  for (const p of stale) model.deletedBehindStaleView(p, after[p])
   if (done && side === 'remote') for (const p of changed) model.noteWritten(p, after[p], Date.now())
   if (done && side === 'local' && (op.k === 'rmdir' || op.k === 'rmtree' || op.k === 'opaque')) model.noteDirReplaced(op.p)
   if (done && side === 'local') for (const p of freshNames(model, op, before, after)) model.mayKeepBoth(p)
@@ -110,6 +121,8 @@ async function sideOp(world: World, model: Model, side: Side, op: FsOp): Promise
     }
   }
   const what = changed.map((p) => `${p} ${show(before[p])} -> ${show(after[p])}`).join(', ')
+  const shown = stale.map((p) => `${p} deleted, and the union shows gv0's ${show(after[p])} again`).join(', ')
+  if (done && shown) return changed.length ? `changed ${what}; ${shown}` : shown
   return done ? (changed.length ? `changed ${what}` : 'no change') : 'skipped'
 }
 
