@@ -1,7 +1,7 @@
 // Publish everything the write caches hold now and wait until both hosts have nothing pending.
 import { sh } from '../src/engine/command.ts'
 import { change, changes, noop, task, type Playbook } from '../src/engine/task.ts'
-import { agentReport } from '../src/facts/agent.ts'
+import { agentReportRescanned, surelyNothingPending } from '../src/facts/agent.ts'
 import { formatDuration } from '../src/agent/uplink/progress.ts'
 
 const playbook: Playbook = {
@@ -11,16 +11,18 @@ const playbook: Playbook = {
     task({
       name: 'write cache flushed',
       tags: ['agent'],
-      facts: () => ({ report: agentReport() }),
+      // from a fresh walk of the cache: a file written a moment before the run counts too
+      facts: () => ({ report: agentReportRescanned() }),
       plan: ({ report }) => {
         if (!report) return { refuse: 'gfs-writecache is not installed: run the site playbook' }
-        if (report.pending.entries === 0) return noop('nothing pending')
+        if (surelyNothingPending(report)) return noop('nothing pending')
         const u = report.uplink
         const eta = u?.etaSeconds != null && u.etaSeconds > 0 ? `, ETA ${formatDuration(u.etaSeconds)}` : ''
         const limit = u && u.limit !== 'off' ? ` at upload limit ${u.limit}${eta}` : ''
+        const what = report.pending.entries ? `${report.pending.entries} entries (${(report.pending.bytes / 1048576).toFixed(1)} MiB)` : 'what the busy agent has not counted yet'
         return changes(
           change(
-            `publish ${report.pending.entries} entries (${(report.pending.bytes / 1048576).toFixed(1)} MiB)${limit}`,
+            `publish ${what}${limit}`,
             // progress: the agent prints entries and bytes left, rate and ETA every few seconds
             { ...sh`gfs-writecache flush --wait --timeout 3600`, timeoutMs: 3_700_000, progress: true },
           ),

@@ -7,7 +7,7 @@ import { absentMarker, commandFailed, isAbsent } from './answer.ts'
 
 /** The fields of the agent's status report that health checks read (`lower` and `health` are absent from older agents). */
 export type AgentReport = Pick<StatusReport, 'version' | 'running' | 'union' | 'pending' | 'lastPublish' | 'errors' | 'conflicts' | 'cache'> &
-  Partial<Pick<StatusReport, 'lower' | 'health' | 'uplink'>>
+  Partial<Pick<StatusReport, 'lower' | 'health' | 'uplink' | 'rescanned'>>
 
 /** Parse the agent's JSON status; undefined when the agent is not installed. */
 export function parseAgentReport(result: Result): AgentReport | undefined {
@@ -19,3 +19,17 @@ export function parseAgentReport(result: Result): AgentReport | undefined {
 /** The agent's state as it reports it. */
 export const agentReport = () =>
   fact('flush agent status', sh`command -v gfs-writecache >/dev/null || { echo ${absentMarker}; exit 0; }; gfs-writecache status --json`, parseAgentReport)
+
+/** Surely nothing to publish: none pending, counted after a walk of the cache (a busy agent could not walk it). */
+export const surelyNothingPending = (r: AgentReport) => r.pending.entries === 0 && r.rescanned !== false
+
+/**
+ * The same after the agent walked its cache, so that a file written a moment ago counts as pending
+ * (an agent from before `--rescan` answers from its last scan).
+ */
+export const agentReportRescanned = () =>
+  fact(
+    'flush agent status, after a scan',
+    sh`command -v gfs-writecache >/dev/null || { echo ${absentMarker}; exit 0; }; gfs-writecache status --json --rescan 2>/dev/null || gfs-writecache status --json`,
+    parseAgentReport,
+  )

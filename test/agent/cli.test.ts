@@ -100,6 +100,37 @@ test('daemon: status, flush --wait, evict with a holder, conflicts, metrics, cle
   t.false(existsSync(join(sb.cfg.stateDir, 'agent.lock')), 'lock released')
 })
 
+test('daemon: status --rescan counts a file written a moment before, as the flush playbook needs', async (t) => {
+  // a long settle time makes the daemon look at upper once a second only: without the walk, a status
+  // right after a write answers from before it
+  const sb = await sandbox(t, { settleSeconds: 30, scanIntervalSeconds: 3600 })
+  const daemon = spawn(process.execPath, [await agentBundle(), 'run', '--config', sb.configFile], { stdio: 'ignore' })
+  t.teardown(() => daemon.kill('SIGKILL'))
+  t.true(await until(() => existsSync(sb.cfg.socket), 10_000), 'socket appears')
+  for (let i = 1; i <= 5; i++) {
+    writeFileSync(join(sb.union, `new-${i}.txt`), `file ${i}\n`)
+    const s = JSON.parse((await cli(['status', '--json', '--rescan', '--config', sb.configFile])).stdout)
+    t.is(s.pending.entries, i, `status right after writing file ${i}`)
+    t.is(s.rescanned, true)
+  }
+  const plain = JSON.parse((await cli(['status', '--json', '--config', sb.configFile])).stdout)
+  t.is(plain.rescanned, undefined, 'a plain status does not claim a walk')
+})
+
+test('a status walk waits for a running pass at most its time, and then never runs', async (t) => {
+  const sb = await sandbox(t)
+  const agent = await sb.agent()
+  let release = () => {}
+  const pass = agent.exclusive(() => new Promise<void>((r) => (release = r)))
+  let walked = false
+  t.is(await agent.within(200, async () => (walked = true)), undefined, 'busy: no answer from a walk')
+  release()
+  await pass
+  await sleep(50)
+  t.false(walked, 'the late walk was dropped')
+  t.is(await agent.within(200, async () => 'walked'), 'walked', 'idle: the walk runs')
+})
+
 test('CLI usage and config errors are clear, with exit code 2 (3, unknown, for status) and no stack trace', async (t) => {
   const dir = mkdtempSync('/tmp/gfswc-cfg-')
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))

@@ -303,6 +303,14 @@ export const agentSuites: TaskSuite[] = [
     task: 'write cache flushed',
     cases: [
       { name: 'publishes what is pending and waits', facts: { report }, changes: ['publish 2 entries (1.0 MiB)'], commands: ['gfs-writecache flush --wait --timeout 3600'], after: { report: { ...report, pending: { entries: 0, bytes: 0, oldestAgeSeconds: null } } } },
+      { name: 'nothing pending after the agent walked its cache', facts: { report: { ...report, pending: { entries: 0, bytes: 0, oldestAgeSeconds: null }, rescanned: true } }, reason: /nothing pending/ },
+      {
+        name: 'a busy agent answered from its last scan: flushed all the same',
+        facts: { report: { ...report, pending: { entries: 0, bytes: 0, oldestAgeSeconds: null }, rescanned: false } },
+        changes: ['publish what the busy agent has not counted yet'],
+        commands: ['gfs-writecache flush --wait --timeout 3600'],
+        after: { report: { ...report, pending: { entries: 0, bytes: 0, oldestAgeSeconds: null }, rescanned: true } },
+      },
       { name: 'not installed', facts: { report: undefined }, refuse: /not installed/ },
     ],
   },

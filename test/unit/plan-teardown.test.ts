@@ -23,6 +23,13 @@ const suites: TaskSuite[] = [
       { name: 'pending entries are published first', facts: { report: report(2) }, changes: ['publish 2 entries (2.0 MiB)'], after: { report: report(0) } },
       { name: 'refused at once while gv0 cannot take them', facts: { report: report(2, '/gfs/gv0 unreachable: ENOTCONN') }, refuse: /2 entries .* pending and gv0 cannot take them now.*--force/ },
       { name: 'nothing pending', facts: { report: report(0) }, reason: /nothing pending/ },
+      { name: 'nothing pending after a walk of the cache', facts: { report: { ...report(0), rescanned: true } }, reason: /nothing pending/ },
+      {
+        name: 'a busy agent could not walk its cache: flushed all the same',
+        facts: { report: { ...report(0), rescanned: false } },
+        changes: ['publish what the busy agent has not counted yet'],
+        after: { report: { ...report(0), rescanned: true } },
+      },
       { name: 'no agent', facts: { report: undefined }, reason: /not installed/ },
     ],
   },

@@ -94,6 +94,23 @@ export class Agent {
     return run
   }
 
+  /**
+   * Like exclusive(), if its turn comes within `ms` (a pass ahead of it may take minutes): else undefined
+   * at `ms`, and `fn` never runs.
+   */
+  within<T>(ms: number, fn: (held: LockedAgent) => Promise<T>): Promise<T | undefined> {
+    let late = false
+    let timer: NodeJS.Timeout | undefined
+    const run = this.exclusive(async (held) => (late ? undefined : fn(held)))
+    const expire = new Promise<undefined>((r) => {
+      timer = setTimeout(() => {
+        late = true
+        r(undefined)
+      }, ms)
+    })
+    return Promise.race([run, expire]).finally(() => clearTimeout(timer))
+  }
+
   /** Loads state and walks upper once. */
   open(): Promise<void> {
     return this.exclusive(() => this.load())

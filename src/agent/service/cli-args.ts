@@ -7,9 +7,10 @@ commands:
   run                           the flush agent daemon (systemd ExecStart)
   prepare                       before the union is mounted: merge quiescent upper entries into gv0, reclaim
   mount-union | umount-union    mount / plainly unmount the overlay at the union path
-  status [--json]               pending work, last publish, errors, conflicts, cache use, upload limit, gluster's
+  status [--json] [--rescan]    pending work, last publish, errors, conflicts, cache use, upload limit, gluster's
                                 health; exits 0 ok, 1 warning, 2 critical, 3 unknown (--json: 0, the verdict is in
-                                "health")
+                                "health"); --rescan: the daemon walks the cache first, so a file written a
+                                moment ago counts as pending
   flush [--wait] [--timeout S] [--now]
                                 publish everything quiescent now (--wait: until nothing is pending, with
                                 progress and ETA; --now: ignore the upload limit, also pause, for this flush)
@@ -31,6 +32,8 @@ export interface Args {
   timeoutSeconds: number
   now: boolean
   clear: boolean
+  /** status: the daemon walks the cache before it answers */
+  rescan: boolean
   /** the second word, for `limit` */
   value: string | null
 }
@@ -42,6 +45,7 @@ const OPTIONS = {
   wait: { type: 'boolean' },
   now: { type: 'boolean' },
   clear: { type: 'boolean' },
+  rescan: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -51,7 +55,7 @@ const OPTIONS = {
  * it was typed: the index points back at it, also for a group such as -hx).
  */
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { command: '', config: DEFAULT_CONFIG_PATH, json: false, wait: false, timeoutSeconds: 600, now: false, clear: false, value: null }
+  const a: Args = { command: '', config: DEFAULT_CONFIG_PATH, json: false, wait: false, timeoutSeconds: 600, now: false, clear: false, rescan: false, value: null }
   const { tokens } = parseArgv({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true })
   for (const t of tokens) {
     const arg = argv[t.index]
@@ -72,9 +76,11 @@ export function parseArgs(argv: string[]): Args {
     else if (t.name === 'wait' && arg === '--wait') a.wait = true
     else if (t.name === 'now' && arg === '--now') a.now = true
     else if (t.name === 'clear' && arg === '--clear') a.clear = true
+    else if (t.name === 'rescan' && arg === '--rescan') a.rescan = true
     else if (t.name === 'help' && (arg === '--help' || arg === '-h')) a.command = 'help'
     else throw new UsageError(`unknown option ${arg}`)
   }
   if (a.command === 'limit' && a.clear && a.value !== null) throw new UsageError('limit takes a value or --clear, not both')
+  if (a.rescan && a.command !== 'status') throw new UsageError('--rescan goes with status only')
   return a
 }

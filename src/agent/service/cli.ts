@@ -77,12 +77,13 @@ async function offline<T>(cfg: AgentConfig, fn: (agent: Agent) => Promise<T>): P
  * The thresholds are this config file's, also when the daemon answers.
  */
 async function status(cfg: AgentConfig, a: Args, io: Io): Promise<number> {
-  let s = await callAgent<StatusReport>(cfg.socket, { cmd: 'status' })
+  let s = await callAgent<StatusReport>(cfg.socket, { cmd: 'status', rescan: a.rescan })
   if (!s) {
     const agent = new Agent(cfg)
     await agent.open()
     const gluster = cfg.glusterCheckSeconds > 0 ? await checkGluster(cfg.volume, undefined, 10_000) : null
-    s = { ...(await agent.status()), gluster }
+    // open() walked the cache: as fresh as --rescan asks
+    s = { ...(await agent.status()), gluster, ...(a.rescan ? { rescanned: true } : {}) }
   }
   s = withHealth(s, cfg, s.gluster ?? null)
   io.out(a.json ? JSON.stringify(s) : formatStatus(s))

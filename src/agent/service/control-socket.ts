@@ -4,7 +4,8 @@ import { createConnection, createServer, type Server } from 'node:net'
 import { dirname } from 'node:path'
 
 export type Request =
-  | { cmd: 'status' }
+  /** rescan: walk the cache first (what was written a moment ago counts) */
+  | { cmd: 'status'; rescan?: boolean }
   /** pending entries and bytes and the uplink: cheaper than status, polled by `flush --wait` */
   | { cmd: 'progress' }
   | { cmd: 'flush'; wait: boolean; timeoutMs: number; now?: boolean }

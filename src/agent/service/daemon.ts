@@ -40,8 +40,16 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     await agent.exclusive(async (held) => held.syncWatcher(w))
     server = await startControlServer(cfg.socket, async (req: Request) => {
       switch (req.cmd) {
-        case 'status':
-          return report()
+        case 'status': {
+          if (!req.rescan) return report()
+          // not behind a pass for long (one may take minutes): a busy agent answers from its last scan, and says so
+          const rescanned = await agent.within(5000, async (held) => {
+            await held.rescan()
+            held.syncWatcher(w)
+            return true
+          })
+          return { ...(await report()), rescanned: rescanned ?? false }
+        }
         case 'flush':
           return agent.flush({ wait: req.wait, timeoutMs: req.timeoutMs, now: req.now })
         case 'progress':

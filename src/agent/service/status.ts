@@ -30,6 +30,8 @@ export interface StatusReport {
   gluster?: GlusterHealth | null
   /** the thresholds' verdict, added by `status` and the metrics writer */
   health?: HealthVerdict
+  /** with `status --rescan`: the cache was walked just before (false: the agent was busy, this is its last scan) */
+  rescanned?: boolean
 }
 
 function drainLines(s: StatusReport): string[] {
