@@ -3,6 +3,7 @@ import { sh } from '../engine/command.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
 import { commandFailed } from './answer.ts'
+import { endMarker } from './files.ts'
 
 export interface Mount {
   target: string
@@ -47,3 +48,15 @@ export const mountOf = (path: string) =>
     sh`p=${path}; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; findmnt --json -o TARGET,SOURCE,FSTYPE,OPTIONS -T "$p"`,
     (r) => parseFindmnt(r).at(-1),
   )
+
+/** PIDs of the processes that use the file system mounted at `path` (fuser -m); none when nothing is mounted there. */
+export const mountUsers = (path: string) =>
+  fact(`processes using ${path}`, sh`if mountpoint -q -- ${path}; then fuser -m ${path} 2>/dev/null; fi; echo; echo ${endMarker}`, (r) => parseFuserPids(r))
+
+/** fuser prints the PIDs on stdout (access letters and names go to stderr); an answer without the end marker was cut short. */
+export function parseFuserPids(result: Result): number[] {
+  const lines = result.stdout.trimEnd().split('\n')
+  if (result.exitCode !== 0) throw commandFailed(result)
+  if (lines.at(-1) !== endMarker) throw new Error(`incomplete answer from fuser (${JSON.stringify(result.stdout.slice(0, 200))}); not planning from it`)
+  return [...lines.slice(0, -1).join(' ').matchAll(/\d+/g)].map((m) => Number(m[0]))
+}

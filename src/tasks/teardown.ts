@@ -30,7 +30,7 @@ const unitsOf = (unionMount: string) => [AGENT_UNIT, mountUnitName(unionMount), 
 const pendingText = (n: number, bytes: number) => (n ? `${n} entries (${(bytes / 1048576).toFixed(1)} MiB)` : 'what the busy agent has not counted yet')
 
 /** Plain umount (never lazy); when busy the error names who holds it. */
-const umount = (path: string) => sh`umount -- ${path} || { fuser -vm -- ${path} >&2; exit 1; }`
+const umount = (path: string) => sh`umount -- ${path} || { fuser -vm ${path} >&2; exit 1; }`
 
 /** Everything cached is published first; what cannot be is refused unless --force keeps it in the cache. */
 function finalFlush(o: TeardownOptions): Task {

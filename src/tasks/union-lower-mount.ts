@@ -88,7 +88,7 @@ export function unionLowerMounted(): Task {
         onTop &&
           change(
             `unmount ${unionPath} (cached data stays in ${ctx.host.settings.cacheUpper})`,
-            sh`umount -- ${unionPath} || { fuser -vm -- ${unionPath} >&2; echo "${unionPath} is in use: stop what holds it (above), then run again" >&2; exit 1; }`,
+            sh`umount -- ${unionPath} || { fuser -vm ${unionPath} >&2; echo "${unionPath} is in use: stop what holds it (above), then run again" >&2; exit 1; }`,
             sh`systemctl stop ${unionUnit} || true`,
           ),
         change(`mount ${path} again (${again})`, sh`systemctl stop ${name}; umount -- ${path} 2>/dev/null; systemctl start ${name}`),

@@ -5,7 +5,7 @@ import { put, sh } from '../engine/command.ts'
 import { change, changes, changesOr, fact, noop, refuse, task, type Handler, type Task, type TaskContext } from '../engine/task.ts'
 import { absentMarker, commandFailed, isAbsent } from '../facts/answer.ts'
 import { fileContent, fileDigest } from '../facts/files.ts'
-import { mountAt } from '../facts/mounts.ts'
+import { mountAt, mountUsers } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
 import type { Host } from '../inventory/types.ts'
 import { file } from './files.ts'
@@ -106,18 +106,20 @@ function unionMounted(): Task {
   return task({
     name: 'union mounted',
     tags: ['cache'],
-    facts: (ctx) => ({ union: mountAt(ctx.host.settings.unionMount), agent: unitState(AGENT_UNIT) }),
-    plan: ({ union, agent }, ctx) => {
+    facts: (ctx) => ({ union: mountAt(ctx.host.settings.unionMount), agent: unitState(AGENT_UNIT), users: mountUsers(ctx.host.settings.unionMount) }),
+    plan: ({ union, agent, users }, ctx) => {
       const path = ctx.host.settings.unionMount
       const lowerdir = overlayLowerDir(agentConfig(ctx.host))
       const onLower = union?.options.find((o) => o.startsWith('lowerdir='))
       if (union?.fstype === 'overlay' && (!onLower || onLower === `lowerdir=${lowerdir}`)) return noop(`${path} mounted`)
       if (union && union.fstype !== 'overlay') return refuse(`${path} has ${union.source} (${union.fstype}) mounted on it; unmount it yourself after checking what it is`)
       const unit = mountUnitName(path)
+      // a union in use stays on its old lower; the agent moves it once nothing holds it (offline/relower.ts),
+      // so that is no change of this run's, and the next run reports none either
+      if (union && users?.length) return noop(`${path} is on its old lower (${onLower}) and in use by pid ${users.join(', ')}: the flush agent moves it onto ${lowerdir} once nothing holds it`)
       return changes(
         agent.active === 'active' && change(`stop ${AGENT_UNIT} for the offline prepare step`, sh`systemctl stop ${AGENT_UNIT}`),
-        // its lower changed: a plain umount, upper stays as it is. A union in use stays where it is and
-        // the agent moves it once nothing holds it (offline/relower.ts)
+        // its lower changed: a plain umount, upper stays as it is (a user in the meantime: see above)
         union
           ? change(
               `mount ${path} on ${lowerdir} (cached data stays in ${ctx.host.settings.cacheUpper})`,

@@ -264,13 +264,18 @@ export const agentSuites: TaskSuite[] = [
       { name: 'a foreign mount is reported', facts: { union: mount('/gfs/union', 'tmpfs', 'tmpfs'), agent: unit('inactive') }, refuse: /has tmpfs \(tmpfs\) mounted on it/ },
       { name: 'on its lower: nothing to do', facts: { union: onClient, agent: unit('active') }, changes: [] },
       {
-        name: 'an install from before: the union on gv0_mount moves onto its read-only client, or stays while in use',
-        facts: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/gfs/gv0']), agent: unit('active') },
+        name: 'an install from before: the union on gv0_mount moves onto its read-only client (or stays, if used meanwhile)',
+        facts: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/gfs/gv0']), agent: unit('active'), users: [] },
         commands: [
           'systemctl stop gfs-writecache.service',
           'if umount -- /gfs/union; then systemctl start gfs-union.mount; else echo "/gfs/union is in use: it stays on its old lower until nothing holds it, then the flush agent moves it" >&2; fi',
         ],
         after: { union: onClient, agent: unit('inactive') },
+      },
+      {
+        name: 'a union in use on its old lower is left to the agent: no change now, nor in the next run',
+        facts: { union: mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/gfs/gv0']), agent: unit('active'), users: [4242, 4243] },
+        reason: /\/gfs\/union is on its old lower \(lowerdir=\/gfs\/gv0\) and in use by pid 4242, 4243: the flush agent moves it onto \/run\/gfs-writecache-union-lower once nothing holds it/,
       },
       {
         name: 'union_lower brick: the union on gv0 is mounted again on the bind (agent stopped, plain umount)',

@@ -56,6 +56,14 @@ test.serial("an install from before, its union on /gfs/gv0 and in use: the agent
     await onHost('hydra', `systemctl start gfs-writecache.service && echo cached > /gfs/union/${dir}/kept.txt`)
     await eventually(async () => /still on \/gfs\/gv0; it moves onto .* once nothing holds it: union busy/.test(await onHost('hydra', 'gfs-writecache status || true')), 60_000, 1000)
     t.regex(await onHost('hydra', 'findmnt -n -o OPTIONS /gfs/union'), /lowerdir=\/gfs\/gv0,/, 'a union in use stays where it is')
+    // the move is the agent's: a site run leaves it to it, and so does the next one (no change either time)
+    for (const n of [1, 2]) {
+      const site = await provision(['--inventory', lab.inventoryPath])
+      t.is(site.exitCode, 0, explain(site))
+      t.like(site.recap!.hosts.hydra, { changed: 0, failed: 0 }, `site run ${n}: ${JSON.stringify(site.events.filter((e) => e.type === 'task:end' && e.status === 'changed'))}`)
+      t.regex(JSON.stringify(site.events), /\/gfs\/union is on its old lower \(lowerdir=\/gfs\/gv0\) and in use by pid [\d, ]+: the flush agent moves it/)
+    }
+    t.is((await onHost('hydra', 'systemctl is-active gfs-writecache.service')).trim(), 'active', 'the agent kept running')
   } finally {
     await onHost('hydra', `kill ${holder}`)
   }

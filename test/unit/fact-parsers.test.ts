@@ -4,6 +4,7 @@ import type { Result } from '../../src/engine/result.ts'
 import { parseBrickIdentity } from '../../src/facts/bricks.ts'
 import { endMarker, parseFileContent } from '../../src/facts/files.ts'
 import { parseUnitStates } from '../../src/facts/systemd.ts'
+import { parseFuserPids } from '../../src/facts/mounts.ts'
 
 const out = (stdout: string, exitCode = 0): Result => ({ host: 'h', command: 'c', exitCode, stdout, stderr: '', durationMs: 0 })
 
@@ -26,4 +27,11 @@ test('unit states: every unit must be answered for', (t) => {
   t.is(parseUnitStates(out(block), ['glusterd'])[0]!.active, 'active')
   t.throws(() => parseUnitStates(out(''), ['glusterd']), { message: /incomplete answer from systemctl show/ })
   t.throws(() => parseUnitStates(out(block), ['a', 'b']), { message: /1 of 2 units/ })
+})
+
+test('users of a mount: the PIDs fuser prints, none when nothing is mounted, never from an answer cut short', (t) => {
+  t.deepEqual(parseFuserPids(out(` 4242  4243\n${endMarker}\n`)), [4242, 4243])
+  t.deepEqual(parseFuserPids(out(`\n${endMarker}\n`)), [])
+  t.throws(() => parseFuserPids(out(' 4242')), { message: /incomplete answer from fuser/ })
+  t.throws(() => parseFuserPids(out('')), { message: /incomplete answer from fuser/ })
 })

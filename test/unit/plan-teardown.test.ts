@@ -54,7 +54,7 @@ const suites: TaskSuite[] = [
       {
         name: 'agent stopped, then the union unmounted (never lazily)',
         facts: { units: units('active'), union },
-        commands: ['systemctl stop gfs-writecache.service', 'systemctl stop gfs-writecache-prepare.service', 'umount -- /gfs/union || { fuser -vm -- /gfs/union >&2; exit 1; }'],
+        commands: ['systemctl stop gfs-writecache.service', 'systemctl stop gfs-writecache-prepare.service', 'umount -- /gfs/union || { fuser -vm /gfs/union >&2; exit 1; }'],
         after: { units: units('inactive'), union: undefined },
       },
       { name: 'something else mounted there is left alone', facts: { units: units('inactive'), union: mount('/gfs/union', 'ext4', '/dev/sdb') }, refuse: /unmount it yourself/ },
