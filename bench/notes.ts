@@ -2,8 +2,31 @@
 // small files through the union cost more than on the local disk.
 // The variants' own figures are rows of the table; this text explains them.
 
+import type { DrainVariant } from './drain.ts'
+
+const x = (a: number, b: number) => `${(a / b).toFixed(a / b >= 10 ? 1 : 2)}x`
+
+/** The drain paragraph, with this run's ratios of the default against the agent before drain mounts. */
+function drainNotes(drain: DrainVariant[] | undefined): string {
+  const [now, before] = drain ?? []
+  const ratios = now && before
+    ? `${x(now.sameDirPerSecond, before.sameDirPerSecond)} the old rate into one directory and ${x(now.manyDirsPerSecond, before.manyDirsPerSecond)} over 20 directories in the run above, with large
+files drained ${x(now.largeKbit, before.largeKbit)} as fast as without them`
+    : 'the ratios are in the rows "drain" above'
+  return `The drain of small files (rows "flush ... drained" and "drain"): each published file holds its gv0 directory's
+lock in the kernel for about seven WAN round trips (the temporary's create, link(temp, name), the temporary's
+unlink, each with its lookup or lock; gluster's FUSE bridge offers no parallel directory operations, and replicate
+adds a lock round trip to each entry operation), so one FUSE mount publishes a few files/s into one directory however
+many publishes run. A first publish does not look its name up before the link (1.15x side by side). The agent
+therefore publishes through 16 extra gv0 mounts of its own (\`flush: drain_mounts\`), each with its own directory
+locks: ${ratios}; below the 100/s and 150/s aimed at, because the lab's gluster processes, agent and 16 clients
+share the machine's 2 cores: about 22 ms of CPU per file in all. Measured by hand and lost: temporaries in a staging
+directory per publish slot (a link from another directory is slower and locks both), more publishes in flight per
+mount, and \`negative-timeout\` on the drain mounts. Step by step, with the figures: [docs/drain.md](docs/drain.md).`
+}
+
 /** Method and findings, as Markdown, for the README's Benchmarks section. */
-export const benchmarkNotes = `How: the lab's WAN is shaped with tc tbf plus the lab's delay line; every \`dd\` (gv0 and union alike)
+export const benchmarkNotes = (drain: DrainVariant[] | undefined) => `How: the lab's WAN is shaped with tc tbf plus the lab's delay line; every \`dd\` (gv0 and union alike)
 uses \`conv=fsync\`, so both speedup rows include the flush to disk; small files are written by one process on
 hydra (open, write 4 KiB, close) unless a row says otherwise; hydra's agent is stopped while the application-side
 figures are taken, so no flush competes for the link. Ratios are always two figures of the same run, measured
@@ -12,16 +35,7 @@ rows: hydra drains random data at link speed, then under \`gfs-writecache limit\
 file data); the drain is the growth of plexus's brick over a 20 s window, and the pings run from hydra to plexus
 over the WAN meanwhile (idle first): the limited drain leaves the link's queue empty, the unlimited one fills it.
 
-The drain of small files (rows "flush ... drained" and "drain"): each published file holds its gv0 directory's
-lock in the kernel for about nine WAN round trips (a lookup, the temporary's create, link(temp, name), the
-temporary's unlink; gluster's FUSE bridge offers no parallel directory operations, and replicate adds a lock round
-trip to each entry operation), so one FUSE mount publishes about 3 files/s into one directory however many publishes
-run. The agent therefore publishes through 16 extra gv0 mounts of its own (\`flush: drain_mounts\`), each with its own
-directory locks: 9x the old rate into one directory and 3.8x over 20 directories in the run above, with large
-files drained as fast as without them (1.02x), below the 100/s and 150/s aimed at, because the lab's gluster processes, agent and 16 clients share 2 cores with other jobs
-(about 13 ms of gluster CPU per file). Measured by hand and lost: temporaries in a staging directory per publish
-slot (a link from another directory is slower and locks both), more publishes in flight per mount, and
-\`negative-timeout\` on the drain mounts. Step by step, with the figures: [docs/drain.md](docs/drain.md).
+${drainNotes(drain)}
 
 The merged-directory cost: overlayfs looks every new name up in each lower layer, and a lookup in gv0 is sent to
 both bricks (AFR), so each new file in a directory that also exists in gv0 waits one WAN round trip. Tried against
@@ -44,4 +58,16 @@ the ratio beyond the noise (0.68-0.75 over 10 interleaved runs each): \`xino=aut
 null), \`userxattr\` (needs \`redirect_dir=nofollow\`) and \`volatile\`, the last two also against the agent's
 contract, and XFS instead of ext4 under both sides. The comparison is fair: the local and upper dirs are on the same
 file system, both new, synced before each run, hydra's agent stopped; a new directory's names are never looked up
-in gv0 (no create waited 5 ms or more).`
+in gv0 (no create waited 5 ms or more).
+
+### The race against Ansible
+
+\`npm run bench\` ends with a race (bench/ansible-race.ts; alone: \`node --import tsx bench/ansible-race.ts\`):
+bench/ansible/site.yml builds the same appliance as far as Ansible's own modules and the gluster.gluster
+collection can (packages, glusterd, peers, the replica-2 volume and its options, the gv0 mount, the overlay, the
+agent's program and unit; no TLS, health checks or repair logic), with pipelining and ControlPersist on. Ours
+(\`./provision.mjs\`) and Ansible's (\`ansible-playbook\`) each run on a freshly booted lab (flavor ready), from the
+shell, cold and then five no-change re-runs; \`provision.ansibleColdSeconds\`, \`provision.ansibleRerunSeconds\` and
+\`provision.rerunVsAnsible\` (our re-run / Ansible's, goal at most 0.2) go to bench/results.json. The bench installs
+Debian's \`ansible\` package when it is missing. The round-trips figure counts commands sent to the hosts only (the
+CA's commands on the controller are no longer counted).`

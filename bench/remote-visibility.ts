@@ -26,7 +26,8 @@ export interface VisibilityResult {
 
 const overlaySafety = 'redirect_dir=off,index=off,metacopy=off,xino=off'
 const trials = 3
-const waitSeconds = 40
+export const visibilityWaitSeconds = 40
+const waitSeconds = visibilityWaitSeconds
 const treeDirs = 100
 const treeFiles = 500
 

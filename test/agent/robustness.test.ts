@@ -119,7 +119,7 @@ test('ENOSPC in gv0: no partial file, error reported, the daemon keeps going and
   writeFileSync(join(sb.union, 'video.mkv'), payload)
   const d = await startDaemon(sb.cfg, (l) => t.log(l))
   t.teardown(() => d.stop())
-  t.true(await until(async () => (await d.agent.status()).errors.some((e) => /ENOSPC/.test(e.message)), 5000), 'ENOSPC reported')
+  t.true(await until(async () => (await d.agent.status()).errors.some((e) => /ENOSPC/.test(e.message)), 20_000), 'ENOSPC reported')
   const s = await d.agent.status()
   t.true(s.running)
   t.is(s.pending.entries, 1)
