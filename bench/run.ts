@@ -238,7 +238,7 @@ function rows(r: Results, m: Measured): Row[] {
   const b = m.brick
   out.push(
     { section: 'union lower', measure: 'merged dir, union on the brick (union_lower brick)', value: `${f(r.smallFiles.unionMergedDirBrickLowerPerSecond)}/s`, note: `${goal(r.smallFiles.unionMergedDirBrickLowerPerSecond >= 0.8 * r.smallFiles.unionNewDirPerSecond, 'at least 0.8 of the new-dir figure')}; test overlay on a read-only bind of hydra's brick; ${med3}` },
-    { section: 'union lower', measure: 'merged dir, union on gv0, agent draining into it', value: `${f(r.smallFiles.unionMergedDirWhileDrainingPerSecond)}/s`, note: `union_lower gv0 (the default); 300 files pending in that dir; ${med3}` },
+    { section: 'union lower', measure: 'merged dir, union on gv0, agent draining into it', value: `${f(r.smallFiles.unionMergedDirWhileDrainingPerSecond)}/s`, note: `union_lower gv0 (the default); 300 files pending in that dir, besides what the earlier steps left; ${med3}` },
     { section: 'reads', measure: `${largeMiBNote} file, cold: union on the brick / local`, value: f(r.reads.largeRatio), note: `${goal(r.reads.largeRatio >= 0.8, 'at least 0.8')}; ${f(r.reads.unionLargeMBps)} vs ${f(r.reads.localLargeMBps)} MB/s; union on gv0 ${b ? f(b.gv0UnionLargeMBps) : '?'} MB/s; median of ${readRounds}, taking turns` },
     { section: 'reads', measure: '300 4 KiB files, cold: union on the brick / local', value: f(r.reads.smallFilesRatio), note: `${goal(r.reads.smallFilesRatio >= 0.8, 'at least 0.8')}; ${f(r.reads.unionSmallFilesPerSecond)} vs ${f(r.reads.localSmallFilesPerSecond)}/s; union on gv0 ${b ? f(b.gv0UnionSmallFilesPerSecond) : '?'}/s; median of ${readRounds}, taking turns` },
   )
