@@ -133,9 +133,14 @@ export class LockedAgent {
     return this.#parts.pending.summary()
   }
 
+  /** Entries published or deleted in gv0 by this process's passes (the daemon's, flush's alike). */
+  gv0Changes = 0
+
   /** Publishes every quiescent pending entry once; errors never escape (see runPass). */
-  pass(opts: { settleMs?: number } = {}): Promise<PassSummary> {
-    return runPass(this.#parts, opts.settleMs ?? this.cfg.settleSeconds * 1000)
+  async pass(opts: { settleMs?: number } = {}): Promise<PassSummary> {
+    const sum = await runPass(this.#parts, opts.settleMs ?? this.cfg.settleSeconds * 1000)
+    this.gv0Changes += sum.published + sum.deleted
+    return sum
   }
 
   /** Removes this host's temporaries left by a crash, in every lower dir that mirrors an upper dir. */

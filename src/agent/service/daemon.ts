@@ -1,6 +1,7 @@
 // `gfs-writecache run`: the long-running loop (watch, scan, publish, drop dentries, evict, metrics).
 import type { Server } from 'node:net'
 import { Agent } from '../core/agent.ts'
+import type { LockedAgent } from '../core/locked-agent.ts'
 import type { AgentConfig } from './config.ts'
 import { startControlServer, type Request } from './control-socket.ts'
 import { dropDentries, watchGraph } from '../watch/dentries.ts'
@@ -12,6 +13,7 @@ import type { Log } from './log.ts'
 import { writeMetrics } from './metrics.ts'
 import { startWatchdog } from './watchdog.ts'
 import { UpperWatcher } from '../watch/watch.ts'
+import { RemotePublishes } from '../watch/remote-publishes.ts'
 import { GlusterWatch } from '../health/gluster.ts'
 import { logGlusterChange, withHealth } from '../health/report.ts'
 
@@ -81,6 +83,14 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       }
     })
     const tickMs = Math.min(1000, Math.max(50, (cfg.settleSeconds * 1000) / 2))
+    // the other host's publishes call for a drop sooner than the interval, at most every 2 s (remote-publishes.ts)
+    const remote = new RemotePublishes(cfg.lower, cfg.host)
+    const cuedDropMs = 2000
+    let lastLook = -Infinity
+    let dropCued = false
+    // a name in use at a drop keeps its dentry: a cued drop is made once more, cuedDropMs later
+    let dropAgain = false
+    let stamped = 0
     // intervals on the monotonic clock: a wall clock stepped back must not stop scans, drops or evicts
     let lastFull = performance.now()
     let lastDrop = -Infinity
@@ -89,6 +99,27 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     let leftOver = true
     let lastRemountTry = -Infinity
     let lastLowerCheck = -Infinity
+    /** Walks what changed (all of upper at the scan interval) and publishes what is pending. */
+    const scanAndPass = async (held: LockedAgent, now: number) => {
+      let changed = false
+      if (now - lastFull >= cfg.scanIntervalSeconds * 1000) {
+        await held.rescan()
+        lastFull = now
+        held.syncWatcher(w)
+        changed = true
+      } else if (w.dirty.size) {
+        const dirs = [...w.dirty]
+        w.dirty.clear()
+        await held.rescanDirs(dirs)
+        held.syncWatcher(w)
+        changed = true
+      }
+      // idle: nothing changed and nothing was left over, so skip the walk over the index
+      if (!changed && !leftOver) return
+      const sum = await held.pass()
+      leftOver = sum.blocked !== null || sum.skipped + sum.failed > 0 || held.candidates().length + held.vanished().length > 0
+      held.saveState()
+    }
     const tick = async () => {
       const now = performance.now()
       if (now - lastRemountTry >= 2000) {
@@ -99,28 +130,27 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
         lastLowerCheck = now
         await checkUnionLower(agent, log)
       }
+      let stampDue = false
       await agent.exclusive(async (held) => {
-        let changed = false
-        if (now - lastFull >= cfg.scanIntervalSeconds * 1000) {
-          await held.rescan()
-          lastFull = now
-          held.syncWatcher(w)
-          changed = true
-        } else if (w.dirty.size) {
-          const dirs = [...w.dirty]
-          w.dirty.clear()
-          await held.rescanDirs(dirs)
-          held.syncWatcher(w)
-          changed = true
+        try {
+          await scanAndPass(held, now)
+        } finally {
+          // what this process changed in gv0 since its last stamp, by these passes or a flush's
+          stampDue = held.gv0Changes !== stamped
+          stamped = held.gv0Changes
         }
-        // idle: nothing changed and nothing was left over, so skip the walk over the index
-        if (!changed && !leftOver) return
-        const sum = await held.pass()
-        leftOver = sum.blocked !== null || sum.skipped + sum.failed > 0 || held.candidates().length + held.vanished().length > 0
-        held.saveState()
       })
-      if (cfg.dentryDropSeconds > 0 && now - lastDrop >= cfg.dentryDropSeconds * 1000) {
+      if (stampDue) void remote.stamp()
+      if (cfg.dentryDropSeconds > 0 && now - lastLook >= cuedDropMs) {
+        lastLook = now
+        void remote.look()
+      }
+      if (remote.takeChange()) dropCued = dropAgain = true
+      const cued = dropCued && now - lastDrop >= cuedDropMs
+      if (cfg.dentryDropSeconds > 0 && (cued || now - lastDrop >= cfg.dentryDropSeconds * 1000)) {
         lastDrop = now
+        dropCued = dropAgain
+        dropAgain = false
         try {
           dropDentries(cfg.dropCachesFile)
           agent.noteDentryDrop()

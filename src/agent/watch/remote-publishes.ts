@@ -1,0 +1,63 @@
+// The other host's publishes, as the cue for a dentry drop. overlayfs keeps a name it looked up in gv0 as
+// it was: a file the other host replaced answers ESTALE through a gv0-lower union (the old bytes through a
+// brick-lower one), and a name it created stays missing, until the union's dentries are dropped. So after a
+// pass that changed gv0 each agent stamps gv0's root with an xattr of its own (`user.gfs-writecache.published.
+// HOST`), and every agent reads the others' stamps every few seconds: a new one calls for a drop now rather than
+// at the next `dentryDropSeconds`. (Not the root's ctime: with gluster's ctime feature an xattr leaves it alone.)
+import { notStarted, run } from '../fs/run.ts'
+
+export const STAMP_XATTR = 'user.gfs-writecache.published'
+
+const STAMP_LINE = /^user\.gfs-writecache\.published\.([^=\s]+)="?([^"\n]*)"?$/gm
+
+/** The other hosts' stamps in `getfattr -d` output, as one comparable text. */
+export function othersStamps(getfattrOutput: string, host: string): string {
+  return [...getfattrOutput.matchAll(STAMP_LINE)]
+    .filter((m) => m[1] !== host)
+    .map((m) => `${m[1]}=${m[2]}`)
+    .sort()
+    .join(' ')
+}
+
+export class RemotePublishes {
+  private seen: string | null = null
+  private looking = false
+  private moved = false
+
+  /** `root`: gv0's mount (the root of the volume); `host`: this host, whose own stamps are no cue. */
+  constructor(
+    private readonly root: string,
+    private readonly host: string,
+  ) {}
+
+  /** After a pass that changed gv0. Best effort: a volume without quorum refuses it, and the periodic drop still comes. */
+  async stamp(): Promise<boolean> {
+    const r = await run('setfattr', ['-n', `${STAMP_XATTR}.${this.host}`, '-v', String(Date.now()), this.root], { timeoutMs: 5000 }).catch(notStarted)
+    return r.code === 0
+  }
+
+  /**
+   * Reads the other hosts' stamps unless a read is under way; the caller need not wait for it (a gv0 that
+   * does not answer, cut off, must not hold it up). takeChange() says what the reads found.
+   */
+  async look(): Promise<void> {
+    if (this.looking) return
+    this.looking = true
+    try {
+      const r = await run('getfattr', ['-d', '-m', `^${STAMP_XATTR.replace(/\./g, '\\.')}\\.`, '--absolute-names', this.root], { stdout: true, cLocale: true, timeoutMs: 5000 }).catch(notStarted)
+      if (r.code !== 0) return
+      const now = othersStamps(r.stdout.toString('latin1'), this.host)
+      if (this.seen !== null && now !== this.seen) this.moved = true
+      this.seen = now
+    } finally {
+      this.looking = false
+    }
+  }
+
+  /** Whether a read found another host's new stamp since the read before it (the first read only records); once. */
+  takeChange(): boolean {
+    const m = this.moved
+    this.moved = false
+    return m
+  }
+}

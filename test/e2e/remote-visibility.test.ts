@@ -1,0 +1,52 @@
+// How soon hydra's union shows what plexus's agent published: a file plexus replaced answers ESTALE (or a
+// name it created stays missing) through hydra's union until hydra drops its dentries. The agents stamp
+// gv0's root after a pass that changed it, and the other agent drops its dentries at the stamp rather than
+// at its interval (src/agent/watch/remote-publishes.ts). Both agents' interval is set to 60 s here, so
+// only the stamps can explain a version seen within seconds.
+import test from 'ava'
+import { onHost, provisionedLab } from '../helpers/lab.ts'
+
+const CONFIG = '/etc/gfs-writecache/config.json'
+const hosts = ['hydra', 'plexus'] as const
+const saved = new Map<string, string>()
+const dir = `visibility-${Date.now()}`
+
+const configured = async (h: string, cfg: string) => onHost(h, `cat > ${CONFIG} && systemctl restart gfs-writecache.service`, { input: cfg })
+const flush = (h: string) => onHost(h, 'gfs-writecache flush --wait --timeout 120', { timeoutMs: 150_000 })
+
+/** On hydra: reads the file through the union every 50 ms until it holds `want`; the wall clock (ns) then. */
+const seenAt = (want: string) =>
+  onHost('hydra', `n=0; while [ $n -lt 600 ]; do [ "$(cat /gfs/union/${dir}/f 2>/dev/null)" = ${want} ] && { date +%s%N; exit 0; }; n=$((n+1)); sleep 0.05; done; echo never`, { timeoutMs: 60_000 })
+
+test.before(async () => {
+  await provisionedLab()
+  for (const h of hosts) {
+    const cfg = await onHost(h, `cat ${CONFIG}`)
+    saved.set(h, cfg)
+    await configured(h, JSON.stringify({ ...JSON.parse(cfg), dentryDropSeconds: 60 }))
+  }
+})
+
+test.after.always(async () => {
+  for (const [h, cfg] of saved) await configured(h, cfg)
+})
+
+test.serial("a file plexus's agent replaces shows through hydra's union within seconds, not at the next interval", async (t) => {
+  await onHost('plexus', `mkdir -p /gfs/union/${dir} && echo v0 > /gfs/union/${dir}/f`)
+  await flush('plexus')
+  t.not((await seenAt('v0')).trim(), 'never', 'hydra sees the first version')
+  for (const v of ['v1', 'v2', 'v3']) {
+    t.is(await onHost('hydra', `cat /gfs/union/${dir}/f`), `${v === 'v1' ? 'v0' : `v${Number(v[1]) - 1}`}\n`, 'hydra has looked the file up')
+    const watching = seenAt(v)
+    await onHost('plexus', `echo ${v} > /gfs/union/${dir}/f`)
+    await flush('plexus')
+    const published = BigInt((await onHost('plexus', 'date +%s%N')).trim())
+    const seen = (await watching).trim()
+    t.not(seen, 'never', `${v} never showed through hydra's union`)
+    const ms = Number((BigInt(seen) - published) / 1_000_000n)
+    t.log(`${v}: through hydra's union ${ms} ms after plexus's flush returned`)
+    // the stamp, hydra's look every 2 s, its 1 s tick and at most 2 s since its last drop: about 5 s
+    t.true(ms < 8000, `${v} showed ${ms} ms after the publish; the interval alone would take up to 60 s`)
+  }
+  t.regex(await onHost('hydra', 'getfattr -d --absolute-names /gfs/gv0'), /user\.gfs-writecache\.published\.plexus="\d+"/)
+})
