@@ -57,7 +57,8 @@ test.serial('the watchdog: a live agent keeps beating, a hung one is killed and 
 
 test.serial('a prepare step out of time leaves the union down with a clear message; repair brings it back', async (t) => {
   const prepare = 'gfs-writecache-prepare.service'
-  await onHost('plexus', 'systemctl stop gfs-writecache.service && umount /gfs/union')
+  // systemd notices the umount a moment later: a start before that finds the mount unit active and does nothing
+  await onHost('plexus', 'systemctl stop gfs-writecache.service && umount /gfs/union && for i in $(seq 100); do systemctl is-active --quiet gfs-union.mount || exit 0; sleep 0.1; done; exit 1')
   await onHost('plexus', `mkdir -p $(dirname ${dropIn(prepare)}) && printf '[Service]\\nTimeoutStartSec=50ms\\n' > ${dropIn(prepare)} && systemctl daemon-reload`)
   const start = await tryOnHost('plexus', 'systemctl start gfs-union.mount')
   t.not(start.exitCode, 0)
