@@ -1,6 +1,6 @@
 // The other host's publishes, as the cue for a dentry drop. overlayfs keeps a name it looked up in gv0 as
-// it was: a file the other host replaced answers ESTALE through a gv0-lower union (the old bytes through a
-// brick-lower one), and a name it created stays missing, until the union's dentries are dropped. So after a
+// it was: a file the other host replaced answers ESTALE through a gv0-lower union (a brick-lower one may keep
+// showing the old bytes), and a name it created stays missing, until the union's dentries are dropped. So after a
 // pass that changed gv0 each agent stamps gv0's root with an xattr of its own (`user.gfs-writecache.published.
 // HOST`), and every agent reads the others' stamps every few seconds: a new one calls for a drop now rather than
 // at the next `dentryDropSeconds`. (Not the root's ctime: with gluster's ctime feature an xattr leaves it alone.)
