@@ -1,7 +1,7 @@
 // How soon hydra's union shows what plexus's agent published: a file plexus replaced answers ESTALE (or a
 // name it created stays missing) through hydra's union until hydra drops its dentries. The agents stamp
 // gv0's root after a pass that changed it, and the other agent drops its dentries at the stamp rather than
-// at its interval (src/agent/watch/remote-publishes.ts). Both agents' interval is set to 60 s here, so
+// at its interval (src/agent/watch/remote-publishes.ts). Both agents' interval is set to 300 s here, so
 // only the stamps can explain a version seen within seconds.
 import test from 'ava'
 import { onHost, provisionedLab } from '../helpers/lab.ts'
@@ -23,7 +23,7 @@ test.before(async () => {
   for (const h of hosts) {
     const cfg = await onHost(h, `cat ${CONFIG}`)
     saved.set(h, cfg)
-    await configured(h, JSON.stringify({ ...JSON.parse(cfg), dentryDropSeconds: 60 }))
+    await configured(h, JSON.stringify({ ...JSON.parse(cfg), dentryDropSeconds: 300 }))
   }
 })
 
@@ -45,8 +45,9 @@ test.serial("a file plexus's agent replaces shows through hydra's union within s
     t.not(seen, 'never', `${v} never showed through hydra's union`)
     const ms = Number((BigInt(seen) - published) / 1_000_000n)
     t.log(`${v}: through hydra's union ${ms} ms after plexus's flush returned`)
-    // the stamp, hydra's look every 2 s, its 1 s tick and at most 2 s since its last drop: about 5 s
-    t.true(ms < 8000, `${v} showed ${ms} ms after the publish; the interval alone would take up to 60 s`)
+    // the stamp, hydra's look every 2 s, its 1 s tick, at most 2 s since its last drop and the second drop for
+    // a dentry in use: about 7 s, and slack for a loaded machine (CI's run: 3.6-4.5 s)
+    t.true(ms < 12_000, `${v} showed ${ms} ms after the publish; the interval alone would take up to 300 s`)
   }
   t.regex(await onHost('hydra', 'getfattr -d --absolute-names /gfs/gv0'), /user\.gfs-writecache\.published\.plexus="\d+"/)
 })
