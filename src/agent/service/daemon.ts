@@ -83,14 +83,8 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       }
     })
     const tickMs = Math.min(1000, Math.max(50, (cfg.settleSeconds * 1000) / 2))
-    // the other host's publishes call for a drop sooner than the interval, at most every 2 s (remote-publishes.ts)
+    // the other host's publishes call for a drop sooner than the interval (remote-publishes.ts)
     const remote = new RemotePublishes(cfg.lower, cfg.host)
-    const cuedDropMs = 2000
-    let lastLook = -Infinity
-    let dropCued = false
-    // a name in use at a drop keeps its dentry: a cued drop is made once more, cuedDropMs later
-    let dropAgain = false
-    let stamped = 0
     // intervals on the monotonic clock: a wall clock stepped back must not stop scans, drops or evicts
     let lastFull = performance.now()
     let lastDrop = -Infinity
@@ -130,27 +124,18 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
         lastLowerCheck = now
         await checkUnionLower(agent, log)
       }
-      let stampDue = false
       await agent.exclusive(async (held) => {
         try {
           await scanAndPass(held, now)
         } finally {
-          // what this process changed in gv0 since its last stamp, by these passes or a flush's
-          stampDue = held.gv0Changes !== stamped
-          stamped = held.gv0Changes
+          // what this process changed in gv0, by these passes or a flush's
+          remote.noteChanges(held.gv0Changes)
         }
       })
-      if (stampDue) void remote.stamp()
-      if (cfg.dentryDropSeconds > 0 && now - lastLook >= cuedDropMs) {
-        lastLook = now
-        void remote.look()
-      }
-      if (remote.takeChange()) dropCued = dropAgain = true
-      const cued = dropCued && now - lastDrop >= cuedDropMs
-      if (cfg.dentryDropSeconds > 0 && (cued || now - lastDrop >= cfg.dentryDropSeconds * 1000)) {
+      if (cfg.dentryDropSeconds > 0) remote.poll(now)
+      if (cfg.dentryDropSeconds > 0 && (remote.dropCalled(now - lastDrop) || now - lastDrop >= cfg.dentryDropSeconds * 1000)) {
         lastDrop = now
-        dropCued = dropAgain
-        dropAgain = false
+        remote.dropped()
         try {
           dropDentries(cfg.dropCachesFile)
           agent.noteDentryDrop()

@@ -23,12 +23,47 @@ export class RemotePublishes {
   private seen: string | null = null
   private looking = false
   private moved = false
+  private stamped = 0
+  private lastLook = -Infinity
+  private cued = false
+  /** a name in use at a drop keeps its dentry: a cued drop is made once more, everyMs later */
+  private again = false
 
-  /** `root`: gv0's mount (the root of the volume); `host`: this host, whose own stamps are no cue. */
+  /**
+   * `root`: gv0's mount (the root of the volume); `host`: this host, whose own stamps are no cue; `everyMs`:
+   * how often the stamps are read, and the least time between two drops they call for.
+   */
   constructor(
     private readonly root: string,
     private readonly host: string,
+    private readonly everyMs = 2000,
   ) {}
+
+  /** After this process's passes: stamps gv0's root when they changed gv0 since the last stamp (`changes`: their running count). */
+  noteChanges(changes: number): void {
+    if (changes === this.stamped) return
+    this.stamped = changes
+    void this.stamp()
+  }
+
+  /** Reads the other hosts' stamps, at most every `everyMs` (`now`: the monotonic clock), without waiting for the read. */
+  poll(now: number): void {
+    if (now - this.lastLook < this.everyMs) return
+    this.lastLook = now
+    void this.look()
+  }
+
+  /** Whether the other hosts' publishes call for a drop now, `sinceDropMs` after the last one. */
+  dropCalled(sinceDropMs: number): boolean {
+    if (this.takeChange()) this.cued = this.again = true
+    return this.cued && sinceDropMs >= this.everyMs
+  }
+
+  /** A drop was made, for whatever reason: a cue is answered (the second drop of a cue still to come). */
+  dropped(): void {
+    this.cued = this.again
+    this.again = false
+  }
 
   /** After a pass that changed gv0. Best effort: a volume without quorum refuses it, and the periodic drop still comes. */
   async stamp(): Promise<boolean> {
