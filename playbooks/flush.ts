@@ -1,7 +1,7 @@
 // Publish everything the write caches hold now and wait until both hosts have nothing pending.
 import { sh } from '../src/engine/command.ts'
 import { change, changes, noop, task, type Playbook } from '../src/engine/task.ts'
-import { agentReportRescanned, surelyNothingPending } from '../src/facts/agent.ts'
+import { agentReportRescanned, pendingText, surelyNothingPending } from '../src/facts/agent.ts'
 import { formatDuration } from '../src/agent/uplink/progress.ts'
 
 const playbook: Playbook = {
@@ -19,10 +19,9 @@ const playbook: Playbook = {
         const u = report.uplink
         const eta = u?.etaSeconds != null && u.etaSeconds > 0 ? `, ETA ${formatDuration(u.etaSeconds)}` : ''
         const limit = u && u.limit !== 'off' ? ` at upload limit ${u.limit}${eta}` : ''
-        const what = report.pending.entries ? `${report.pending.entries} entries (${(report.pending.bytes / 1048576).toFixed(1)} MiB)` : 'what the busy agent has not counted yet'
         return changes(
           change(
-            `publish ${what}${limit}`,
+            `publish ${pendingText(report.pending.entries, report.pending.bytes)}${limit}`,
             // progress: the agent prints entries and bytes left, rate and ETA every few seconds
             { ...sh`gfs-writecache flush --wait --timeout 3600`, timeoutMs: 3_700_000, progress: true },
           ),

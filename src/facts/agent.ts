@@ -20,6 +20,9 @@ export function parseAgentReport(result: Result): AgentReport | undefined {
 export const agentReport = () =>
   fact('flush agent status', sh`command -v gfs-writecache >/dev/null || { echo ${absentMarker}; exit 0; }; gfs-writecache status --json`, parseAgentReport)
 
+/** What is pending, in words: entries and MiB, or, from a busy agent that counted none, what it has not counted. */
+export const pendingText = (n: number, bytes: number) => (n ? `${n} entries (${(bytes / 1048576).toFixed(1)} MiB)` : 'what the busy agent has not counted yet')
+
 /** Surely nothing to publish: none pending, counted after a walk of the cache (a busy agent could not walk it). */
 export const surelyNothingPending = (r: AgentReport) => r.pending.entries === 0 && r.rescanned !== false
 

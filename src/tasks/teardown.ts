@@ -3,7 +3,7 @@
 import { posix } from 'node:path'
 import { put, sh } from '../engine/command.ts'
 import { change, changes, changesOr, noop, refuse, task, type Task } from '../engine/task.ts'
-import { agentReportRescanned, surelyNothingPending } from '../facts/agent.ts'
+import { agentReportRescanned, pendingText, surelyNothingPending } from '../facts/agent.ts'
 import { fileContent, pathState } from '../facts/files.ts'
 import { volumeInfo } from '../facts/gluster.ts'
 import { gluster } from '../facts/gluster-cli.ts'
@@ -27,7 +27,6 @@ export interface TeardownOptions {
 const agentCommand = '/usr/local/bin/gfs-writecache'
 const unitPath = (name: string) => `/etc/systemd/system/${name}`
 const unitsOf = (unionMount: string) => [AGENT_UNIT, mountUnitName(unionMount), PREPARE_UNIT]
-const pendingText = (n: number, bytes: number) => (n ? `${n} entries (${(bytes / 1048576).toFixed(1)} MiB)` : 'what the busy agent has not counted yet')
 
 /** Plain umount (never lazy); when busy the error names who holds it. */
 const umount = (path: string) => sh`umount -- ${path} || { fuser -vm ${path} >&2; exit 1; }`
