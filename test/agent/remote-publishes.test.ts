@@ -1,8 +1,12 @@
 // The cue for a dentry drop: the other host's stamp on gv0's root is seen, this host's own is not.
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { othersStamps, RemotePublishes, STAMP_XATTR } from '../../src/agent/watch/remote-publishes.ts'
+import { sandbox, sleep, until } from './helpers.ts'
+
+const getfattr = (path: string) => execFileSync('getfattr', ['-d', '--absolute-names', path], { encoding: 'utf8' })
 
 test("the other host's stamp cues a drop once; this host's own stamp and a quiet root do not", async (t) => {
   const root = mkdtempSync('/tmp/gfswc-stamp-')
@@ -63,10 +67,49 @@ test("noteChanges stamps only when this process's passes changed gv0 since the l
   t.teardown(() => rmSync(root, { recursive: true, force: true }))
   const stamps = () => execFileSync('getfattr', ['-d', '--absolute-names', root], { encoding: 'utf8' })
   const hydra = new RemotePublishes(root, 'hydra')
-  hydra.noteChanges(0)
-  await new Promise((r) => setTimeout(r, 300))
+  hydra.noteChanges(0, 0)
+  await sleep(300)
   t.notRegex(stamps(), /published\.hydra/, 'no change, no stamp')
-  hydra.noteChanges(3)
-  await new Promise((r) => setTimeout(r, 300))
+  hydra.noteChanges(3, 1000)
+  await sleep(300)
   t.regex(stamps(), /published\.hydra="\d+"/)
+})
+
+test('a stamp that failed is made again later, not forgotten', async (t) => {
+  const dir = mkdtempSync('/tmp/gfswc-stamp-')
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const root = join(dir, 'gv0')
+  const hydra = new RemotePublishes(root, 'hydra', 2000)
+  hydra.noteChanges(1, 0)
+  await sleep(300)
+  mkdirSync(root)
+  hydra.noteChanges(1, 1000)
+  await sleep(300)
+  t.notRegex(getfattr(root), /published\.hydra/, 'not before everyMs has passed since the failure')
+  hydra.noteChanges(1, 2000)
+  await sleep(300)
+  t.regex(getfattr(root), /published\.hydra="\d+"/)
+})
+
+test('the daemon drops at the other host\'s stamp and stamps its own publishes while a pass uploads a large file', async (t) => {
+  const sb = await sandbox(t, { dentryDropSeconds: 300, bandwidth: '16k', settleSeconds: 0.1 })
+  const dropped = join(sb.dir, 'drop_caches')
+  writeFileSync(dropped, '')
+  const { startDaemon } = await import('../../src/agent/service/daemon.ts')
+  const d = await startDaemon({ ...sb.cfg, dropCachesFile: dropped }, (l) => t.log(l))
+  t.teardown(() => d.stop())
+  t.true(await until(() => readFileSync(dropped, 'utf8') !== '', 3000), 'the first drop, at the start')
+  writeFileSync(dropped, '')
+  // one pass: a.txt (the first level) is published, then d/big.bin takes 4 MiB at 16 KiB/s, over four minutes
+  mkdirSync(join(sb.union, 'd'))
+  writeFileSync(join(sb.union, 'd', 'big.bin'), Buffer.alloc(4 << 20, 1))
+  writeFileSync(join(sb.union, 'a.txt'), 'a')
+  t.true(await until(() => existsSync(join(sb.lower, 'a.txt')), 10_000), 'a.txt published')
+  t.true(await until(() => /published\.hydra="\d+"/.test(getfattr(sb.lower)), 5000), "hydra stamps before its pass is over")
+  t.false(existsSync(join(sb.lower, 'd', 'big.bin')), 'the pass is still uploading big.bin')
+  await sleep(2500)
+  t.is(readFileSync(dropped, 'utf8'), '', 'no drop without a cue (the interval is 300 s)')
+  t.true(await new RemotePublishes(sb.lower, 'plexus').stamp())
+  t.true(await until(() => readFileSync(dropped, 'utf8') !== '', 6000), "plexus's stamp brings a drop within seconds")
+  t.false(existsSync(join(sb.lower, 'd', 'big.bin')), 'while the same pass goes on')
 })

@@ -243,6 +243,11 @@ export class Agent {
     this.errors.note(key, message)
   }
 
+  /** Entries this process has published or deleted in gv0 so far, the pass under way included (read-only, no lock). */
+  get gv0Changes(): number {
+    return this.held.gv0Changes
+  }
+
   /** Notes a dentry drop once it is done (no-clobber.ts: names created remotely before it are visible after it). */
   noteDentryDrop(): void {
     this.drops.note(Date.now() - FS_TICK_MS)

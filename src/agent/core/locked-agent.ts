@@ -8,7 +8,7 @@ import type { UpperEntry } from '../watch/scan.ts'
 import type { UpperWatcher } from '../watch/watch.ts'
 import type { PublishRecord } from '../state/state-store.ts'
 import { removeStaleTemps } from '../publish/temp-files.ts'
-import { runPass } from './pass.ts'
+import { emptySummary, runPass } from './pass.ts'
 import type { PassParts, PassSummary } from './pass-parts.ts'
 import type { PendingSummary } from './pending.ts'
 
@@ -133,14 +133,27 @@ export class LockedAgent {
     return this.#parts.pending.summary()
   }
 
-  /** Entries published or deleted in gv0 by this process's passes (the daemon's, flush's alike). */
-  gv0Changes = 0
+  #changesBefore = 0
+  #running: PassSummary | null = null
+
+  /**
+   * Entries published or deleted in gv0 by this process's passes (the daemon's, flush's alike), counting
+   * the pass under way entry by entry: read without the lock.
+   */
+  get gv0Changes(): number {
+    return this.#changesBefore + (this.#running ? this.#running.published + this.#running.deleted : 0)
+  }
 
   /** Publishes every quiescent pending entry once; errors never escape (see runPass). */
   async pass(opts: { settleMs?: number } = {}): Promise<PassSummary> {
-    const sum = await runPass(this.#parts, opts.settleMs ?? this.cfg.settleSeconds * 1000)
-    this.gv0Changes += sum.published + sum.deleted
-    return sum
+    const sum = emptySummary()
+    this.#running = sum
+    try {
+      return await runPass(this.#parts, opts.settleMs ?? this.cfg.settleSeconds * 1000, sum)
+    } finally {
+      this.#running = null
+      this.#changesBefore += sum.published + sum.deleted
+    }
   }
 
   /** Removes this host's temporaries left by a crash, in every lower dir that mirrors an upper dir. */

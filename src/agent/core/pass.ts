@@ -16,12 +16,14 @@ import type { PassParts, PassSummary } from './pass-parts.ts'
 import { isDone } from './pending.ts'
 import { quiescence } from './quiescence.ts'
 
+export const emptySummary = (): PassSummary => ({ published: 0, bytes: 0, conflicts: 0, deleted: 0, skipped: 0, failed: 0, blocked: null })
+
 /**
  * Publishes every quiescent pending entry once. Errors never escape: a gv0-wide error stops
- * the pass and backs off, an entry's own error backs off that entry only.
+ * the pass and backs off, an entry's own error backs off that entry only. `sum` fills as the pass goes, so
+ * another reader (the dentry upkeep) sees the entries published so far.
  */
-export async function runPass(p: PassParts, settleMs: number): Promise<PassSummary> {
-  const sum: PassSummary = { published: 0, bytes: 0, conflicts: 0, deleted: 0, skipped: 0, failed: 0, blocked: null }
+export async function runPass(p: PassParts, settleMs: number, sum: PassSummary = emptySummary()): Promise<PassSummary> {
   const holding = p.backoff.globalHolds()
   if (holding !== null) {
     sum.blocked = holding

@@ -14,6 +14,7 @@ import { writeMetrics } from './metrics.ts'
 import { startWatchdog } from './watchdog.ts'
 import { UpperWatcher } from '../watch/watch.ts'
 import { RemotePublishes } from '../watch/remote-publishes.ts'
+import { DentryUpkeep } from '../watch/dentry-upkeep.ts'
 import { GlusterWatch } from '../health/gluster.ts'
 import { logGlusterChange, withHealth } from '../health/report.ts'
 
@@ -73,21 +74,30 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     log(`gfs-writecache agent started: upper ${cfg.upper} -> ${cfg.lower}, ${agent.entryCount} upper entries`)
     let stopping = false
     gluster.start()
-    const stopGraphWatch = watchGraph(cfg.lower, 1000, (from, to) => {
-      log(`gv0's client switched graphs (${from} -> ${to}, a volume option changed): dropping the union's stale dentries`)
+    const drop = () => {
       try {
         dropDentries(cfg.dropCachesFile)
         agent.noteDentryDrop()
+        agent.clearError('dentries')
       } catch (err) {
         agent.reportError('dentries', `dropping dentries: ${(err as Error).message}`)
       }
+    }
+    const stopGraphWatch = watchGraph(cfg.lower, 1000, (from, to) => {
+      log(`gv0's client switched graphs (${from} -> ${to}, a volume option changed): dropping the union's stale dentries`)
+      drop()
     })
+    // drops at the interval and at the other host's publishes, stamps at this one's: beside the publish loop
+    const upkeep = new DentryUpkeep({
+      intervalMs: cfg.dentryDropSeconds * 1000,
+      remote: new RemotePublishes(cfg.lower, cfg.host),
+      changes: () => agent.gv0Changes,
+      drop,
+    })
+    const stopUpkeep = upkeep.start()
     const tickMs = Math.min(1000, Math.max(50, (cfg.settleSeconds * 1000) / 2))
-    // the other host's publishes call for a drop sooner than the interval (remote-publishes.ts)
-    const remote = new RemotePublishes(cfg.lower, cfg.host)
     // intervals on the monotonic clock: a wall clock stepped back must not stop scans, drops or evicts
     let lastFull = performance.now()
-    let lastDrop = -Infinity
     let lastMetrics = -Infinity
     let lastEvictTry = -Infinity
     let leftOver = true
@@ -124,26 +134,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
         lastLowerCheck = now
         await checkUnionLower(agent, log)
       }
-      await agent.exclusive(async (held) => {
-        try {
-          await scanAndPass(held, now)
-        } finally {
-          // what this process changed in gv0, by these passes or a flush's
-          remote.noteChanges(held.gv0Changes)
-        }
-      })
-      if (cfg.dentryDropSeconds > 0) remote.poll(now)
-      if (cfg.dentryDropSeconds > 0 && (remote.dropCalled(now - lastDrop) || now - lastDrop >= cfg.dentryDropSeconds * 1000)) {
-        lastDrop = now
-        remote.dropped()
-        try {
-          dropDentries(cfg.dropCachesFile)
-          agent.noteDentryDrop()
-          agent.clearError('dentries')
-        } catch (err) {
-          agent.reportError('dentries', `dropping dentries: ${(err as Error).message}`)
-        }
-      }
+      await agent.exclusive((held) => scanAndPass(held, now))
       const used = agent.cacheUsedPercent()
       if (used >= cfg.highWatermarkPercent && now - lastEvictTry >= Math.max(10, cfg.scanIntervalSeconds) * 1000) {
         lastEvictTry = now
@@ -209,6 +200,7 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
       }
       clearTimeout(cut)
       agent.uplink.stop()
+      await stopUpkeep()
       agent.setRunning(false)
       w.close()
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()))

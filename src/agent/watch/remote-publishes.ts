@@ -24,6 +24,8 @@ export class RemotePublishes {
   private looking = false
   private moved = false
   private stamped = 0
+  private stamping = false
+  private stampAgainAt = -Infinity
   private lastLook = -Infinity
   private cued = false
   /** a name in use at a drop keeps its dentry: a cued drop is made once more, everyMs later */
@@ -39,11 +41,25 @@ export class RemotePublishes {
     private readonly everyMs = 2000,
   ) {}
 
-  /** After this process's passes: stamps gv0's root when they changed gv0 since the last stamp (`changes`: their running count). */
-  noteChanges(changes: number): void {
-    if (changes === this.stamped) return
-    this.stamped = changes
+  /**
+   * Stamps gv0's root when this process's passes changed gv0 since the last stamp that took (`changes`: their
+   * running count; `now`: the monotonic clock). One stamp at a time, without waiting for it; a stamp that failed
+   * is tried again `everyMs` later.
+   */
+  noteChanges(changes: number, now: number): void {
+    if (changes === this.stamped || this.stamping || now < this.stampAgainAt) return
+    this.stamping = true
     void this.stamp()
+      .then((ok) => {
+        if (ok) this.stamped = changes
+        else this.stampAgainAt = now + this.everyMs
+      })
+      .finally(() => (this.stamping = false))
+  }
+
+  /** Stamps now if `changes` moved since the last stamp that took, waiting for it (the agent's last act on the way out). */
+  async stampNow(changes: number): Promise<void> {
+    if (changes !== this.stamped && (await this.stamp())) this.stamped = changes
   }
 
   /** Reads the other hosts' stamps, at most every `everyMs` (`now`: the monotonic clock), without waiting for the read. */
