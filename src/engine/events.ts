@@ -25,6 +25,8 @@ export type EngineEvent =
       diffs?: { path: string; before: string; after: string }[]
       /** structured findings of health checks */
       data?: unknown
+      /** what the user should change themselves; the task itself is ok */
+      warning?: string
       durationMs: number
     }
   | { type: 'recap'; hosts: Record<string, HostTally>; durationMs: number }

@@ -33,7 +33,7 @@ export interface PlayScope {
   changed(): void
 }
 
-export type Outcome = { status: TaskStatus; message?: string; changes?: Change[]; data?: unknown }
+export type Outcome = { status: TaskStatus; message?: string; changes?: Change[]; data?: unknown; warning?: string }
 
 const notPlannable = (why: string): Outcome => ({ status: 'skipped', message: `cannot be planned before earlier changes are made (${why})` })
 
@@ -133,7 +133,7 @@ export class HostRun {
         return { status: 'failed', message: plan.refuse, data: plan.data }
       }
       if (plan.changes.length === 0)
-        return applied ? { status: 'changed', changes: lastChanges } : { status: 'ok', message: plan.reason, data: plan.data }
+        return applied ? { status: 'changed', changes: lastChanges } : { status: 'ok', message: plan.reason, data: plan.data, warning: plan.warning }
       if (check) return { status: 'changed', changes: plan.changes, message: 'would change' }
       for (const c of plan.changes) {
         for (const command of c.commands) {
@@ -217,6 +217,7 @@ export class HostRun {
       diffs: this.play.diff ? outcome.changes?.flatMap((c) => (c.diff ? [c.diff] : [])) : undefined,
       durationMs: Math.round(ms),
       ...(outcome.data === undefined ? {} : { data: outcome.data }),
+      ...(outcome.warning === undefined ? {} : { warning: outcome.warning }),
     })
     if (outcome.status === 'unreachable') {
       this.tally.unreachable = true

@@ -32,6 +32,8 @@ export interface Plan {
   reason?: string
   /** structured findings for --json (status checks) */
   data?: unknown
+  /** nothing to change, but something the user should (shown always, and in --json) */
+  warning?: string
 }
 
 export interface TaskContext {
@@ -112,6 +114,11 @@ export function task<F extends Record<string, Fact<unknown>>>(definition: Task<F
 /** Define a fact: one command and its parser. */
 export function fact<T>(name: string, command: Command, parse: (result: Result) => T): Fact<T> {
   return { name, command, parse }
+}
+
+/** A plan that changes nothing, and a warning about what the user should change themselves. */
+export function warn(reason: string, warning: string): Plan {
+  return { changes: [], reason, warning }
 }
 
 /** A plan that changes nothing, with the reason. */

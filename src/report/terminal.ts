@@ -53,6 +53,7 @@ export function formatEvent(event: EngineEvent, verbose = false, showReasons = v
       const detail = event.message && (event.status !== 'ok' || showReasons) ? `: ${event.message}` : ''
       const lines = [paint[event.status](`${status}: [${event.host}]${detail}`)]
       if (event.status === 'changed') for (const c of event.changes ?? []) lines.push(chalk.yellow(`  - ${c}`))
+      if (event.warning) lines.push(chalk.magenta(`  [WARNING]: ${event.warning}`))
       for (const d of event.diffs ?? []) lines.push(...formatDiff(d))
       return lines
     }

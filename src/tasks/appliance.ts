@@ -11,7 +11,7 @@ import { glusterIdentityRestored } from './identity.ts'
 import { gv0AclMount, immutableMountPoint } from './mounts.ts'
 import { gv0Mounted } from './gv0-mounted.ts'
 import { packages } from './packages.ts'
-import { brickDirectory, storagePreflight } from './storage.ts'
+import { brickDirectory, brickXattrRoom, storagePreflight } from './storage.ts'
 import { service } from './systemd.ts'
 import { certificateInstalled, certificatesIssued, managementEncryption, volumeTls } from './tls.ts'
 import { agentHandlers, agentTasks, type AgentBundle } from './writecache.ts'
@@ -55,6 +55,7 @@ export function applianceTasks(agent: AgentBundle, options: { createVolume: bool
     certificateInstalled(),
     managementEncryption(),
     brickDirectory(),
+    brickXattrRoom(),
     glusterIdentityRestored(),
     service('glusterd', { enabled: true, started: true }, { name: 'glusterd enabled and running', tags: ['gluster'] }),
     glusterIdentityRestored({ poolUp: true }),

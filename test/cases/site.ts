@@ -96,6 +96,14 @@ export const siteSuites: TaskSuite[] = [
     ],
   },
   {
+    task: "brick file system keeps gluster's xattrs in the inode",
+    cases: [
+      { name: 'in the inode (512-byte inodes): nothing to say', facts: { room: 'inode' }, reason: /in the inode/ },
+      { name: 'in a block of their own: warned, never changed (test/unit/xattr-room.test.ts holds the warning)', facts: { room: 'block' }, reason: /in a block of their own/ },
+      { name: 'not known before the attr package is installed', facts: { room: 'unknown' }, reason: /not known/ },
+    ],
+  },
+  {
     task: 'gluster peers probed',
     cases: [
       { name: 'the first host probes the others by name', facts: { pool: [] }, commands: ['gluster --mode=script peer probe plexus'], after: { pool: [peer('plexus')] } },

@@ -46,6 +46,10 @@ test.serial('one run provisions both bare hosts', async (t) => {
     t.is((await onHost(h, 'systemctl is-active gfs-writecache.service')).trim(), 'active')
     t.is((await onHost(h, 'systemctl is-enabled gfs-writecache.service')).trim(), 'enabled')
     t.is((await onHost(h, 'systemctl is-enabled glusterd.service')).trim(), 'enabled')
+    // the lab's data disks have 512-byte inodes: the probe, run for real, finds gluster's xattrs in the inode
+    const room = run.events.find((e) => e.type === 'task:end' && e.host === h && e.task === "brick file system keeps gluster's xattrs in the inode")
+    t.like(room, { status: 'ok', message: 'in the inode' }, `${h}: ${JSON.stringify(room)}`)
+    t.is(await onHost(h, 'ls -A /data/brick1 | grep -c xattr-probe || true'), '0\n', 'no probe file left beside the brick')
   }
   const info = await onHost('hydra', 'gluster volume info gv0')
   t.regex(info, /Status: Started/)
