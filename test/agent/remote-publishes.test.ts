@@ -1,6 +1,6 @@
 // The cue for a dentry drop: the other host's stamp on gv0's root is seen, this host's own is not.
 import test from 'ava'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { othersStamps, RemotePublishes, STAMP_XATTR } from '../../src/agent/watch/remote-publishes.ts'
@@ -112,4 +112,30 @@ test('the daemon drops at the other host\'s stamp and stamps its own publishes w
   t.true(await new RemotePublishes(sb.lower, 'plexus').stamp())
   t.true(await until(() => readFileSync(dropped, 'utf8') !== '', 6000), "plexus's stamp brings a drop within seconds")
   t.false(existsSync(join(sb.lower, 'd', 'big.bin')), 'while the same pass goes on')
+})
+
+test('a dentry drop is dated when it began: one that takes long may have left a name looked up meanwhile', async (t) => {
+  const sb = await sandbox(t, { dentryDropSeconds: 300 })
+  // the daemon's first drop writes into a FIFO nobody reads yet: a drop that takes as long as the test says
+  const fifo = join(sb.dir, 'drop_caches')
+  execFileSync('mkfifo', [fifo])
+  const { startDaemon } = await import('../../src/agent/service/daemon.ts')
+  // the reader is another process: the write blocks this one (the daemon runs in it) until it reads
+  const reader = spawn('sh', ['-c', `sleep 1.8; date +%s%3N; cat ${fifo}`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  reader.stdout.on('data', (b: Buffer) => (out += b.toString()))
+  const read = new Promise((r) => reader.on('close', r))
+  const started = Date.now()
+  // the first upkeep tick comes a second after the start, and blocks in the write until the FIFO is read
+  const d = await startDaemon({ ...sb.cfg, dropCachesFile: fifo }, (l) => t.log(l))
+  await read
+  const [releasedAt, written] = out.split('\n')
+  const released = Number(releasedAt)
+  t.is(written, '2')
+  await d.stop()
+  const saved = JSON.parse(readFileSync(join(sb.cfg.stateDir, 'observed.json'), 'utf8')) as { drops?: number[] }
+  // the union's mount counts as a drop too (it comes first); the daemon's drop is the last
+  const drop = saved.drops?.at(-1) ?? 0
+  t.true(drop >= started, `the daemon's drop is saved: ${JSON.stringify(saved)}`)
+  t.true(drop < released - 500, `dated ${released - drop} ms before the drop ended, not at its end`)
 })

@@ -1,6 +1,6 @@
 // A directory in gv0 with the upper dir's owner, mode, xattrs and ACLs; a non-directory in its way is moved
 // aside when the union may not have shown it, and a directory the other host removed is made again.
-import { constants } from 'node:fs'
+import { constants, type Stats } from 'node:fs'
 import { hasAcl, writeAcls } from '../fs/acls.ts'
 import { lowerId } from '../fs/entry-identity.ts'
 import { baseName, fromBytes, type Bytes } from '../fs/paths.ts'
@@ -10,7 +10,7 @@ import type { PublishRecord } from '../state/state-store.ts'
 import { dirMeta, dirMetaChangedHere, syncXattrs, xattrFields, xattrsChangedHere } from './meta-sync.ts'
 import { unseenByUnion } from './no-clobber.ts'
 import { moveAsideAsConflict } from './move-aside.ts'
-import { writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
+import { isOpaque, writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 import { record, type Outcome } from './placement.ts'
 
 /** A directory this host published is gone from gv0 (another host removed it) but changed here since. */
@@ -21,6 +21,17 @@ function reportRecreated(ctx: PublishContext, rel: Bytes): void {
     kind: 'dir-recreated',
     message: 'removed in gv0 by another host, but entries in it changed here: made again to publish them',
   })
+}
+
+/**
+ * For a directory this host has no record of, with a non-directory of gv0's at its name: could the union
+ * have shown that entry? A directory made where the union showed an entry is made over the whiteout of
+ * its delete, and overlayfs makes such a directory opaque. One that is not opaque was made where the union
+ * showed nothing: gv0's entry was hidden from it (a stale "no such name", a copy-up of another kind)
+ * whatever the dentry drops since say, and is kept. An opaque one is judged by time (no-clobber.ts).
+ */
+function neverShown(ctx: PublishContext, e: UpperEntry, st: Stats, x: Xattrs | null): boolean {
+  return !isOpaque(x) || unseenByUnion(ctx, e, lowerId(st), x)
 }
 
 /**
@@ -35,7 +46,7 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
   const removedThere = st === null && rec?.kind === 'd'
   if (st && !st.isDirectory()) {
     const ref = bornMs(e)
-    if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : unseenByUnion(ctx, e, lowerId(st), x)) {
+    if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : neverShown(ctx, e, st, x)) {
       // keep gv0's newer non-directory under a conflict name, then create the directory
       const aside = await moveAsideAsConflict(ctx, e.rel, st)
       ctx.report({

@@ -76,8 +76,9 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     gluster.start()
     const drop = () => {
       try {
+        const began = Date.now()
         dropDentries(cfg.dropCachesFile)
-        agent.noteDentryDrop()
+        agent.noteDentryDrop(began)
         agent.clearError('dentries')
       } catch (err) {
         agent.reportError('dentries', `dropping dentries: ${(err as Error).message}`)
