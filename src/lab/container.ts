@@ -72,6 +72,27 @@ export async function waitForSsh(address: string, timeoutMs: number): Promise<vo
   throw new LabError(`sshd on ${address} did not answer within ${timeoutMs / 1000} s`)
 }
 
+/**
+ * Waits (at most `timeoutMs`) for the host's boot to finish, then starts again the units that failed only because
+ * systemd could not attach them to their cgroup (exit status 219/CGROUP): a race of the container's boot on a
+ * loaded machine, nothing of the host's own. Seen with systemd-user-sessions, which left /run/nologin behind, so
+ * every login but root's was refused. Other failed units are left as they are: they are what tests look at.
+ * Returns the units started again.
+ */
+export async function restartCgroupFailures(name: string, timeoutMs = 30_000): Promise<string[]> {
+  await execIn(name, ['systemctl', 'is-system-running', '--wait'], { timeoutMs })
+  const failed = await execIn(name, ['systemctl', 'list-units', '--state=failed', '--plain', '--no-legend', '--no-pager'])
+  const again: string[] = []
+  for (const unit of failed.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((u): u is string => Boolean(u))) {
+    const status = await execIn(name, ['systemctl', 'show', '-p', 'ExecMainStatus', '--value', unit])
+    if (status.stdout.trim() !== '219') continue
+    await execIn(name, ['systemctl', 'reset-failed', unit])
+    await execIn(name, ['systemctl', 'start', unit], { timeoutMs })
+    again.push(unit)
+  }
+  return again
+}
+
 /** Whether an sshd greets us on port 22 of an address. */
 export function sshBanner(address: string): Promise<boolean> {
   return new Promise((resolve) => {

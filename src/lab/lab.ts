@@ -6,7 +6,7 @@ import { ensureRootfs, type Flavor } from './rootfs.ts'
 import { ensureDataDisk, isMounted, releaseDataDisk } from './disk.ts'
 import { coreExists, ensureCore, ensureHostNetwork, removeAllNetwork, removeHostNetwork } from './network.ts'
 import { mountHostRoot, personalizeHostRoot, removeHostFiles, unmountHostRoot } from './host-root.ts'
-import { bootCount, containerInit, execIn, sshBanner, startSupervisor, stopHost, supervisorPid, waitForSsh } from './container.ts'
+import { bootCount, containerInit, execIn, restartCgroupFailures, sshBanner, startSupervisor, stopHost, supervisorPid, waitForSsh } from './container.ts'
 import { ensureClientKey, removeKnownHosts, sshArgs, writeKnownHosts } from './ssh-keys.ts'
 import { aptProxyPid, ensureAptProxy, stopAptProxy } from './apt-proxy.ts'
 import { delayLinePid, stopDelayLine } from './delay-line.ts'
@@ -82,6 +82,11 @@ export async function destroyHost(name: string): Promise<void> {
   await withLock(`destroy ${name}`, () => teardownHost(name))
 }
 
+/** Says which units a host's boot started again after a cgroup race (container.ts, restartCgroupFailures). */
+function logRestarted(name: string, units: string[], log?: (line: string) => void): void {
+  if (units.length) log?.(`${name}: started again after a cgroup race at boot: ${units.join(', ')}`)
+}
+
 /** Brings the lab up (or repairs it) and writes inventory/lab.yaml; returns once sshd answers on every host. */
 export async function up(opts: UpOptions = {}): Promise<void> {
   const log = opts.log ?? quiet
@@ -127,6 +132,7 @@ export async function up(opts: UpOptions = {}): Promise<void> {
     writeKnownHosts(keys)
     await applyShape(state.shape, state.link)
     await Promise.all(wanted.map((h) => waitForSsh(h.management, 90000)))
+    await Promise.all(wanted.map(async (h) => logRestarted(h.name, await restartCgroupFailures(h.name), log)))
     for (const h of wanted) {
       const r = await run(['ssh', ...sshArgs(), `root@${h.management}`, 'true'], { timeoutMs: 20000 })
       if (r.exitCode !== 0) throw new LabError(`strict ssh to ${h.name} (${h.management}) failed: ${r.stderr.trim()}`)
@@ -244,6 +250,7 @@ export async function reboot(name: string, opts: { log?: Log; timeoutMs?: number
     }
     if (bootCount(name) <= before) throw new LabError(`${name} did not reboot within ${timeoutMs / 1000} s`)
     await waitForSsh(host.management, Math.max(5000, deadline - Date.now()))
+    logRestarted(name, await restartCgroupFailures(name), opts.log)
     opts.log?.(`${name} rebooted`)
   })
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import * as lab from '../../src/lab/api.ts'
+import { restartCgroupFailures } from '../../src/lab/container.ts'
 import { leftovers } from '../../src/lab/leftovers.ts'
 import { hostsDir } from '../../src/lab/paths.ts'
 import { namePrefix } from '../../src/lab/instance.ts'
@@ -160,6 +161,15 @@ test.serial('up --with arbiter: a third host, in the inventory as role: arbiter;
   await lab.up()
   t.deepEqual((await lab.status()).hosts.map((h) => h.name), ['hydra', 'plexus'])
   t.false('arbiter' in parse(readFileSync(lab.inventoryPath, 'utf8')).all.hosts)
+})
+
+test.serial("a unit that failed with 219/CGROUP (the container boot's cgroup race) is started again; a unit's own failure stays", async (t) => {
+  // stand-ins: a oneshot that exits 219 fails as the raced unit did; one that exits 3 fails on its own
+  await sh('hydra', "systemd-run --unit=lab-cgroup-race --service-type=oneshot sh -c 'exit 219' || true")
+  await sh('hydra', "systemd-run --unit=lab-own-failure --service-type=oneshot sh -c 'exit 3' || true")
+  t.deepEqual(await restartCgroupFailures('hydra'), ['lab-cgroup-race.service'])
+  t.is(await sh('hydra', 'systemctl is-failed lab-own-failure.service || true'), 'failed')
+  await sh('hydra', 'systemctl reset-failed lab-own-failure.service lab-cgroup-race.service 2>/dev/null || true')
 })
 
 test.serial('reboot: systemd goes down and comes back, /data is still mounted with its files', async (t) => {
