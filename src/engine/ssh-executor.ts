@@ -61,6 +61,13 @@ function describeConnectFailure(host: Hop, error: Error & { code?: string; level
   if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') return `unreachable: no route to ${where}`
   if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return `unreachable: cannot resolve ${host.address}`
   if (/Timed out/i.test(error.message)) return `unreachable: no SSH answer from ${where} in time`
+  // ssh2's words when the socket closes with the login under way: sshd let the connection in, then refused the account
+  if (/No response from server/.test(error.message))
+    return (
+      `unreachable: ${where} closed the connection during login: sshd refused this account before it got in ` +
+      `(while a host boots, /run/nologin admits root only; also AllowUsers/DenyUsers, a locked or expired account, PAM). ` +
+      `The host's sshd log (journalctl -u ssh) says which`
+    )
   if (error.level === 'client-authentication')
     return `authentication failed for ${where}: check ansible_user, ansible_ssh_private_key_file, ~/.ssh/config and ssh-agent (no key or password offered was accepted)`
   return `unreachable: ${error.message} (${where})`

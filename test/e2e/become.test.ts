@@ -51,6 +51,17 @@ test.after.always(async () => {
   await provision(['--inventory', lab.inventoryPath])
 })
 
+test.serial('a host still booting (/run/nologin) refuses a user login: the run says sshd refused the account, not that the host is gone', async (t) => {
+  await onHost('hydra', 'echo "System is booting up." > /run/nologin')
+  try {
+    const run = await provision(['--inventory', inventoryAs('deploy'), '--check', '--limit', 'hydra'])
+    t.not(run.exitCode, 0)
+    t.regex(run.failures.join('\n'), /closed the connection during login: sshd refused this account.*\/run\/nologin/, explain(run))
+  } finally {
+    await onHost('hydra', 'rm -f /run/nologin')
+  }
+})
+
 test.serial('a user with password-less sudo provisions: files written through sudo arrive intact', async (t) => {
   const before = await drift()
   const run = await provision(['--inventory', inventoryAs('deploy')])
