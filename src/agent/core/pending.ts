@@ -79,8 +79,9 @@ export class PendingView {
       }
       if (!isDone(e, this.state.get(e.rel))) out.push(e)
     }
-    // an entry reported above that is gone (or readable, or renamed) no longer keeps status unhealthy
-    this.errors.clearEntriesGone((rel) => this.index.entries.has(rel) || this.state.get(rel) !== undefined)
+    // an entry reported above that is gone (or readable, or renamed) no longer keeps status unhealthy; not
+    // while a walk has filled the index only in part (a status between its steps would forget every error)
+    if (!this.index.walking) this.errors.clearEntriesGone((rel) => this.index.entries.has(rel) || this.state.get(rel) !== undefined)
     for (const rel of this.unsupportedReported) {
       if (reported.has(rel)) continue
       this.unsupportedReported.delete(rel)
@@ -140,8 +141,20 @@ export class PendingView {
     }
   }
 
-  /** Pending entries, bytes and the oldest change, as status reports them. */
+  /**
+   * Pending entries, bytes and the oldest change, as status reports them. While a full walk has filled the
+   * index only in part, the summary of the last complete index: the part would count too few candidates and
+   * take every published entry not walked yet for vanished.
+   */
   summary(): PendingSummary {
+    if (this.index.walking && this.lastSummary) return this.lastSummary
+    this.lastSummary = this.computeSummary()
+    return this.lastSummary
+  }
+
+  private lastSummary: PendingSummary | null = null
+
+  private computeSummary(): PendingSummary {
     let entries = this.vanished().length
     let bytes = 0
     let oldest = Infinity

@@ -61,17 +61,28 @@ export class UpperIndex {
    */
   walkedSince: number | null = null
 
+  /**
+   * A full walk is under way: the index holds part of upper only. It yields to the event loop, so a reader
+   * outside the lock (status) can see that part; it must not take a missing entry for a gone one.
+   */
+  walking = false
+
   constructor(readonly root: Bytes) {}
 
   /** Walks the whole upper dir; yields to the event loop now and then so the socket stays responsive. */
   async fullScan(): Promise<void> {
     const started = Date.now()
     this.walkedSince = null
-    this.entries.clear()
-    this.children.clear()
-    this.problems.clear()
-    await this.scanTree('')
-    this.walkedSince = started
+    this.walking = true
+    try {
+      this.entries.clear()
+      this.children.clear()
+      this.problems.clear()
+      await this.scanTree('')
+      this.walkedSince = started
+    } finally {
+      this.walking = false
+    }
   }
 
   /** Re-reads one directory (after an inotify event); new subdirectories are walked fully. */
