@@ -83,7 +83,7 @@ export class PendingView {
     // while a walk has filled the index only in part (a status between its steps would forget every error)
     if (!this.index.walking) this.errors.clearEntriesGone((rel) => this.index.entries.has(rel) || this.state.get(rel) !== undefined)
     for (const rel of this.unsupportedReported) {
-      if (reported.has(rel)) continue
+      if (reported.has(rel) || this.index.walking) continue
       this.unsupportedReported.delete(rel)
       for (const kind of ['unreadable', 'unsupported', 'temp']) this.errors.clear(`${kind}:${rel}`)
     }
