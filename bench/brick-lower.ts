@@ -6,11 +6,15 @@ import { join } from 'node:path'
 import { onHost, tryOnHost } from './host.ts'
 import type { Layout } from './layout.ts'
 import { median } from './stats.ts'
-import { createFiles, repeatRuns } from './small-files.ts'
+import { createFiles, repeatRuns, type FilesRun } from './small-files.ts'
 
 export interface BrickLowerResult {
   unionMergedDirBrickLowerPerSecond: number
   unionMergedDirWhileDrainingPerSecond: number
+  /** the same creates through the brick-lower overlay while hydra's agent drains into that directory */
+  unionMergedDirBrickLowerWhileDrainingPerSecond: number
+  /** a new directory of the brick-lower overlay, the same count: the like-for-like base of the merged figure */
+  unionNewDirBrickLowerPerSecond: number
   unionLargeMBps: number
   localLargeMBps: number
   largeRatio: number
@@ -24,6 +28,11 @@ export interface BrickLowerResult {
 
 const overlaySafety = 'redirect_dir=off,index=off,metacopy=off,xino=off'
 const readFiles = 300
+/** as many files per run as the union's new-dir figure writes, so both rates carry the same start-up costs */
+export const createCount = 3000
+const createSeconds = 10
+/** files pending in the merged dir when the creates while draining start */
+export const backlogFiles = 1000
 const largeMiB = 50
 export const readRounds = 5
 
@@ -64,17 +73,34 @@ export async function brickLowerBench(at: Layout, brickRoot: string, log: (line:
     const readers = [() => reads(union, rel).then((r) => viaBrick.push(r)), () => reads(at.local, { large: 'reads/large', small: 'reads/small' }).then((r) => viaLocal.push(r)), () => reads(join(at.union, '..'), rel).then((r) => viaGv0.push(r))]
     for (let i = 0; i < readRounds; i++) for (let j = 0; j < readers.length; j++) await readers[(i + j) % readers.length]!()
     const med = (xs: typeof viaBrick, k: 'largeMBps' | 'smallPerSecond') => median(xs.map((x) => x[k]))
-    const created = await repeatRuns((i) => createFiles('hydra', join(union, at.name, 'merged-b'), 300, { maxSeconds: 6, prefix: `b${i}-` }))
+    // taking turns: a new directory of the same overlay, then the merged one, three times
+    const newDir: FilesRun[] = []
+    const created = await repeatRuns(async (i) => {
+      const dir = join(union, at.name, `new-b${i}`)
+      await onHost('hydra', ['mkdir', dir])
+      newDir.push(await createFiles('hydra', dir, createCount, { maxSeconds: createSeconds }))
+      return await createFiles('hydra', join(union, at.name, 'merged-b'), createCount, { maxSeconds: createSeconds, prefix: `b${i}-` })
+    })
     const brickPerSecond = median(created.map((r) => r.perSecond))
-    log(`  brick lower: merged dir ${brickPerSecond.toFixed(0)}/s; reads large ${med(viaBrick, 'largeMBps').toFixed(0)} MB/s vs local ${med(viaLocal, 'largeMBps').toFixed(0)}`)
+    const brickNewDir = median(newDir.map((r) => r.perSecond))
+    log(`  brick lower: merged dir ${brickPerSecond.toFixed(0)}/s, new dir ${brickNewDir.toFixed(0)}/s; reads large ${med(viaBrick, 'largeMBps').toFixed(0)} MB/s vs local ${med(viaLocal, 'largeMBps').toFixed(0)}`)
     // the appliance's union on gv0 while hydra's agent drains a backlog into the same directory
     await onHost('hydra', ['systemctl', 'start', 'gfs-writecache.service'])
-    await createFiles('hydra', join(at.union, 'merged-b'), 300, { maxSeconds: 20, prefix: 'backlog-' })
+    await createFiles('hydra', join(at.union, 'merged-b'), backlogFiles, { maxSeconds: 20, prefix: 'backlog-' })
     await new Promise((r) => setTimeout(r, 7000)) // past the settle time: the agent is publishing
+    // first the brick-lower overlay's merged dir (a second or so; its lookups never wait for the agent's
+    // FUSE locks), then the union on gv0's: the backlog lasts past both (the drain runs at tens of files/s)
+    const arrived = async () => Number((await onHost('hydra', ['sh', '-c', `ls ${join(at.gv0, 'merged-b')} | grep -c '^backlog-'; true`])).trim())
+    const before = await arrived()
+    const brickDraining = await repeatRuns((i) => createFiles('hydra', join(union, at.name, 'merged-b'), createCount, { maxSeconds: createSeconds, prefix: `bd${i}-` }))
     const draining = await repeatRuns((i) => createFiles('hydra', join(at.union, 'merged-b'), 100, { maxSeconds: 6, prefix: `d${i}-` }))
+    const after = await arrived()
+    log(`  while draining (${after - before} of the ${backlogFiles} backlog files published meanwhile, ${backlogFiles - after} left): union on gv0 ${median(draining.map((x) => x.perSecond)).toFixed(1)}/s, on the brick ${median(brickDraining.map((x) => x.perSecond)).toFixed(0)}/s`)
     const r: BrickLowerResult = {
       unionMergedDirBrickLowerPerSecond: brickPerSecond,
       unionMergedDirWhileDrainingPerSecond: median(draining.map((x) => x.perSecond)),
+      unionMergedDirBrickLowerWhileDrainingPerSecond: median(brickDraining.map((x) => x.perSecond)),
+      unionNewDirBrickLowerPerSecond: brickNewDir,
       unionLargeMBps: med(viaBrick, 'largeMBps'),
       localLargeMBps: med(viaLocal, 'largeMBps'),
       largeRatio: med(viaBrick, 'largeMBps') / med(viaLocal, 'largeMBps'),

@@ -15,6 +15,7 @@ export interface Results {
     unionMergedDirPerSecond: number
     unionMergedDirBrickLowerPerSecond: number
     unionMergedDirWhileDrainingPerSecond: number
+    unionMergedDirBrickLowerWhileDrainingPerSecond: number
   }
   reads: { unionLargeMBps: number; localLargeMBps: number; largeRatio: number; unionSmallFilesPerSecond: number; localSmallFilesPerSecond: number; smallFilesRatio: number }
   unionVsLocal: { largeRatio: number; smallFilesRatio: number }
