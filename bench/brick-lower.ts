@@ -86,6 +86,8 @@ export async function brickLowerBench(at: Layout, brickRoot: string, log: (line:
     log(`  brick lower: merged dir ${brickPerSecond.toFixed(0)}/s, new dir ${brickNewDir.toFixed(0)}/s; reads large ${med(viaBrick, 'largeMBps').toFixed(0)} MB/s vs local ${med(viaLocal, 'largeMBps').toFixed(0)}`)
     // the appliance's union on gv0 while hydra's agent drains a backlog into the same directory
     await onHost('hydra', ['systemctl', 'start', 'gfs-writecache.service'])
+    // anything else pending first, so that the agent's drain is the one into merged-b
+    await onHost('hydra', ['gfs-writecache', 'flush', '--wait', '--timeout', '600'], { timeoutMs: 630_000 })
     await createFiles('hydra', join(at.union, 'merged-b'), backlogFiles, { maxSeconds: 20, prefix: 'backlog-' })
     await new Promise((r) => setTimeout(r, 7000)) // past the settle time: the agent is publishing
     // first the brick-lower overlay's merged dir (a second or so; its lookups never wait for the agent's
