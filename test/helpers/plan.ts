@@ -3,7 +3,7 @@ import type { PlanResult, Task, TaskContext } from '../../src/engine/task.ts'
 import type { Host } from '../../src/inventory/types.ts'
 import { host, inventory } from './hosts.ts'
 
-/** Plan `task` on `on` (default hydra) with these fact values; returns summaries or the refusal. */
+/** Plan `task` on `on` (default hydra) with these fact values; returns summaries and the warning, or the refusal. */
 export function planOf(task: Task, facts: Record<string, unknown>, options: { on?: Host; hosts?: Host[]; check?: boolean } = {}) {
   const hosts = options.hosts ?? [host('hydra'), host('plexus')]
   const ctx: TaskContext = { host: options.on ?? hosts[0]!, hosts, inventory: inventory(hosts), check: options.check ?? false }
@@ -13,5 +13,6 @@ export function planOf(task: Task, facts: Record<string, unknown>, options: { on
     changes: result.changes.map((c) => c.summary),
     commands: result.changes.flatMap((c) => c.commands.map((cmd) => cmd.display)),
     reason: result.reason,
+    warning: result.warning,
   }
 }
