@@ -28,11 +28,14 @@ const KEEP_DROPS = 20_000
  * birth a change the other host made could have stayed invisible. Without one before the birth (drops
  * off, the daemon down then) a dentry lives until memory pressure evicts it: no bound.
  */
+/** How far gv0's ctimes (the other host's clock) may be off this host's clock. */
+export const CLOCK_SKEW_MS = 10_000
+
 export class DentryDrops {
   private readonly times: number[] = []
 
   /** `skewMs`: how far gv0's ctimes (the other host's clock) may be off this host's clock */
-  constructor(private readonly skewMs = 10_000) {}
+  constructor(private readonly skewMs = CLOCK_SKEW_MS) {}
 
   note(at: number): void {
     if (!(at > 0)) return
