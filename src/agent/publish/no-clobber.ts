@@ -21,6 +21,9 @@ export const FS_TICK_MS = 20
 /** Dentry drops this process remembers: days of them at the usual intervals. */
 const KEEP_DROPS = 20_000
 
+/** How far gv0's ctimes (the other host's clock) may be off this host's clock. */
+export const CLOCK_SKEW_MS = 10_000
+
 /**
  * The dentry drops this process made and the union's mounts it saw, in order. A stale lookup (a negative
  * dentry that hid a gv0 name, a positive one that kept showing a replaced version) that the union used at
@@ -28,9 +31,6 @@ const KEEP_DROPS = 20_000
  * birth a change the other host made could have stayed invisible. Without one before the birth (drops
  * off, the daemon down then) a dentry lives until memory pressure evicts it: no bound.
  */
-/** How far gv0's ctimes (the other host's clock) may be off this host's clock. */
-export const CLOCK_SKEW_MS = 10_000
-
 export class DentryDrops {
   private readonly times: number[] = []
 
