@@ -38,6 +38,8 @@ export class PendingView {
   /** entries the last candidates() left out as never published (FIFOs, names like temporaries): the union shows them all the same */
   unpublished: UpperEntry[] = []
   private readonly unsupportedReported = new Set<Bytes>()
+  /** the summary of the last complete index, answered while a full walk is under way */
+  private lastSummary: PendingSummary | null = null
 
   constructor(
     private readonly index: UpperIndex,
@@ -81,13 +83,17 @@ export class PendingView {
     }
     // an entry reported above that is gone (or readable, or renamed) no longer keeps status unhealthy; not
     // while a walk has filled the index only in part (a status between its steps would forget every error)
-    if (!this.index.walking) this.errors.clearEntriesGone((rel) => this.index.entries.has(rel) || this.state.get(rel) !== undefined)
+    if (!this.index.walking) this.clearErrorsOfGone(reported)
+    return out.sort((a, b) => depthOf(a.rel) - depthOf(b.rel))
+  }
+
+  private clearErrorsOfGone(reported: Set<Bytes>): void {
+    this.errors.clearEntriesGone((rel) => this.index.entries.has(rel) || this.state.get(rel) !== undefined)
     for (const rel of this.unsupportedReported) {
-      if (reported.has(rel) || this.index.walking) continue
+      if (reported.has(rel)) continue
       this.unsupportedReported.delete(rel)
       for (const kind of ['unreadable', 'unsupported', 'temp']) this.errors.clear(`${kind}:${rel}`)
     }
-    return out.sort((a, b) => depthOf(a.rel) - depthOf(b.rel))
   }
 
   /**
@@ -151,8 +157,6 @@ export class PendingView {
     this.lastSummary = this.computeSummary()
     return this.lastSummary
   }
-
-  private lastSummary: PendingSummary | null = null
 
   private computeSummary(): PendingSummary {
     let entries = this.vanished().length
