@@ -21,9 +21,6 @@ export const FS_TICK_MS = 20
 /** Dentry drops this process remembers: days of them at the usual intervals. */
 const KEEP_DROPS = 20_000
 
-/** How far gv0's ctimes (the other host's clock) may be off this host's clock. */
-export const CLOCK_SKEW_MS = 10_000
-
 /**
  * The dentry drops this process made and the union's mounts it saw, in order. A stale lookup (a negative
  * dentry that hid a gv0 name, a positive one that kept showing a replaced version) that the union used at
@@ -35,7 +32,7 @@ export class DentryDrops {
   private readonly times: number[] = []
 
   /** `skewMs`: how far gv0's ctimes (the other host's clock) may be off this host's clock */
-  constructor(private readonly skewMs = CLOCK_SKEW_MS) {}
+  constructor(private readonly skewMs = 10_000) {}
 
   note(at: number): void {
     if (!(at > 0)) return

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { lab, onHost, tryOnHost } from '../../helpers/lab.ts'
 import type { FsOp, Request, State, Step } from './fsops.ts'
 import { NAMESPACE, type AgentOp } from './generate.ts'
-import { CLOCK_SKEW_MS } from '../../../src/agent/publish/no-clobber.ts'
+import { agentDefaults } from '../../../src/agent/service/defaults.ts'
 import type { View, World } from './runner.ts'
 
 const FSOPS = '/root/model-fsops.mjs'
@@ -46,9 +46,10 @@ export class LabWorld implements World {
     // hydra's union must see the baseline: no negative dentries from earlier lookups
     await onHost('hydra', `echo 2 > /proc/sys/vm/drop_caches; ls -R /gfs/union/${base} >/dev/null`)
     // and hydra's agent must know it did: it counts a gv0 change as seen only after a drop of its own that
-    // came later by more than the clock skew it allows between hosts (no-clobber.ts); before that it keeps
-    // gv0's entry where the union deleted it. A started agent drops at its first round (within a second).
-    await new Promise((r) => setTimeout(r, CLOCK_SKEW_MS + 500))
+    // came later by more than the clock skew it allows between hosts (clockSkewSeconds, the default in the
+    // lab; no-clobber.ts); before that it keeps gv0's entry where the union deleted it. A started agent
+    // drops at its first round (within a second).
+    await new Promise((r) => setTimeout(r, agentDefaults.clockSkewSeconds * 1000 + 500))
     await onHost('hydra', `systemctl restart ${UNIT} && sleep 3`)
     return w
   }
