@@ -23,6 +23,7 @@ import { LockedAgent } from './locked-agent.ts'
 import type { PassParts } from './pass-parts.ts'
 import { PendingView, type PendingSummary } from './pending.ts'
 import { PublishRate } from './rate.ts'
+import { LaneLeases } from './lanes.ts'
 import { Uplink } from '../uplink/uplink.ts'
 import type { ProgressSnapshot } from '../uplink/progress-display.ts'
 
@@ -82,6 +83,7 @@ export class Agent {
       rate: new PublishRate(),
       drops: this.drops,
       uplink: this.uplink,
+      lanes: new LaneLeases(this.clock),
     }
     this.held = new LockedAgent(this.parts)
   }

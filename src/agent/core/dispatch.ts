@@ -14,18 +14,6 @@ import { isGlobalError } from './backoff.ts'
 import type { PassParts, PassSummary } from './pass-parts.ts'
 import { HeldError } from '../uplink/token-bucket.ts'
 
-export async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<boolean>): Promise<void> {
-  let next = 0
-  let stop = false
-  const worker = async () => {
-    while (!stop && next < items.length) {
-      const item = items[next++]
-      if (!(await fn(item))) stop = true
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, worker))
-}
-
 /**
  * Orders entries round-robin over their parent directories. gv0's FUSE mount runs one lookup, create or
  * rename at a time per directory, so parallel publishes only overlap those steps when they work in

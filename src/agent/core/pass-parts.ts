@@ -8,6 +8,7 @@ import type { WriterSnapshots } from '../watch/fresh-writers.ts'
 import type { UpperIndex } from '../watch/scan.ts'
 import type { Backoffs } from './backoff.ts'
 import type { ErrorRegistry } from './errors.ts'
+import type { LaneLeases } from './lanes.ts'
 import type { Clock, Observations } from './observations.ts'
 import type { PendingView } from './pending.ts'
 import type { PublishRate } from './rate.ts'
@@ -40,4 +41,6 @@ export interface PassParts {
   rate: PublishRate
   drops: DentryDrops
   uplink: Uplink
+  /** which drain mount worked on which name lately */
+  lanes: LaneLeases
 }

@@ -1,6 +1,6 @@
 // A publish pass: the pending entries level by level (parents first), creations before deletes, and its summary.
 import { depthOf, fromBytes, type Bytes } from '../fs/paths.ts'
-import { drainMountsNow, laneOf } from '../fs/drain-mounts.ts'
+import { drainMountsNow } from '../fs/drain-mounts.ts'
 import { lowerProblem } from '../fs/mounts.ts'
 import { SafeTree } from '../fs/safe-fs.ts'
 import { isXattrWhiteout, readXattrs, type Xattrs } from '../fs/xattrs.ts'
@@ -11,7 +11,8 @@ import { entryFromStat, type UpperEntry } from '../watch/scan.ts'
 import { unionMountedAtMs } from '../watch/dentries.ts'
 import { isGlobalError } from './backoff.ts'
 import { deleteHeld, oldestNewName, RenameHalves, type NewName } from './delete-order.ts'
-import { acrossDirs, applyOrBackoff, pool } from './dispatch.ts'
+import { acrossDirs, applyOrBackoff } from './dispatch.ts'
+import { dealOverLanes } from './lanes.ts'
 import type { PassParts, PassSummary } from './pass-parts.ts'
 import { isDone } from './pending.ts'
 import { quiescence } from './quiescence.ts'
@@ -55,6 +56,7 @@ export async function runPass(p: PassParts, settleMs: number, sum: PassSummary =
   p.writers.forget()
   const ctx = passContext(p)
   const lanes = await drainLanes(p, ctx)
+  p.lanes.prune()
   try {
     await publishLevels(p, ctx, lanes, cands, gone, settleMs, sum)
   } finally {
@@ -103,11 +105,14 @@ async function drainLanes(p: PassParts, ctx: PublishContext): Promise<PublishCon
   return usable.map((path) => ({ ...ctx, lower: path, lowerFs: new SafeTree(path, 'gv0') }))
 }
 
-/** Publishes entries through their lanes, publishConcurrency at a time per lane; true when gv0 blocked. */
+/** Publishes entries dealt over the lanes (lanes.ts), publishConcurrency at a time per lane; true when gv0 blocked. */
 function publishAll(p: PassParts, lanes: PublishContext[], entries: UpperEntry[], xs: Map<Bytes, Xattrs | null>, sum: PassSummary): Promise<boolean> {
   let blocked = false
-  return pool(acrossDirs(entries), p.cfg.publishConcurrency * lanes.length, async (e) => {
-    if (await applyOrBackoff(p, lanes[laneOf(e.rel, lanes.length)]!, e, xs.get(e.rel) ?? null, sum)) return true
+  const pinnedTo = (e: UpperEntry) => p.lanes.pinned(e.rel, lanes)
+  return dealOverLanes(acrossDirs(entries), lanes, p.cfg.publishConcurrency, pinnedTo, async (e, lane) => {
+    const ok = await applyOrBackoff(p, lane, e, xs.get(e.rel) ?? null, sum)
+    if (lanes.length > 1) p.lanes.note(e.rel, lane)
+    if (ok) return true
     blocked = true
     return false
   }).then(() => blocked)
@@ -233,7 +238,8 @@ async function applyVanished(p: PassParts, lanes: PublishContext[], gone: Bytes[
       sum.skipped++
       continue
     }
-    const ctx = lanes[laneOf(rel, lanes.length)]!
+    const ctx = p.lanes.laneFor(rel, lanes)
+    if (lanes.length > 1) p.lanes.note(rel, ctx)
     try {
       if (await ctx.upperFs.lstatOrNull(rel)) continue // index was stale
       if (rec.conflictPath) {

@@ -69,9 +69,8 @@ export async function drainMountsNow(cfg: AgentConfig): Promise<DrainMounts> {
 }
 
 /**
- * The lane an entry is published through: always the same one for a name while the set of usable mounts
- * stays, so each name's lookups and changes go through one client's caches (attributes are cached per
- * mount for a second).
+ * A fixed lane per name, for an operation outside a dealt batch (core/lanes.ts) on a name no mount worked
+ * on lately: the same name always lands on the same mount while the set of usable mounts stays.
  */
 export function laneOf(rel: string, lanes: number): number {
   if (lanes <= 1) return 0
