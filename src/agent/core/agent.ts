@@ -113,6 +113,11 @@ export class Agent {
     return Promise.race([run, expire]).finally(() => clearTimeout(timer))
   }
 
+  /** Has `w` watch each upper directory just before a walk reads it (scan.ts, beforeRead). */
+  watchDirsWith(w: { watch(rel: Bytes): void }): void {
+    this.index.beforeRead = (rel) => w.watch(rel)
+  }
+
   /** Loads state and walks upper once. */
   open(): Promise<void> {
     return this.exclusive(() => this.load())

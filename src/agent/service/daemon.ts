@@ -33,13 +33,16 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
   const gluster = new GlusterWatch(cfg.volume, cfg.glusterCheckSeconds * 1000, (now, before) => logGlusterChange(log, now, before))
   const report = async () => withHealth(await agent.status(), cfg, gluster.current)
   try {
+    let wake: (() => void) | null = null
+    const poke = () => wake?.()
+    // watching from the first walk on: a directory is watched before it is read, so a change made while
+    // the start-up walk runs (minutes on a large cache) is seen at once, not at the next full scan
+    const w = new UpperWatcher(agent.upper, poke, log)
+    watcher = w
+    agent.watchDirsWith(w)
     await agent.open()
     await agent.removeStaleTemps().catch((err: Error) => agent.reportError('temps', `removing stale temporaries: ${err.message}`))
     agent.setRunning(true)
-    let wake: (() => void) | null = null
-    const poke = () => wake?.()
-    const w = new UpperWatcher(agent.upper, poke, log)
-    watcher = w
     await agent.exclusive(async (held) => held.syncWatcher(w))
     server = await startControlServer(cfg.socket, async (req: Request) => {
       switch (req.cmd) {

@@ -67,6 +67,12 @@ export class UpperIndex {
    */
   walking = false
 
+  /**
+   * Called with each directory just before the walk reads it (the daemon watches it there): a change made
+   * after that raises an event, so none falls between a directory's walk and its watch.
+   */
+  beforeRead: ((rel: Bytes) => void) | null = null
+
   constructor(readonly root: Bytes) {}
 
   /** Walks the whole upper dir; yields to the event loop now and then so the socket stays responsive. */
@@ -92,6 +98,7 @@ export class UpperIndex {
       return
     }
     const before = this.children.get(rel) ?? new Set<Bytes>()
+    this.beforeRead?.(rel)
     const dir = this.openDir(rel)
     if (dir === null) {
       this.forget(rel, false)
@@ -145,6 +152,7 @@ export class UpperIndex {
     const enter = (fd: number, dir: Bytes) => {
       const frame = { fd, dirs: [] as Bytes[] }
       stack.push(frame)
+      this.beforeRead?.(dir)
       const names = this.readNames(fd, dir)
       if (names === null) return
       const kids = new Set<Bytes>()

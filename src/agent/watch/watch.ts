@@ -26,29 +26,33 @@ export class UpperWatcher {
         this.watchers.delete(rel)
       }
     }
-    if (this.degraded) return
-    for (const rel of dirs) {
-      if (this.watchers.has(rel)) continue
-      try {
-        const w = watch(fsPath(this.root, rel), { persistent: false, encoding: 'buffer' }, () => {
-          this.dirty.add(rel)
-          this.onChange()
-        })
-        w.on('error', () => {
-          w.close()
-          this.watchers.delete(rel)
-          this.dirty.add(rel)
-        })
-        this.watchers.set(rel, w)
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        if (code === 'ENOSPC' || code === 'EMFILE') {
-          this.degraded = true
-          this.log(`inotify watch limit reached (${code}): relying on the periodic scan for the rest`, 'warning')
-          return
-        }
-        // directory vanished between scan and watch: nothing to do
+    for (const rel of dirs) this.watch(rel)
+  }
+
+  /**
+   * Watches one directory, if not yet (the index calls this before it reads a directory, so a change after
+   * the read raises an event). A watch that cannot be placed leaves the directory to the periodic scan.
+   */
+  watch(rel: Bytes): void {
+    if (this.degraded || this.watchers.has(rel)) return
+    try {
+      const w = watch(fsPath(this.root, rel), { persistent: false, encoding: 'buffer' }, () => {
+        this.dirty.add(rel)
+        this.onChange()
+      })
+      w.on('error', () => {
+        w.close()
+        this.watchers.delete(rel)
+        this.dirty.add(rel)
+      })
+      this.watchers.set(rel, w)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EMFILE') {
+        this.degraded = true
+        this.log(`inotify watch limit reached (${code}): relying on the periodic scan for the rest`, 'warning')
       }
+      // directory vanished between scan and watch: nothing to do
     }
   }
 
