@@ -3,6 +3,7 @@
 // it), and reads of gv0 files (one large, many 4 KiB) against the same files on the local disk.
 // The brick-lower union is a test overlay beside the appliance's, mounted as the agent mounts it.
 import { join } from 'node:path'
+import * as lab from '../src/lab/api.ts'
 import { onHost, tryOnHost } from './host.ts'
 import type { Layout } from './layout.ts'
 import { median } from './stats.ts'
@@ -33,7 +34,8 @@ export const createCount = 3000
 const createSeconds = 10
 /** files pending in the merged dir when the creates while draining start */
 export const backlogFiles = 1000
-const largeMiB = 50
+/** a cold read of 50 MiB took about 0.05 s, within the machine's noise (ratios of 0.41-0.93 between runs) */
+export const largeMiB = 200
 export const readRounds = 5
 
 /** Seconds a shell command takes on hydra, after dropping every cache (cold reads). */
@@ -59,7 +61,14 @@ export async function brickLowerBench(at: Layout, brickRoot: string, log: (line:
   await onHost('hydra', ['mkdir', '-p', bind, union, upper, work, local, join(at.gv0, 'reads'), join(at.gv0, 'merged-b')])
   try {
     // the files to read: in gv0 (so on both bricks) and the same bytes on the local disk
-    await onHost('hydra', ['sh', '-c', `head -c ${largeMiB}M /dev/urandom > ${local}/large && cp ${local}/large ${at.gv0}/reads/large && mkdir -p ${local}/small ${at.gv0}/reads/small && for i in $(seq 1 ${readFiles}); do head -c 4096 /dev/urandom > ${local}/small/$i; done && cp ${local}/small/* ${at.gv0}/reads/small/`], { timeoutMs: 900_000 })
+    // copied with the link unlimited (the same RTT): 200 MiB at the seed table's 2.5 Mbit/s would take 11 minutes
+    const shaped = (await lab.status()).state?.shape
+    await lab.shape(null, { rttMs: shaped?.rttMs })
+    try {
+      await onHost('hydra', ['sh', '-c', `head -c ${largeMiB}M /dev/urandom > ${local}/large && cp ${local}/large ${at.gv0}/reads/large && mkdir -p ${local}/small ${at.gv0}/reads/small && for i in $(seq 1 ${readFiles}); do head -c 4096 /dev/urandom > ${local}/small/$i; done && cp ${local}/small/* ${at.gv0}/reads/small/`], { timeoutMs: 900_000 })
+    } finally {
+      if (shaped) await lab.shape(shaped.rateKbit, { rttMs: shaped.rttMs })
+    }
     await onHost('hydra', ['mount', '--bind', brickRoot, bind])
     await onHost('hydra', ['mount', '-o', 'remount,bind,ro', bind])
     await onHost('hydra', ['sh', '-c', `for n in $(ls -a ${brickRoot} | grep '^\\.glusterfs'); do mknod ${upper}/$n c 0 0; done`])
@@ -68,7 +77,7 @@ export async function brickLowerBench(at: Layout, brickRoot: string, log: (line:
     const viaBrick: { largeMBps: number; smallPerSecond: number }[] = []
     const viaLocal: typeof viaBrick = []
     const viaGv0: typeof viaBrick = []
-    // a cold read of 50 MiB takes about 0.1 s: on a shared machine one run is noise, so more runs, and
+    // a cold read takes a fraction of a second: on a shared machine one run is noise, so more runs, and
     // each round starts with another of the three so that none always reads first after the others' writes
     const readers = [() => reads(union, rel).then((r) => viaBrick.push(r)), () => reads(at.local, { large: 'reads/large', small: 'reads/small' }).then((r) => viaLocal.push(r)), () => reads(join(at.union, '..'), rel).then((r) => viaGv0.push(r))]
     for (let i = 0; i < readRounds; i++) for (let j = 0; j < readers.length; j++) await readers[(i + j) % readers.length]!()
