@@ -7,6 +7,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, re
 import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { DentryDrops } from '../../src/agent/publish/no-clobber.ts'
+import { agentDefaults } from '../../src/agent/service/defaults.ts'
 import { aclValue, flushAll, sandbox, sleep, text } from './helpers.ts'
 
 const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
@@ -51,7 +52,7 @@ test('a stale negative dentry: a name the other host created is never overwritte
 })
 
 test('a negative dentry is stale for at most the time since the last drop before the entry was made', (t) => {
-  const drops = new DentryDrops()
+  const drops = new DentryDrops(agentDefaults.clockSkewSeconds * 1000)
   t.is(drops.staleMs(5_000), Infinity, 'no drop seen: no bound')
   drops.note(10_000)
   drops.note(40_000)

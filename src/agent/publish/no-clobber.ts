@@ -32,7 +32,7 @@ export class DentryDrops {
   private readonly times: number[] = []
 
   /** `skewMs`: how far gv0's ctimes (the other host's clock) may be off this host's clock */
-  constructor(private readonly skewMs = 10_000) {}
+  constructor(private readonly skewMs: number) {}
 
   note(at: number): void {
     if (!(at > 0)) return
