@@ -21,12 +21,13 @@ many publishes run. A first publish does not look its name up before the link (1
 therefore publishes through 16 extra gv0 mounts of its own (\`flush: drain_mounts\`), each with its own directory
 locks, and deals each pass's names to whichever mount has a free slot (a name another mount worked on in the last
 10 s waits for that one; 1.33x into one directory against hashing names over the mounts, by hand): ${ratios}. That
-is still below the 100/s and 150/s aimed at, and on a quiet machine neither the CPU (under half busy), the link
-(a quarter used), the bricks (about 11 ms of their own per file) nor the directory locks are the bound: each publish
-takes about 1.2 s with 64 in flight against 0.34 s alone, and where the difference goes was not found. Measured by
-hand and lost: temporaries in a staging directory per publish slot (a link from another directory is slower and
-locks both), more publishes in flight per mount, and \`negative-timeout\` on the drain mounts. Step by step, with
-the figures: [docs/drain.md](docs/drain.md).`
+is still below the 100/s and 150/s aimed at. The agent keeps its 64 publishes in flight, and each one takes
+about 1.25 s on the bench's link, against 0.34 s alone: round trips grow from 31 to 50-55 ms in the link's queue.
+More in flight (32 mounts) overflowed that queue and halved the drain. With no WAN at all, the lab drained 81 files/s
+and both of the machine's cores were fully busy (about 25 ms of CPU per published file, for both hosts together).
+Measured by hand and lost: temporaries in a staging directory per publish slot (a link from another directory is
+slower and locks both), more publishes in flight per mount or more mounts, \`negative-timeout\` on the drain mounts,
+and gluster's event threads and delayed post-op. Step by step, with the figures: [docs/drain.md](docs/drain.md).`
 }
 
 /** Method and findings, as Markdown, for the README's Benchmarks section. */
