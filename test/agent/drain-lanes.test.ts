@@ -62,6 +62,9 @@ test('many files into one directory and into several, through four drain mounts:
   t.deepEqual(tempsIn(sb.lower), [])
   const s = await agent.status()
   t.deepEqual(s.drainMounts, { wanted: LANES, usable: LANES, problems: [] })
+  // one duration per publish dealt over the mounts: 5 directories, 299 files and the conflict copy's original
+  t.true(s.publishDurations!.count >= 5 + 300, `${s.publishDurations!.count} publishes timed`)
+  t.true(s.publishDurations!.seconds > 0)
 })
 
 test('a drain mount gone or foreign is left out and reported; with none left the lower dir itself is used', async (t) => {

@@ -23,7 +23,7 @@ function agentMetrics(): Set<string> {
     pending: { entries: 0, bytes: 0, oldestAgeSeconds: 0 }, lastPublish: null, publishedTotal: 0, publishedBytesTotal: 0,
   unionLower: { setting: 'gv0', lower: 'gv0', path: '/gfs/gv0', reason: 'union_lower gv0' },
   uplink: { limit: 'off', limitBytesPerSecond: 0, source: 'timetable', next: null, drainBytesPerSecond: 0, copiedBytes: 0, etaSeconds: null },
-    publishRateBytesPerSecond: 0, errors: [], errorsTotal: 0, conflicts: 0, evictions: 0,
+    publishRateBytesPerSecond: 0, publishDurations: { count: 0, seconds: 0 }, errors: [], errorsTotal: 0, conflicts: 0, evictions: 0,
     cache: { usedPercent: 0, highWatermarkPercent: 90, lowWatermarkPercent: 70 },
   }
   const gluster = { checkedAt: new Date().toISOString(), problem: null, peersConnected: 1, peersTotal: 1, bricksOnline: 2, bricksTotal: 2, healPending: 0, splitBrain: 0, writable: true }

@@ -22,7 +22,7 @@ import { flushRounds, type FlushOptions, type FlushResult } from './flush.ts'
 import { LockedAgent } from './locked-agent.ts'
 import type { PassParts } from './pass-parts.ts'
 import { PendingView, type PendingSummary } from './pending.ts'
-import { PublishRate } from './rate.ts'
+import { PublishDurations, PublishRate } from './rate.ts'
 import { LaneLeases } from './lanes.ts'
 import { Uplink } from '../uplink/uplink.ts'
 import type { ProgressSnapshot } from '../uplink/progress-display.ts'
@@ -81,6 +81,7 @@ export class Agent {
       backoff: this.backoff,
       pending: this.view,
       rate: new PublishRate(),
+      durations: new PublishDurations(),
       drops: this.drops,
       uplink: this.uplink,
       lanes: new LaneLeases(this.clock),
@@ -233,6 +234,7 @@ export class Agent {
       publishedTotal: this.state.totals.publishedEntries,
       publishedBytesTotal: this.state.totals.publishedBytes,
       publishRateBytesPerSecond: Math.round(this.parts.rate.bytesPerSecond()),
+      publishDurations: { count: this.parts.durations.count, seconds: this.parts.durations.seconds },
       errors: this.errors.latest(20),
       errorsTotal: this.errors.total,
       conflicts: this.state.totals.conflicts,

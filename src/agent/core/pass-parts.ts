@@ -11,7 +11,7 @@ import type { ErrorRegistry } from './errors.ts'
 import type { LaneLeases } from './lanes.ts'
 import type { Clock, Observations } from './observations.ts'
 import type { PendingView } from './pending.ts'
-import type { PublishRate } from './rate.ts'
+import type { PublishDurations, PublishRate } from './rate.ts'
 import type { Uplink } from '../uplink/uplink.ts'
 
 export interface PassSummary {
@@ -39,6 +39,8 @@ export interface PassParts {
   backoff: Backoffs
   pending: PendingView
   rate: PublishRate
+  /** each dealt publish's duration (the metrics' publish summary) */
+  durations: PublishDurations
   drops: DentryDrops
   uplink: Uplink
   /** which drain mount worked on which name lately */

@@ -110,7 +110,10 @@ function publishAll(p: PassParts, lanes: PublishContext[], entries: UpperEntry[]
   let blocked = false
   const pinnedTo = (e: UpperEntry) => p.lanes.pinned(e.rel, lanes)
   return dealOverLanes(acrossDirs(entries), lanes, p.cfg.publishConcurrency, pinnedTo, async (e, lane) => {
+    // real time, whatever clock drives settle times: the metrics' publish durations
+    const began = performance.now()
     const ok = await applyOrBackoff(p, lane, e, xs.get(e.rel) ?? null, sum)
+    p.durations.add(performance.now() - began)
     if (lanes.length > 1) p.lanes.note(e.rel, lane)
     if (ok) return true
     blocked = true

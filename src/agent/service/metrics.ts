@@ -29,6 +29,15 @@ export function renderMetrics(s: StatusReport): string {
   metric('gfs_writecache_published_entries_total', 'counter', 'Entries published into gv0.', s.publishedTotal)
   metric('gfs_writecache_published_bytes_total', 'counter', 'Bytes published into gv0.', s.publishedBytesTotal)
   metric('gfs_writecache_publish_rate_bytes_per_second', 'gauge', 'Recent publish rate.', s.publishRateBytesPerSecond)
+  if (s.publishDurations) {
+    const name = 'gfs_writecache_publish_duration_seconds'
+    out.push(
+      `# HELP ${name} Time each publish took (rate of the sum: publishes in flight on average).`,
+      `# TYPE ${name} summary`,
+      `${name}_sum{host="${host}"} ${s.publishDurations.seconds}`,
+      `${name}_count{host="${host}"} ${s.publishDurations.count}`,
+    )
+  }
   // the limit in force: 0 = unlimited, -1 = paused, else bytes per second
   metric('gfs_writecache_upload_limit_bytes_per_second', 'gauge', 'Upload limit into gv0 in force (0 unlimited, -1 paused).', s.uplink.limitBytesPerSecond)
   metric('gfs_writecache_drain_bytes_per_second', 'gauge', 'Bytes copied into gv0 per second over the last 10 s.', s.uplink.drainBytesPerSecond)

@@ -21,6 +21,8 @@ export interface StatusReport {
   publishedTotal: number
   publishedBytesTotal: number
   publishRateBytesPerSecond: number
+  /** the publishes' durations since the agent started; optional: reports of older agents lack it */
+  publishDurations?: { count: number; seconds: number }
   errors: { time: string; message: string }[]
   errorsTotal: number
   conflicts: number
