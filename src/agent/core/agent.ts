@@ -13,7 +13,7 @@ import { DentryDrops, FS_TICK_MS } from '../publish/no-clobber.ts'
 import { Observations, systemClock, type Clock } from './observations.ts'
 import { toBytes, type Bytes } from '../fs/paths.ts'
 import { UpperIndex } from '../watch/scan.ts'
-import { StateStore, type ConflictReport } from '../state/state-store.ts'
+import { goneRecord, StateStore, type ConflictReport } from '../state/state-store.ts'
 import type { StatusReport } from '../service/status.ts'
 import { AGENT_VERSION } from '../service/version.ts'
 import { Backoffs } from './backoff.ts'
@@ -139,9 +139,10 @@ export class Agent {
     }
     this.obs.load(ino)
     await this.index.fullScan()
-    // a reclaim cut short by a crash: the entry is gone, so gv0's own name shows (no conflict target)
+    // a reclaim cut short by a crash: the entry is gone, so gv0's own name shows (no conflict target, and a
+    // directory made there later is judged afresh)
     for (const [rel, rec] of this.state.records) {
-      if (rec.reclaimed && rec.conflictPath && !this.index.entries.has(rel)) this.state.set(rel, { ...rec, conflictPath: undefined, digest: undefined })
+      if (rec.reclaimed && (rec.conflictPath || rec.opaqueDone) && !this.index.entries.has(rel)) this.state.set(rel, goneRecord(rec))
     }
   }
 

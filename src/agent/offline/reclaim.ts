@@ -12,6 +12,7 @@ import { depthOf, fromBytes, parentRel, type Bytes } from '../fs/paths.ts'
 import { SafeTree } from '../fs/safe-fs.ts'
 import type { UpperEntry } from '../watch/scan.ts'
 import { isOpaque, readXattrs, removeXattr } from '../fs/xattrs.ts'
+import { goneRecord } from '../state/state-store.ts'
 
 export interface ReclaimSummary {
   removed: number
@@ -60,7 +61,8 @@ async function removeBatch(
       sum.removed++
       const rec = agent.record(e.rel)
       if (rec?.kind === 'w') agent.dropRecord(e.rel)
-      else if (rec?.conflictPath) agent.setRecord(e.rel, { ...rec, conflictPath: undefined, digest: undefined }) // gv0's name shows from now on
+      // gv0's name shows from now on; a directory made there later is judged afresh
+      else if (rec?.conflictPath || rec?.opaqueDone) agent.setRecord(e.rel, goneRecord(rec))
     } catch (err) {
       // still in upper with a reclaimed mark: the next pass finds it published ('already') and re-records it
       agent.reportError(`reclaim:${e.rel}`, `reclaim ${fromBytes(e.rel)}: ${(err as Error).message}`)

@@ -43,11 +43,19 @@ interface StateFile {
 
 /**
  * The record of a reclaimed entry: a baseline for the next copy-up, never a pending delete. A conflict
- * target (`x`) is kept while the entry may still exist (a crash before its unlink republishes it there),
- * and dropped once the entry is gone (after the unlink, or when the agent opens and finds it gone).
+ * target (`x`) and a directory's `opaqueDone` are kept while the entry may still exist, and dropped once
+ * it is gone (after the unlink or rmdir, or when the agent opens and finds it gone). A crash between the
+ * mark and the rmdir of an opaque directory leaves that directory in upper, emptied: republished without
+ * `opaqueDone`, its replacement would be applied again, and delete from gv0 the entries this host
+ * published from it and has just reclaimed.
  */
 export function reclaimedRecord(rec: PublishRecord): PublishRecord {
-  return { ...rec, reclaimed: true, opaqueDone: undefined }
+  return { ...rec, reclaimed: true }
+}
+
+/** A reclaimed record once its entry has left upper: nothing of it can be republished any more. */
+export function goneRecord(rec: PublishRecord): PublishRecord {
+  return { ...rec, conflictPath: undefined, digest: rec.conflictPath ? undefined : rec.digest, opaqueDone: undefined }
 }
 
 const KEEP_CONFLICTS = 1000

@@ -197,6 +197,14 @@ export const SEQUENCES: Record<string, Op[]> = {
   // recorded a conflict copy but before its intent was dropped from intents.log: reclaim later let the
   // copy go, and the next start took the stale intent for a copy placed just before a crash, adopted it,
   // and published the next local version over it
+  // reclaim marked an emptied opaque directory and was killed before its rmdir: the mark had dropped the
+  // directory's "replacement applied", so the next pass applied it again and deleted from gv0 the file this
+  // host had published from that directory and just reclaimed
+  'a kill between the mark and the rmdir of an opaque directory deletes its published files': [
+    { k: 'opaque', p: 'a', n: 1 },
+    { k: 'sleep', ms: 200, n: 2 },
+    { k: 'evict', kill: { how: 'at', at: 'reclaim:after-mark', hit: 2 }, n: 3 },
+  ],
   'a stale conflict-copy intent sends a later version over the old conflict copy': [
     { k: 'append', p: 'y', n: 1 },
     { k: 'rmodify', p: 'y', n: 2, inPlace: false },
