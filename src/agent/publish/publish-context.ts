@@ -45,12 +45,13 @@ export function seenUpTo(ctx: PublishContext, bornMs: number): number {
  * counts, or than the moment the union stopped showing gv0's entry there if earlier, and the union may
  * have shown a stale lookup since the last dentry drop before that (no-clobber.ts). An entry this host
  * renamed into place just before a crash is not a remote change. Since a delete here the union has shown
- * the name as gone: whatever gv0 holds there (also an entry the delete kept) was never seen.
+ * the name as gone: whatever gv0 holds there (also an entry the delete kept) was never seen. Likewise
+ * since a conflict: the union has shown the local version there, and gv0's (the other host's) never.
  */
 export function remoteChanged(ctx: PublishContext, rel: Bytes, now: LowerId | null, refMs: number): boolean {
   if (ctx.state.isOurs(rel, now)) return false
   const rec: PublishRecord | undefined = ctx.state.get(rel)
-  if (rec?.kind === 'w') return now !== null
+  if (rec?.kind === 'w' || rec?.conflictPath) return now !== null
   if (rec) return !sameLower(now, rec.lower)
   return now !== null && now.ctimeMs > seenUpTo(ctx, Math.min(refMs, ctx.upperShownSince(rel) ?? Infinity))
 }

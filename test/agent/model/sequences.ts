@@ -205,6 +205,19 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'sleep', ms: 200, n: 2 },
     { k: 'evict', kill: { how: 'at', at: 'reclaim:after-mark', hit: 2 }, n: 3 },
   ],
+  // a name in conflict (the local version went to a conflict copy), then deleted here and made a
+  // directory before the delete was published: the directory's publish judged gv0's file by the record's
+  // baseline, took the other host's version for one the union had shown, and replaced it
+  'a directory made over a name in conflict replaces the other host\'s file': [
+    { k: 'create', p: 'a/x.txt', n: 1 },
+    { k: 'sleep', ms: 400, n: 2 },
+    { k: 'rcreate', p: 'a/x.txt', n: 3 },
+    { k: 'create', p: 'a/x.txt', n: 4 },
+    { k: 'sleep', ms: 400, n: 5 },
+    { k: 'delete', p: 'a/x.txt', n: 6 },
+    { k: 'mkdir', p: 'a/x.txt', n: 7 },
+    { k: 'sleep', ms: 400, n: 8 },
+  ],
   'a stale conflict-copy intent sends a later version over the old conflict copy': [
     { k: 'append', p: 'y', n: 1 },
     { k: 'rmodify', p: 'y', n: 2, inPlace: false },
