@@ -32,6 +32,15 @@ function stopped(p: Proc): boolean {
   }
 }
 
+/** Signals a process and every process it started (its own group), as systemd signals a unit's cgroup. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal)
+  } catch {
+    // the group is gone already
+  }
+}
+
 function lstatOrNull(path: string): ReturnType<typeof lstatSync> | null {
   try {
     return lstatSync(path)
@@ -226,7 +235,9 @@ export class LocalWorld implements World {
 
   private spawnAgent(args: string[], tag: string, hook?: string): Proc {
     const env = hook ? { ...this.env, GFS_WRITECACHE_TEST_HOOK: hook } : this.env
-    const child = spawn(process.execPath, [this.bundle, ...args, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    // its own process group, killed whole as systemd kills a unit's cgroup: a mount(8) the agent started
+    // must not outlive it and mount the union after the crash
+    const child = spawn(process.execPath, [this.bundle, ...args, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true })
     const keep = (b: Buffer) => {
       for (const line of b.toString().split('\n')) if (line) this.output.push(`[${tag} ${child.pid}] ${line}`)
       if (this.output.length > 400) this.output.splice(0, this.output.length - 400)
@@ -236,7 +247,10 @@ export class LocalWorld implements World {
     const proc: Proc = {
       child,
       killedByUs: false,
-      exited: new Promise((r) => child.once('exit', (code, signal) => r(code ?? signal ?? -1))),
+      exited: new Promise((r) => child.once('exit', (code, signal) => {
+        killGroup(child, 'SIGKILL')
+        r(code ?? signal ?? -1)
+      })),
     }
     return proc
   }
@@ -284,7 +298,7 @@ export class LocalWorld implements World {
     this.held = false
     if (!d) return
     d.killedByUs = true
-    d.child.kill('SIGKILL')
+    killGroup(d.child, 'SIGKILL')
     await d.exited
     this.daemon = null
     this.paused = false
@@ -310,7 +324,7 @@ export class LocalWorld implements World {
       fired = true
       for (const v of victims) {
         v.killedByUs = true
-        v.child.kill('SIGKILL')
+        killGroup(v.child, 'SIGKILL')
       }
     }
     if (kill.how === 'reclaim') {
