@@ -7,7 +7,7 @@ import { absentMarker, commandFailed, isAbsent } from './answer.ts'
 
 /** The fields of the agent's status report that health checks read (`lower` and `health` are absent from older agents). */
 export type AgentReport = Pick<StatusReport, 'version' | 'running' | 'union' | 'pending' | 'lastPublish' | 'errors' | 'conflicts' | 'cache'> &
-  Partial<Pick<StatusReport, 'lower' | 'health' | 'uplink' | 'rescanned'>>
+  Partial<Pick<StatusReport, 'lower' | 'health' | 'uplink' | 'rescanned' | 'errorsActive'>>
 
 /** Parse the agent's JSON status; undefined when the agent is not installed. */
 export function parseAgentReport(result: Result): AgentReport | undefined {

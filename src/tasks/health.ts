@@ -4,6 +4,7 @@ import { agentReport } from '../facts/agent.ts'
 import { brickName, healState, peers, volumeInfo, volumeStatus } from '../facts/gluster.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
+import { activeErrors } from '../agent/health/verdict.ts'
 
 const tags = ['status']
 
@@ -117,7 +118,7 @@ export function agentHealth(): Task {
       const line =
         `${report.running ? 'running' : 'NOT RUNNING'} ${report.version}; pending ${report.pending.entries} entries ` +
         `(${(report.pending.bytes / 1048576).toFixed(1)} MiB, oldest ${age(report.pending.oldestAgeSeconds)}); ` +
-        `last publish ${report.lastPublish ?? 'never'}; conflicts ${report.conflicts}; errors ${report.errors.length}; ` +
+        `last publish ${report.lastPublish ?? 'never'}; conflicts ${report.conflicts}; errors ${activeErrors(report)}; ` +
         `cache ${report.cache.usedPercent.toFixed(0)}% (high ${report.cache.highWatermarkPercent}%)`
       const problems = [
         !report.running && 'agent not running',

@@ -52,7 +52,10 @@ test.serial("a file plexus's agent replaces shows through hydra's union within s
     const seen = (await seenAt(v)).trim()
     if (seen === 'never') {
       t.log(`gv0's root on hydra:\n${await onHost('hydra', 'getfattr -d --absolute-names /gfs/gv0')}`)
+      t.log(`gv0's root on plexus:\n${await onHost('plexus', 'getfattr -d --absolute-names /gfs/gv0')}`)
       t.log(`hydra's agent:\n${await onHost('hydra', 'journalctl -u gfs-writecache.service -n 40 --no-pager')}`)
+      t.log(`plexus's agent:\n${await onHost('plexus', 'journalctl -u gfs-writecache.service -n 40 --no-pager')}`)
+      t.log(`plexus's status:\n${await onHost('plexus', 'gfs-writecache status')}`)
     }
     t.not(seen, 'never', `${v} did not show through hydra's union within 30 s of plexus's flush`)
     const ms = Number((BigInt(seen) - published) / 1_000_000n)

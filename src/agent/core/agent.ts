@@ -237,6 +237,7 @@ export class Agent {
       publishRateBytesPerSecond: Math.round(this.parts.rate.bytesPerSecond()),
       publishDurations: { count: this.parts.durations.count, seconds: this.parts.durations.seconds },
       errors: this.errors.latest(20),
+      errorsActive: this.errors.size,
       errorsTotal: this.errors.total,
       conflicts: this.state.totals.conflicts,
       evictions: this.state.totals.evictions,

@@ -17,6 +17,8 @@ export class ErrorRegistry {
 
   note(key: string, message: string): void {
     this.total++
+    // re-noted, an error moves to the end: `latest` is by the last time it happened, not the first
+    this.byKey.delete(key)
     this.byKey.set(key, { time: new Date().toISOString(), message })
     // an entry's trouble (keys "kind:path") is retried while the rest flows (contract item 10): a warning
     this.log(`error: ${message}`, key.includes(':') ? 'warning' : 'err')
@@ -45,6 +47,11 @@ export class ErrorRegistry {
   /** Forgets the errors of entries that are gone: nothing of theirs is left to publish or to fix. */
   clearEntriesGone(exists: (rel: string) => boolean): void {
     for (const key of this.byKey.keys()) if (key.startsWith(ENTRY) && !exists(key.slice(ENTRY.length))) this.byKey.delete(key)
+  }
+
+  /** How many are unresolved (status lists the newest of them only). */
+  get size(): number {
+    return this.byKey.size
   }
 
   /** The newest `n`, oldest first. */

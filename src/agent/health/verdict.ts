@@ -24,7 +24,13 @@ export interface HealthInput {
   lower: { path: string; problem: string | null }
   pending: { oldestAgeSeconds: number | null }
   errors: unknown[]
+  errorsActive?: number
   gluster?: GlusterHealth | null
+}
+
+/** Unresolved errors: all of them, not only the newest the report lists. */
+export function activeErrors(s: Pick<HealthInput, 'errors' | 'errorsActive'>): number {
+  return Math.max(s.errorsActive ?? 0, s.errors.length)
 }
 
 const rank = { ok: 0, warning: 1, critical: 2 } as const
@@ -58,7 +64,8 @@ export function evaluateHealth(s: HealthInput, t: HealthThresholds): HealthVerdi
   if (age !== null) {
     over(age, t.pendingAgeWarningSeconds, t.pendingAgeCriticalSeconds, (limit) => `oldest unpublished change ${Math.round(age)} s old (threshold ${limit} s)`)
   }
-  over(s.errors.length, t.errorsWarning, t.errorsCritical, (limit) => `${s.errors.length} unresolved errors (threshold ${limit})`)
+  const errors = activeErrors(s)
+  over(errors, t.errorsWarning, t.errorsCritical, (limit) => `${errors} unresolved errors (threshold ${limit})`)
   const state = reasons.reduce<'ok' | 'warning' | 'critical'>((worst, r) => (rank[r.level] > rank[worst] ? r.level : worst), 'ok')
   reasons.sort((a, b) => rank[b.level] - rank[a.level])
   return { state, code: exitCodes[state], reasons }

@@ -1,5 +1,6 @@
 // Prometheus text metrics for node_exporter's textfile collector, written atomically.
 import { writeFileAtomic } from '../fs/atomic-write.ts'
+import { activeErrors } from '../health/verdict.ts'
 import type { StatusReport } from './status.ts'
 
 /** Renders the status as Prometheus exposition text. */
@@ -42,7 +43,7 @@ export function renderMetrics(s: StatusReport): string {
   metric('gfs_writecache_upload_limit_bytes_per_second', 'gauge', 'Upload limit into gv0 in force (0 unlimited, -1 paused).', s.uplink.limitBytesPerSecond)
   metric('gfs_writecache_drain_bytes_per_second', 'gauge', 'Bytes copied into gv0 per second over the last 10 s.', s.uplink.drainBytesPerSecond)
   metric('gfs_writecache_errors_total', 'counter', 'Errors since the agent started.', s.errorsTotal)
-  metric('gfs_writecache_active_errors', 'gauge', 'Unresolved errors.', s.errors.length)
+  metric('gfs_writecache_active_errors', 'gauge', 'Unresolved errors.', activeErrors(s))
   metric('gfs_writecache_conflicts_total', 'counter', 'Conflicts kept and reported.', s.conflicts)
   metric('gfs_writecache_evictions_total', 'counter', 'Evict cycles completed.', s.evictions)
   metric('gfs_writecache_cache_used_percent', 'gauge', 'Cache disk use.', s.cache.usedPercent)

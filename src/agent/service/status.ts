@@ -1,6 +1,6 @@
 // The agent's report (flush contract 8): one JSON shape for `status --json`, metrics and text.
 import type { GlusterHealth } from '../health/gluster.ts'
-import { formatVerdict, type HealthVerdict } from '../health/verdict.ts'
+import { activeErrors, formatVerdict, type HealthVerdict } from '../health/verdict.ts'
 
 import { formatBytes as bytes, formatDuration } from '../uplink/progress.ts'
 import type { UplinkReport } from '../uplink/uplink.ts'
@@ -23,7 +23,10 @@ export interface StatusReport {
   publishRateBytesPerSecond: number
   /** the publishes' durations since the agent started; optional: reports of older agents lack it */
   publishDurations?: { count: number; seconds: number }
+  /** the newest 20 unresolved errors, the one that happened last at the end */
   errors: { time: string; message: string }[]
+  /** how many errors are unresolved (more than `errors` lists); optional: reports of older agents lack it */
+  errorsActive?: number
   errorsTotal: number
   conflicts: number
   evictions: number
@@ -74,7 +77,8 @@ export function formatStatus(s: StatusReport): string {
     `conflicts: ${s.conflicts}${s.conflicts ? ' (gfs-writecache conflicts)' : ''}`,
   ]
   if (s.errors.length) {
-    lines.push(`errors (${s.errors.length}):`)
+    const active = activeErrors(s)
+    lines.push(`errors (${active}${active > s.errors.length ? `, the newest ${s.errors.length} shown` : ''}):`)
     for (const e of s.errors) lines.push(`  ${e.time} ${e.message}`)
   } else lines.push('errors: none')
   return lines.join('\n')
