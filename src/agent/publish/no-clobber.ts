@@ -10,7 +10,7 @@ import type { PublishRecord } from '../state/state-store.ts'
 import type { Intent } from '../state/records.ts'
 import { conflictName } from './conflicts.ts'
 import { crashPoint } from '../core/crash-points.ts'
-import type { Xattrs } from '../fs/xattrs.ts'
+import { isOpaque, readXattrs, type Xattrs } from '../fs/xattrs.ts'
 
 /**
  * File times come from the kernel's coarse clock, up to a tick behind the wall clock: a drop is dated
@@ -78,12 +78,26 @@ export function isCopyUp(x: Xattrs | null | undefined): boolean {
  * version it replaced (or a directory it made a file), and a copy-up copies that stale version. The
  * dentry drop bounds how long either lasts, so a gv0 change later than that before the local entry's
  * birth may never have been seen, and is kept. A copy-up of another kind than gv0's entry (a directory
- * copied up where gv0 now has a file) surely did not see it.
+ * copied up where gv0 now has a file) surely did not see it, nor did a union that showed an opaque
+ * directory of upper above the name: below one, it shows upper's entries only (belowOpaque).
  */
-export function unseenByUnion(ctx: PublishContext, e: UpperEntry, id: LowerId | null, x: Xattrs | null | undefined): boolean {
+export async function unseenByUnion(ctx: PublishContext, e: UpperEntry, id: LowerId | null, x: Xattrs | null | undefined): Promise<boolean> {
   if (id === null || ctx.state.isOurs(e.rel, id)) return false
   if (isCopyUp(x) && (id.kind !== e.kind || copiedOtherVersion(x, id))) return true
-  return id.ctimeMs > seenUpTo(ctx, bornMs(e))
+  return id.ctimeMs > seenUpTo(ctx, bornMs(e)) || (await belowOpaque(ctx, e.rel))
+}
+
+/**
+ * Whether a directory above `rel` is opaque in upper. The union shows none of gv0's entries below an
+ * opaque directory, from its making (a directory made over a delete) until reclaim removes it from upper;
+ * it is never made opaque later. So an entry made below one now never saw what gv0 holds at its name,
+ * however long ago gv0's entry was made and whatever dentry drops came since.
+ */
+export async function belowOpaque(ctx: PublishContext, rel: Bytes): Promise<boolean> {
+  const above: Bytes[] = []
+  for (let dir = parentRel(rel); dir !== ''; dir = parentRel(dir)) above.push(dir)
+  if (above.length === 0) return false
+  return (await readXattrs(ctx.upperFs, above)).some(isOpaque)
 }
 
 /**
@@ -106,8 +120,8 @@ export function copiedOtherVersion(x: Xattrs | null | undefined, id: LowerId): b
  * record then says nothing about what the union showed, so the directory is judged like a name
  * without a record. (While upper held the directory, the union showed gv0's entries in it.)
  */
-export function reclaimedDirUnseen(ctx: PublishContext, e: UpperEntry, rec: PublishRecord, id: LowerId | null): boolean {
-  return rec.reclaimed === true && id?.kind === 'd' && unseenByUnion(ctx, e, id, null)
+export async function reclaimedDirUnseen(ctx: PublishContext, e: UpperEntry, rec: PublishRecord, id: LowerId | null): Promise<boolean> {
+  return rec.reclaimed === true && id?.kind === 'd' && (await unseenByUnion(ctx, e, id, null))
 }
 
 /** A conflict name for `rel` in its own directory, stamped with this host and now (+ `bumpS` seconds). */

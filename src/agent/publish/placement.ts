@@ -81,7 +81,7 @@ export async function chooseTarget(ctx: PublishContext, e: UpperEntry, wantDir: 
   const id = lowerId(st)
   const ref = bornMs(e)
   const typeClash = st !== null && st.isDirectory() !== wantDir
-  let changed = rec ? remoteChanged(ctx, e.rel, id, ref) || (typeClash && reclaimedDirUnseen(ctx, e, rec, id)) : unseenByUnion(ctx, e, id, x)
+  let changed = rec ? remoteChanged(ctx, e.rel, id, ref) || (typeClash && (await reclaimedDirUnseen(ctx, e, rec, id))) : await unseenByUnion(ctx, e, id, x)
   // gv0 holds these very bytes with this mode: whatever the union showed, replacing them loses nothing
   if (changed && !rec && e.kind === 'f' && st?.isFile() && st.size === e.size && (st.mode & 0o7777) === (e.mode & 0o7777)) {
     changed = (await sameBytesAsGv0(ctx, e, e.rel)) === null

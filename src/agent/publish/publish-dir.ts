@@ -30,8 +30,8 @@ function reportRecreated(ctx: PublishContext, rel: Bytes): void {
  * showed nothing: gv0's entry was hidden from it (a stale "no such name", a copy-up of another kind)
  * whatever the dentry drops since say, and is kept. An opaque one is judged by time (no-clobber.ts).
  */
-function neverShown(ctx: PublishContext, e: UpperEntry, st: Stats, x: Xattrs | null): boolean {
-  return !isOpaque(x) || unseenByUnion(ctx, e, lowerId(st), x)
+async function neverShown(ctx: PublishContext, e: UpperEntry, st: Stats, x: Xattrs | null): Promise<boolean> {
+  return !isOpaque(x) || (await unseenByUnion(ctx, e, lowerId(st), x))
 }
 
 /**
@@ -46,7 +46,7 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
   const removedThere = st === null && rec?.kind === 'd'
   if (st && !st.isDirectory()) {
     const ref = bornMs(e)
-    if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : neverShown(ctx, e, st, x)) {
+    if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : await neverShown(ctx, e, st, x)) {
       // keep gv0's newer non-directory under a conflict name, then create the directory
       const aside = await moveAsideAsConflict(ctx, e.rel, st)
       ctx.report({
