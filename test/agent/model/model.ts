@@ -94,7 +94,7 @@ export class Model {
       if (stateKey(a) === stateKey(b)) continue
       changed.push(p)
       this.shownAfterDelete.delete(p)
-      this.required.get(p)?.delete(stateKey(b))
+      this.replaced(p, b)
       if (a.t !== 'f' || b.t !== 'f' || a.data !== b.data) this.leaks.delete(p)
       this.note(p, a)
       if (side === 'local' && (a.t === 'f' || a.t === 'l')) {
@@ -236,6 +236,16 @@ export class Model {
   unlink(p: string): void {
     this.group.get(p)?.delete(p)
     this.group.delete(p)
+  }
+
+  /**
+   * A side replaced `seen` at `p`: that version is no longer required, nor the one it is a variant of (a
+   * metadata change through another name of a hard link showed it with that name's mode or xattrs).
+   */
+  private replaced(p: string, seen: State): void {
+    const req = this.required.get(p)
+    const key = stateKey(seen)
+    if (req) for (const [k, r] of req) if (k === key || this.variants(p, r).includes(key)) req.delete(k)
   }
 
   /** A state and what sibling metadata changes may have made of it in gv0. */
