@@ -1,8 +1,11 @@
 // A torn or garbled state.json (a disk, a file system without ordered data, a hand) never stops the
 // agent from draining, and never makes it forget what is pending: it rebuilds from the cache.
 import test from 'ava'
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { toBytes } from '../../src/agent/fs/paths.ts'
+import { StateStore } from '../../src/agent/state/state-store.ts'
 import { cli, sandbox, sleep } from './helpers.ts'
 
 const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : null)
@@ -76,4 +79,30 @@ test('observed.json garbled (valid JSON, wrong shape) does not stop the agent', 
   const f = await cli(['flush', '--wait', '--timeout', '10', '--config', sb.configFile])
   t.is(f.code, 0, f.stderr)
   t.is(read(join(sb.lower, 'new.txt')), 'pending\n')
+})
+
+// A conflict copy's intent is noted before the copy is linked into place; a save (another publish's, the timer's)
+// may come in between, and a crash before the copy's record is saved must still find the intent, or the next
+// start takes the copy for someone else's file and places a second one (model seed 1394762420).
+test('a conflict-copy intent noted before a save survives a crash after it: the copy is found as this host\'s', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gfswc-intents-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const before = new StateStore(dir)
+  before.load()
+  const copy = toBytes('y.conflict-hydra-20261201T000000Z')
+  before.noteIntent(copy, { ino: 7, size: 3, mtimeMs: 1000, of: toBytes('y') })
+  before.save() // a save while the copy is being placed
+  before.save() // and another one
+  // the copy is placed; the process is killed before the record is set and saved
+  const after = new StateStore(dir)
+  after.load()
+  t.deepEqual(after.placedCopiesOf(toBytes('y')), [copy])
+  t.true(after.isOurs(copy, { ino: 7, size: 3, mtimeMs: 1000 }))
+  // once recorded and saved, the intent is gone for good
+  after.set(toBytes('y'), { kind: 'f', ino: 1, size: 3, mtimeMs: 1000, ctimeMs: 1000, lower: null, publishedAt: 0, conflictPath: copy, conflictLower: null })
+  after.forgetIntents(copy)
+  after.save()
+  const later = new StateStore(dir)
+  later.load()
+  t.deepEqual(later.placedCopiesOf(toBytes('y')), [])
 })

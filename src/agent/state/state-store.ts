@@ -221,8 +221,14 @@ export class StateStore {
       closeSync(this.journalFd)
       this.journalFd = null
     }
+    // a conflict copy's intent still here has no record yet: noted before this save, its copy may be placed
+    // after it, so it carries this save's generation and the next start keeps it (load)
     const lines: string[] = []
-    for (const [r, list] of this.intents) for (const x of list) lines.push(JSON.stringify(encodeIntent(r, x)))
+    for (const [r, list] of this.intents) {
+      const now = list.map((x) => (x.of === undefined ? x : { ...x, gen: this.gen }))
+      this.intents.set(r, now)
+      for (const x of now) lines.push(JSON.stringify(encodeIntent(r, x)))
+    }
     writeFileSync(this.journal, Buffer.from(lines.length ? lines.join('\n') + '\n' : '', 'latin1'))
   }
 
