@@ -1,27 +1,35 @@
 // A directory replaced here (opaque) shows only this host's entries until an evict reopens it: what the
 // other host puts in gv0 below it meanwhile is hidden from the union, so a delete here never removes it.
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
 
-test('a file the other host made in a directory replaced here survives the delete of that directory', async (t) => {
+/**
+ * gv0's photos/ replaced here (opaque, published: gv0 loses old.jpg and gets mine.jpg), then the other host adds
+ * photos/theirs.jpg, and a dentry drop after it: from then on only the opaque directory hides it from the union.
+ */
+async function replacedHereThenTheirs(t: ExecutionContext) {
   const sb = await sandbox(t, {}, { mount: false })
   mkdirSync(join(sb.lower, 'photos'))
   writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
   sb.mount()
   const agent = await sb.agent()
-  // replaced here: gv0 loses old.jpg and gets mine.jpg
   rmSync(join(sb.union, 'photos'), { recursive: true })
   mkdirSync(join(sb.union, 'photos'))
   writeFileSync(join(sb.union, 'photos/mine.jpg'), 'mine')
   await flushAll(t, agent)
   t.deepEqual(readdirSync(join(sb.lower, 'photos')), ['mine.jpg'])
-  // the other host adds a file; the opaque directory keeps it out of the union
   writeFileSync(join(sb.lower, 'photos/theirs.jpg'), 'theirs')
   await sleep(30)
-  agent.noteDentryDrop() // fresh lookups from here on: only the opaque directory hides it
+  agent.noteDentryDrop()
+  await sleep(30)
   t.false(existsSync(join(sb.union, 'photos/theirs.jpg')), 'the union does not show it')
+  return { sb, agent }
+}
+
+test('a file the other host made in a directory replaced here survives the delete of that directory', async (t) => {
+  const { sb, agent } = await replacedHereThenTheirs(t)
   await flushAll(t, agent) // a walk after the remote file: the delete below is later than both
   rmSync(join(sb.union, 'photos'), { recursive: true })
   await flushAll(t, agent)
@@ -34,20 +42,7 @@ test('a file the other host made in a directory replaced here survives the delet
 // opaque directory, however long after the other host's file and whatever dentry drops came since.
 for (const kind of ['file', 'directory'] as const) {
   test(`a ${kind} made here at the name of a file the other host made in a directory replaced here: theirs stays, mine is a conflict copy`, async (t) => {
-    const sb = await sandbox(t, {}, { mount: false })
-    mkdirSync(join(sb.lower, 'photos'))
-    writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
-    sb.mount()
-    const agent = await sb.agent()
-    rmSync(join(sb.union, 'photos'), { recursive: true })
-    mkdirSync(join(sb.union, 'photos'))
-    writeFileSync(join(sb.union, 'photos/mine.jpg'), 'mine')
-    await flushAll(t, agent)
-    writeFileSync(join(sb.lower, 'photos/theirs.jpg'), 'theirs')
-    await sleep(30)
-    agent.noteDentryDrop() // a drop after their file: by time alone, the union would have shown it
-    await sleep(30)
-    t.false(existsSync(join(sb.union, 'photos/theirs.jpg')), 'the union shows the name free')
+    const { sb, agent } = await replacedHereThenTheirs(t)
     if (kind === 'file') writeFileSync(join(sb.union, 'photos/theirs.jpg'), 'mine too')
     else mkdirSync(join(sb.union, 'photos/theirs.jpg'))
     await flushAll(t, agent)
