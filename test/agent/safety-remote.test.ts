@@ -62,6 +62,20 @@ test('a negative dentry is stale for at most the time since the last drop before
   t.is(drops.staleMs(100_000), 60_000 + 10_000, 'a pass that held drops back widens the window')
 })
 
+test('a drop that held names back does not count for names below the same top-level directory, nor after a restart', (t) => {
+  const drops = new DentryDrops(0)
+  drops.note(10_000)
+  drops.note(40_000, new Set(['photos/2024/a.jpg', 'notes.txt']))
+  t.is(drops.staleMs(50_000, 'photos/2024/a.jpg'), 40_000, 'the held name: back to the drop before')
+  t.is(drops.staleMs(50_000, 'photos/other/b.jpg'), 40_000, 'below the same top-level directory (it may be one the other host replaced)')
+  t.is(drops.staleMs(50_000, 'notes.txt'), 40_000)
+  t.is(drops.staleMs(50_000, 'music/c.mp3'), 10_000, 'elsewhere the drop counts')
+  t.is(drops.staleMs(50_000), 10_000, 'no name: every drop counts')
+  drops.note(45_000, new Set(['photos/2024/a.jpg']))
+  t.is(drops.staleMs(50_000, 'photos/x'), 40_000, 'two drops held it: back past both')
+  t.deepEqual(drops.recent(10), [10_000], 'saved for the next process: only the drops that refreshed every name')
+})
+
 test('a reclaimed directory the other host moved away and back is not replaced by a symlink made behind a stale negative dentry', async (t) => {
   const sb = await sandbox(t)
   const agent = await sb.agent()

@@ -264,9 +264,10 @@ export class Agent {
    * it), dated when it began (`startedAt`, wall-clock ms): a drop walks every cached dentry and can take
    * hundreds of milliseconds, and a lookup during it can cache "no such name" again just before the other
    * host creates that name (measured: such a name stayed hidden after the drop ended, 1 time in 10).
+   * `held`: the union's names the drop could not refresh (dentries.ts, dropUnionDentries).
    */
-  noteDentryDrop(startedAt: number = Date.now()): void {
-    this.drops.note(startedAt - FS_TICK_MS)
+  noteDentryDrop(startedAt: number = Date.now(), held: ReadonlySet<Bytes> | null = null): void {
+    this.drops.note(startedAt - FS_TICK_MS, held)
   }
 
   /** Clears an error once its cause is gone. */

@@ -81,7 +81,7 @@ function passContext(p: PassParts): PublishContext {
     lowerFs: new SafeTree(p.lower, 'gv0'),
     upperFs: new SafeTree(p.upper, 'upper', true),
     host: p.cfg.host,
-    staleDentryMs: (born) => p.drops.staleMs(born),
+    staleDentryMs: (born, rel) => p.drops.staleMs(born, rel),
     state: p.state,
     now: () => new Date(),
     report: (c) => {

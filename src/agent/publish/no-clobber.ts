@@ -21,35 +21,65 @@ export const FS_TICK_MS = 20
 /** Dentry drops this process remembers: days of them at the usual intervals. */
 const KEEP_DROPS = 20_000
 
+/** Drops that held names back: kept with the names they held back, the latest this many. */
+const KEEP_HELD = 2_000
+
+/** The first component of a relative path: every name below it is looked up through that directory. */
+const topOf = (rel: Bytes) => {
+  const i = rel.indexOf('/')
+  return i < 0 ? rel : rel.slice(0, i)
+}
+
 /**
  * The dentry drops this process made and the union's mounts it saw, in order. A stale lookup (a negative
  * dentry that hid a gv0 name, a positive one that kept showing a replaced version) that the union used at
  * some moment was cached after the last drop or mount before it: that bounds how long before an entry's
  * birth a change the other host made could have stayed invisible. Without one before the birth (drops
  * off, the daemon down then) a dentry lives until memory pressure evicts it: no bound.
+ *
+ * A drop frees only dentries nothing holds (dentries.ts, dropUnionDentries): over a lower that never
+ * revalidates, a name held open then, or any name below the same top-level directory (held through the
+ * parent links, that directory may itself be one the other host replaced), kept what it showed. For those
+ * names such a drop does not count.
  */
 export class DentryDrops {
   private readonly times: number[] = []
+  /** the top-level directories (or names) each such drop held back */
+  private readonly held = new Map<number, Set<Bytes>>()
 
   /** `skewMs`: how far gv0's ctimes (the other host's clock) may be off this host's clock */
   constructor(private readonly skewMs: number) {}
 
-  note(at: number): void {
+  note(at: number, held: ReadonlySet<Bytes> | null = null): void {
     if (!(at > 0)) return
     let i = this.times.length
     while (i > 0 && this.times[i - 1] > at) i--
     if (i > 0 && this.times[i - 1] === at) return
     this.times.splice(i, 0, at)
-    if (this.times.length > KEEP_DROPS) this.times.splice(0, this.times.length - KEEP_DROPS)
+    if (held?.size) {
+      this.held.set(at, new Set([...held].map(topOf)))
+      // a drop whose held names are forgotten would count for every name: it goes with them
+      while (this.held.size > KEEP_HELD) this.forget(this.held.keys().next().value as number)
+    }
+    while (this.times.length > KEEP_DROPS) this.forget(this.times[0])
   }
 
-  /** The latest `n` drops and mounts, to be saved: a later process may count on them too. */
+  private forget(at: number): void {
+    const i = this.times.indexOf(at)
+    if (i >= 0) this.times.splice(i, 1)
+    this.held.delete(at)
+  }
+
+  /**
+   * The latest `n` drops and mounts, to be saved: a later process may count on them too. Not those that held
+   * names back: a later process would take them for drops that refreshed every name.
+   */
   recent(n: number): number[] {
-    return this.times.slice(-n)
+    return this.times.filter((t) => !this.held.has(t)).slice(-n)
   }
 
-  /** How long before `bornMs` a stale dentry may have hidden a gv0 change (clock skew included). */
-  staleMs(bornMs: number): number {
+  /** How long before `bornMs` a stale dentry may have hidden a gv0 change at `rel` (clock skew included). */
+  staleMs(bornMs: number, rel?: Bytes): number {
     let lo = 0
     let hi = this.times.length
     while (lo < hi) {
@@ -57,6 +87,8 @@ export class DentryDrops {
       if (this.times[mid] <= bornMs) lo = mid + 1
       else hi = mid
     }
+    const top = rel === undefined ? undefined : topOf(rel)
+    while (lo > 0 && top !== undefined && this.held.get(this.times[lo - 1])?.has(top)) lo--
     return lo === 0 ? Infinity : bornMs - this.times[lo - 1] + this.skewMs
   }
 }
@@ -84,7 +116,7 @@ export function isCopyUp(x: Xattrs | null | undefined): boolean {
 export async function unseenByUnion(ctx: PublishContext, e: UpperEntry, id: LowerId | null, x: Xattrs | null | undefined): Promise<boolean> {
   if (id === null || ctx.state.isOurs(e.rel, id)) return false
   if (isCopyUp(x) && (id.kind !== e.kind || copiedOtherVersion(x, id))) return true
-  return id.ctimeMs > seenUpTo(ctx, bornMs(e)) || (await belowOpaque(ctx, e.rel))
+  return id.ctimeMs > seenUpTo(ctx, bornMs(e), e.rel) || (await belowOpaque(ctx, e.rel))
 }
 
 /**

@@ -11,8 +11,8 @@ export interface PublishContext {
   lowerFs: SafeTree
   upperFs: SafeTree
   host: string
-  /** how long before `bornMs` a stale negative dentry may have hidden a gv0 name from the union (no-clobber.ts) */
-  staleDentryMs(bornMs: number): number
+  /** how long before `bornMs` a stale dentry may have hidden gv0's entry at `rel` from the union (no-clobber.ts) */
+  staleDentryMs(bornMs: number, rel: Bytes): number
   state: StateStore
   now(): Date
   report(c: ConflictReport): void
@@ -36,8 +36,8 @@ export interface PublishContext {
  * `bornMs` (a stale negative dentry, clock skew): the reference for names this host has no record of,
  * whenever the local entry replaces or removes what gv0 holds there. -Infinity when nothing bounds it.
  */
-export function seenUpTo(ctx: PublishContext, bornMs: number): number {
-  return bornMs - ctx.staleDentryMs(bornMs)
+export function seenUpTo(ctx: PublishContext, bornMs: number, rel: Bytes): number {
+  return bornMs - ctx.staleDentryMs(bornMs, rel)
 }
 
 /**
@@ -53,5 +53,5 @@ export function remoteChanged(ctx: PublishContext, rel: Bytes, now: LowerId | nu
   const rec: PublishRecord | undefined = ctx.state.get(rel)
   if (rec?.kind === 'w' || rec?.conflictPath) return now !== null
   if (rec) return !sameLower(now, rec.lower)
-  return now !== null && now.ctimeMs > seenUpTo(ctx, Math.min(refMs, ctx.upperShownSince(rel) ?? Infinity))
+  return now !== null && now.ctimeMs > seenUpTo(ctx, Math.min(refMs, ctx.upperShownSince(rel) ?? Infinity), rel)
 }

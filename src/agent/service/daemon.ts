@@ -4,7 +4,7 @@ import { Agent } from '../core/agent.ts'
 import type { LockedAgent } from '../core/locked-agent.ts'
 import type { AgentConfig } from './config.ts'
 import { startControlServer, type Request } from './control-socket.ts'
-import { dropDentries, watchGraph } from '../watch/dentries.ts'
+import { dropUnionDentries, watchGraph } from '../watch/dentries.ts'
 import { evictCycle } from '../offline/evict.ts'
 import { waitForLock } from './lock.ts'
 import { retryRemount } from '../offline/remount.ts'
@@ -79,9 +79,8 @@ export async function startDaemon(cfg: AgentConfig, log: Log): Promise<DaemonHan
     gluster.start()
     const drop = () => {
       try {
-        const began = Date.now()
-        dropDentries(cfg.dropCachesFile)
-        agent.noteDentryDrop(began)
+        const { began, held } = dropUnionDentries(cfg.union, cfg.dropCachesFile)
+        agent.noteDentryDrop(began, held)
         agent.clearError('dentries')
       } catch (err) {
         agent.reportError('dentries', `dropping dentries: ${(err as Error).message}`)

@@ -3,10 +3,41 @@
 import { statSync, writeFileSync } from 'node:fs'
 import { readlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Bytes } from '../fs/paths.ts'
+import { mountedLowerDir } from '../fs/union-lower.ts'
+import { readMounts } from '../fs/mounts.ts'
+import { heldNames } from './open-files.ts'
 
 /** Drops dentries and inodes (not the page cache) so remote creations become visible. */
 export function dropDentries(file = '/proc/sys/vm/drop_caches'): void {
   writeFileSync(file, '2\n')
+}
+
+/**
+ * Whether the union's lower layer checks its cached lookups again: gluster's FUSE client does (each entry
+ * expires after its timeout, and overlayfs asks the layer below before it uses a cached name). A brick or a
+ * plain directory never does: a name the union looked up keeps showing what it found until its dentry goes.
+ */
+export function lowerRevalidates(union: string): boolean {
+  const lower = mountedLowerDir(union)
+  if (lower === null) return false
+  const m = readMounts().find((x) => x.target === lower)
+  return m?.fstype.startsWith('fuse') ?? false
+}
+
+/**
+ * Drops the dentries; `held`: the union's names it could not refresh, or null when none can stay stale. A drop
+ * frees only dentries nothing uses: a name held open (a file, a cwd, a mapping, and through its parent links every
+ * directory above it) keeps its dentry, and over a lower that never revalidates the union goes on showing what
+ * that dentry saw. The holds are read before and after the drop, and a name held at either counts. `began`:
+ * when the drop began (wall-clock ms).
+ */
+export function dropUnionDentries(union: string, file?: string): { began: number; held: Set<Bytes> | null } {
+  const held = lowerRevalidates(union) ? null : heldNames(union)
+  const began = Date.now()
+  dropDentries(file)
+  if (held) for (const n of heldNames(union)) held.add(n)
+  return { began, held }
 }
 
 /** The gluster client's active graph, named by its meta directory; null where there is none (not gluster). */

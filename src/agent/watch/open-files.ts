@@ -103,24 +103,42 @@ export function openWriters(roots: string[]): Writers {
   return w
 }
 
+/**
+ * Each hold a process has on the union (cwd, root, exe, descriptors, mappings): `each` gets the pid, what holds
+ * it, the path (bytes) and its name relative to the union. `all`: every mapping, not only a process's first, and
+ * this process's own holds too.
+ */
+function unionHolds(union: string, all: boolean, each: (pid: number, via: string, target: Bytes, rel: Bytes) => void): void {
+  const roots = [toBytes(union)]
+  const at = (pid: number, via: string, t: Bytes | null) => {
+    const rel = t === null ? null : relUnder(t, roots)
+    if (rel !== null) each(pid, via, t as Bytes, rel)
+    return rel !== null
+  }
+  for (const pid of pids()) {
+    if (pid === process.pid && !all) continue
+    for (const via of ['cwd', 'root', 'exe']) at(pid, via, link(`/proc/${pid}/${via}`))
+    for (const fd of fdsOf(pid)) at(pid, `fd ${fd}`, link(`/proc/${pid}/fd/${fd}`))
+    for (const m of mappingsOf(pid)) if (at(pid, 'mmap', m.path) && !all) break
+  }
+}
+
 /** Every process that keeps the union busy (open files, cwd, root, mappings), for evict reports. */
 export function unionHolders(union: string): Holder[] {
-  const root = toBytes(union)
   const out: Holder[] = []
-  const inside = (t: Bytes | null) => t !== null && relUnder(t, [root]) !== null
-  for (const pid of pids()) {
-    if (pid === process.pid) continue
-    const command = commandOf(pid)
-    for (const via of ['cwd', 'root', 'exe']) {
-      const t = link(`/proc/${pid}/${via}`)
-      if (inside(t)) out.push({ pid, command, via, path: Buffer.from(t as string, 'latin1').toString() })
-    }
-    for (const fd of fdsOf(pid)) {
-      const t = link(`/proc/${pid}/fd/${fd}`)
-      if (inside(t)) out.push({ pid, command, via: `fd ${fd}`, path: Buffer.from(t as string, 'latin1').toString() })
-    }
-    const mapped = mappingsOf(pid).find((m) => inside(m.path))
-    if (mapped) out.push({ pid, command, via: 'mmap', path: Buffer.from(mapped.path, 'latin1').toString() })
-  }
+  const commands = new Map<number, string>()
+  unionHolds(union, false, (pid, via, target) => {
+    if (!commands.has(pid)) commands.set(pid, commandOf(pid))
+    out.push({ pid, command: commands.get(pid)!, via, path: Buffer.from(target, 'latin1').toString() })
+  })
+  return out
+}
+
+/** The union's names (relative; not its root) that some process holds right now: their dentries are in use. */
+export function heldNames(union: string): Set<Bytes> {
+  const out = new Set<Bytes>()
+  unionHolds(union, true, (_pid, _via, _target, rel) => {
+    if (rel !== '') out.add(rel)
+  })
   return out
 }
