@@ -82,6 +82,7 @@ function passContext(p: PassParts): PublishContext {
     upperFs: new SafeTree(p.upper, 'upper', true),
     host: p.cfg.host,
     staleDentryMs: (born, rel) => p.drops.staleMs(born, rel),
+    clockSkewMs: p.cfg.clockSkewSeconds * 1000,
     state: p.state,
     now: () => new Date(),
     report: (c) => {

@@ -110,26 +110,34 @@ export function isCopyUp(x: Xattrs | null | undefined): boolean {
  * version it replaced (or a directory it made a file), and a copy-up copies that stale version. The
  * dentry drop bounds how long either lasts, so a gv0 change later than that before the local entry's
  * birth may never have been seen, and is kept. A copy-up of another kind than gv0's entry (a directory
- * copied up where gv0 now has a file) surely did not see it, nor did a union that showed an opaque
- * directory of upper above the name: below one, it shows upper's entries only (belowOpaque).
+ * copied up where gv0 now has a file) surely did not see it, nor did a union that showed a directory
+ * replaced here above the name, when gv0's entry changed after the replacement (madeBehindOpaque).
  */
 export async function unseenByUnion(ctx: PublishContext, e: UpperEntry, id: LowerId | null, x: Xattrs | null | undefined): Promise<boolean> {
   if (id === null || ctx.state.isOurs(e.rel, id)) return false
   if (isCopyUp(x) && (id.kind !== e.kind || copiedOtherVersion(x, id))) return true
-  return id.ctimeMs > seenUpTo(ctx, bornMs(e), e.rel) || (await belowOpaque(ctx, e.rel))
+  return id.ctimeMs > seenUpTo(ctx, bornMs(e), e.rel) || (await madeBehindOpaque(ctx, e.rel, id.ctimeMs))
 }
 
 /**
- * Whether a directory above `rel` is opaque in upper. The union shows none of gv0's entries below an
- * opaque directory, from its making (a directory made over a delete) until reclaim removes it from upper;
- * it is never made opaque later. So an entry made below one now never saw what gv0 holds at its name,
- * however long ago gv0's entry was made and whatever dentry drops came since.
+ * Whether gv0's entry at `rel`, changed at `changedMs`, changed after a directory above it was replaced here
+ * (made opaque in upper). The union shows none of gv0's entries below an opaque directory, from its making (a
+ * directory made over a delete) until reclaim removes it from upper; it is never made opaque later. So a gv0
+ * change below one since its birth (less clock skew) was never seen, whatever dentry drops came since; an older
+ * one the union may have shown before the replacement (this host's own directory, say). Without a birth time
+ * every change counts as unseen.
  */
-export async function belowOpaque(ctx: PublishContext, rel: Bytes): Promise<boolean> {
+export async function madeBehindOpaque(ctx: PublishContext, rel: Bytes, changedMs: number): Promise<boolean> {
   const above: Bytes[] = []
   for (let dir = parentRel(rel); dir !== ''; dir = parentRel(dir)) above.push(dir)
   if (above.length === 0) return false
-  return (await readXattrs(ctx.upperFs, above)).some(isOpaque)
+  const xs = await readXattrs(ctx.upperFs, above)
+  for (let i = 0; i < above.length; i++) {
+    if (!isOpaque(xs[i])) continue
+    const born = (await ctx.upperFs.lstatOrNull(above[i]))?.birthtimeMs
+    if (!born || changedMs > born - ctx.clockSkewMs) return true
+  }
+  return false
 }
 
 /**

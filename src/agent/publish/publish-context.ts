@@ -13,6 +13,8 @@ export interface PublishContext {
   host: string
   /** how long before `bornMs` a stale dentry may have hidden gv0's entry at `rel` from the union (no-clobber.ts) */
   staleDentryMs(bornMs: number, rel: Bytes): number
+  /** how far gv0's ctimes (the other host's clock) may be off this host's clock (`clockSkewSeconds`) */
+  clockSkewMs: number
   state: StateStore
   now(): Date
   report(c: ConflictReport): void

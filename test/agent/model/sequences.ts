@@ -218,6 +218,16 @@ export const SEQUENCES: Record<string, Op[]> = {
     { k: 'mkdir', p: 'a/x.txt', n: 7 },
     { k: 'sleep', ms: 400, n: 8 },
   ],
+  // a/z.sh, this host's directory, published and reclaimed; then a replaced here and a symlink made at a/z.sh:
+  // gv0's directory there was the one the union showed before the replacement, yet it counted as unseen
+  'a name below a directory replaced here takes a conflict copy for this host\'s own older directory': [
+    { k: 'mkdir', p: 'a/z.sh', n: 1 },
+    { k: 'sleep', ms: 400, n: 2 },
+    { k: 'evict', kill: { how: 'none' }, n: 3 },
+    { k: 'opaque', p: 'a', n: 4 },
+    { k: 'symlink', p: 'a/z.sh', n: 5, target: 't5' },
+    { k: 'sleep', ms: 400, n: 6 },
+  ],
   'a stale conflict-copy intent sends a later version over the old conflict copy': [
     { k: 'append', p: 'y', n: 1 },
     { k: 'rmodify', p: 'y', n: 2, inPlace: false },
