@@ -74,6 +74,10 @@ test('a drop that held names back does not count for names below the same top-le
   drops.note(45_000, new Set(['photos/2024/a.jpg']))
   t.is(drops.staleMs(50_000, 'photos/x'), 40_000, 'two drops held it: back past both')
   t.deepEqual(drops.recent(10), [10_000], 'saved for the next process: only the drops that refreshed every name')
+  t.is(drops.staleMs(50_000, 'music/c.mp3'), 5_000)
+  drops.note(45_000, new Set(['music/y.mp3']))
+  t.is(drops.staleMs(50_000, 'music/c.mp3'), 10_000, 'the same drop noted again: the names it held back add up')
+  t.is(drops.staleMs(50_000, 'photos/x'), 40_000)
 })
 
 test('a reclaimed directory the other host moved away and back is not replaced by a symlink made behind a stale negative dentry', async (t) => {

@@ -54,10 +54,11 @@ export class DentryDrops {
     if (!(at > 0)) return
     let i = this.times.length
     while (i > 0 && this.times[i - 1] > at) i--
-    if (i > 0 && this.times[i - 1] === at) return
-    this.times.splice(i, 0, at)
+    const known = i > 0 && this.times[i - 1] === at
+    if (known && !held?.size) return
+    if (!known) this.times.splice(i, 0, at)
     if (held?.size) {
-      this.held.set(at, new Set([...held].map(topOf)))
+      this.held.set(at, new Set([...(this.held.get(at) ?? []), ...[...held].map(topOf)]))
       // a drop whose held names are forgotten would count for every name: it goes with them
       while (this.held.size > KEEP_HELD) this.forget(this.held.keys().next().value as number)
     }
