@@ -146,7 +146,10 @@ export async function runSequence(world: World, ops: Op[]): Promise<RunResult> {
         }
         const fsop = op.k === 'hostile' ? { ...op, outside: world.outside } : op
         if (world.heldAtHook()) world.log(`${describe(op)}: while the agent is held at a crash point`)
-        what = await sideOp(world, model, 'remote', fsop as FsOp)
+        // an append in place to a hard link the other host planted to an outside file would change that file by
+        // the other host's own hand (a gluster client cannot even make such a link): not the agent's doing
+        if (op.k === 'rmodify' && op.inPlace && model.behindHostile(op.p)) what = 'skipped'
+        else what = await sideOp(world, model, 'remote', fsop as FsOp)
       } finally {
         await world.resumeAgent()
       }
