@@ -67,7 +67,8 @@ export function mountedLowerDir(union: string): string | null {
 
 const choiceFile = (cfg: Pick<AgentConfig, 'stateDir'>) => join(cfg.stateDir, 'union-lower.json')
 
-function mountAt(path: string): { fstype: string; source: string } | null {
+/** The file system mounted at `path` (the topmost one), or null. */
+export function mountAt(path: string): { fstype: string; source: string } | null {
   for (const line of readFileSync('/proc/self/mountinfo', 'latin1').split('\n').reverse()) {
     const [left, right = ''] = line.split(' - ')
     const f = left.split(' ')

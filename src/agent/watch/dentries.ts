@@ -4,8 +4,7 @@ import { statSync, writeFileSync } from 'node:fs'
 import { readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Bytes } from '../fs/paths.ts'
-import { mountedLowerDir } from '../fs/union-lower.ts'
-import { readMounts } from '../fs/mounts.ts'
+import { mountAt, mountedLowerDir } from '../fs/union-lower.ts'
 import { heldNames } from './open-files.ts'
 
 /** Drops dentries and inodes (not the page cache) so remote creations become visible. */
@@ -21,8 +20,7 @@ export function dropDentries(file = '/proc/sys/vm/drop_caches'): void {
 export function lowerRevalidates(union: string): boolean {
   const lower = mountedLowerDir(union)
   if (lower === null) return false
-  const m = readMounts().find((x) => x.target === lower)
-  return m?.fstype.startsWith('fuse') ?? false
+  return mountAt(lower)?.fstype.startsWith('fuse') ?? false
 }
 
 /**
