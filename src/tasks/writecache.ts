@@ -28,6 +28,16 @@ export interface AgentBundle {
   sha256: string
 }
 
+/**
+ * How long the agent keeps a gv0 name's lock after changing it (src/agent/fs/name-locks.ts): past every
+ * cache of the other host's gluster client, md-cache (`performance.md-cache-timeout`, a second by default)
+ * plus the FUSE entry and attribute timeouts (a second each), and a second to spare. Undefined: the default.
+ */
+export function nameLockHoldSeconds(glusterOptions: Record<string, string>): number | undefined {
+  const md = Number(glusterOptions['performance.md-cache-timeout'] ?? 1)
+  return Number.isFinite(md) && md > 1 ? md + 2 : undefined
+}
+
 /** The agent's config for a host, derived from the inventory's settings. */
 export function agentConfig(host: Host) {
   const s = host.settings
@@ -43,6 +53,7 @@ export function agentConfig(host: Host) {
     health: s.health,
     ...s.flush,
     unionLowerMount: layoutDefaults.unionLowerMount,
+    ...(nameLockHoldSeconds(s.glusterOptions) ? { nameLockHoldSeconds: nameLockHoldSeconds(s.glusterOptions) } : {}),
     // only in brick mode, so configs of the default stay as they were
     ...(s.unionLower === 'brick' ? { unionLower: s.unionLower, brick: s.brick, volume: s.volume } : {}),
   }

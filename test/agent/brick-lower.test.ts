@@ -9,7 +9,7 @@ import { brickHealth, type BrickVerdict } from '../../src/agent/fs/brick-health.
 import { isUnionMounted, lowerProblem, mountUnion } from '../../src/agent/fs/mounts.ts'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { checkUnionLower } from '../../src/agent/offline/relower.ts'
-import { flushAll, forceUmount, onCleanup, sandbox, text, type Sandbox } from './helpers.ts'
+import { flushAll, forceUmount, onCleanup, sandbox, text, type Sandbox, userNames } from './helpers.ts'
 
 const UUID = '0a9e1d4c-3b7f-4e62-9c11-5d2b8f0e7a34'
 let verdict: BrickVerdict = { current: true, reason: 'current (test)' }
@@ -129,7 +129,7 @@ test.serial('brick lower: a copy-up of a version gv0 no longer holds (stale bric
   await flushAll(t, agent)
   t.is(text(join(sb.lower, 'top.txt')), 'remote top\n', "the other host's replacement stays")
   t.is(text(join(sb.lower, 'docs/b.txt')), 'remote b\n', "the other host's rewrite stays")
-  const copies = [...readdirSync(sb.lower), ...readdirSync(join(sb.lower, 'docs'))].filter((n) => n.includes('.conflict-hydra-'))
+  const copies = [...userNames(sb.lower), ...readdirSync(join(sb.lower, 'docs'))].filter((n) => n.includes('.conflict-hydra-'))
   t.is(copies.length, 2, copies.join(', '))
 })
 

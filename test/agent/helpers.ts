@@ -1,10 +1,11 @@
 // Test sandboxes: real directories and a real overlay mount (tests run as root), cleaned up even on failure.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExecutionContext } from 'ava'
 import { Agent, type LockedAgent } from '../../src/agent/core/agent.ts'
 import { parseConfig, type AgentConfig } from '../../src/agent/service/config.ts'
+import { isHiddenRootName } from '../../src/agent/fs/hidden-names.ts'
 import { overlayOptions } from '../../src/agent/fs/mounts.ts'
 import { FS_TICK_MS } from '../../src/agent/publish/no-clobber.ts'
 import { brickHealth } from '../../src/agent/fs/brick-health.ts'
@@ -72,6 +73,11 @@ export function aclValue(...entries: [tag: number, perm: number, id?: number][])
     b.writeUInt32LE(id, 8 + i * 8)
   })
   return `0x${b.toString('hex')}`
+}
+
+/** The names at the root of `dir` (upper or lower) that are a user's: not the agents' hidden ones (hidden-names.ts). */
+export function userNames(dir: string): string[] {
+  return readdirSync(dir).filter((n) => !isHiddenRootName(n))
 }
 
 /** A temp dir with lower (plain dir standing in for gv0), upper, work, union (mounted) and state. */

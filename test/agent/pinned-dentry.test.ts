@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { dropUnionDentries } from '../../src/agent/watch/dentries.ts'
-import { flushAll, sandbox, sleep, text } from './helpers.ts'
+import { flushAll, sandbox, sleep, text, userNames } from './helpers.ts'
 
 test('a file held open across a dentry drop, replaced by the other host, then deleted here: the other host\'s version stays', async (t) => {
   const sb = await sandbox(t, {}, { mount: false })
@@ -31,7 +31,7 @@ test('a file held open across a dentry drop, replaced by the other host, then de
     closeSync(fd)
   }
   await flushAll(t, agent)
-  t.true(existsSync(join(sb.lower, 'f.txt')), `gv0 keeps the version the union never showed: ${readdirSync(sb.lower).join(', ')}`)
+  t.true(existsSync(join(sb.lower, 'f.txt')), `gv0 keeps the version the union never showed: ${userNames(sb.lower).join(', ')}`)
   if (existsSync(join(sb.lower, 'f.txt'))) t.is(text(join(sb.lower, 'f.txt')), 'theirs v2\n')
 })
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { isUnionMounted } from '../../src/agent/fs/mounts.ts'
 import type { StateStore } from '../../src/agent/state/state-store.ts'
-import { flushAll, sandbox, sleep, text } from './helpers.ts'
+import { flushAll, sandbox, sleep, text, userNames } from './helpers.ts'
 
 const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
 
@@ -38,7 +38,7 @@ test('files, directories and symlinks arrive with content, owner, mode, times an
   t.notRegex(xattrs(join(sb.lower, 'docs')), /trusted\.overlay/)
   t.is(readlinkSync(join(sb.lower, 'latest')), 'docs/report.txt')
   t.true(readFileSync(join(sb.lower, 'a/b/c/deep')).equals(Buffer.alloc(3 << 20, 7)))
-  t.deepEqual(readdirSync(sb.lower).filter((n) => n.startsWith('.gfs-writecache')), [])
+  t.deepEqual(userNames(sb.lower).filter((n) => n.startsWith('.gfs-writecache')), [])
   const s = await agent.status()
   t.is(s.pending.entries, 0)
   t.is(s.publishedTotal, 3, 'two files and a symlink')
@@ -57,7 +57,7 @@ test('append after publish, then evict, then append again: gv0 has every byte', 
   const r = await evictCycle(agent)
   t.true(r.ok, r.message)
   t.true(isUnionMounted(sb.cfg), 'union mounted again after evict')
-  t.deepEqual(readdirSync(sb.upper), [], 'published entries reclaimed from upper')
+  t.deepEqual(userNames(sb.upper), [], 'published entries reclaimed from upper')
   t.is(text(join(sb.union, 'log')), 'one\ntwo\n')
   appendFileSync(join(sb.union, 'log'), 'three\n')
   t.is(text(join(sb.union, 'log')), 'one\ntwo\nthree\n')
@@ -178,7 +178,7 @@ test('symlinks changed in gv0 are never overwritten: changed before the pass or 
   await flushAll(t, agent)
   for (const n of ['early', 'late']) {
     t.is(readlinkSync(join(sb.lower, n)), 'remote', `${n}: gv0's link kept`)
-    const copies = readdirSync(sb.lower).filter((c) => c.startsWith(`${n}.conflict-hydra-`))
+    const copies = userNames(sb.lower).filter((c) => c.startsWith(`${n}.conflict-hydra-`))
     t.is(copies.length, 1, `${n}: one conflict copy`)
     t.is(readlinkSync(join(sb.lower, copies[0])), 'local', `${n}: the local link under the conflict name`)
   }
@@ -205,7 +205,7 @@ test('hard links stay hard links in gv0, across updates; a name whose first copy
   for (const n of ['a', 'b', 'sub/c']) t.is(text(join(sb.lower, n)), 'shared v2')
   t.is(ino('b'), ino('a'))
   t.is(ino('sub/c'), ino('a'))
-  t.deepEqual(readdirSync(sb.lower).filter((n) => n.includes('.conflict-') || n.startsWith('.gfs-writecache')), [])
+  t.deepEqual(userNames(sb.lower).filter((n) => n.includes('.conflict-') || n.startsWith('.gfs-writecache')), [])
   t.deepEqual(agent.conflicts(), [], 'our own links and renames are not remote changes')
   // the other host replaces a in gv0; then a local write: a conflicts, b cannot link to gv0's a and is
   // copied, sub/c links to b's copy
@@ -348,7 +348,7 @@ test('conflicts: both sides changed -> local version under a conflict name; dele
   rmSync(join(sb.union, 'todo'))
   await flushAll(t, agent)
   t.is(text(join(sb.lower, 'notes.md')), 'remote edit', 'remote version not overwritten')
-  const copies = readdirSync(sb.lower).filter((n) => n.startsWith('notes.conflict-hydra-'))
+  const copies = userNames(sb.lower).filter((n) => n.startsWith('notes.conflict-hydra-'))
   t.is(copies.length, 1)
   t.regex(copies[0], /^notes\.conflict-hydra-\d{8}T\d{6}Z\.md$/)
   t.is(text(join(sb.lower, copies[0])), 'local edit')

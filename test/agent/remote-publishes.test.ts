@@ -124,7 +124,7 @@ test('a dentry drop is dated when it began: one that takes long may have left a 
   execFileSync('mkfifo', [fifo])
   const { startDaemon } = await import('../../src/agent/service/daemon.ts')
   // the reader is another process: the write blocks this one (the daemon runs in it) until it reads
-  const reader = spawn('sh', ['-c', `sleep 1.8; date +%s%3N; cat ${fifo}`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const reader = spawn('sh', ['-c', `sleep 2.5; date +%s%3N; cat ${fifo}`], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   reader.stdout.on('data', (b: Buffer) => (out += b.toString()))
   const read = new Promise((r) => reader.on('close', r))

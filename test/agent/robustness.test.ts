@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startDaemon } from '../../src/agent/service/daemon.ts'
-import { agentBundle, cli, forceUmount, onCleanup, sandbox, sleep, text, until } from './helpers.ts'
+import { agentBundle, cli, forceUmount, onCleanup, sandbox, sleep, text, until, userNames } from './helpers.ts'
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
 
@@ -44,13 +44,13 @@ test('SIGKILL at many points during a large publish: never a partial file at the
     await sleep(60)
     const child = spawn(process.execPath, [bundle, 'run', '--config', sb.configFile], { stdio: 'ignore' })
     if (k % 2 === 0) {
-      const hasTemp = () => readdirSync(sb.lower).some((n) => n.startsWith('.gfs-writecache.tmp.'))
+      const hasTemp = () => userNames(sb.lower).some((n) => n.startsWith('.gfs-writecache.tmp.'))
       await until(hasTemp, 5000, 1)
       await sleep(delay)
     } else await sleep(delay)
     child.kill('SIGKILL')
     await new Promise((r) => child.once('exit', r))
-    const temps = readdirSync(sb.lower).filter((n) => n.startsWith('.gfs-writecache.tmp.')).length
+    const temps = userNames(sb.lower).filter((n) => n.startsWith('.gfs-writecache.tmp.')).length
     killedMidCopy += temps
     const bigState = existsSync(join(sb.lower, 'big.bin')) ? sha(join(sb.lower, 'big.bin')) : null
     t.log(`kill ${k % 2 === 0 ? `${delay} ms after a temp appeared` : `at ${delay} ms`}: big.bin ${bigState === null ? 'absent' : complete.has(bigState) ? 'complete' : 'TORN'}, ${temps} temp(s)`)
@@ -73,9 +73,9 @@ test('SIGKILL at many points during a large publish: never a partial file at the
   for (let k = 0; k < delays.length; k++) {
     for (let i = 0; i < 50; i++) t.is(text(join(sb.lower, `small${k}`, `f${i}`)), `file ${i}\n`.repeat(i + 1))
   }
-  const left = readdirSync(sb.lower).filter((n) => n.startsWith('.gfs-writecache.tmp.'))
+  const left = userNames(sb.lower).filter((n) => n.startsWith('.gfs-writecache.tmp.'))
   t.deepEqual(left, [], 'stale temporaries removed at start')
-  t.deepEqual(readdirSync(sb.lower).filter((n) => n.includes('.conflict-')), [], 'a crash never turns our own publish into a conflict')
+  t.deepEqual(userNames(sb.lower).filter((n) => n.includes('.conflict-')), [], 'a crash never turns our own publish into a conflict')
 })
 
 test('reboot with unflushed data: prepare publishes and reclaims before the union is mounted again', async (t) => {
@@ -99,7 +99,7 @@ test('reboot with unflushed data: prepare publishes and reclaims before the unio
   t.is(text(join(sb.lower, 'work/unflushed.txt')), 'written just before the power cut')
   t.false(existsSync(join(sb.lower, 'gone-soon')))
   t.false(existsSync(join(sb.lower, '.gfs-writecache.tmp.hydra.0123456789abcdef.99999')))
-  t.deepEqual(readdirSync(sb.upper), [], 'published entries reclaimed')
+  t.deepEqual(userNames(sb.upper), [], 'published entries reclaimed')
   const m = await cli(['mount-union', '--config', sb.configFile])
   t.is(m.code, 0, m.stderr)
   t.is(text(join(sb.union, 'work/unflushed.txt')), 'written just before the power cut')
@@ -124,7 +124,7 @@ test('ENOSPC in gv0: no partial file, error reported, the daemon keeps going and
   t.true(s.running)
   t.is(s.pending.entries, 1)
   t.false(existsSync(join(sb.lower, 'video.mkv')), 'nothing at the final name')
-  t.deepEqual(readdirSync(sb.lower).filter((n) => n.startsWith('.gfs-writecache.tmp.')), [], 'temp removed')
+  t.deepEqual(userNames(sb.lower).filter((n) => n.startsWith('.gfs-writecache.tmp.')), [], 'temp removed')
   writeFileSync(join(sb.union, 'after.txt'), 'union keeps taking writes')
   rmSync(join(sb.lower, 'filler')) // the other host frees space
   const drained = async () =>
@@ -181,7 +181,7 @@ test('gv0 read-only or unmounted: writes pile up in the cache, nothing lands in 
   const d = await startDaemon(sb.cfg, (l) => t.log(l))
   t.teardown(() => d.stop())
   writeFileSync(join(sb.union, 'before'), 'published normally')
-  t.true(await until(() => existsSync(join(brick, 'before')), 5000))
+  t.true(await until(() => existsSync(join(brick, 'before')), 15_000))
 
   execFileSync('mount', ['-o', 'remount,ro,bind', sb.lower])
   writeFileSync(join(sb.union, 'during-ro'), 'waits for gv0')
@@ -201,7 +201,7 @@ test('gv0 read-only or unmounted: writes pile up in the cache, nothing lands in 
   writeFileSync(join(sb.union, 'during-down'), 'waits for the mount')
   t.true(await until(async () => (await d.agent.status()).lower.problem !== null, 5000))
   await sleep(500)
-  t.deepEqual(readdirSync(sb.lower), [], 'nothing published into the unmounted mount point')
+  t.deepEqual(userNames(sb.lower), [], 'nothing published into the unmounted mount point')
   t.true((await d.agent.status()).pending.entries >= 1)
   execFileSync('mount', ['--bind', brick, sb.lower])
   t.true(await until(() => existsSync(join(brick, 'during-down')), 5000), 'drained after the mount came back')

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { DentryDrops } from '../../src/agent/publish/no-clobber.ts'
 import { agentDefaults } from '../../src/agent/service/defaults.ts'
-import { aclValue, flushAll, sandbox, sleep, text } from './helpers.ts'
+import { aclValue, flushAll, sandbox, sleep, text, userNames } from './helpers.ts'
 
 const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
 /** The ACL xattrs of a path, hex-encoded, as getfattr prints them. */
@@ -366,7 +366,7 @@ test("another host's temporaries are never deleted, published into or removed th
   for (const n of [lab, own]) writeFileSync(join(sb.lower, n), `at the top: ${n}`)
   const agent = await sb.agent()
   t.is(await agent.removeStaleTemps(), 1, "this host's leftover only")
-  t.deepEqual(readdirSync(sb.lower).sort(), [lab, 'dir'].sort())
+  t.deepEqual(userNames(sb.lower).sort(), [lab, 'dir'].sort())
   t.is(text(join(sb.lower, lab)), `at the top: ${lab}`)
   // the union shows them: a write to one and a delete of another must not reach gv0
   writeFileSync(join(sb.union, 'dir', plexus), 'written through the union')

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { toBytes } from '../../src/agent/fs/paths.ts'
 import { StateStore } from '../../src/agent/state/state-store.ts'
-import { cli, sandbox, sleep } from './helpers.ts'
+import { cli, sandbox, sleep, userNames } from './helpers.ts'
 
 const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : null)
 
@@ -42,7 +42,7 @@ for (const [how, spoil] of Object.entries(damage)) {
     t.is(read(join(sb.lower, 'new.txt')), 'pending\n')
     t.is(read(join(sb.lower, 'kept.txt')), 'published before\n')
     t.is(read(join(sb.lower, 'theirs.txt')), 'the other host edited this\n')
-    const names = readdirSync(sb.lower)
+    const names = userNames(sb.lower)
     t.false(names.some((n) => n.startsWith('kept.conflict-')), 'equal bytes are adopted, no conflict copy')
     const copy = names.find((n) => n.startsWith('theirs.conflict-hydra-'))
     t.truthy(copy, `this host's version is kept beside the other host's: ${names.join(', ')}`)

@@ -3,12 +3,12 @@
 // again right before the copy; a rename's delete after its new name.
 import test, { type ExecutionContext } from 'ava'
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Agent } from '../../src/agent/core/agent.ts'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import type { Clock } from '../../src/agent/core/observations.ts'
-import { flushAll, onCleanup, sandbox, sleep, testAgent, text, type Sandbox, type TestAgent } from './helpers.ts'
+import { flushAll, onCleanup, sandbox, sleep, testAgent, text, type Sandbox, type TestAgent, userNames } from './helpers.ts'
 
 /** A monotonic clock the test moves by hand; wall time stays real (gv0's times are real). */
 function manualClock(): Clock & { advance(ms: number): void } {
@@ -207,7 +207,7 @@ for (const settleMs of [150, 0]) {
     }
     await sleep(settleMs + 50)
     await agent.rescan()
-    const published = () => readdirSync(sb.lower).filter((n) => n.startsWith('bulk-')).length
+    const published = () => userNames(sb.lower).filter((n) => n.startsWith('bulk-')).length
     t.is(published(), 0)
     let done = false
     const passing = agent.pass().finally(() => (done = true))

@@ -3,10 +3,10 @@
 // progress, and flush.on_stop_seconds publishes on stop (or a stop cuts a slow copy short, losing nothing).
 import test, { type ExecutionContext } from 'ava'
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AgentConfig } from '../../src/agent/service/config.ts'
-import { agentBundle, cli, sandbox, sleep, until, type Sandbox } from './helpers.ts'
+import { agentBundle, cli, sandbox, sleep, until, type Sandbox, userNames } from './helpers.ts'
 
 async function daemon(t: ExecutionContext, overrides: Partial<AgentConfig> = {}) {
   const sb = await sandbox(t, { settleSeconds: 0.2, ...overrides })
@@ -39,7 +39,7 @@ async function cliAsync(args: string[]): Promise<{ code: number | null; stdout: 
 
 /** Bytes of this host's temporaries in gv0's top directory: a copy in progress. */
 function tempBytes(sb: Sandbox): number {
-  return readdirSync(sb.lower)
+  return userNames(sb.lower)
     .filter((n) => n.startsWith('.gfs-writecache.tmp.'))
     .reduce((a, n) => a + statSync(join(sb.lower, n)).size, 0)
 }
@@ -54,7 +54,7 @@ test('limit pause publishes nothing, flush --wait says so, flush --now publishes
   writeFileSync(join(sb.union, 'a.txt'), 'aaa')
   writeFileSync(join(sb.union, 'b.bin'), Buffer.alloc(100_000, 7))
   await sleep(2500)
-  t.deepEqual(readdirSync(sb.lower), [], 'nothing in gv0 while paused')
+  t.deepEqual(userNames(sb.lower), [], 'nothing in gv0 while paused')
   const s = await status(sb)
   t.like(s.uplink, { limit: 'pause', limitBytesPerSecond: -1, source: 'limit command', etaSeconds: null })
   t.is(s.pending.entries, 2)
@@ -64,7 +64,7 @@ test('limit pause publishes nothing, flush --wait says so, flush --now publishes
   const waited = await cli(['flush', '--wait', '--timeout', '10', '--config', sb.configFile])
   t.is(waited.code, 1)
   t.regex(waited.stderr, /publishing paused \(gfs-writecache limit pause until `gfs-writecache limit --clear`\); 2 entries pending \(flush --now/)
-  t.deepEqual(readdirSync(sb.lower), [])
+  t.deepEqual(userNames(sb.lower), [])
 
   const now = await cli(['flush', '--now', '--wait', '--timeout', '20', '--config', sb.configFile])
   t.is(now.code, 0, now.stderr)

@@ -126,6 +126,14 @@ test.serial("hydra cut off: creates, mkdirs, renames and deletes in a directory 
   for (const h of ['hydra', 'plexus']) {
     const names = await tree(h, d)
     const conflicts = names.filter((n) => /^\.\/both\.conflict-(hydra|plexus)-\d{8}T\d{6}Z\.txt /.test(n))
+    if (conflicts.length !== 1) {
+      for (const o of ['hydra', 'plexus']) {
+        t.log(`${o}'s upper: ${await onHost(o, `cd /data/writecache/upper && find ${d} -printf '%p %y %s %TT\\n' 2>&1 || true`)}`)
+        t.log(`${o}'s gv0 both.*: ${await onHost(o, `stat -c '%n %s %y %z' /gfs/gv0/${d}/both* 2>&1 || true`)}`)
+        t.log(`${o}'s agent:\n${await onHost(o, `journalctl -u gfs-writecache.service --no-pager --since '-10min' | grep -v 'dentr' | tail -n 60`)}`)
+        t.log(`${o}'s status:\n${await onHost(o, 'gfs-writecache status 2>&1 || true')}`)
+      }
+    }
     t.is(conflicts.length, 1, `${h}: one conflict copy of both.txt: ${names.join(' | ')}`)
     const both = names.find((n) => n.startsWith('./both.txt '))
     // whichever host published last keeps its version as the conflict copy: both versions are there

@@ -73,3 +73,27 @@ test.serial('a directory plexus removes while hydra writes below it: hydra\'s wr
   t.is(status.pending.entries, 0)
   t.regex(await onHost('hydra', 'gfs-writecache conflicts --json'), new RegExp(`dir-recreated[^\\n]*${dir}/sub`))
 })
+
+test.serial('both hosts change and delete the same names at the same moment: every version is kept', async (t) => {
+  const dir = `both-${Date.now()}`
+  const changed = [1, 2, 3, 4, 5, 6, 7, 8]
+  const deleted = [9, 10, 11, 12]
+  const all = [...changed, ...deleted]
+  await onHost('hydra', `mkdir -p /gfs/gv0/${dir} && cd /gfs/gv0/${dir} && for i in ${all.join(' ')}; do echo base > r$i.txt; done`)
+  await onHost('plexus', `cat /gfs/union/${dir}/r*.txt >/dev/null`)
+  // older than both agents' dentry drop (10 s) plus the clock skew they allow (10 s): each host saw gv0's
+  // version, so each publishes over it, and both publishes start in the same seconds
+  await new Promise((r) => setTimeout(r, 22_000))
+  await Promise.all([
+    onHost('hydra', `cd /gfs/union/${dir} && for i in ${changed.join(' ')}; do echo hydra-$i > r$i.txt; done; rm ${deleted.map((i) => `r${i}.txt`).join(' ')}`),
+    onHost('plexus', `cd /gfs/union/${dir} && for i in ${all.join(' ')}; do echo plexus-$i > r$i.txt; done`),
+  ])
+  await flush('hydra')
+  await flush('plexus')
+  await flush('hydra')
+  for (const h of ['hydra', 'plexus']) {
+    const versions = async (i: number) => (await onHost(h, `cd /data/brick1/gv0/${dir} && cat r${i}.txt r${i}.conflict-* 2>/dev/null | sort; true`)).trim().split('\n')
+    for (const i of changed) t.deepEqual(await versions(i), [`hydra-${i}`, `plexus-${i}`], `${h}'s brick: both versions of r${i}.txt`)
+    for (const i of deleted) t.deepEqual(await versions(i), [`plexus-${i}`], `${h}'s brick: plexus's version of r${i}.txt, deleted on hydra meanwhile`)
+  }
+})

@@ -21,3 +21,11 @@ test('the config the inventory writes for a default host is what the agent assum
   t.deepEqual(written, { ...parseConfig(required), unionLowerMount: layoutDefaults.unionLowerMount })
   t.is(parseConfig(required).unionLowerMount, '')
 })
+
+test("a gluster_options md-cache timeout longer than gluster's second makes the agent hold a changed name's lock longer", (t) => {
+  t.is(parseConfig(required).nameLockHoldSeconds, 3)
+  const h = host('hydra')
+  t.is(parseConfig(JSON.parse(JSON.stringify(agentConfig(h)))).nameLockHoldSeconds, 3)
+  const cached = { ...h, settings: { ...h.settings, glusterOptions: { 'performance.md-cache-timeout': '10' } } }
+  t.is(parseConfig(JSON.parse(JSON.stringify(agentConfig(cached)))).nameLockHoldSeconds, 12)
+})

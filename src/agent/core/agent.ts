@@ -3,6 +3,7 @@
 // changes the records runs inside exclusive(), which alone hands out the LockedAgent; what stays here
 // either takes the lock itself (open, flush, close) or only reads (status, pending, conflicts).
 import { lstat } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { AgentConfig } from '../service/config.ts'
 import type { Log } from '../service/log.ts'
 import { diskUsedPercent, isUnionMounted, lowerProblem } from '../fs/mounts.ts'
@@ -25,6 +26,8 @@ import { PendingView, type PendingSummary } from './pending.ts'
 import { PublishDurations, PublishRate } from './rate.ts'
 import { LaneLeases } from './lanes.ts'
 import { Uplink } from '../uplink/uplink.ts'
+import { GlusterNameLocks, NAME_LOCK_FILE, type NameLocks } from '../fs/name-locks.ts'
+import { hideInUpper } from '../fs/hidden-names.ts'
 import type { ProgressSnapshot } from '../uplink/progress-display.ts'
 
 export type { PassSummary } from './pass-parts.ts'
@@ -50,6 +53,8 @@ export class Agent {
   private readonly drops: DentryDrops
   /** the upload limit every copy into gv0 obeys */
   readonly uplink: Uplink
+  /** the locks both agents take before changing a name gv0 holds */
+  private readonly names: NameLocks
 
   constructor(
     readonly cfg: AgentConfig,
@@ -67,6 +72,8 @@ export class Agent {
     this.errors = new ErrorRegistry(log)
     this.backoff = new Backoffs(this.clock, cfg.retryMaxSeconds * 1000)
     this.view = new PendingView(this.index, this.state, this.errors, this.backoff)
+    // the lock file is reached through gv0_mount, whichever drain mount a publish goes through
+    this.names = new GlusterNameLocks(join(cfg.lower, NAME_LOCK_FILE), { holdMs: cfg.nameLockHoldSeconds * 1000, waitMs: 30_000, log })
     this.parts = {
       cfg,
       log,
@@ -85,6 +92,7 @@ export class Agent {
       drops: this.drops,
       uplink: this.uplink,
       lanes: new LaneLeases(this.clock),
+      names: this.names,
     }
     this.held = new LockedAgent(this.parts)
   }
@@ -138,6 +146,8 @@ export class Agent {
       this.state.dirty = true
     }
     this.obs.load(ino)
+    // the agents' name-lock file in gv0 is no user's file: the union never shows it
+    await hideInUpper(this.cfg.upper, NAME_LOCK_FILE, "the agents' name-lock file").catch((err: Error) => this.errors.note('hidden', err.message))
     await this.index.fullScan()
     // a reclaim cut short by a crash: the entry is gone, so gv0's own name shows (no conflict target, and a
     // directory made there later is judged afresh)
@@ -204,7 +214,11 @@ export class Agent {
 
   /** Waits for the operation in progress, then saves everything (at a stop). */
   close(): Promise<void> {
-    return this.exclusive(async (held) => held.saveState({ final: true }))
+    return this.exclusive(async (held) => {
+      held.saveState({ final: true })
+      // locks still in their hold stay held by the helper until that time is up
+      this.names.close()
+    })
   }
 
   /** Cache disk use of the file system holding upper. */

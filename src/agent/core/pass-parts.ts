@@ -13,6 +13,7 @@ import type { Clock, Observations } from './observations.ts'
 import type { PendingView } from './pending.ts'
 import type { PublishDurations, PublishRate } from './rate.ts'
 import type { Uplink } from '../uplink/uplink.ts'
+import type { NameLocks } from '../fs/name-locks.ts'
 
 export interface PassSummary {
   published: number
@@ -45,4 +46,6 @@ export interface PassParts {
   uplink: Uplink
   /** which drain mount worked on which name lately */
   lanes: LaneLeases
+  /** the locks both agents take before changing a name gv0 holds */
+  names: NameLocks
 }

@@ -80,6 +80,7 @@ function passContext(p: PassParts): PublishContext {
     lower: p.lower,
     lowerFs: new SafeTree(p.lower, 'gv0'),
     upperFs: new SafeTree(p.upper, 'upper', true),
+    names: p.names,
     host: p.cfg.host,
     staleDentryMs: (born, rel) => p.drops.staleMs(born, rel),
     clockSkewMs: p.cfg.clockSkewSeconds * 1000,

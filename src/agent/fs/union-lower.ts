@@ -9,7 +9,7 @@ import type { AgentConfig } from '../service/config.ts'
 import { agentDefaults } from '../service/defaults.ts'
 import { writeFileAtomic } from './atomic-write.ts'
 import { brickHealth, type BrickVerdict } from './brick-health.ts'
-import { isGlusterInternalRootName } from './gluster-brick.ts'
+import { hideInUpper, isHiddenRootName } from './hidden-names.ts'
 import { notStarted, run } from './run.ts'
 
 type LowerCfg = Pick<AgentConfig, 'unionLower' | 'lower' | 'lowerBind' | 'brick' | 'volume' | 'upper' | 'stateDir'> &
@@ -123,19 +123,8 @@ function gv0Choice(cfg: LowerCfg): LowerChoice {
 async function hideInternalNames(cfg: LowerCfg): Promise<string[]> {
   const made: string[] = []
   for (const name of readdirSync(cfg.brick!, { encoding: 'latin1' })) {
-    if (!isGlusterInternalRootName(name)) continue
-    const at = join(cfg.upper, name)
-    let st
-    try {
-      st = lstatSync(at)
-    } catch {
-      st = null
-    }
-    if (st?.isCharacterDevice() && st.rdev === 0) continue
-    if (st) throw new Error(`${at} is in the way of hiding gluster's ${name} (move it away; union_lower brick needs that name)`)
-    const r = await run('mknod', ['-m', '000', at, 'c', '0', '0']).catch(notStarted)
-    if (r.code !== 0) throw new Error(`mknod ${at}: ${r.stderr.trim()}`)
-    made.push(name)
+    if (!isHiddenRootName(name)) continue
+    if (await hideInUpper(cfg.upper, name, `gluster's ${name}, which union_lower brick needs hidden`)) made.push(name)
   }
   return made
 }

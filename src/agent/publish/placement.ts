@@ -157,13 +157,20 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
     crashPoint('publish:conflict-placed')
     return { target: copy, conflict: true, before: null, staged }
   }
-  if (before !== undefined) {
-    if (!sameLower(lowerId(await ctx.lowerFs.lstatOrNull(target)), before)) {
+  // a rename replaces whatever is there: the last look and the rename go under the name's lock, which the
+  // other agent takes too, and what the look shows then is no cached version it replaced (name-locks.ts)
+  const hold = await ctx.names.hold(target)
+  let replaced = false
+  try {
+    if (before !== undefined && !sameLower(lowerId(await ctx.lowerFs.lstatOrNull(target)), before)) {
       await ctx.lowerFs.unlink(tmp)
       return { result: 'changed', reason: 'gv0 changed during publish' }
     }
+    await ctx.lowerFs.rename(tmp, target)
+    replaced = true
+  } finally {
+    hold.release(replaced)
   }
-  await ctx.lowerFs.rename(tmp, target)
   crashPoint(conflict ? 'publish:conflict-placed' : 'publish:after-place')
   return { ...chosen, staged }
 }

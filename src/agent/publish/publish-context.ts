@@ -3,6 +3,7 @@ import type { Bytes } from '../fs/paths.ts'
 import type { ConflictReport, PublishRecord, StateStore } from '../state/state-store.ts'
 import { sameLower, type LowerId } from '../fs/entry-identity.ts'
 import type { SafeTree } from '../fs/safe-fs.ts'
+import type { NameLocks } from '../fs/name-locks.ts'
 
 export interface PublishContext {
   upper: Bytes
@@ -10,6 +11,8 @@ export interface PublishContext {
   /** every path operation in gv0 and upper goes through these: no symlink in a path is followed */
   lowerFs: SafeTree
   upperFs: SafeTree
+  /** taken around the last look at a name gv0 holds and the change or removal that follows (name-locks.ts) */
+  names: NameLocks
   host: string
   /** how long before `bornMs` a stale dentry may have hidden gv0's entry at `rel` from the union (no-clobber.ts) */
   staleDentryMs(bornMs: number, rel: Bytes): number

@@ -44,23 +44,7 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
   let st = await ctx.lowerFs.lstatOrNull(path)
   const rec = ctx.state.get(e.rel)
   const removedThere = st === null && rec?.kind === 'd'
-  if (st && !st.isDirectory()) {
-    const ref = bornMs(e)
-    if (rec ? remoteChanged(ctx, e.rel, lowerId(st), ref) : await neverShown(ctx, e, st, x)) {
-      // keep gv0's newer non-directory under a conflict name, then create the directory
-      const aside = await moveAsideAsConflict(ctx, e.rel, st)
-      ctx.report({
-        time: ctx.now().toISOString(),
-        path: fromBytes(e.rel),
-        kind: 'type-changed',
-        localCopy: fromBytes(aside),
-        message: `replaced by a directory here but changed in gv0: gv0's version moved to ${fromBytes(baseName(aside))}`,
-      })
-    } else {
-      await ctx.lowerFs.unlink(path)
-    }
-    st = null
-  }
+  if (st && !st.isDirectory()) st = await clearNonDir(ctx, e, rec, x)
   let created = false
   if (!st) {
     try {
@@ -89,4 +73,35 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
   const keep: Partial<PublishRecord> = rec?.kind === 'd' && rec.ino === e.ino && rec.opaqueDone ? { opaqueDone: true } : {}
   ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...xattrFields(rec, x), dirAttrs: dirMeta(e) }))
   return { result: 'published', bytes: 0, target: e.rel }
+}
+
+/**
+ * gv0's non-directory where the directory goes: removed, or kept under a conflict name when it changed there.
+ * The look that decides and the removal go under the name's lock (name-locks.ts). Answers what stands at the
+ * name afterwards: nothing, or a directory the other host made meanwhile.
+ */
+async function clearNonDir(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, x: Xattrs | null): Promise<Stats | null> {
+  const hold = await ctx.names.hold(e.rel)
+  let changed = false
+  try {
+    const st = await ctx.lowerFs.lstatOrNull(e.rel)
+    if (!st || st.isDirectory()) return st
+    if (rec ? remoteChanged(ctx, e.rel, lowerId(st), bornMs(e)) : await neverShown(ctx, e, st, x)) {
+      // keep gv0's newer non-directory under a conflict name, then create the directory
+      const aside = await moveAsideAsConflict(ctx, e.rel, st)
+      ctx.report({
+        time: ctx.now().toISOString(),
+        path: fromBytes(e.rel),
+        kind: 'type-changed',
+        localCopy: fromBytes(aside),
+        message: `replaced by a directory here but changed in gv0: gv0's version moved to ${fromBytes(baseName(aside))}`,
+      })
+    } else {
+      await ctx.lowerFs.unlink(e.rel)
+    }
+    changed = true
+    return null
+  } finally {
+    hold.release(changed)
+  }
 }

@@ -21,19 +21,15 @@ export function reportKept(ctx: PublishContext, rel: Bytes, why: string): void {
  * union showed none of gv0's entries there but its own: one this host has no record of was never seen.
  */
 export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number, why: string, hidden = false): Promise<Bytes[]> {
-  const st = await ctx.lowerFs.lstatOrNull(rel)
-  if (!st) return []
+  let st = await ctx.lowerFs.lstatOrNull(rel)
+  if (st && !st.isDirectory()) {
+    const done = await removeNonDir(ctx, rel, refMs, why, hidden)
+    if (done !== 'directory') return done
+    st = await ctx.lowerFs.lstatOrNull(rel)
+  }
+  if (!st?.isDirectory()) return []
   const id = lowerId(st)
   const rec = ctx.state.get(rel)
-  if (id?.kind !== 'd' && ((hidden && !rec) || remoteChanged(ctx, rel, id, refMs))) {
-    reportKept(ctx, rel, why)
-    return [rel]
-  }
-  if (!st.isDirectory()) {
-    await ctx.lowerFs.unlink(rel)
-    ctx.state.delete(rel)
-    return []
-  }
   // a directory made there after `refMs` (looked at before its entries go, which moves its ctime) stays,
   // even empty: an empty one is all the other host's change there is. A run of this host cut off while
   // removing its entries moved that ctime too: the ctime from before counts then (same inode).
@@ -68,4 +64,31 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
   }
   ctx.state.forgetIntents(rel)
   return kept
+}
+
+/**
+ * Unlinks gv0's non-directory at `rel` unless it changed remotely. The look that decides and the unlink go
+ * under the name's lock (name-locks.ts): the other agent cannot replace it in between, and the look shows no
+ * version of it that the other agent replaced before.
+ */
+async function removeNonDir(ctx: PublishContext, rel: Bytes, refMs: number, why: string, hidden: boolean): Promise<Bytes[] | 'directory'> {
+  const hold = await ctx.names.hold(rel)
+  let removed = false
+  try {
+    const st = await ctx.lowerFs.lstatOrNull(rel)
+    if (!st) return []
+    // the other host made a directory there meanwhile: removed (or kept) as one, outside the lock
+    if (st.isDirectory()) return 'directory'
+    const rec = ctx.state.get(rel)
+    if ((hidden && !rec) || remoteChanged(ctx, rel, lowerId(st), refMs)) {
+      reportKept(ctx, rel, why)
+      return [rel]
+    }
+    await ctx.lowerFs.unlink(rel)
+    removed = true
+    ctx.state.delete(rel)
+    return []
+  } finally {
+    hold.release(removed)
+  }
 }

@@ -40,6 +40,8 @@ export interface AgentConfig extends FlushSettings {
   health: HealthThresholds
   /** how far gv0's ctimes (the other host's clock) may be off this host's clock (no-clobber.ts) */
   clockSkewSeconds: number
+  /** how long a gv0 name's lock stays held after a change there (name-locks.ts) */
+  nameLockHoldSeconds: number
   /** the overlay's lower layer: 'gv0' (the FUSE mount) or 'brick' (this host's brick while it is current) */
   unionLower: 'gv0' | 'brick'
   /** brick mode: this host's brick directory */
@@ -76,6 +78,7 @@ const NUMBER_KEYS = [
   'glusterCheckSeconds',
   'onStopSeconds',
   'clockSkewSeconds',
+  'nameLockHoldSeconds',
   'brickCheckSeconds',
   'drainMounts',
 ] as const

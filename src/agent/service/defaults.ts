@@ -95,6 +95,11 @@ export const agentDefaults = Object.freeze({
   glusterCheckSeconds: 60,
   /** how far gv0's ctimes (the other host's clock) may be off this host's clock */
   clockSkewSeconds: 10,
+  /**
+   * how long a gv0 name's lock stays held after a change (name-locks.ts): longer than a gluster client caches
+   * a lookup (md-cache's second plus the FUSE entry and attribute timeouts' second each)
+   */
+  nameLockHoldSeconds: 3,
   /** the overlay's lower layer: the gv0 FUSE mount, or this host's brick while it is current (README, "union_lower") */
   unionLower: 'gv0' as 'gv0' | 'brick',
   /** brick mode: where the chosen lower is bind-mounted read-only (tmpfs, so a boot starts without it) */

@@ -6,7 +6,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { baseName, joinRel, type Bytes } from '../fs/paths.ts'
 import { openDirSync, openTreeDirSync, procPath, withCwdAt } from '../fs/dir-handles.ts'
 import { kindOf, type EntryKind } from '../fs/entry-identity.ts'
-import { isGlusterInternalRootName } from '../fs/gluster-brick.ts'
+import { isHiddenRootName } from '../fs/hidden-names.ts'
 
 export interface UpperEntry {
   rel: Bytes
@@ -210,8 +210,8 @@ export class UpperIndex {
   private readNames(fd: number, dir: Bytes): Bytes[] | null {
     try {
       const names = readdirSync(procPath(fd), { encoding: 'latin1' }) as unknown as Bytes[]
-      // gluster's own names at the root are the union_lower brick's whiteouts, never the user's (union-lower.ts)
-      return dir === '' ? names.filter((n) => !isGlusterInternalRootName(n)) : names
+      // the root's whiteouts of gluster's names and the name-lock file are never the user's (hidden-names.ts)
+      return dir === '' ? names.filter((n) => !isHiddenRootName(n)) : names
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') return null

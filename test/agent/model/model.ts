@@ -7,6 +7,7 @@
 // both required, and the contract only says where: one at the name, the other at a conflict name of it
 // (any order, any stamp). Names only one side ever changed must hold exactly that side's last state.
 import { stateKey, type State } from './fsops.ts'
+import { isHiddenRootName } from '../../../src/agent/fs/hidden-names.ts'
 import { isTempName, NAMESPACE, ODD_NAMES } from './generate.ts'
 
 export type Side = 'local' | 'remote'
@@ -329,6 +330,8 @@ export class Model {
    * comparison; everything else must hold exactly.
    */
   check(gv0: Record<string, State>, union: Record<string, State>, upper: Record<string, State>): string[] {
+    // gluster's names and the agents' name-lock file at the root are no user's files (hidden-names.ts)
+    ;[gv0, union, upper] = [gv0, union, upper].map((m) => Object.fromEntries(Object.entries(m).filter(([rel]) => !isHiddenRootName(rel))))
     const v: string[] = []
     const byLogical = new Map<string, [string, State][]>()
     for (const [rel, s] of Object.entries(gv0)) {
