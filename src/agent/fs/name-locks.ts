@@ -136,6 +136,8 @@ class Helper {
   }
 
   close(): void {
+    // an exit after this is the helper's own end, no death to report
+    this.dead ??= 'closed'
     this.child.stdin!.end()
   }
 
