@@ -8,10 +8,10 @@
 // after its change: by the time the other agent gets it, no cache of its client still shows the name as
 // it was before. Node has no fcntl(2): a small perl process holds the locks (perl-base is essential on
 // Debian), a few of them so that one lock's round trips do not wait for another's.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import type { Bytes } from './paths.ts'
+import { startHelper } from './run.ts'
 
 /** The lock file's name at gv0's root: hidden from the union and never published (hidden-names.ts). */
 export const NAME_LOCK_FILE = '.gfs-writecache.lock'
@@ -73,14 +73,14 @@ type Reply = { kind: 'K' | 'B' | 'E'; text: string }
 
 /** One perl process and the replies it owes. */
 class Helper {
-  private readonly child: ChildProcess
+  private readonly child: ReturnType<typeof startHelper>
   private readonly waiting = new Map<number, (r: Reply) => void>()
   private next = 1
   readonly ready: Promise<void>
   dead: string | null = null
 
   constructor(file: string, holdMs: number, onDeath: (why: string) => void) {
-    this.child = spawn('perl', ['-e', HELPER, file, String(holdMs)], { stdio: ['pipe', 'pipe', 'inherit'] })
+    this.child = startHelper('perl', ['-e', HELPER, file, String(holdMs)])
     const lines = createInterface({ input: this.child.stdout! })
     let started: (err?: Error) => void = () => {}
     this.ready = new Promise<void>((ok, fail) => (started = (err) => (err ? fail(err) : ok())))

@@ -1,6 +1,6 @@
-// The agent's one way to run a program (mount, getfattr/setfattr, mknod): no shell, and the
-// only agent module that imports node:child_process.
-import { spawn } from 'node:child_process'
+// The agent's one way to run a program (mount, getfattr/setfattr, mknod) and to keep a helper program
+// running beside it (the name locks' perl): no shell, and the only agent module that imports node:child_process.
+import { spawn, type ChildProcess } from 'node:child_process'
 
 export interface RunOptions {
   /** Open descriptors the child inherits as fd 3, 4, ... (so a file is named /proc/self/fd/3, never by path). */
@@ -58,4 +58,12 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 /** The result of a program that could not be started, for callers that report it like a failed run. */
 export function notStarted(err: unknown): RunResult {
   return { code: 127, stdout: Buffer.alloc(0), stderr: String(err) }
+}
+
+/**
+ * Starts a helper that lives beside the agent and talks over its stdin and stdout (lines); its stderr goes to
+ * the agent's (the journal). The caller owns its life: `exit` and `error` events, closing its stdin.
+ */
+export function startHelper(cmd: string, args: string[]): ChildProcess {
+  return spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] })
 }
