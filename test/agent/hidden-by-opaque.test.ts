@@ -4,6 +4,8 @@ import test, { type ExecutionContext } from 'ava'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
+import { reclaim } from '../../src/agent/offline/reclaim.ts'
+import { evictCycle } from '../../src/agent/offline/evict.ts'
 
 /**
  * gv0's photos/ replaced here (opaque, published: gv0 loses old.jpg and gets mine.jpg), then the other host adds
@@ -59,3 +61,53 @@ for (const kind of ['file', 'directory'] as const) {
     }
   })
 }
+
+/**
+ * photos/ replaced here and published (gv0: mine.jpg only), then its record as if the replacement's own apply
+ * had not reached the state yet (a crash between the two saves) and the directory changed since: pending again.
+ */
+async function replacementNotRecorded(t: ExecutionContext) {
+  const sb = await sandbox(t, {}, { mount: false })
+  mkdirSync(join(sb.lower, 'photos'))
+  writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
+  sb.mount()
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'photos'), { recursive: true })
+  mkdirSync(join(sb.union, 'photos'))
+  writeFileSync(join(sb.union, 'photos/mine.jpg'), 'mine')
+  await flushAll(t, agent)
+  t.deepEqual(readdirSync(join(sb.lower, 'photos')), ['mine.jpg'])
+  const rec = agent.record('photos')!
+  t.true(rec.opaqueDone, 'the replacement was applied')
+  agent.setRecord('photos', { ...rec, opaqueDone: undefined, ctimeMs: -1 })
+  return { sb, agent }
+}
+
+test('an evict keeps what was published below a replaced directory whose replacement is not recorded as applied', async (t) => {
+  const { sb, agent } = await replacementNotRecorded(t)
+  sb.umount()
+  await reclaim(agent)
+  t.true(existsSync(join(sb.upper, 'photos/mine.jpg')), 'kept in upper: without it the opaque directory would show nothing')
+  sb.mount()
+  t.is(text(join(sb.union, 'photos/mine.jpg')), 'mine')
+  await flushAll(t, agent)
+  t.true(agent.record('photos')?.opaqueDone, 'the replacement is applied again')
+  t.is(text(join(sb.lower, 'photos/mine.jpg')), 'mine', "gv0 keeps this host's file")
+  const r = await evictCycle(agent)
+  t.true(r.ok, JSON.stringify(r))
+  t.false(existsSync(join(sb.upper, 'photos/mine.jpg')), 'reclaimed once the replacement is applied')
+  t.is(text(join(sb.union, 'photos/mine.jpg')), 'mine')
+})
+
+test("a replacement applied again spares what this host published there since, though upper no longer holds it", async (t) => {
+  const { sb, agent } = await replacementNotRecorded(t)
+  // an evict of an earlier version reclaimed the file (before the directory's replacement was recorded): marked, then removed
+  sb.umount()
+  agent.setRecord('photos/mine.jpg', { ...agent.record('photos/mine.jpg')!, reclaimed: true })
+  rmSync(join(sb.upper, 'photos/mine.jpg'))
+  sb.mount()
+  await agent.rescan()
+  await flushAll(t, agent)
+  t.true(agent.record('photos')?.opaqueDone, 'the replacement is applied again')
+  t.is(text(join(sb.lower, 'photos/mine.jpg')), 'mine', "gv0 keeps the file this host published into the new directory")
+})

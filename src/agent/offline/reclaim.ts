@@ -86,16 +86,21 @@ export async function reclaim(agent: LockedAgent): Promise<ReclaimSummary> {
   const writers = openWriters([agent.cfg.upper])
   const pendingBelow = dirsWithPendingDeletes(agent)
   const sum: ReclaimSummary = { removed: 0, kept: 0, openedOpaque: 0 }
-  const levels = new Map<number, UpperEntry[]>()
-  for (const e of agent.entries()) {
-    const d = depthOf(e.rel)
-    const l = levels.get(d)
-    if (l) l.push(e)
-    else levels.set(d, [e])
-  }
   const upper = new SafeTree(agent.upper, 'upper', true)
   const lower = new SafeTree(agent.lower, 'gv0')
   try {
+    const levels = new Map<number, UpperEntry[]>()
+    const hidden = await belowUnappliedOpaque(agent, upper)
+    for (const e of agent.entries()) {
+      if (hidden(e.rel)) {
+        sum.kept++
+        continue
+      }
+      const d = depthOf(e.rel)
+      const l = levels.get(d)
+      if (l) l.push(e)
+      else levels.set(d, [e])
+    }
     await reclaimLevels(agent, levels, writers, pendingBelow, upper, lower, sum)
   } finally {
     upper.close()
@@ -104,6 +109,26 @@ export async function reclaim(agent: LockedAgent): Promise<ReclaimSummary> {
   agent.saveState()
   await agent.rescan()
   return sum
+}
+
+/**
+ * Entries below a directory replaced here (opaque in upper) whose replacement has not reached gv0 yet: the
+ * union shows none of gv0's entries there, so a reclaimed one would vanish from it, and the replacement's
+ * publish would then remove gv0's copy as a name the directory no longer holds. They stay until it is done.
+ */
+async function belowUnappliedOpaque(agent: LockedAgent, upper: SafeTree): Promise<(rel: Bytes) => boolean> {
+  const dirs = [...agent.entries()].filter((e) => e.kind === 'd')
+  const xs = await readXattrs(upper, dirs.map((e) => e.rel))
+  const unapplied = new Set<Bytes>()
+  dirs.forEach((e, i) => {
+    const rec = agent.record(e.rel)
+    if (isOpaque(xs[i]) && !(rec?.kind === 'd' && rec.ino === e.ino && rec.opaqueDone)) unapplied.add(e.rel)
+  })
+  return (rel) => {
+    if (unapplied.size === 0) return false
+    for (let dir = parentRel(rel); dir !== ''; dir = parentRel(dir)) if (unapplied.has(dir)) return true
+    return false
+  }
 }
 
 /** Reclaims deepest level first: a level's directories only once everything below them is handled. */

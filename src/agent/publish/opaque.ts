@@ -5,6 +5,7 @@ import { removeLower } from './remove-lower.ts'
 import { bornMs, type UpperEntry } from '../watch/scan.ts'
 import { isOwnTemp, isTempName } from './temp-files.ts'
 import { crashPoint } from '../core/crash-points.ts'
+import { lowerId, sameLower } from '../fs/entry-identity.ts'
 
 /**
  * Conflict copies in `dir` that this host still publishes into: recorded for a name the opaque dir
@@ -18,6 +19,17 @@ function liveConflictCopies(ctx: PublishContext, dir: Bytes, upperNames: Set<Byt
     if (parentRel(rec.conflictPath) === dir) out.add(baseName(rec.conflictPath))
   }
   return out
+}
+
+/**
+ * A name this host published below the opaque directory after its making, whose copy in upper is gone
+ * since (reclaimed by an evict that came before the directory's own replacement reached gv0): gv0's entry,
+ * while it is still that version, belongs to the directory as replaced here, not to what it replaced.
+ */
+async function publishedSinceReplaced(ctx: PublishContext, rel: Bytes, bornMs: number): Promise<boolean> {
+  const rec = ctx.state.get(rel)
+  if (!rec || rec.kind === 'w' || rec.conflictPath || !(rec.publishedAt >= bornMs)) return false
+  return sameLower(lowerId(await ctx.lowerFs.lstatOrNull(rel)), rec.lower)
 }
 
 /** Deletes lower children that are not in the opaque upper dir (names still in upper get published). */
@@ -35,6 +47,7 @@ export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<B
       if (isOwnTemp(name, ctx.host)) await ctx.lowerFs.unlink(joinRel(e.rel, name)).catch(() => {})
       continue
     }
+    if (await publishedSinceReplaced(ctx, joinRel(e.rel, name), ref)) continue
     kept.push(...(await removeLower(ctx, joinRel(e.rel, name), ref, 'its directory was replaced here')))
     crashPoint('opaque:mid-apply')
   }
