@@ -66,7 +66,7 @@ for (const kind of ['file', 'directory'] as const) {
  * photos/ replaced here and published (gv0: mine.jpg only), then its record as if the replacement's own apply
  * had not reached the state yet (a crash between the two saves) and the directory changed since: pending again.
  */
-async function replacementNotRecorded(t: ExecutionContext) {
+async function replacementNotRecorded(t: ExecutionContext, pending = true) {
   const sb = await sandbox(t, {}, { mount: false })
   mkdirSync(join(sb.lower, 'photos'))
   writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
@@ -79,7 +79,7 @@ async function replacementNotRecorded(t: ExecutionContext) {
   t.deepEqual(readdirSync(join(sb.lower, 'photos')), ['mine.jpg'])
   const rec = agent.record('photos')!
   t.true(rec.opaqueDone, 'the replacement was applied')
-  agent.setRecord('photos', { ...rec, opaqueDone: undefined, ctimeMs: -1 })
+  agent.setRecord('photos', { ...rec, opaqueDone: undefined, ...(pending ? { ctimeMs: -1 } : {}) })
   return { sb, agent }
 }
 
@@ -110,4 +110,19 @@ test("a replacement applied again spares what this host published there since, t
   await flushAll(t, agent)
   t.true(agent.record('photos')?.opaqueDone, 'the replacement is applied again')
   t.is(text(join(sb.lower, 'photos/mine.jpg')), 'mine', "gv0 keeps the file this host published into the new directory")
+})
+
+test('a replacement recorded as published but not as applied (an older agent) is applied at the next evict, which then reclaims below it', async (t) => {
+  const { sb, agent } = await replacementNotRecorded(t, false)
+  t.is(agent.pending().entries, 0, 'nothing pending: the directory counts as published')
+  const first = await evictCycle(agent)
+  t.true(first.ok, JSON.stringify(first))
+  t.true(existsSync(join(sb.upper, 'photos/mine.jpg')), 'kept while the replacement is not applied')
+  await flushAll(t, agent)
+  t.true(agent.record('photos')?.opaqueDone, 'the replacement is applied')
+  const second = await evictCycle(agent)
+  t.true(second.ok, JSON.stringify(second))
+  t.false(existsSync(join(sb.upper, 'photos/mine.jpg')), 'reclaimed')
+  t.is(text(join(sb.lower, 'photos/mine.jpg')), 'mine')
+  t.is(text(join(sb.union, 'photos/mine.jpg')), 'mine')
 })

@@ -13,6 +13,7 @@ import { SafeTree } from '../fs/safe-fs.ts'
 import type { UpperEntry } from '../watch/scan.ts'
 import { isOpaque, readXattrs, removeXattr } from '../fs/xattrs.ts'
 import { goneRecord } from '../state/state-store.ts'
+import { UNAPPLIED } from '../publish/publish-dir.ts'
 
 export interface ReclaimSummary {
   removed: number
@@ -122,7 +123,11 @@ async function belowUnappliedOpaque(agent: LockedAgent, upper: SafeTree): Promis
   const unapplied = new Set<Bytes>()
   dirs.forEach((e, i) => {
     const rec = agent.record(e.rel)
-    if (isOpaque(xs[i]) && !(rec?.kind === 'd' && rec.ino === e.ino && rec.opaqueDone)) unapplied.add(e.rel)
+    if (!isOpaque(xs[i]) || (rec?.kind === 'd' && rec.ino === e.ino && rec.opaqueDone)) return
+    unapplied.add(e.rel)
+    // recorded as published all the same (by an agent from before replacements were recorded as pending
+    // until applied): pending again, so the next pass applies it and what lies below can go
+    if (rec?.kind === 'd' && rec.ino === e.ino && rec.ctimeMs === e.ctimeMs) agent.setRecord(e.rel, { ...rec, ctimeMs: UNAPPLIED })
   })
   return (rel) => {
     if (unapplied.size === 0) return false

@@ -52,6 +52,7 @@ export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<B
     crashPoint('opaque:mid-apply')
   }
   const rec = ctx.state.get(e.rel)
-  if (rec) ctx.state.set(e.rel, { ...rec, opaqueDone: true })
+  // applied: the record now says published (publishDir left its ctime pending until here)
+  if (rec) ctx.state.set(e.rel, { ...rec, ctimeMs: e.ctimeMs, opaqueDone: true })
   return kept
 }

@@ -13,6 +13,9 @@ import { moveAsideAsConflict } from './move-aside.ts'
 import { isOpaque, writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 import { record, type Outcome } from './placement.ts'
 
+/** The upper ctime a directory's record holds while its replacement is not applied: no entry has it. */
+export const UNAPPLIED = -1
+
 /** A directory this host published is gone from gv0 (another host removed it) but changed here since. */
 function reportRecreated(ctx: PublishContext, rel: Bytes): void {
   ctx.report({
@@ -71,7 +74,10 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
     await syncXattrs(ctx, path, x, rec?.metaHashes, e.rel, e.mode)
   }
   const keep: Partial<PublishRecord> = rec?.kind === 'd' && rec.ino === e.ino && rec.opaqueDone ? { opaqueDone: true } : {}
-  ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...xattrFields(rec, x), dirAttrs: dirMeta(e) }))
+  // a replacement (opaque, not applied yet) is recorded as still pending until applyOpaque is done: an error
+  // or a crash in between leaves the directory to the next pass, never "published" with its replacement undone
+  const unapplied = isOpaque(x) && !keep.opaqueDone ? { ctimeMs: UNAPPLIED } : {}
+  ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...xattrFields(rec, x), dirAttrs: dirMeta(e), ...unapplied }))
   return { result: 'published', bytes: 0, target: e.rel }
 }
 
