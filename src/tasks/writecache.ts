@@ -41,6 +41,7 @@ export function nameLockHoldSeconds(glusterOptions: Record<string, string>): num
 /** The agent's config for a host, derived from the inventory's settings. */
 export function agentConfig(host: Host) {
   const s = host.settings
+  const hold = nameLockHoldSeconds(s.glusterOptions)
   return {
     host: host.name,
     upper: s.cacheUpper,
@@ -53,7 +54,7 @@ export function agentConfig(host: Host) {
     health: s.health,
     ...s.flush,
     unionLowerMount: layoutDefaults.unionLowerMount,
-    ...(nameLockHoldSeconds(s.glusterOptions) ? { nameLockHoldSeconds: nameLockHoldSeconds(s.glusterOptions) } : {}),
+    ...(hold ? { nameLockHoldSeconds: hold } : {}),
     // only in brick mode, so configs of the default stay as they were
     ...(s.unionLower === 'brick' ? { unionLower: s.unionLower, brick: s.brick, volume: s.volume } : {}),
   }

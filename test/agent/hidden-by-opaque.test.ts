@@ -6,12 +6,10 @@ import { join } from 'node:path'
 import { flushAll, sandbox, sleep, text } from './helpers.ts'
 import { reclaim } from '../../src/agent/offline/reclaim.ts'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
+import { UNAPPLIED } from '../../src/agent/publish/publish-dir.ts'
 
-/**
- * gv0's photos/ replaced here (opaque, published: gv0 loses old.jpg and gets mine.jpg), then the other host adds
- * photos/theirs.jpg, and a dentry drop after it: from then on only the opaque directory hides it from the union.
- */
-async function replacedHereThenTheirs(t: ExecutionContext) {
+/** gv0's photos/ replaced here (opaque) with mine.jpg in it, and published: gv0 loses old.jpg and gets mine.jpg. */
+async function replacedHere(t: ExecutionContext) {
   const sb = await sandbox(t, {}, { mount: false })
   mkdirSync(join(sb.lower, 'photos'))
   writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
@@ -22,6 +20,15 @@ async function replacedHereThenTheirs(t: ExecutionContext) {
   writeFileSync(join(sb.union, 'photos/mine.jpg'), 'mine')
   await flushAll(t, agent)
   t.deepEqual(readdirSync(join(sb.lower, 'photos')), ['mine.jpg'])
+  return { sb, agent }
+}
+
+/**
+ * gv0's photos/ replaced here (replacedHere), then the other host adds
+ * photos/theirs.jpg, and a dentry drop after it: from then on only the opaque directory hides it from the union.
+ */
+async function replacedHereThenTheirs(t: ExecutionContext) {
+  const { sb, agent } = await replacedHere(t)
   writeFileSync(join(sb.lower, 'photos/theirs.jpg'), 'theirs')
   await sleep(30)
   agent.noteDentryDrop()
@@ -67,19 +74,10 @@ for (const kind of ['file', 'directory'] as const) {
  * had not reached the state yet (a crash between the two saves) and the directory changed since: pending again.
  */
 async function replacementNotRecorded(t: ExecutionContext, pending = true) {
-  const sb = await sandbox(t, {}, { mount: false })
-  mkdirSync(join(sb.lower, 'photos'))
-  writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
-  sb.mount()
-  const agent = await sb.agent()
-  rmSync(join(sb.union, 'photos'), { recursive: true })
-  mkdirSync(join(sb.union, 'photos'))
-  writeFileSync(join(sb.union, 'photos/mine.jpg'), 'mine')
-  await flushAll(t, agent)
-  t.deepEqual(readdirSync(join(sb.lower, 'photos')), ['mine.jpg'])
+  const { sb, agent } = await replacedHere(t)
   const rec = agent.record('photos')!
   t.true(rec.opaqueDone, 'the replacement was applied')
-  agent.setRecord('photos', { ...rec, opaqueDone: undefined, ...(pending ? { ctimeMs: -1 } : {}) })
+  agent.setRecord('photos', { ...rec, opaqueDone: undefined, ...(pending ? { ctimeMs: UNAPPLIED } : {}) })
   return { sb, agent }
 }
 

@@ -28,8 +28,19 @@ export interface NameLocks {
   close(): void
 }
 
-/** For a gv0 no other agent writes to (tests of one agent alone). */
-export const noNameLocks: NameLocks = { hold: async () => ({ release() {} }), close() {} }
+/**
+ * Runs `fn` under `rel`'s lock; `fn` calls `changed()` once it changed gv0 there, so the lock stays held for
+ * the hold time after it.
+ */
+export async function underNameLock<T>(locks: NameLocks, rel: Bytes, fn: (changed: () => void) => Promise<T>): Promise<T> {
+  const hold = await locks.hold(rel)
+  let changed = false
+  try {
+    return await fn(() => (changed = true))
+  } finally {
+    hold.release(changed)
+  }
+}
 
 // struct flock on x86_64 and arm64: short l_type, short l_whence, (pad), off_t l_start, off_t l_len, pid_t l_pid, (pad)
 const HELPER = String.raw`

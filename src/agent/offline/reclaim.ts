@@ -91,9 +91,9 @@ export async function reclaim(agent: LockedAgent): Promise<ReclaimSummary> {
   const lower = new SafeTree(agent.lower, 'gv0')
   try {
     const levels = new Map<number, UpperEntry[]>()
-    const hidden = await belowUnappliedOpaque(agent, upper)
+    const unapplied = await unappliedOpaqueDirs(agent, upper)
     for (const e of agent.entries()) {
-      if (hidden(e.rel)) {
+      if (isBelowAny(e.rel, unapplied)) {
         sum.kept++
         continue
       }
@@ -102,7 +102,7 @@ export async function reclaim(agent: LockedAgent): Promise<ReclaimSummary> {
       if (l) l.push(e)
       else levels.set(d, [e])
     }
-    await reclaimLevels(agent, levels, writers, pendingBelow, upper, lower, sum)
+    await reclaimLevels(agent, levels, writers, pendingBelow, unapplied, upper, lower, sum)
   } finally {
     upper.close()
     lower.close()
@@ -113,11 +113,11 @@ export async function reclaim(agent: LockedAgent): Promise<ReclaimSummary> {
 }
 
 /**
- * Entries below a directory replaced here (opaque in upper) whose replacement has not reached gv0 yet: the
- * union shows none of gv0's entries there, so a reclaimed one would vanish from it, and the replacement's
- * publish would then remove gv0's copy as a name the directory no longer holds. They stay until it is done.
+ * Directories replaced here (opaque in upper) whose replacement has not reached gv0 yet. The union shows none of
+ * gv0's entries below one, so a reclaimed entry there would vanish from it, and the replacement's publish would
+ * then remove gv0's copy as a name the directory no longer holds: what lies below stays until it is applied.
  */
-async function belowUnappliedOpaque(agent: LockedAgent, upper: SafeTree): Promise<(rel: Bytes) => boolean> {
+async function unappliedOpaqueDirs(agent: LockedAgent, upper: SafeTree): Promise<Set<Bytes>> {
   const dirs = [...agent.entries()].filter((e) => e.kind === 'd')
   const xs = await readXattrs(upper, dirs.map((e) => e.rel))
   const unapplied = new Set<Bytes>()
@@ -129,11 +129,13 @@ async function belowUnappliedOpaque(agent: LockedAgent, upper: SafeTree): Promis
     // until applied): pending again, so the next pass applies it and what lies below can go
     if (rec?.kind === 'd' && rec.ino === e.ino && rec.ctimeMs === e.ctimeMs) agent.setRecord(e.rel, { ...rec, ctimeMs: UNAPPLIED })
   })
-  return (rel) => {
-    if (unapplied.size === 0) return false
-    for (let dir = parentRel(rel); dir !== ''; dir = parentRel(dir)) if (unapplied.has(dir)) return true
-    return false
-  }
+  return unapplied
+}
+
+function isBelowAny(rel: Bytes, dirs: Set<Bytes>): boolean {
+  if (dirs.size === 0) return false
+  for (let dir = parentRel(rel); dir !== ''; dir = parentRel(dir)) if (dirs.has(dir)) return true
+  return false
 }
 
 /** Reclaims deepest level first: a level's directories only once everything below them is handled. */
@@ -142,6 +144,8 @@ async function reclaimLevels(
   levels: Map<number, UpperEntry[]>,
   writers: { paths: Set<Bytes> },
   pendingBelow: Set<Bytes>,
+  /** opaque directories whose replacement is not applied (unappliedOpaqueDirs) */
+  unapplied: Set<Bytes>,
   upper: SafeTree,
   lower: SafeTree,
   sum: ReclaimSummary,
@@ -194,8 +198,7 @@ async function reclaimLevels(
       sum.kept++
     }
     // an opaque dir whose replacement has not reached gv0 yet would let gv0's old contents show through
-    const xs = await readXattrs(upper, empty.map((e) => e.rel))
-    const removable = empty.filter((e, i) => agent.record(e.rel)?.opaqueDone || !isOpaque(xs[i]))
+    const removable = empty.filter((e) => !unapplied.has(e.rel))
     sum.kept += empty.length - removable.length
     removable.push(...goneThere)
     for (let i = 0; i < removable.length; i += BATCH) {

@@ -12,6 +12,7 @@ import { tempName } from './temp-files.ts'
 import { conflictRel, linkAsConflict, linkIntoPlace, reclaimedDirUnseen, unseenByUnion } from './no-clobber.ts'
 import type { Xattrs } from '../fs/xattrs.ts'
 import { sameBytesAsGv0 } from './content-digest.ts'
+import { underNameLock } from '../fs/name-locks.ts'
 
 export type Outcome =
   | { result: 'published'; bytes: number; target: Bytes }
@@ -159,18 +160,16 @@ export async function renameIntoPlace(ctx: PublishContext, e: UpperEntry, tmp: B
   }
   // a rename replaces whatever is there: the last look and the rename go under the name's lock, which the
   // other agent takes too, and what the look shows then is no cached version it replaced (name-locks.ts)
-  const hold = await ctx.names.hold(target)
-  let replaced = false
-  try {
+  const gone = await underNameLock(ctx.names, target, async (changed) => {
     if (before !== undefined && !sameLower(lowerId(await ctx.lowerFs.lstatOrNull(target)), before)) {
       await ctx.lowerFs.unlink(tmp)
-      return { result: 'changed', reason: 'gv0 changed during publish' }
+      return true
     }
     await ctx.lowerFs.rename(tmp, target)
-    replaced = true
-  } finally {
-    hold.release(replaced)
-  }
+    changed()
+    return false
+  })
+  if (gone) return { result: 'changed', reason: 'gv0 changed during publish' }
   crashPoint(conflict ? 'publish:conflict-placed' : 'publish:after-place')
   return { ...chosen, staged }
 }

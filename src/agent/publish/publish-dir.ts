@@ -12,6 +12,7 @@ import { unseenByUnion } from './no-clobber.ts'
 import { moveAsideAsConflict } from './move-aside.ts'
 import { isOpaque, writeUserXattrs, type Xattrs } from '../fs/xattrs.ts'
 import { record, type Outcome } from './placement.ts'
+import { underNameLock } from '../fs/name-locks.ts'
 
 /** The upper ctime a directory's record holds while its replacement is not applied: no entry has it. */
 export const UNAPPLIED = -1
@@ -87,9 +88,7 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
  * name afterwards: nothing, or a directory the other host made meanwhile.
  */
 async function clearNonDir(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, x: Xattrs | null): Promise<Stats | null> {
-  const hold = await ctx.names.hold(e.rel)
-  let changed = false
-  try {
+  return await underNameLock(ctx.names, e.rel, async (changed) => {
     const st = await ctx.lowerFs.lstatOrNull(e.rel)
     if (!st || st.isDirectory()) return st
     if (rec ? remoteChanged(ctx, e.rel, lowerId(st), bornMs(e)) : await neverShown(ctx, e, st, x)) {
@@ -105,9 +104,7 @@ async function clearNonDir(ctx: PublishContext, e: UpperEntry, rec: PublishRecor
     } else {
       await ctx.lowerFs.unlink(e.rel)
     }
-    changed = true
+    changed()
     return null
-  } finally {
-    hold.release(changed)
-  }
+  })
 }

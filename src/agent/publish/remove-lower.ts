@@ -4,6 +4,7 @@ import { fromBytes, joinRel, type Bytes } from '../fs/paths.ts'
 import { remoteChanged, type PublishContext } from './publish-context.ts'
 import { isOwnTemp, isTempName } from './temp-files.ts'
 import { crashPoint } from '../core/crash-points.ts'
+import { underNameLock } from '../fs/name-locks.ts'
 
 /** Reports a delete (`why`) that was not applied because gv0's copy changed since this host last saw it. */
 export function reportKept(ctx: PublishContext, rel: Bytes, why: string): void {
@@ -72,9 +73,7 @@ export async function removeLower(ctx: PublishContext, rel: Bytes, refMs: number
  * version of it that the other agent replaced before.
  */
 async function removeNonDir(ctx: PublishContext, rel: Bytes, refMs: number, why: string, hidden: boolean): Promise<Bytes[] | 'directory'> {
-  const hold = await ctx.names.hold(rel)
-  let removed = false
-  try {
+  return await underNameLock(ctx.names, rel, async (changed) => {
     const st = await ctx.lowerFs.lstatOrNull(rel)
     if (!st) return []
     // the other host made a directory there meanwhile: removed (or kept) as one, outside the lock
@@ -85,10 +84,8 @@ async function removeNonDir(ctx: PublishContext, rel: Bytes, refMs: number, why:
       return [rel]
     }
     await ctx.lowerFs.unlink(rel)
-    removed = true
+    changed()
     ctx.state.delete(rel)
     return []
-  } finally {
-    hold.release(removed)
-  }
+  })
 }
