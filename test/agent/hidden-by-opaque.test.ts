@@ -124,3 +124,48 @@ test('a replacement recorded as published but not as applied (an older agent) is
   t.is(text(join(sb.lower, 'photos/mine.jpg')), 'mine')
   t.is(text(join(sb.union, 'photos/mine.jpg')), 'mine')
 })
+
+// A directory deleted here and later made again: the union showed none of gv0's directory from the delete
+// on, not from the new directory's making. What the other host put there in between was never seen.
+test('a directory deleted here, then made again: what the other host put there in between stays', async (t) => {
+  const sb = await sandbox(t, {}, { mount: false })
+  mkdirSync(join(sb.lower, 'photos'))
+  writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
+  sb.mount()
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'photos'), { recursive: true })
+  await flushAll(t, agent)
+  t.false(existsSync(join(sb.lower, 'photos')), 'the delete reached gv0')
+  // the other host makes the directory again with a file of its own
+  mkdirSync(join(sb.lower, 'photos'))
+  writeFileSync(join(sb.lower, 'photos/theirs.jpg'), 'theirs')
+  await sleep(30)
+  agent.noteDentryDrop()
+  await sleep(30)
+  mkdirSync(join(sb.union, 'photos'))
+  writeFileSync(join(sb.union, 'photos/mine.jpg'), 'mine')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'photos/theirs.jpg')), 'theirs', 'a file the union never showed stays')
+  t.is(text(join(sb.lower, 'photos/mine.jpg')), 'mine')
+})
+
+test('a directory deleted and made again between two walks: what the other host put there in between stays', async (t) => {
+  const sb = await sandbox(t, {}, { mount: false })
+  mkdirSync(join(sb.lower, 'photos'))
+  writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
+  sb.mount()
+  const agent = await sb.agent()
+  await flushAll(t, agent) // a walk: the union showed gv0's photos/ then
+  await sleep(30)
+  rmSync(join(sb.union, 'photos'), { recursive: true })
+  writeFileSync(join(sb.lower, 'photos/theirs.jpg'), 'theirs')
+  await sleep(30)
+  agent.noteDentryDrop() // no stale dentry hid it: the delete did
+  await sleep(30)
+  mkdirSync(join(sb.union, 'photos'))
+  writeFileSync(join(sb.union, 'photos/mine.jpg'), 'mine')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'photos/theirs.jpg')), 'theirs', 'a file the union never showed stays')
+  t.false(existsSync(join(sb.lower, 'photos/old.jpg')), 'the file the union showed goes')
+  t.is(text(join(sb.lower, 'photos/mine.jpg')), 'mine')
+})

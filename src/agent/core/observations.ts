@@ -52,6 +52,8 @@ interface SavedFile {
   deletes: Record<string, number>
   /** see Observations.shownUntil (absent in files of older versions) */
   shown?: Record<string, number>
+  /** see Observations.dirsAfter (absent in files of older versions) */
+  dirs?: Record<string, number>
   /** the latest dentry drops and union mounts (no-clobber.ts), absent in files of older versions */
   drops?: number[]
 }
@@ -75,6 +77,11 @@ export class Observations {
    * the agent saw there. From then on the union showed that entry, not gv0's, so a gv0 change after it went unseen.
    */
   private readonly shownUntil = new Map<Bytes, number>()
+  /**
+   * Pending directories: the walk bound when the agent first saw each. A directory made over a delete
+   * (opaque) hides gv0's one from the union since the delete, which came after that walk at the earliest.
+   */
+  private readonly dirsAfter = new Map<Bytes, number>()
   private upperIno: number | null = null
   /** pending deletes were added since the last save */
   dirty = false
@@ -107,6 +114,7 @@ export class Observations {
     this.savedBound = saved.bound
     for (const [rel, t] of Object.entries(saved.deletes)) if (typeof t === 'number') this.deletedAfter.set(rel, t)
     for (const [rel, t] of Object.entries(saved.shown ?? {})) if (typeof t === 'number') this.shownUntil.set(rel, t)
+    for (const [rel, t] of Object.entries(saved.dirs ?? {})) if (typeof t === 'number') this.dirsAfter.set(rel, t)
     // a drop is a drop whoever made it; one not saved in time only leaves a wider (safe) window
     for (const t of saved.drops ?? []) if (typeof t === 'number') this.drops?.note(t)
   }
@@ -120,7 +128,9 @@ export class Observations {
     for (const [rel, t] of this.deletedAfter) deletes[rel] = t
     const shown: Record<string, number> = {}
     for (const [rel, t] of this.shownUntil) shown[rel] = t
-    const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes, shown, drops: this.drops?.recent(SAVED_DROPS) }
+    const dirs: Record<string, number> = {}
+    for (const [rel, t] of this.dirsAfter) dirs[rel] = t
+    const body: SavedFile = { v: 1, upperIno: this.upperIno, bound: this.bound, deletes, shown, dirs, drops: this.drops?.recent(SAVED_DROPS) }
     // no fsync: a copy lost or torn by a power cut reads as "nothing known", which is safe (see load)
     writeFileAtomic(this.file, Buffer.from(JSON.stringify(body), 'latin1'), { durable: false, beforeRename: () => crashPoint('state:observed-before-rename') })
     this.savedBound = this.bound
@@ -144,6 +154,10 @@ export class Observations {
         this.deletedAfter.set(e.rel, this.bound)
         this.dirty = true
       }
+      if (e.kind === 'd' && !this.dirsAfter.has(e.rel)) {
+        this.dirsAfter.set(e.rel, this.bound)
+        this.dirty = true
+      }
       // a directory made here hides none of gv0's entries in it: the union lists both
       if (e.kind === 'f' || e.kind === 'l' || e.kind === 'other') {
         // dropping a note needs no save: a record, not the note, judges that name from now on
@@ -161,6 +175,7 @@ export class Observations {
     if (walkedSince === null) return
     for (const rel of this.seen.keys()) if (!keep.has(rel)) this.seen.delete(rel)
     for (const rel of this.deletedAfter.keys()) if (!keep.has(rel)) this.deletedAfter.delete(rel)
+    for (const rel of this.dirsAfter.keys()) if (!keep.has(rel)) this.dirsAfter.delete(rel)
     // an entry removed with its directory stays noted while that delete is pending: it is applied below
     for (const rel of this.shownUntil.keys()) if (!keep.has(rel) && !this.underDelete(rel)) this.shownUntil.delete(rel)
     // the bound on disk must keep up with the walks: after a restart, a delete the agent had not seen yet is
@@ -212,6 +227,18 @@ export class Observations {
     const walked = this.deletedAfter.get(e.rel) ?? this.bound
     const after = walked > 0 ? walked : e.birthMs > 0 ? e.birthMs : 0
     return Math.min(after, this.shownUntil.get(e.rel) ?? Infinity)
+  }
+
+  /**
+   * Wall-clock time from which the union may have shown none of gv0's directory at the name of `e`, a
+   * directory made here over a delete (opaque): never later than its birth, nor than the delete before it
+   * if the agent saw that one, nor than the last walk before the agent first saw either (a replacement
+   * made while the agent was down or between two walks was made after that walk). With no walk known
+   * (the first of a cache), the directory's birth.
+   */
+  replacedAfterMs(e: UpperEntry): number {
+    const walked = Math.min(this.deletedAfter.get(e.rel) ?? Infinity, this.dirsAfter.get(e.rel) ?? this.bound)
+    return Math.min(bornMs(e), walked > 0 ? walked : Infinity)
   }
 
   /** Birth of the unrecorded upper entry the agent saw at `rel` (see shownUntil), if it saw one. */

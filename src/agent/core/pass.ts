@@ -96,6 +96,7 @@ function passContext(p: PassParts): PublishContext {
     busy: (rel) => p.writers.busy(rel),
     uplink: p.uplink,
     upperShownSince: (rel) => p.obs.upperShownSince(rel),
+    replacedAfterMs: (e) => p.obs.replacedAfterMs(e),
   }
 }
 

@@ -136,7 +136,9 @@ export async function madeBehindOpaque(ctx: PublishContext, rel: Bytes, changedM
   for (let i = 0; i < above.length; i++) {
     if (!isOpaque(xs[i])) continue
     const born = (await ctx.upperFs.lstatOrNull(above[i]))?.birthtimeMs
-    if (!born || changedMs > born - ctx.clockSkewMs) return true
+    if (!born) return true
+    const hidden = Math.min(born, ctx.state.get(above[i])?.hiddenSinceMs ?? born)
+    if (changedMs > hidden - ctx.clockSkewMs) return true
   }
   return false
 }

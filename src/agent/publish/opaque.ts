@@ -38,6 +38,8 @@ export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<B
   const upperNames = new Set(await ctx.upperFs.readdir(e.rel))
   const lowerNames = await ctx.lowerFs.readdir(e.rel)
   const ref = bornMs(e)
+  // what the union showed of gv0's directory here ended at the delete before the replacement, if earlier
+  const hiddenSince = Math.min(ref, ctx.state.get(e.rel)?.hiddenSinceMs ?? ref)
   const spared = lowerNames.some((n) => n.includes('.conflict-')) ? liveConflictCopies(ctx, e.rel, upperNames) : new Set<Bytes>()
   const kept: Bytes[] = []
   for (const name of lowerNames) {
@@ -48,7 +50,7 @@ export async function applyOpaque(ctx: PublishContext, e: UpperEntry): Promise<B
       continue
     }
     if (await publishedSinceReplaced(ctx, joinRel(e.rel, name), ref)) continue
-    kept.push(...(await removeLower(ctx, joinRel(e.rel, name), ref, 'its directory was replaced here')))
+    kept.push(...(await removeLower(ctx, joinRel(e.rel, name), hiddenSince, 'its directory was replaced here')))
     crashPoint('opaque:mid-apply')
   }
   const rec = ctx.state.get(e.rel)

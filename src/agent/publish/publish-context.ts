@@ -4,6 +4,7 @@ import type { ConflictReport, PublishRecord, StateStore } from '../state/state-s
 import { sameLower, type LowerId } from '../fs/entry-identity.ts'
 import type { SafeTree } from '../fs/safe-fs.ts'
 import type { NameLocks } from '../fs/name-locks.ts'
+import type { UpperEntry } from '../watch/scan.ts'
 
 export interface PublishContext {
   upper: Bytes
@@ -30,6 +31,8 @@ export interface PublishContext {
    * then on the union showed that entry, not gv0's (undefined when it saw none)
    */
   upperShownSince(rel: Bytes): number | undefined
+  /** when the union may have stopped showing gv0's directory at the name of `e`, a directory made over a delete (observations.ts) */
+  replacedAfterMs(e: UpperEntry): number
   /** why the upper file is open for writing right now (a look at /proc at most milliseconds old), or null */
   busy(rel: Bytes): Promise<string | null>
   /** the upload limit: copies into gv0 read at most `chunk(max)` bytes at a time and `take` each before writing */

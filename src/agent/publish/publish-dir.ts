@@ -77,9 +77,19 @@ export async function publishDir(ctx: PublishContext, e: UpperEntry, x: Xattrs |
   const keep: Partial<PublishRecord> = rec?.kind === 'd' && rec.ino === e.ino && rec.opaqueDone ? { opaqueDone: true } : {}
   // a replacement (opaque, not applied yet) is recorded as still pending until applyOpaque is done: an error
   // or a crash in between leaves the directory to the next pass, never "published" with its replacement undone
-  const unapplied = isOpaque(x) && !keep.opaqueDone ? { ctimeMs: UNAPPLIED } : {}
-  ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...xattrFields(rec, x), dirAttrs: dirMeta(e), ...unapplied }))
+  const unapplied = isOpaque(x) && !keep.opaqueDone ? { ctimeMs: UNAPPLIED, hiddenSinceMs: hiddenSince(ctx, e, rec) } : {}
+  const hidden = keep.opaqueDone && rec?.hiddenSinceMs !== undefined ? { hiddenSinceMs: rec.hiddenSinceMs } : {}
+  ctx.state.set(e.rel, record(e, lowerId(st), { ...keep, ...hidden, ...xattrFields(rec, x), dirAttrs: dirMeta(e), ...unapplied }))
   return { result: 'published', bytes: 0, target: e.rel }
+}
+
+/**
+ * Since when the union may have shown none of gv0's directory at the name of `e`, a directory made over a
+ * delete: since that delete when this host applied it (gv0 kept only what the delete had not seen, and
+ * the union has shown the name as gone since: 0, nothing there was seen), else observations.ts's bound.
+ */
+function hiddenSince(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined): number {
+  return rec?.kind === 'w' && !rec.reclaimed ? 0 : ctx.replacedAfterMs(e)
 }
 
 /**

@@ -30,6 +30,7 @@ export interface CompactRecord {
   a?: [number, number, number]
   h?: string
   op?: 1
+  hs?: number
   r?: 1
 }
 
@@ -68,6 +69,7 @@ export function encodeRecord(rec: PublishRecord): CompactRecord {
   if (rec.dirAttrs !== undefined) out.a = rec.dirAttrs
   if (rec.digest !== undefined) out.h = rec.digest
   if (rec.opaqueDone) out.op = 1
+  if (rec.hiddenSinceMs !== undefined) out.hs = rec.hiddenSinceMs
   if (rec.reclaimed) out.r = 1
   return out
 }
@@ -82,6 +84,7 @@ export function decodeRecord(c: CompactRecord): PublishRecord {
   if (c.a !== undefined) rec.dirAttrs = c.a
   if (c.h !== undefined) rec.digest = c.h
   if (c.op) rec.opaqueDone = true
+  if (c.hs !== undefined) rec.hiddenSinceMs = c.hs
   if (c.r) rec.reclaimed = true
   return rec
 }

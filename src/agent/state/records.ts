@@ -28,6 +28,11 @@ export interface PublishRecord {
   digest?: string
   /** opaque directory contents already replaced in lower */
   opaqueDone?: true
+  /**
+   * opaque directory: since when the union may have shown none of gv0's directory here (a delete before the
+   * directory was made, observations.ts replacedAfterMs); gv0 changes below it since then went unseen
+   */
+  hiddenSinceMs?: number
   /** upper entry reclaimed; the record stays as the baseline for the next copy-up */
   reclaimed?: true
 }
