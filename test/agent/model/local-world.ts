@@ -13,9 +13,20 @@ import { fakeGlusterPath } from './fake-gluster.ts'
 import { NAMESPACE, type AgentOp, type Kill } from './generate.ts'
 import type { Timing, View, World } from './runner.ts'
 
-const TEMP_MINE = '.gfs-writecache.tmp.hydra.'
 /** GFS_TEST_UNION_LOWER=brick: the union's lower is a read-only bind of the brick, here gv0's stand-in itself */
 const BRICK = process.env.GFS_TEST_UNION_LOWER === 'brick'
+
+/**
+ * A world's host name and gv0: by default hydra with a gv0 of its own (seeded as the other host left
+ * it); the two-host model gives a second world plexus's name and the first one's gv0, real dentry drops
+ * and a short name-lock hold (a plain directory caches nothing a hold must outlast).
+ */
+export interface WorldOptions {
+  host?: string
+  lower?: string
+  dropSeconds?: number
+  nameLockHoldSeconds?: number
+}
 
 interface Proc {
   child: ChildProcess
@@ -66,6 +77,8 @@ export class LocalWorld implements World {
   private gen = 0
   private spawnAt = 0
   private syncedAt: number | null = null
+  /** this host's temporaries in gv0 start with it */
+  private readonly tempPrefix: string
   /** brick mode: the agent's environment, with a gluster that calls the brick current */
   private readonly env: NodeJS.ProcessEnv = process.env
 
@@ -73,6 +86,7 @@ export class LocalWorld implements World {
     private readonly bundle: string,
     readonly log: (line: string) => void,
     settleSeconds: number,
+    opts: WorldOptions = {},
   ) {
     this.dir = mkdtempSync('/tmp/gfswc-model-')
     const p = (n: string) => join(this.dir, n)
@@ -83,24 +97,30 @@ export class LocalWorld implements World {
     writeFileSync(p('outside/x.txt'), 'outside x\n')
     writeFileSync(p('outside/keys/y'), 'outside y\n')
     chmodSync(p('outside/keys'), 0o700)
-    // gv0 as the other host left it before this run
-    mkdirSync(p('lower/a/c'), { recursive: true })
-    writeFileSync(p('lower/a/x.txt'), 'B0\n')
-    writeFileSync(p('lower/y'), 'B1\n')
-    writeFileSync(p('lower/a/c/z.sh'), 'B2\n')
+    const lower = opts.lower ?? p('lower')
+    if (!opts.lower) {
+      // gv0 as the other host left it before this run
+      mkdirSync(p('lower/a/c'), { recursive: true })
+      writeFileSync(p('lower/a/x.txt'), 'B0\n')
+      writeFileSync(p('lower/y'), 'B1\n')
+      writeFileSync(p('lower/a/c/z.sh'), 'B2\n')
+    }
     // GFS_DROP_SECONDS: the daemon drops the kernel's dentries for real at that interval (machine-wide), so
     // its stale-lookup bound rests on real drops; by default it drops none and knows only union mounts
-    const drop = Number(process.env.GFS_DROP_SECONDS ?? 0)
+    const drop = opts.dropSeconds ?? Number(process.env.GFS_DROP_SECONDS ?? 0)
     const drops = drop > 0 ? { dentryDropSeconds: drop, dropCachesFile: '/proc/sys/vm/drop_caches' } : { dropCachesFile: p('drop_caches') }
     // the agent publishes through drain mounts as on the hosts: bind mounts of gv0 stand in for its extra clients
     const lanes = Number(process.env.GFS_MODEL_DRAIN_MOUNTS ?? 3)
     // the brick: a bind of gv0's stand-in at a path of its own (at gv0's own path it would count as gv0)
     if (BRICK) {
       mkdirSync(p('brick'))
-      execFileSync('mount', ['--bind', p('lower'), p('brick')])
+      execFileSync('mount', ['--bind', lower, p('brick')])
     }
     const brick = BRICK ? { unionLower: 'brick' as const, brick: p('brick'), volume: 'gv0', lowerBind: p('lowerbind'), brickCheckSeconds: 2 } : {}
-    this.cfg = testConfig(this.dir, { settleSeconds, scanIntervalSeconds: 1, ...drops, drainMounts: lanes, drainMountDir: p('drain'), ...brick })
+    const hold = opts.nameLockHoldSeconds === undefined ? {} : { nameLockHoldSeconds: opts.nameLockHoldSeconds }
+    const host = opts.host ?? 'hydra'
+    this.tempPrefix = `.gfs-writecache.tmp.${host}.`
+    this.cfg = testConfig(this.dir, { host, lower, settleSeconds, scanIntervalSeconds: 1, ...drops, drainMounts: lanes, drainMountDir: p('drain'), ...brick, ...hold })
     if (BRICK) this.env = { ...process.env, PATH: fakeGlusterPath(this.dir, this.cfg.brick!) }
     this.drainMounts = lanes > 0 ? [this.cfg.lower, ...Array.from({ length: lanes }, (_, i) => p(`drain/${i + 1}`))] : []
     for (const m of this.drainMounts) {
@@ -112,8 +132,8 @@ export class LocalWorld implements World {
     this.mount()
   }
 
-  static async create(log: (line: string) => void, settleSeconds = 0.1): Promise<LocalWorld> {
-    const w = new LocalWorld(await agentBundle(), log, settleSeconds)
+  static async create(log: (line: string) => void, settleSeconds = 0.1, opts: WorldOptions = {}): Promise<LocalWorld> {
+    const w = new LocalWorld(await agentBundle(), log, settleSeconds, opts)
     await w.startDaemon()
     return w
   }
@@ -230,7 +250,7 @@ export class LocalWorld implements World {
   }
 
   async tempsInGv0(): Promise<number> {
-    return Object.keys(walk(this.cfg.lower)).filter((rel) => rel.slice(rel.lastIndexOf('/') + 1).startsWith(TEMP_MINE)).length
+    return Object.keys(walk(this.cfg.lower)).filter((rel) => rel.slice(rel.lastIndexOf('/') + 1).startsWith(this.tempPrefix)).length
   }
 
   private spawnAgent(args: string[], tag: string, hook?: string): Proc {
