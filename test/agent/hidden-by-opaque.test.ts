@@ -169,3 +169,32 @@ test('a directory deleted and made again between two walks: what the other host 
   t.false(existsSync(join(sb.lower, 'photos/old.jpg')), 'the file the union showed goes')
   t.is(text(join(sb.lower, 'photos/mine.jpg')), 'mine')
 })
+
+// The names that left upper with a deleted directory are removed from gv0 with the delete above them, not
+// before it: the record of a directory replaced here below it says the union showed none of gv0's entries
+// there, and the delete, applied after that record was gone, judged them by time alone.
+test('a directory replaced here, then its parent deleted: what the other host put in it stays', async (t) => {
+  const sb = await sandbox(t, {}, { mount: false })
+  mkdirSync(join(sb.lower, 'album/photos'), { recursive: true })
+  writeFileSync(join(sb.lower, 'album/photos/old.jpg'), 'old')
+  sb.mount()
+  const agent = await sb.agent()
+  rmSync(join(sb.union, 'album/photos'), { recursive: true })
+  mkdirSync(join(sb.union, 'album/photos'))
+  writeFileSync(join(sb.union, 'album/photos/mine.jpg'), 'mine')
+  await flushAll(t, agent)
+  t.deepEqual(readdirSync(join(sb.lower, 'album/photos')), ['mine.jpg'])
+  writeFileSync(join(sb.lower, 'album/photos/theirs.jpg'), 'theirs')
+  await sleep(30)
+  agent.noteDentryDrop()
+  await sleep(30)
+  await flushAll(t, agent) // a walk after theirs.jpg: the delete below is later than both
+  rmSync(join(sb.union, 'album'), { recursive: true })
+  // a pass before the delete is quiet: the names below it must wait for it
+  await agent.rescan()
+  const first = await agent.pass({ settleMs: 60_000 })
+  t.is(first.deleted, 0, 'nothing below the delete went before it')
+  await flushAll(t, agent)
+  t.is(text(join(sb.lower, 'album/photos/theirs.jpg')), 'theirs', 'a file the union never showed stays')
+  t.false(existsSync(join(sb.lower, 'album/photos/mine.jpg')), 'what this host published there goes')
+})

@@ -1,5 +1,5 @@
 // A publish pass: the pending entries level by level (parents first), creations before deletes, and its summary.
-import { depthOf, fromBytes, type Bytes } from '../fs/paths.ts'
+import { depthOf, fromBytes, parentRel, type Bytes } from '../fs/paths.ts'
 import { drainMountsNow } from '../fs/drain-mounts.ts'
 import { lowerProblem } from '../fs/mounts.ts'
 import { SafeTree } from '../fs/safe-fs.ts'
@@ -188,7 +188,7 @@ async function publishLevels(p: PassParts, ctx: PublishContext, lanes: PublishCo
   }
   const holds = sum.blocked ? null : deleteHolds(p, ctx, cands, new Set(deletes.map((d) => d.e.rel)))
   if (holds) await applyDeletes(p, lanes, deletes, holds, sum)
-  if (holds && !sum.blocked) await applyVanished(p, lanes, gone, sum, holds)
+  if (holds && !sum.blocked) await applyVanished(p, lanes, gone, sum, holds, unappliedAbove(p, cands))
   if (!sum.blocked && sum.failed === 0) clearGlobal(p)
 }
 
@@ -234,10 +234,36 @@ async function applyDeletes(p: PassParts, lanes: PublishContext[], deletes: { e:
   if (await publishAll(p, lanes, now.map((d) => d.e), xs, sum)) sum.blocked = p.backoff.global?.message ?? 'gv0 error'
 }
 
-async function applyVanished(p: PassParts, lanes: PublishContext[], gone: Bytes[], sum: PassSummary, held: Held): Promise<void> {
+/**
+ * Deletes and replaced directories of this pass's candidates that are still not applied (not quiet yet, held,
+ * failed): a name that left upper below one of them waits for it. Applied first, the name's own removal
+ * would forget what its record knew (a directory replaced here hid gv0's entries below it from the union),
+ * and the delete above, applied later, would judge what the removal kept by time alone.
+ */
+function unappliedAbove(p: PassParts, cands: UpperEntry[]): (rel: Bytes) => Bytes | null {
+  const waiting = new Set<Bytes>()
+  for (const c of cands) {
+    if (c.kind !== 'w' && c.kind !== 'd' && !(c.kind === 'f' && c.size === 0)) continue
+    const e = p.index.entries.get(c.rel)
+    if (e && !isDone(e, p.state.get(c.rel))) waiting.add(c.rel)
+  }
+  return (rel) => {
+    if (waiting.size === 0) return null
+    for (let r = parentRel(rel); r !== ''; r = parentRel(r)) if (waiting.has(r)) return r
+    return null
+  }
+}
+
+async function applyVanished(p: PassParts, lanes: PublishContext[], gone: Bytes[], sum: PassSummary, held: Held, above: (rel: Bytes) => Bytes | null): Promise<void> {
   for (const rel of gone) {
     const rec = p.state.get(rel)
     if (!rec) continue
+    const first = above(rel)
+    if (first !== null) {
+      p.pending.notReady.set(rel, `waits for ${fromBytes(first)} (deleted or replaced here) to be applied first`)
+      sum.skipped++
+      continue
+    }
     const why = await held(p.obs.sinceOf(rel), rel)
     if (why) {
       p.pending.notReady.set(rel, why)
