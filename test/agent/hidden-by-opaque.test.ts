@@ -8,13 +8,18 @@ import { reclaim } from '../../src/agent/offline/reclaim.ts'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { UNAPPLIED } from '../../src/agent/publish/publish-dir.ts'
 
+/** gv0 holds `dir`/old.jpg before the union is mounted; the union and an agent over it. */
+async function gv0Holds(t: ExecutionContext, dir: string) {
+  const sb = await sandbox(t, {}, { mount: false })
+  mkdirSync(join(sb.lower, dir), { recursive: true })
+  writeFileSync(join(sb.lower, dir, 'old.jpg'), 'old')
+  sb.mount()
+  return { sb, agent: await sb.agent() }
+}
+
 /** gv0's photos/ replaced here (opaque) with mine.jpg in it, and published: gv0 loses old.jpg and gets mine.jpg. */
 async function replacedHere(t: ExecutionContext) {
-  const sb = await sandbox(t, {}, { mount: false })
-  mkdirSync(join(sb.lower, 'photos'))
-  writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
-  sb.mount()
-  const agent = await sb.agent()
+  const { sb, agent } = await gv0Holds(t, 'photos')
   rmSync(join(sb.union, 'photos'), { recursive: true })
   mkdirSync(join(sb.union, 'photos'))
   writeFileSync(join(sb.union, 'photos/mine.jpg'), 'mine')
@@ -128,11 +133,7 @@ test('a replacement recorded as published but not as applied (an older agent) is
 // A directory deleted here and later made again: the union showed none of gv0's directory from the delete
 // on, not from the new directory's making. What the other host put there in between was never seen.
 test('a directory deleted here, then made again: what the other host put there in between stays', async (t) => {
-  const sb = await sandbox(t, {}, { mount: false })
-  mkdirSync(join(sb.lower, 'photos'))
-  writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
-  sb.mount()
-  const agent = await sb.agent()
+  const { sb, agent } = await gv0Holds(t, 'photos')
   rmSync(join(sb.union, 'photos'), { recursive: true })
   await flushAll(t, agent)
   t.false(existsSync(join(sb.lower, 'photos')), 'the delete reached gv0')
@@ -150,11 +151,7 @@ test('a directory deleted here, then made again: what the other host put there i
 })
 
 test('a directory deleted and made again between two walks: what the other host put there in between stays', async (t) => {
-  const sb = await sandbox(t, {}, { mount: false })
-  mkdirSync(join(sb.lower, 'photos'))
-  writeFileSync(join(sb.lower, 'photos/old.jpg'), 'old')
-  sb.mount()
-  const agent = await sb.agent()
+  const { sb, agent } = await gv0Holds(t, 'photos')
   await flushAll(t, agent) // a walk: the union showed gv0's photos/ then
   await sleep(30)
   rmSync(join(sb.union, 'photos'), { recursive: true })
@@ -174,11 +171,7 @@ test('a directory deleted and made again between two walks: what the other host 
 // before it: the record of a directory replaced here below it says the union showed none of gv0's entries
 // there, and the delete, applied after that record was gone, judged them by time alone.
 test('a directory replaced here, then its parent deleted: what the other host put in it stays', async (t) => {
-  const sb = await sandbox(t, {}, { mount: false })
-  mkdirSync(join(sb.lower, 'album/photos'), { recursive: true })
-  writeFileSync(join(sb.lower, 'album/photos/old.jpg'), 'old')
-  sb.mount()
-  const agent = await sb.agent()
+  const { sb, agent } = await gv0Holds(t, 'album/photos')
   rmSync(join(sb.union, 'album/photos'), { recursive: true })
   mkdirSync(join(sb.union, 'album/photos'))
   writeFileSync(join(sb.union, 'album/photos/mine.jpg'), 'mine')

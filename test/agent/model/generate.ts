@@ -110,12 +110,18 @@ export function parseKills(text: string | undefined): KillHow[] {
   return kills
 }
 
+/** A kind drawn by weight (one draw of `rnd`); `kinds` holds positive weights only. */
+export function drawKind<K>(rnd: () => number, kinds: [K, number][]): K {
+  let r = rnd() * kinds.reduce((a, [, w]) => a + w, 0)
+  for (const [k, w] of kinds) if ((r -= w) < 0) return k
+  return kinds[0][0]
+}
+
 export function generate(seed: number, length: number, mix: Mix = FULL_MIX, kills: KillHow[] = ALL_KILLS): Op[] {
   const rnd = prng(seed)
   const int = (n: number) => Math.floor(rnd() * n)
   const pick = <T>(xs: T[]): T => xs[int(xs.length)]
   const kinds = Object.entries(mix).filter(([, w]) => w > 0) as [OpKind, number][]
-  const total = kinds.reduce((a, [, w]) => a + w, 0)
   const filePath = () => (rnd() < 0.85 ? pick(FILES) : pick(DIRS))
   const dirPath = () => (rnd() < 0.85 ? pick(DIRS) : pick(FILES))
   const kill = (): Kill => {
@@ -131,14 +137,7 @@ export function generate(seed: number, length: number, mix: Mix = FULL_MIX, kill
   }
   const ops: Op[] = []
   for (let n = 0; n < length; n++) {
-    let r = rnd() * total
-    let kind = kinds[0][0]
-    for (const [k, w] of kinds) {
-      if ((r -= w) < 0) {
-        kind = k
-        break
-      }
-    }
+    const kind = drawKind(rnd, kinds)
     switch (kind) {
       case 'rename':
       case 'link':

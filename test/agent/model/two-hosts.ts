@@ -2,8 +2,7 @@
 // both changing the same few names while both agents publish. Only what "nothing lost" means is
 // checked, for every version either side wrote: a version stays required until a side replaces it
 // while its union shows it, and then gv0 must hold it at its name or at a conflict name of it.
-import { FILES, DIRS, NAMESPACE, PASS_POINTS, prng } from './generate.ts'
-import type { AgentOp } from './generate.ts'
+import { FILES, DIRS, NAMESPACE, PASS_POINTS, drawKind, prng, type AgentOp } from './generate.ts'
 import type { CrashPoint } from '../../../src/agent/core/crash-points.ts'
 import { stateKey, type FsOp, type State } from './fsops.ts'
 import { logicalPath } from './model.ts'
@@ -43,17 +42,9 @@ export function generateTwoHost(seed: number, length: number, mix: Record<TwoHos
   const int = (n: number) => Math.floor(rnd() * n)
   const pick = <T>(xs: T[]): T => xs[int(xs.length)]
   const kinds = Object.entries(mix).filter(([, w]) => w > 0) as [TwoHostKind, number][]
-  const total = kinds.reduce((a, [, w]) => a + w, 0)
   const ops: TwoHostOp[] = []
   for (let n = 0; n < length; n++) {
-    let r = rnd() * total
-    let kind = kinds[0][0]
-    for (const [k, w] of kinds) {
-      if ((r -= w) < 0) {
-        kind = k
-        break
-      }
-    }
+    const kind = drawKind(rnd, kinds)
     const host = pick(HOSTS)
     switch (kind) {
       case 'sleep':
