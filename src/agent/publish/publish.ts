@@ -6,7 +6,8 @@ import type { Hash } from 'node:crypto'
 import { writeAcls } from '../fs/acls.ts'
 import { crashPoint } from '../core/crash-points.ts'
 import { publishedTwin } from './hard-links.ts'
-import { lowerId, sameLower, sameTime } from '../fs/entry-identity.ts'
+import { lowerId, sameLower, sameTime, type LowerId } from '../fs/entry-identity.ts'
+import { underNameLock } from '../fs/name-locks.ts'
 import type { Bytes } from '../fs/paths.ts'
 import type { PublishContext } from './publish-context.ts'
 import type { UpperEntry } from '../watch/scan.ts'
@@ -164,15 +165,32 @@ async function publishedContent(ctx: PublishContext, e: UpperEntry, rec: Publish
 /**
  * gv0 holds the content already: brings owner, mode, user xattrs and ACLs up to date (a change of
  * those alone moves only the upper file's ctime) and records the entry. Null: gv0's file may not be
- * changed in place (in-place.ts), a full publish replaces it instead.
+ * changed in place (in-place.ts), or changed since `here`; a full publish replaces it instead.
+ *
+ * The change goes under the name's lock (name-locks.ts), after a look that finds gv0's entry still as
+ * `here`: the other agent replaces a name only under that lock, after a look of its own. Without it, the
+ * other agent's rename could replace the inode between this look and the change, which then went to an
+ * inode no name holds any more, and this host's version was recorded as published while gv0 had lost it.
  */
 async function publishMetadata(ctx: PublishContext, e: UpperEntry, rec: PublishRecord | undefined, p: Bytes, here: Stats, xattrs: Xattrs | null, h: string): Promise<Outcome | null> {
   if (!mayChangeInPlace(here, rec)) return null
   const metaChanged = here.uid !== e.uid || here.gid !== e.gid || (here.mode & 0o7777) !== (e.mode & 0o7777)
-  if (metaChanged && !(await setOwnerModeInPlace(ctx, p, here, rec, e.uid, e.gid, e.mode & 0o7777))) return null
-  const same = (st: Stats) => st.ino === here.ino && mayChangeInPlace(st, rec)
-  if (xattrs && xattrsChangedHere(rec, xattrs)) await syncXattrs(ctx, p, xattrs, rec?.metaHashes, e.rel, e.mode, same)
-  const now = lowerId(await ctx.lowerFs.lstat(p))
+  const xattrsChanged = xattrs !== null && xattrsChangedHere(rec, xattrs)
+  const change = async (changed: () => void): Promise<LowerId | null> => {
+    if (!sameLower(lowerId(await ctx.lowerFs.lstatOrNull(p)), lowerId(here))) return null
+    if (metaChanged) {
+      if (!(await setOwnerModeInPlace(ctx, p, here, rec, e.uid, e.gid, e.mode & 0o7777))) return null
+      changed()
+    }
+    const same = (st: Stats) => st.ino === here.ino && mayChangeInPlace(st, rec)
+    if (xattrs && xattrsChanged) {
+      await syncXattrs(ctx, p, xattrs, rec?.metaHashes, e.rel, e.mode, same)
+      changed()
+    }
+    return lowerId(await ctx.lowerFs.lstat(p))
+  }
+  const now = metaChanged || xattrsChanged ? await underNameLock(ctx.names, p, change) : lowerId(await ctx.lowerFs.lstat(p))
+  if (now === null) return null
   const x = rec?.conflictPath ? { conflictPath: rec.conflictPath, conflictLower: now } : {}
   ctx.state.set(e.rel, record(e, rec?.conflictPath ? rec.lower : now, { ...x, ...xattrFields(rec, xattrs), digest: h }))
   if (rec?.conflictPath) ctx.state.forgetIntents(rec.conflictPath)
