@@ -254,20 +254,41 @@ function unappliedAbove(p: PassParts, cands: UpperEntry[]): (rel: Bytes) => Byte
   }
 }
 
+/**
+ * The names that left upper, grouped under the topmost of them: a directory that went with names below it is
+ * removed from gv0 as one, with the records below still there. Removed one by one, deepest first, a name's
+ * own removal forgot its record (a conflict copy's, say: gv0's file there is the other host's), and the
+ * directory's removal then judged gv0's file by time alone, and deleted one the union never showed.
+ */
+function byTopmost(gone: Bytes[]): Map<Bytes, Bytes[]> {
+  const set = new Set(gone)
+  const groups = new Map<Bytes, Bytes[]>()
+  for (const rel of [...gone].sort((a, b) => depthOf(a) - depthOf(b))) {
+    let top = rel
+    for (let r = parentRel(rel); r !== ''; r = parentRel(r)) if (set.has(r)) top = r
+    if (top === rel) groups.set(rel, [])
+    else groups.get(top)?.push(rel)
+  }
+  return groups
+}
+
 async function applyVanished(p: PassParts, lanes: PublishContext[], gone: Bytes[], sum: PassSummary, held: Held, above: (rel: Bytes) => Bytes | null): Promise<void> {
-  for (const rel of gone) {
+  for (const [rel, below] of byTopmost(gone)) {
     const rec = p.state.get(rel)
     if (!rec) continue
+    const wait = (why: string) => {
+      for (const r of [rel, ...below]) p.pending.notReady.set(r, why)
+      sum.skipped++
+    }
     const first = above(rel)
     if (first !== null) {
-      p.pending.notReady.set(rel, `waits for ${fromBytes(first)} (deleted or replaced here) to be applied first`)
-      sum.skipped++
+      wait(`waits for ${fromBytes(first)} (deleted or replaced here) to be applied first`)
       continue
     }
-    const why = await held(p.obs.sinceOf(rel), rel)
+    let why = await held(p.obs.sinceOf(rel), rel)
+    for (const b of below) why ??= await held(p.obs.sinceOf(b), b)
     if (why) {
-      p.pending.notReady.set(rel, why)
-      sum.skipped++
+      wait(why)
       continue
     }
     const ctx = p.lanes.laneFor(rel, lanes)
@@ -281,6 +302,8 @@ async function applyVanished(p: PassParts, lanes: PublishContext[], gone: Bytes[
       }
       const kept = await removeLower(ctx, rel, rec.publishedAt, 'deleted here')
       p.state.delete(rel)
+      // judged in that removal, each with its record: removed, or kept as the other host's
+      for (const b of below) p.state.delete(b)
       if (kept.length) sum.conflicts += kept.length
       else sum.deleted++
     } catch (err) {
