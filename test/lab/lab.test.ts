@@ -106,7 +106,12 @@ test.serial('shape: measured rate and RTT are close to the set ones, and the def
   }
   await sh('plexus', `nohup node /root/net-probe.cjs serve ${port} >/tmp/net-probe.log 2>&1 & sleep 1`)
 
-  const wan = await measure('pingpong', '30')
+  // Best of two medians: on a loaded machine the delay line's own scheduling can add milliseconds to a run.
+  const pingpong = async (n: string) => {
+    const [a, b] = [await measure('pingpong', n), await measure('pingpong', n)]
+    return a.rttMs! <= b.rttMs! ? a : b
+  }
+  const wan = await pingpong('30')
   t.log(`default: rtt ${wan.rttMs!.toFixed(2)} ms`)
   t.true(wan.rttMs! > 19 && wan.rttMs! < 25, `default RTT ${wan.rttMs} ms, expected about 20`)
   // Best of two transfers: the first one also pays TCP slow start over the 20 ms RTT.
@@ -116,7 +121,7 @@ test.serial('shape: measured rate and RTT are close to the set ones, and the def
   t.true(wanRate.kbit / 8000 >= 50, `delay line carries ${wanRate.kbit / 8000} MB/s, expected at least 50`)
 
   await lab.shape(2500, { rttMs: 30 })
-  const rtt = await measure('pingpong', '20')
+  const rtt = await pingpong('20')
   const rate = await measure('send', String(2e6))
   t.log(`shape 2500 kbit, rtt 30: measured ${rate.kbit!.toFixed(0)} kbit/s, rtt ${rtt.rttMs!.toFixed(2)} ms`)
   t.true(rtt.rttMs! > 29 && rtt.rttMs! < 36, `RTT ${rtt.rttMs} ms, expected about 30`)
