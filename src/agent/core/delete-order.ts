@@ -7,6 +7,9 @@
 // only other copy of those bytes, and gv0 must not lose the file before it has them under some name.
 import type { Bytes } from '../fs/paths.ts'
 
+/** Why a delete first seen at `since` waits now, or null: it may go. */
+export type Held = (since: number, rel: Bytes) => Promise<string | null>
+
 export const HOLD_MAX_MS = 10 * 60_000
 
 /** Earliest first sighting among pending new names (Infinity when none): deletes seen at or after it wait. */
