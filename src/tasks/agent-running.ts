@@ -6,6 +6,7 @@ import { sh, fromShell } from '../engine/command.ts'
 import { shell } from '../engine/quote.ts'
 import { change, changesOr, task, type Task } from '../engine/task.ts'
 import { unitState } from '../facts/systemd.ts'
+import { startUnit } from './unit-start.ts'
 import { AGENT_UNIT } from '../agent/service/units.ts'
 
 /** Consecutive one-second samples the agent must be active in before it counts as up. */
@@ -35,7 +36,7 @@ export function agentRunning(): Task {
         state.active !== 'active' &&
           change(
             `start ${AGENT_UNIT} (was ${how}) and wait until it stays active`,
-            state.active === 'failed' ? sh`systemctl reset-failed ${AGENT_UNIT}; systemctl start ${AGENT_UNIT}` : sh`systemctl start ${AGENT_UNIT}`,
+            startUnit(AGENT_UNIT, { resetFirst: state.active === 'failed' }),
             agentSettled,
           ),
       )

@@ -10,6 +10,7 @@ import { agentDefaults } from '../agent/service/defaults.ts'
 import { drainMountPaths } from '../agent/fs/drain-mounts.ts'
 import { AGENT_UNIT, escapePath, mountUnitName, type UnitFile } from '../agent/service/units.ts'
 import { unitState } from '../facts/systemd.ts'
+import { startUnit } from './unit-start.ts'
 import { gv0ClientOptions, gv0FstabEntry } from './gv0-mount.ts'
 import { gv0MountWait, lastTry } from './gv0-mounted.ts'
 import { mountAttempts } from '../facts/mount-attempt.ts'
@@ -109,7 +110,7 @@ export function drainMountsMounted(): Task {
       // a mount in use cannot be unmounted: the agent lets go of them first, and runs again after
       if (agent.active === 'active' && out.some((c) => c.summary.includes(' again ') || c.summary.startsWith('unmount '))) {
         out.unshift(change(`stop ${AGENT_UNIT} to let go of its drain mounts`, sh`systemctl stop ${AGENT_UNIT}`))
-        out.push(change(`start ${AGENT_UNIT} again`, sh`systemctl start ${AGENT_UNIT}`))
+        out.push(change(`start ${AGENT_UNIT} again`, startUnit(AGENT_UNIT)))
       }
       return changesOr(wanted.length ? `${wanted.length} drain mount(s) of gv0 answering` : 'no drain mounts wanted', ...out)
     },

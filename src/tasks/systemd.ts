@@ -2,6 +2,7 @@
 import { sh } from '../engine/command.ts'
 import { change, changesOr, task, type Task, type Value, valueOn } from '../engine/task.ts'
 import { unitState } from '../facts/systemd.ts'
+import { startUnit } from './unit-start.ts'
 
 
 /** A service enabled (or not) and started (or stopped). */
@@ -26,7 +27,7 @@ export function service(
         // a failed unit may have hit its start limit: reset-failed lets the start through
         want.started === true &&
           !activeNow &&
-          change(`start ${name} (was ${state.active})`, state.active === 'failed' ? sh`systemctl reset-failed ${name}; systemctl start ${name}` : sh`systemctl start ${name}`),
+          change(`start ${name} (was ${state.active})`, startUnit(name, { resetFirst: state.active === 'failed' })),
         want.started === false && activeNow && change(`stop ${name}`, sh`systemctl stop ${name}`),
       )
     },

@@ -7,6 +7,7 @@ import { absentMarker, commandFailed, isAbsent } from '../facts/answer.ts'
 import { fileContent, fileDigest } from '../facts/files.ts'
 import { mountAt, mountUsers } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
+import { startUnit } from './unit-start.ts'
 import type { Host } from '../inventory/types.ts'
 import { file } from './files.ts'
 import { mountUnitName } from './mounts.ts'
@@ -137,7 +138,7 @@ function unionMounted(): Task {
               `mount ${path} on ${lowerdir} (cached data stays in ${ctx.host.settings.cacheUpper})`,
               sh`if umount -- ${path}; then systemctl start ${unit}; else echo "${path} is in use: it stays on its old lower until nothing holds it, then the flush agent moves it" >&2; fi`,
             )
-          : change(`mount ${path} (runs gfs-writecache prepare first)`, sh`systemctl start ${unit}`),
+          : change(`mount ${path} (runs gfs-writecache prepare first)`, startUnit(unit)),
       )
     },
   })

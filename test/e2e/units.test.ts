@@ -1,8 +1,10 @@
 // The agent's hardened units on the lab: systemd's own exposure score, the watchdog (a live agent beats,
-// a hung one is killed and started again), and a prepare step that runs out of time says so.
+// a hung one is killed and started again), a prepare step that runs out of time says so, and a start
+// that failed at systemd's cgroup step is tried once more.
 import test from 'ava'
 import { eventually, labInventory, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
+import { startUnit } from '../../src/tasks/unit-start.ts'
 
 const dropIn = (unit: string) => `/run/systemd/system/${unit}.d/test.conf`
 const show = async (host: string, props: string, unit = 'gfs-writecache.service') =>
@@ -72,4 +74,28 @@ test.serial('a prepare step out of time leaves the union down with a clear messa
   t.is(repair.exitCode, 0, explain(repair))
   t.is((await onHost('plexus', 'findmnt -n -o FSTYPE /gfs/union')).trim(), 'overlay')
   t.is((await onHost('plexus', 'systemctl is-active gfs-writecache.service')).trim(), 'active')
+})
+
+// A start whose unit (or one it pulls in) failed at systemd's cgroup step is tried once more: status 219 is what
+// systemd records for it, so a unit whose program exits 219 once stands in for the race. Any other failure stands.
+test.serial("a start that failed at systemd's cgroup step (219/CGROUP) is tried once more; any other failure stands", async (t) => {
+  const units = (code: number) =>
+    `printf '[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/sh -c "test -e /run/gfs-test-raced || { touch /run/gfs-test-raced; exit ${code}; }"\\n' > /run/systemd/system/gfs-test-step.service && ` +
+    `printf '[Unit]\\nRequires=gfs-test-step.service\\nAfter=gfs-test-step.service\\n[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/true\\n' > /run/systemd/system/gfs-test-user.service && ` +
+    'rm -f /run/gfs-test-raced; systemctl stop gfs-test-user.service gfs-test-step.service; systemctl reset-failed gfs-test-user.service gfs-test-step.service; systemctl daemon-reload'
+  try {
+    await onHost('hydra', units(219))
+    const raced = await tryOnHost('hydra', startUnit('gfs-test-user.service').script)
+    t.is(raced.exitCode, 0, raced.stderr)
+    t.regex(raced.stderr, /started again after systemd failed to attach to a cgroup \(219\/CGROUP\): gfs-test-step\.service/)
+    t.is((await onHost('hydra', 'systemctl is-active gfs-test-user.service gfs-test-step.service')).trim(), 'active\nactive')
+
+    await onHost('hydra', units(3))
+    const failed = await tryOnHost('hydra', startUnit('gfs-test-user.service').script)
+    t.not(failed.exitCode, 0)
+    t.notRegex(failed.stderr, /started again/)
+    t.is((await tryOnHost('hydra', 'systemctl is-active gfs-test-step.service')).stdout.trim(), 'failed')
+  } finally {
+    await tryOnHost('hydra', 'systemctl stop gfs-test-user.service gfs-test-step.service; systemctl reset-failed gfs-test-user.service gfs-test-step.service; rm -f /run/systemd/system/gfs-test-*.service /run/gfs-test-raced; systemctl daemon-reload')
+  }
 })
