@@ -1,6 +1,6 @@
 // The lab's operations: each step checks what exists first, so `up` and `down` also repair a half-up lab.
 import { existsSync, readdirSync, rmSync } from 'node:fs'
-import { hostPaths, hostsDir } from './paths.ts'
+import { hostPaths, hostsDir, repoRoot } from './paths.ts'
 import { loadTopology, type LabHost, type Topology } from './topology.ts'
 import { ensureRootfs, type Flavor } from './rootfs.ts'
 import { ensureDataDisk, isMounted, releaseDataDisk } from './disk.ts'
@@ -102,6 +102,10 @@ export async function up(opts: UpOptions = {}): Promise<void> {
     if (prev && prev.flavor !== flavor) {
       log(`the lab runs flavor ${prev.flavor}; recreating its hosts as ${flavor}`)
       for (const h of allHosts(topo)) await teardownHost(h.name)
+    } else if (prev?.checkout && prev.checkout !== repoRoot) {
+      // its hosts trust that checkout's CA: this checkout's site run would rightly refuse to re-key them
+      log(`the lab's hosts were set up from the checkout ${prev.checkout}, whose CA they trust; recreating them for this one`)
+      for (const h of allHosts(topo)) await teardownHost(h.name)
     } else {
       if (prev?.intruder && !intruder) {
         log('stopping the intruder (not asked for)')
@@ -118,6 +122,7 @@ export async function up(opts: UpOptions = {}): Promise<void> {
       arbiter,
       shape: prev?.shape ?? { rateKbit: null, rttMs: topo.wan.rttMs },
       link: prev?.link ?? 'up',
+      checkout: repoRoot,
     }
     writeState(state)
     const rootfs = await ensureRootfs(flavor, log)

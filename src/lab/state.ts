@@ -1,4 +1,4 @@
-// What the lab was asked for (flavor, arbiter, intruder, shape, link), kept so repairs re-apply it.
+// What the lab was asked for (flavor, arbiter, intruder, shape, link) and by which checkout, kept so repairs re-apply it.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { labRoot } from './paths.ts'
@@ -16,6 +16,11 @@ export interface LabState {
   arbiter?: boolean
   shape: Shape
   link: 'up' | 'down'
+  /**
+   * The checkout that brought the lab up. Its hosts trust that checkout's CA (inventory/lab*-ca), which
+   * another checkout does not have. Absent in a state written before it was kept.
+   */
+  checkout?: string
 }
 
 const statePath = join(labRoot, 'state.json')

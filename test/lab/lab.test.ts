@@ -10,7 +10,7 @@ import { parse } from 'yaml'
 import * as lab from '../../src/lab/api.ts'
 import { restartCgroupFailures } from '../../src/lab/container.ts'
 import { leftovers } from '../../src/lab/leftovers.ts'
-import { hostsDir } from '../../src/lab/paths.ts'
+import { hostsDir, labRoot, repoRoot } from '../../src/lab/paths.ts'
 import { namePrefix } from '../../src/lab/instance.ts'
 import { onHost, requireRoot } from '../helpers/lab.ts'
 
@@ -175,6 +175,22 @@ test.serial("a unit that failed with 219/CGROUP (the container boot's cgroup rac
   t.deepEqual(await restartCgroupFailures('hydra'), ['lab-cgroup-race.service'])
   t.is(await sh('hydra', 'systemctl is-failed lab-own-failure.service || true'), 'failed')
   await sh('hydra', 'systemctl reset-failed lab-own-failure.service lab-cgroup-race.service 2>/dev/null || true')
+})
+
+test.serial("a lab another checkout brought up gets new hosts (they trust that checkout's CA); this checkout's own are kept", async (t) => {
+  t.timeout(4 * 60 * 1000)
+  const statePath = join(labRoot, 'state.json')
+  const state = JSON.parse(readFileSync(statePath, 'utf8'))
+  t.is(state.checkout, repoRoot)
+  await sh('hydra', 'echo kept > /etc/lab-marker')
+  const lines: string[] = []
+  await lab.up({ log: (l) => lines.push(l) })
+  t.is(await sh('hydra', 'cat /etc/lab-marker'), 'kept')
+  writeFileSync(statePath, JSON.stringify({ ...state, checkout: '/elsewhere/gfs-writecache' }))
+  await lab.up({ log: (l) => lines.push(l) })
+  t.true(lines.some((l) => l.includes('set up from the checkout /elsewhere/gfs-writecache') && l.includes('recreating them')), lines.join('\n'))
+  t.is((await lab.exec('hydra', ['test', '-e', '/etc/lab-marker'])).exitCode, 1, 'hydra kept its root layer')
+  t.is(JSON.parse(readFileSync(statePath, 'utf8')).checkout, repoRoot)
 })
 
 test.serial('reboot: systemd goes down and comes back, /data is still mounted with its files', async (t) => {
