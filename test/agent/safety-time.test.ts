@@ -143,7 +143,7 @@ test('a file with a future mtime (tar, cp -p, a clock stepped back) is published
   t.is(text(join(sb.union, 'evicted.txt')), 'also in the future')
 })
 
-test('backoff deadlines run on the injected monotonic clock, not the wall clock', async (t) => {
+test('backoff deadlines run on the injected monotonic clock, not the wall clock; gv0 that did not answer is looked at again at once', async (t) => {
   const sb = await sandbox(t, { requireLowerMount: true, retryMaxSeconds: 60 })
   const clock = manualClock()
   const agent = await agentWith(t, sb, clock)
@@ -151,14 +151,21 @@ test('backoff deadlines run on the injected monotonic clock, not the wall clock'
   await agent.rescan()
   const first = await agent.pass({ settleMs: 0 })
   t.regex(first.blocked ?? '', /not mounted/)
-  // gv0 is there now; the first retry is due 500 ms later on the agent's clock
+  t.regex((await agent.status()).errors.map((e) => e.message).join('; '), /not mounted/)
+  // gv0 is mounted again, read-only: the next pass looks at once (the clock has not moved) and meets the refusal
   execFileSync('mount', ['--bind', sb.lower, sb.lower])
   onCleanup(sb, () => execFileSync('umount', [sb.lower]))
+  execFileSync('mount', ['-o', 'remount,ro,bind', sb.lower])
+  const refused = await agent.pass({ settleMs: 0 })
+  t.regex(refused.blocked ?? '', /not taking writes/)
+  t.notRegex((await agent.status()).errors.map((e) => e.message).join('; '), /not mounted/, 'status no longer says unmounted')
+  // refused writes back off on the agent's clock: the second failure waits 1000 ms of it
+  execFileSync('mount', ['-o', 'remount,rw,bind', sb.lower])
   await sleep(800)
   const early = await agent.pass({ settleMs: 0 })
   t.truthy(early.blocked, 'still backing off: the agent clock has not moved')
   t.false(existsSync(join(sb.lower, 'one')))
-  clock.advance(499)
+  clock.advance(999)
   t.truthy((await agent.pass({ settleMs: 0 })).blocked)
   clock.advance(1)
   const due = await agent.pass({ settleMs: 0 })

@@ -16,6 +16,8 @@ export interface Backoff {
   until: number
   failures: number
   message: string
+  /** gv0 itself did not answer (unmounted, ENOTCONN at its root): a look at it tells when that ends */
+  unreachable?: boolean
 }
 
 export class Backoffs {
@@ -38,8 +40,13 @@ export class Backoffs {
     return this.global && this.clock.mono() < this.global.until ? this.global.message : null
   }
 
-  failGlobal(message: string): Backoff {
-    return (this.global = this.next(this.global, message))
+  failGlobal(message: string, opts: { unreachable?: boolean } = {}): Backoff {
+    return (this.global = { ...this.next(this.global, message), unreachable: opts.unreachable })
+  }
+
+  /** Whether the global backoff is held because gv0 did not answer at all (not for refused writes). */
+  globalUnreachable(): boolean {
+    return this.globalHolds() !== null && this.global?.unreachable === true
   }
 
   clearGlobal(): void {

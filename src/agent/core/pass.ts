@@ -25,13 +25,19 @@ export const emptySummary = (): PassSummary => ({ published: 0, bytes: 0, confli
  */
 export async function runPass(p: PassParts, settleMs: number, sum: PassSummary = emptySummary()): Promise<PassSummary> {
   const holding = p.backoff.globalHolds()
-  if (holding !== null) {
+  // gv0 that did not answer is looked at again each time: a stat of its root is cheap, and status should not
+  // report it unreachable for up to a minute after it is back. A hold for refused writes waits its time.
+  if (holding !== null && !p.backoff.globalUnreachable()) {
     sum.blocked = holding
     return sum
   }
   const problem = await lowerProblem(p.cfg)
   if (problem) {
-    p.backoff.failGlobal(problem)
+    if (holding !== null) {
+      sum.blocked = holding
+      return sum
+    }
+    p.backoff.failGlobal(problem, { unreachable: true })
     p.errors.note('global', problem)
     sum.blocked = problem
     return sum
