@@ -28,11 +28,13 @@ export type TwoHostOp =
   | { k: 'reboot'; host: Host; n: number }
 
 export type TwoHostKind =
-  | 'create' | 'append' | 'delete' | 'rename' | 'chmod' | 'setfattr' | 'symlink' | 'mkdir' | 'rmtree' | 'opaque'
+  | 'create' | 'append' | 'truncate' | 'samesize' | 'future' | 'delete' | 'rename' | 'link' | 'chmod'
+  | 'setfattr' | 'symlink' | 'mkdir' | 'rmdir' | 'rmtree' | 'opaque'
   | 'sleep' | 'kill' | 'evict' | 'drop' | 'hook' | 'reboot'
 
 export const TWO_HOST_MIX: Record<TwoHostKind, number> = {
-  create: 12, append: 10, delete: 5, rename: 4, chmod: 2, setfattr: 2, symlink: 2, mkdir: 3, rmtree: 1, opaque: 1,
+  create: 12, append: 10, truncate: 2, samesize: 2, future: 1, delete: 5, rename: 4, link: 2, chmod: 2,
+  setfattr: 2, symlink: 2, mkdir: 3, rmdir: 1, rmtree: 1, opaque: 1,
   sleep: 12, kill: 2, evict: 1, drop: 2, hook: 2, reboot: 1,
 }
 
@@ -69,7 +71,11 @@ export function generateTwoHost(seed: number, length: number, mix: Record<TwoHos
         ops.push({ host, op: { k: 'opaque', p: pick(DIRS), n } })
         break
       case 'rename':
-        ops.push({ host, op: { k: 'rename', p: pick(FILES), q: pick(FILES), n } })
+      case 'link':
+        ops.push({ host, op: { k: kind, p: pick(FILES), q: pick(FILES), n } })
+        break
+      case 'rmdir':
+        ops.push({ host, op: { k: 'rmdir', p: pick(DIRS), n } })
         break
       case 'symlink':
         ops.push({ host, op: { k: 'symlink', p: pick(FILES), n, target: `t${n}` } })
@@ -94,7 +100,7 @@ export function generateTwoHost(seed: number, length: number, mix: Record<TwoHos
 export function describeTwoHost(o: TwoHostOp): string {
   if ('op' in o) {
     const op = o.op
-    const extra = op.k === 'rename' ? ` -> ${op.q}` : op.k === 'symlink' ? ` -> ${op.target}` : 'v' in op && op.v !== undefined ? ` (${op.v})` : ''
+    const extra = op.k === 'rename' || op.k === 'link' ? ` -> ${op.q}` : op.k === 'symlink' ? ` -> ${op.target}` : 'v' in op && op.v !== undefined ? ` (${op.v})` : ''
     return `${op.n} ${o.host}: ${op.k} ${op.p}${extra}`
   }
   switch (o.k) {
