@@ -1,6 +1,6 @@
 // Test sandboxes: real directories and a real overlay mount (tests run as root), cleaned up even on failure.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExecutionContext } from 'ava'
 import { Agent, type LockedAgent } from '../../src/agent/core/agent.ts'
@@ -124,8 +124,9 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
       return testAgent(a)
     },
   }
-  t.teardown(() => {
-    for (const a of agents) void a.close()
+  t.teardown(async () => {
+    // closed before the directory goes: a close still under way wrote its state into the removed directory
+    await Promise.race([Promise.all(agents.map((a) => a.close().catch(() => {}))), sleep(5000)])
     forceUmount(cfg.union)
     if (cfg.unionLower === 'brick') forceUmount(cfg.lowerBind)
     for (const extra of extraMounts.get(dir) ?? []) extra()
@@ -133,6 +134,29 @@ export async function sandbox(t: ExecutionContext, overrides: Partial<AgentConfi
   })
   if (opts.mount ?? true) sb.mount()
   return sb
+}
+
+/** Whether the union answers "no such name" at `path` (a stale negative dentry, in the tests that make one). */
+export function missingIn(path: string): boolean {
+  try {
+    lstatSync(path)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+  }
+}
+
+/**
+ * For a test of a stale "no such name" in the union: the kernel may free that negative dentry at any moment
+ * (another test's drop_caches), and then the scenario did not happen. `scenario` makes its own sandbox and
+ * returns false, before asserting anything of it, when the stale lookup did not hold; it runs up to five times.
+ */
+export async function whileLookupStale(t: ExecutionContext, scenario: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    if (await scenario()) return
+    t.log(`attempt ${attempt}: the kernel freed the union's negative dentry before the test used it; again`)
+  }
+  t.fail('the union never kept a negative dentry long enough in 5 attempts')
 }
 
 const extraMounts = new Map<string, (() => void)[]>()

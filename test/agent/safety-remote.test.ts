@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { evictCycle } from '../../src/agent/offline/evict.ts'
 import { DentryDrops } from '../../src/agent/publish/no-clobber.ts'
 import { agentDefaults } from '../../src/agent/service/defaults.ts'
-import { aclValue, flushAll, sandbox, sleep, text, userNames } from './helpers.ts'
+import { aclValue, flushAll, missingIn, sandbox, sleep, text, userNames, whileLookupStale } from './helpers.ts'
 
 const xattrs = (path: string) => execFileSync('getfattr', ['-d', '-m', '-', '--absolute-names', path], { encoding: 'utf8' })
 /** The ACL xattrs of a path, hex-encoded, as getfattr prints them. */
@@ -23,33 +23,35 @@ const conflictsIn = (dir: string, stem: string) => readdirSync(dir).filter((n) =
 const reported = (agent: { conflicts(): { kind: string; path: string }[] }) =>
   agent.conflicts().map((c) => `${c.kind} ${c.path}`).sort()
 
-test('a stale negative dentry: a name the other host created is never overwritten by a create here', async (t) => {
-  const sb = await sandbox(t)
-  writeFileSync(join(sb.lower, 'seen.txt'), 'gv0 before')
-  const agent = await sb.agent()
-  // looked up while missing: the union caches "no such name"
-  t.throws(() => readFileSync(join(sb.union, 'new.txt')), { code: 'ENOENT' })
-  writeFileSync(join(sb.lower, 'new.txt'), 'theirs') // the other host creates it in gv0
-  t.throws(() => readFileSync(join(sb.union, 'new.txt')), { code: 'ENOENT' }, 'the union still shows nothing there')
-  writeFileSync(join(sb.union, 'new.txt'), 'mine')
-  t.is(text(join(sb.union, 'new.txt')), 'mine')
-  // a copy-up of a name the union did show is an ordinary update of it, not a conflict
-  writeFileSync(join(sb.union, 'seen.txt'), 'updated here')
-  await flushAll(t, agent)
-  t.is(text(join(sb.lower, 'new.txt')), 'theirs', "the other host's file stays at its name")
-  const copies = conflictsIn(sb.lower, 'new')
-  t.is(copies.length, 1, 'the local one is kept as a conflict copy')
-  t.regex(copies[0], /^new\.conflict-hydra-\d{8}T\d{6}Z\.txt$/)
-  t.is(text(join(sb.lower, copies[0])), 'mine')
-  t.is(text(join(sb.lower, 'seen.txt')), 'updated here')
-  t.deepEqual(conflictsIn(sb.lower, 'seen'), [])
-  t.deepEqual(reported(agent), ['modified-both new.txt'])
-  // later local versions follow the conflict copy; gv0's name keeps the other host's file
-  writeFileSync(join(sb.union, 'new.txt'), 'mine, again')
-  await flushAll(t, agent)
-  t.is(text(join(sb.lower, 'new.txt')), 'theirs')
-  t.is(text(join(sb.lower, copies[0])), 'mine, again')
-})
+test('a stale negative dentry: a name the other host created is never overwritten by a create here', (t) =>
+  whileLookupStale(t, async () => {
+    const sb = await sandbox(t)
+    writeFileSync(join(sb.lower, 'seen.txt'), 'gv0 before')
+    const agent = await sb.agent()
+    // looked up while missing: the union caches "no such name"
+    t.throws(() => readFileSync(join(sb.union, 'new.txt')), { code: 'ENOENT' })
+    writeFileSync(join(sb.lower, 'new.txt'), 'theirs') // the other host creates it in gv0
+    if (!missingIn(join(sb.union, 'new.txt'))) return false // the union shows it: no stale lookup to test
+    writeFileSync(join(sb.union, 'new.txt'), 'mine')
+    t.is(text(join(sb.union, 'new.txt')), 'mine')
+    // a copy-up of a name the union did show is an ordinary update of it, not a conflict
+    writeFileSync(join(sb.union, 'seen.txt'), 'updated here')
+    await flushAll(t, agent)
+    t.is(text(join(sb.lower, 'new.txt')), 'theirs', "the other host's file stays at its name")
+    const copies = conflictsIn(sb.lower, 'new')
+    t.is(copies.length, 1, 'the local one is kept as a conflict copy')
+    t.regex(copies[0], /^new\.conflict-hydra-\d{8}T\d{6}Z\.txt$/)
+    t.is(text(join(sb.lower, copies[0])), 'mine')
+    t.is(text(join(sb.lower, 'seen.txt')), 'updated here')
+    t.deepEqual(conflictsIn(sb.lower, 'seen'), [])
+    t.deepEqual(reported(agent), ['modified-both new.txt'])
+    // later local versions follow the conflict copy; gv0's name keeps the other host's file
+    writeFileSync(join(sb.union, 'new.txt'), 'mine, again')
+    await flushAll(t, agent)
+    t.is(text(join(sb.lower, 'new.txt')), 'theirs')
+    t.is(text(join(sb.lower, copies[0])), 'mine, again')
+    return true
+  }))
 
 test('a negative dentry is stale for at most the time since the last drop before the entry was made', (t) => {
   const drops = new DentryDrops(agentDefaults.clockSkewSeconds * 1000)
@@ -80,58 +82,63 @@ test('a drop that held names back does not count for names below the same top-le
   t.is(drops.staleMs(50_000, 'photos/x'), 40_000)
 })
 
-test('a reclaimed directory the other host moved away and back is not replaced by a symlink made behind a stale negative dentry', async (t) => {
-  const sb = await sandbox(t)
-  const agent = await sb.agent()
-  mkdirSync(join(sb.union, 'a'))
-  writeFileSync(join(sb.union, 'a/mine.txt'), 'mine')
-  await flushAll(t, agent)
-  const r = await evictCycle(agent)
-  t.true(r.ok, r.message)
-  t.false(existsSync(join(sb.upper, 'a')), 'reclaimed: only a baseline record is left')
-  agent.noteDentryDrop()
-  // file times come from the kernel's coarse clock, up to a tick behind Date.now(): with no clock skew
-  // allowed here, the other host's changes must come a tick after the drop to count as after it
-  await sleep(30)
-  // the other host moves a away: the union looks it up meanwhile and caches "no such name"
-  renameSync(join(sb.lower, 'a'), join(sb.lower, '.a.moving'))
-  t.throws(() => lstatSync(join(sb.union, 'a')), { code: 'ENOENT' })
-  // and back (same inode as recorded), with a new file in it
-  renameSync(join(sb.lower, '.a.moving'), join(sb.lower, 'a'))
-  writeFileSync(join(sb.lower, 'a/theirs.txt'), 'theirs')
-  symlinkSync('elsewhere', join(sb.union, 'a'))
-  await flushAll(t, agent)
-  t.true(lstatSync(join(sb.lower, 'a')).isDirectory(), "gv0's directory stays")
-  t.is(text(join(sb.lower, 'a/theirs.txt')), 'theirs')
-  t.is(text(join(sb.lower, 'a/mine.txt')), 'mine', 'nothing deleted here is deleted there')
-  const copies = conflictsIn(sb.lower, 'a')
-  t.is(copies.length, 1, 'the symlink made here is kept as a conflict copy')
-  t.is(readlinkSync(join(sb.lower, copies[0]), 'utf8'), 'elsewhere')
-  t.deepEqual(reported(agent), ['modified-both a'])
-})
+test('a reclaimed directory the other host moved away and back is not replaced by a symlink made behind a stale negative dentry', (t) =>
+  whileLookupStale(t, async () => {
+    const sb = await sandbox(t)
+    const agent = await sb.agent()
+    mkdirSync(join(sb.union, 'a'))
+    writeFileSync(join(sb.union, 'a/mine.txt'), 'mine')
+    await flushAll(t, agent)
+    const r = await evictCycle(agent)
+    t.true(r.ok, r.message)
+    t.false(existsSync(join(sb.upper, 'a')), 'reclaimed: only a baseline record is left')
+    agent.noteDentryDrop()
+    // file times come from the kernel's coarse clock, up to a tick behind Date.now(): with no clock skew
+    // allowed here, the other host's changes must come a tick after the drop to count as after it
+    await sleep(30)
+    // the other host moves a away: the union looks it up meanwhile and caches "no such name"
+    renameSync(join(sb.lower, 'a'), join(sb.lower, '.a.moving'))
+    t.throws(() => lstatSync(join(sb.union, 'a')), { code: 'ENOENT' })
+    // and back (same inode as recorded), with a new file in it
+    renameSync(join(sb.lower, '.a.moving'), join(sb.lower, 'a'))
+    writeFileSync(join(sb.lower, 'a/theirs.txt'), 'theirs')
+    if (!missingIn(join(sb.union, 'a'))) return false // the union shows it: no stale lookup to test
+    symlinkSync('elsewhere', join(sb.union, 'a'))
+    await flushAll(t, agent)
+    t.true(lstatSync(join(sb.lower, 'a')).isDirectory(), "gv0's directory stays")
+    t.is(text(join(sb.lower, 'a/theirs.txt')), 'theirs')
+    t.is(text(join(sb.lower, 'a/mine.txt')), 'mine', 'nothing deleted here is deleted there')
+    const copies = conflictsIn(sb.lower, 'a')
+    t.is(copies.length, 1, 'the symlink made here is kept as a conflict copy')
+    t.is(readlinkSync(join(sb.lower, copies[0]), 'utf8'), 'elsewhere')
+    t.deepEqual(reported(agent), ['modified-both a'])
+    return true
+  }))
 
-test("a directory made behind a stale \"no such name\" never replaces the other host's file, whatever the drops say", async (t) => {
-  const sb = await sandbox(t)
-  const agent = await sb.agent()
-  // the union looks the name up while it is missing and caches that; then the other host makes a file there
-  t.throws(() => lstatSync(join(sb.union, 'z.sh')), { code: 'ENOENT' })
-  await sleep(30)
-  writeFileSync(join(sb.lower, 'z.sh'), 'theirs')
-  await sleep(30)
-  // a drop the agent counts on, which left that dentry (one in use at a drop, or any not freed by it, does)
-  agent.noteDentryDrop()
-  await sleep(30)
-  t.throws(() => lstatSync(join(sb.union, 'z.sh')), { code: 'ENOENT' }, 'the union still shows nothing there')
-  mkdirSync(join(sb.union, 'z.sh'))
-  writeFileSync(join(sb.union, 'z.sh/inside.txt'), 'mine')
-  await flushAll(t, agent)
-  t.true(lstatSync(join(sb.lower, 'z.sh')).isDirectory(), 'the directory made here takes the name')
-  t.is(text(join(sb.lower, 'z.sh/inside.txt')), 'mine')
-  const copies = conflictsIn(sb.lower, 'z')
-  t.is(copies.length, 1, "the other host's file is kept beside it")
-  t.is(text(join(sb.lower, copies[0])), 'theirs')
-  t.deepEqual(reported(agent), ['type-changed z.sh'])
-})
+test("a directory made behind a stale \"no such name\" never replaces the other host's file, whatever the drops say", (t) =>
+  whileLookupStale(t, async () => {
+    const sb = await sandbox(t)
+    const agent = await sb.agent()
+    // the union looks the name up while it is missing and caches that; then the other host makes a file there
+    t.throws(() => lstatSync(join(sb.union, 'z.sh')), { code: 'ENOENT' })
+    await sleep(30)
+    writeFileSync(join(sb.lower, 'z.sh'), 'theirs')
+    await sleep(30)
+    // a drop the agent counts on, which left that dentry (one in use at a drop, or any not freed by it, does)
+    agent.noteDentryDrop()
+    await sleep(30)
+    if (!missingIn(join(sb.union, 'z.sh'))) return false // the union shows it: no stale lookup to test
+    mkdirSync(join(sb.union, 'z.sh'))
+    writeFileSync(join(sb.union, 'z.sh/inside.txt'), 'mine')
+    await flushAll(t, agent)
+    t.true(lstatSync(join(sb.lower, 'z.sh')).isDirectory(), 'the directory made here takes the name')
+    t.is(text(join(sb.lower, 'z.sh/inside.txt')), 'mine')
+    const copies = conflictsIn(sb.lower, 'z')
+    t.is(copies.length, 1, "the other host's file is kept beside it")
+    t.is(text(join(sb.lower, copies[0])), 'theirs')
+    t.deepEqual(reported(agent), ['type-changed z.sh'])
+    return true
+  }))
 
 test('a directory made after deleting the file the union showed replaces that file', async (t) => {
   const sb = await sandbox(t)
