@@ -1,8 +1,7 @@
 // A fact reads "absent" only from the answer that means absent; a command that could not answer
 // (127 not found, 126, 255, a permission error) fails the host with its own words instead.
 import test from 'ava'
-import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync, chmodSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExecCommand } from '../../src/engine/command.ts'
 import { localExecutor } from '../../src/engine/local-executor.ts'
@@ -15,6 +14,7 @@ import { mountAt, parseFindmnt } from '../../src/facts/mounts.ts'
 import { installedPackages, parseDpkgQuery } from '../../src/facts/packages.ts'
 import { parseSysctl } from '../../src/facts/sysctl.ts'
 import { parseDigests, parseMaterial } from '../../src/facts/tls.ts'
+import { tempDir } from '../helpers/temp.ts'
 
 const out = (exitCode: number, stdout = '', stderr = ''): Result => ({ host: 'h', command: 'probe', exitCode, stdout, stderr, durationMs: 0 })
 const notFound = (tool: string) => out(127, '', `sh: 1: ${tool}: not found\n`)
@@ -28,7 +28,7 @@ async function read<T>(f: Fact<T>, bin?: string, only = false): Promise<T> {
 
 /** A directory of stand-in programs: name -> shell body. */
 function stubs(programs: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gfs-stubs-'))
+  const dir = tempDir('gfs-stubs-')
   for (const [name, body] of Object.entries(programs)) {
     writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`)
     chmodSync(join(dir, name), 0o755)
@@ -37,7 +37,7 @@ function stubs(programs: Record<string, string>): string {
 }
 
 test('stat: a missing path is absent, a stat that cannot run is an error', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gfs-fact-'))
+  const dir = tempDir('gfs-fact-')
   t.like(await read(pathState(join(dir, 'nope'))), { exists: false, type: 'missing' })
   t.like(await read(pathState(dir)), { exists: true, type: 'directory' })
   t.like(await read(dirWithAttrs(join(dir, 'nope'))), { exists: false })
@@ -54,7 +54,7 @@ test('file content: only the "missing" answer is a missing file', (t) => {
 })
 
 test('digest: a missing file is undefined, a failed sha256sum is an error', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gfs-fact-'))
+  const dir = tempDir('gfs-fact-')
   writeFileSync(join(dir, 'f'), 'abc')
   t.is(await read(fileDigest(join(dir, 'f'))), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
   t.is(await read(fileDigest(join(dir, 'nope'))), undefined)
@@ -67,7 +67,7 @@ test('digest: a missing file is undefined, a failed sha256sum is an error', asyn
 
 test('mounts: findmnt\'s silent exit 1 is "nothing mounted", anything else is an error', async (t) => {
   t.deepEqual(parseFindmnt(out(1)), [])
-  t.deepEqual(await read(mountAt(mkdtempSync(join(tmpdir(), 'gfs-fact-')))), undefined)
+  t.deepEqual(await read(mountAt(tempDir('gfs-fact-'))), undefined)
   t.throws(() => parseFindmnt(notFound('findmnt')), { message: /exit 127: sh: 1: findmnt: not found/ })
   t.throws(() => parseFindmnt(out(1, '', 'findmnt: cannot open /proc/self/mountinfo')), { message: /mountinfo/ })
   t.throws(() => parseFindmnt(out(255)), { message: /exit 255/ })
@@ -94,7 +94,7 @@ test('sysctl: unknown keys are left out by -e; a failed sysctl is an error, not 
 })
 
 test('brick identity: only getfattr\'s "No such attribute" means no volume-id', async (t) => {
-  const brick = mkdtempSync(join(tmpdir(), 'gfs-brick-'))
+  const brick = tempDir('gfs-brick-')
   mkdirSync(join(brick, 'data'))
   const noAttribute = stubs({ getfattr: 'echo "$5: trusted.glusterfs.volume-id: No such attribute" >&2; exit 1' })
   t.deepEqual(await read(brickIdentity(brick), noAttribute), { exists: true, volumeId: undefined, hasData: true })

@@ -1,11 +1,11 @@
 // The inventory's `health` and `metrics_file` variables: read, checked with file and line, written to the agent.
 import test from 'ava'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseConfig } from '../../src/agent/service/config.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
 import { agentConfig } from '../../src/tasks/writecache.ts'
+import { tempDir } from '../helpers/temp.ts'
 
 const pair = `all:
   hosts:
@@ -17,7 +17,7 @@ const pair = `all:
 `
 
 async function load(vars: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'inventory-health-'))
+  const dir = tempDir('inventory-health-')
   await writeFile(join(dir, 'inv.yaml'), pair + vars)
   return loadInventory('inv.yaml', { cwd: dir, inventoryDir: dir, homeDir: '/home/tester' })
 }

@@ -1,13 +1,13 @@
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { put, sh } from '../../src/engine/command.ts'
 import { ConnectError } from '../../src/engine/errors.ts'
 import { connectSsh } from '../../src/engine/ssh-executor.ts'
 import { host } from '../helpers/hosts.ts'
 import { startSshd, type TestSshd } from '../helpers/sshd.ts'
+import { tempDir } from '../helpers/temp.ts'
 
 let sshd: TestSshd
 test.before(async () => {
@@ -17,7 +17,7 @@ test.after.always(() => sshd?.stop())
 
 const target = () => host('local', { address: '127.0.0.1', port: sshd.port, privateKeyFile: sshd.clientKey })
 const knownHosts = (content: string) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'gfs-kh-')), 'known_hosts')
+  const file = join(tempDir('gfs-kh-'), 'known_hosts')
   writeFileSync(file, content)
   return file
 }
@@ -56,7 +56,7 @@ test("more commands at once than sshd's default MaxSessions (10) all run: the co
 
 test('put writes a file atomically with its mode, binary-safe', async (t) => {
   const executor = await connectSsh(target(), { knownHostsFile: pinned(), trustNewHostKeys: false })
-  const dest = join(mkdtempSync(join(tmpdir(), 'gfs-put-')), 'sub dir', 'f $(x).bin')
+  const dest = join(tempDir('gfs-put-'), 'sub dir', 'f $(x).bin')
   const content = Buffer.from([0, 1, 2, 255, 10, 13, 39, 34])
   const result = await executor.run(put(dest, content, { mode: 0o600 }))
   t.is(result.exitCode, 0, result.stderr)

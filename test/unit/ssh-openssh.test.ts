@@ -2,8 +2,7 @@
 // ansible_ssh_common_args), retries, and a named key that cannot be used reported as a bad inventory.
 import test from 'ava'
 import { execFileSync, spawn } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sh } from '../../src/engine/command.ts'
 import { ConnectError, InventoryError } from '../../src/engine/errors.ts'
@@ -12,6 +11,7 @@ import { connectSsh } from '../../src/engine/ssh-executor.ts'
 import { loadInventory } from '../../src/inventory/load.ts'
 import { host } from '../helpers/hosts.ts'
 import { startSshd, type TestSshd } from '../helpers/sshd.ts'
+import { tempDir } from '../helpers/temp.ts'
 
 let sshd: TestSshd
 let closedJump: TestSshd
@@ -24,9 +24,9 @@ test.after.always(() => {
   closedJump?.stop()
 })
 
-const emptyHome = () => mkdtempSync(join(tmpdir(), 'gfs-home-'))
+const emptyHome = () => tempDir('gfs-home-')
 const pinnedBoth = () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'gfs-kh-')), 'known_hosts')
+  const file = join(tempDir('gfs-kh-'), 'known_hosts')
   const line = (d: TestSshd) => `[127.0.0.1]:${d.port} ${d.hostPublicKey.split(' ').slice(0, 2).join(' ')}\n`
   writeFileSync(file, line(sshd) + line(closedJump))
   return file
@@ -49,7 +49,7 @@ test('without a key the host is refused by sshd: authentication failed, not unre
 })
 
 test('keys in ssh-agent (SSH_AUTH_SOCK) are used', async (t) => {
-  const socket = join(mkdtempSync(join(tmpdir(), 'gfs-agent-')), 'agent.sock')
+  const socket = join(tempDir('gfs-agent-'), 'agent.sock')
   const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' })
   try {
     for (let i = 0; i < 50; i++) {
