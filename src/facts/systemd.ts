@@ -53,3 +53,11 @@ export const unitState = (name: string) => {
   const all = unitStates([name])
   return fact(`unit ${name}`, all.command, (r) => all.parse(r)[0]!)
 }
+
+/**
+ * Shell that prints the failed units whose main process never ran because systemd could not attach it to its
+ * cgroup (status 219/CGROUP), separated by spaces: a race of systemd under container managers (nspawn, LXC).
+ */
+export const cgroupFailuresScript =
+  "for u in $(systemctl list-units --state=failed --plain --no-legend --no-pager | awk '{print $1}'); do " +
+  '[ "$(systemctl show -p ExecMainStatus --value "$u")" = 219 ] && printf \'%s \' "$u"; done'

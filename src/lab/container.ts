@@ -6,6 +6,7 @@ import { hostPaths, repoRoot, runDir } from './paths.ts'
 import { hostNs, namespacePids } from './network.ts'
 import { livePidIn, pidsWhere, stopPid } from './pids.ts'
 import type { Result } from '../engine/result.ts'
+import { cgroupFailuresScript } from '../facts/systemd.ts'
 import { run, sleep, startDetached } from './proc.ts'
 import { LabError } from './errors.ts'
 import type { SupervisorConfig } from './supervisor.ts'
@@ -81,14 +82,10 @@ export async function waitForSsh(address: string, timeoutMs: number): Promise<vo
  */
 export async function restartCgroupFailures(name: string, timeoutMs = 30_000): Promise<string[]> {
   await execIn(name, ['systemctl', 'is-system-running', '--wait'], { timeoutMs })
-  const failed = await execIn(name, ['systemctl', 'list-units', '--state=failed', '--plain', '--no-legend', '--no-pager'])
-  const again: string[] = []
-  for (const unit of failed.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((u): u is string => Boolean(u))) {
-    const status = await execIn(name, ['systemctl', 'show', '-p', 'ExecMainStatus', '--value', unit])
-    if (status.stdout.trim() !== '219') continue
+  const again = (await execIn(name, ['sh', '-c', cgroupFailuresScript])).stdout.split(/\s+/).filter(Boolean)
+  for (const unit of again) {
     await execIn(name, ['systemctl', 'reset-failed', unit])
     await execIn(name, ['systemctl', 'start', unit], { timeoutMs })
-    again.push(unit)
   }
   return again
 }

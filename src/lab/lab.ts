@@ -99,12 +99,16 @@ export async function up(opts: UpOptions = {}): Promise<void> {
     const flavor = opts.flavor ?? 'ready'
     const intruder = opts.intruder ?? false
     const arbiter = opts.arbiter ?? false
-    if (prev && prev.flavor !== flavor) {
-      log(`the lab runs flavor ${prev.flavor}; recreating its hosts as ${flavor}`)
-      for (const h of allHosts(topo)) await teardownHost(h.name)
-    } else if (prev?.checkout && prev.checkout !== repoRoot) {
-      // its hosts trust that checkout's CA: this checkout's site run would rightly refuse to re-key them
-      log(`the lab's hosts were set up from the checkout ${prev.checkout}, whose CA they trust; recreating them for this one`)
+    // hosts of another checkout trust its CA: this checkout's site run would rightly refuse to re-key them
+    const recreate = !prev
+      ? null
+      : prev.flavor !== flavor
+        ? `the lab runs flavor ${prev.flavor}; recreating its hosts as ${flavor}`
+        : prev.checkout && prev.checkout !== repoRoot
+          ? `the lab's hosts were set up from the checkout ${prev.checkout}, whose CA they trust; recreating them for this one`
+          : null
+    if (recreate) {
+      log(recreate)
       for (const h of allHosts(topo)) await teardownHost(h.name)
     } else {
       if (prev?.intruder && !intruder) {

@@ -4,11 +4,7 @@
 // own went wrong, so the start is tried once more after such a failure; any other failure stands.
 import { fromShell, type ExecCommand } from '../engine/command.ts'
 import { raw, shell } from '../engine/quote.ts'
-
-/** Failed units whose main process never ran because systemd could not attach it to its cgroup. */
-const cgroupFailures =
-  "for u in $(systemctl list-units --state=failed --plain --no-legend --no-pager | awk '{print $1}'); do " +
-  '[ "$(systemctl show -p ExecMainStatus --value "$u")" = 219 ] && printf \'%s \' "$u"; done'
+import { cgroupFailuresScript } from '../facts/systemd.ts'
 
 /**
  * `systemctl start UNIT` (after `reset-failed` when `resetFirst`: a failed unit may have hit its start limit),
@@ -17,6 +13,6 @@ const cgroupFailures =
 export function startUnit(unit: string, opts: { resetFirst?: boolean } = {}): ExecCommand {
   const reset = opts.resetFirst ? shell`systemctl reset-failed ${unit}; ` : shell``
   const start = shell`systemctl start ${unit}`
-  const retry = shell` || { again=$(${raw(cgroupFailures)}); [ -n "$again" ] && echo "started again after systemd failed to attach to a cgroup (219/CGROUP): $again" >&2 && systemctl reset-failed $again && systemctl start ${unit}; }`
+  const retry = shell` || { again=$(${raw(cgroupFailuresScript)}); [ -n "$again" ] && echo "started again after systemd failed to attach to a cgroup (219/CGROUP): $again" >&2 && systemctl reset-failed $again && systemctl start ${unit}; }`
   return fromShell({ script: reset.script + start.script + retry.script, display: reset.display + start.display })
 }

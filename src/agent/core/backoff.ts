@@ -44,10 +44,6 @@ export class Backoffs {
     return (this.global = { ...this.next(this.global, message), unreachable: opts.unreachable })
   }
 
-  /** Whether the global backoff is held because gv0 did not answer at all (not for refused writes). */
-  globalUnreachable(): boolean {
-    return this.globalHolds() !== null && this.global?.unreachable === true
-  }
 
   clearGlobal(): void {
     this.global = null

@@ -27,7 +27,7 @@ export async function runPass(p: PassParts, settleMs: number, sum: PassSummary =
   const holding = p.backoff.globalHolds()
   // gv0 that did not answer is looked at again each time: a stat of its root is cheap, and status should not
   // report it unreachable for up to a minute after it is back. A hold for refused writes waits its time.
-  if (holding !== null && !p.backoff.globalUnreachable()) {
+  if (holding !== null && !p.backoff.global?.unreachable) {
     sum.blocked = holding
     return sum
   }
