@@ -1,8 +1,9 @@
 // The write cache's flush agent on each host: program, command, config, systemd units, running.
 import { readFileSync } from 'node:fs'
 import { posix } from 'node:path'
-import { put, sh } from '../engine/command.ts'
+import { fromShell, put, sh, type ExecCommand } from '../engine/command.ts'
 import { change, changes, changesOr, fact, noop, refuse, task, type Handler, type Task, type TaskContext } from '../engine/task.ts'
+import { raw, shell } from '../engine/quote.ts'
 import { absentMarker, commandFailed, isAbsent } from '../facts/answer.ts'
 import { fileContent, fileDigest } from '../facts/files.ts'
 import { mountAt, mountUsers } from '../facts/mounts.ts'
@@ -136,12 +137,23 @@ function unionMounted(): Task {
         union
           ? change(
               `mount ${path} on ${lowerdir} (cached data stays in ${ctx.host.settings.cacheUpper})`,
-              sh`if umount -- ${path}; then systemctl start ${unit}; else echo "${path} is in use: it stays on its old lower until nothing holds it, then the flush agent moves it" >&2; fi`,
+              relowerCommand(path, unit),
             )
           : change(`mount ${path} (runs gfs-writecache prepare first)`, startUnit(unit)),
       )
     },
   })
+}
+
+/**
+ * A plain umount (upper stays), then the mount unit's start with startUnit's retry; a union in use stays on its
+ * old lower, which the agent moves once nothing holds it. Shown with the plain start, as startUnit shows it.
+ */
+export function relowerCommand(path: string, unit: string): ExecCommand {
+  const start = startUnit(unit)
+  const busy = `${path} is in use: it stays on its old lower until nothing holds it, then the flush agent moves it`
+  const text = (startText: string) => shell`if umount -- ${path}; then ${raw(startText)}; else echo ${raw(`"${busy}"`)} >&2; fi`
+  return fromShell({ script: text(start.script).script, display: text(start.display).display })
 }
 
 /** Tasks that install and run the agent; the union mount comes up between the prepare step and the agent. */

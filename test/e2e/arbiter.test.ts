@@ -3,7 +3,7 @@
 // keeps taking writes, and once the link is back hydra publishes, heals finish and nothing is lost.
 // The lab is left as the other files expect it: replica 2, no arbiter. The link cut runs with GFS_ARBITER_TESTS=1.
 import test from 'ava'
-import { eventually, lab, labInventoryWith, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
+import { eventually, glusterLogs, lab, labInventoryWith, onHost, requireRoot, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 
 const brick = '/data/brick1/gv0'
@@ -64,7 +64,8 @@ test.serial('--check with the inventory that adds the arbiter shows the add-bric
 
 test.serial('a site run with the arbiter converts the running volume; files survive, the arbiter holds names only; a second run changes nothing', async (t) => {
   const run = await provision(['--inventory', lab.inventoryName()], { timeoutMs: 20 * 60_000 })
-  t.is(run.exitCode, 0, explain(run))
+  // the after hook takes the arbiter host away, and its logs with it: say what gluster said first
+  t.is(run.exitCode, 0, run.exitCode === 0 ? '' : `${explain(run)}\n${await glusterLogs('arbiter')}\n${await glusterLogs('hydra', 20)}`)
   const info = await volumeInfo()
   t.regex(info, /Status: Started/)
   t.regex(info, /Number of Bricks: 1 x \(2 \+ 1\) = 3/)

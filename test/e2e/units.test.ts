@@ -5,6 +5,7 @@ import test from 'ava'
 import { eventually, labInventory, onHost, provisionedLab, tryOnHost } from '../helpers/lab.ts'
 import { explain, provision } from '../helpers/provision.ts'
 import { startUnit } from '../../src/tasks/unit-start.ts'
+import { relowerCommand } from '../../src/tasks/writecache.ts'
 
 const dropIn = (unit: string) => `/run/systemd/system/${unit}.d/test.conf`
 const show = async (host: string, props: string, unit = 'gfs-writecache.service') =>
@@ -90,12 +91,27 @@ test.serial("a start that failed at systemd's cgroup step (219/CGROUP) is tried 
     t.regex(raced.stderr, /started again after systemd failed to attach to a cgroup \(219\/CGROUP\): gfs-test-step\.service/)
     t.is((await onHost('hydra', 'systemctl is-active gfs-test-user.service gfs-test-step.service')).trim(), 'active\nactive')
 
+    // the union moved onto a new lower: a plain umount, then the same start with the same retry
+    await onHost('hydra', `${units(219)} && mkdir -p /run/gfs-test-union && mount -t tmpfs gfs-test /run/gfs-test-union`)
+    const moved = await tryOnHost('hydra', relowerCommand('/run/gfs-test-union', 'gfs-test-user.service').script)
+    t.is(moved.exitCode, 0, moved.stderr)
+    t.regex(moved.stderr, /started again after systemd failed to attach to a cgroup \(219\/CGROUP\): gfs-test-step\.service/)
+    t.not((await tryOnHost('hydra', 'findmnt /run/gfs-test-union')).exitCode, 0, 'unmounted')
+    t.is((await onHost('hydra', 'systemctl is-active gfs-test-user.service')).trim(), 'active')
+    // in use: it stays mounted and says so, and nothing is started
+    await onHost('hydra', `${units(219)} && mount -t tmpfs gfs-test /run/gfs-test-union`)
+    const busy = await tryOnHost('hydra', `cd /run/gfs-test-union && ${relowerCommand('/run/gfs-test-union', 'gfs-test-user.service').script}`)
+    t.is(busy.exitCode, 0, busy.stderr)
+    t.regex(busy.stderr, /\/run\/gfs-test-union is in use: it stays on its old lower/)
+    t.is((await tryOnHost('hydra', 'findmnt -n -o FSTYPE /run/gfs-test-union')).stdout.trim(), 'tmpfs')
+    t.is((await tryOnHost('hydra', 'systemctl is-active gfs-test-user.service')).stdout.trim(), 'inactive')
+
     await onHost('hydra', units(3))
     const failed = await tryOnHost('hydra', startUnit('gfs-test-user.service').script)
     t.not(failed.exitCode, 0)
     t.notRegex(failed.stderr, /started again/)
     t.is((await tryOnHost('hydra', 'systemctl is-active gfs-test-step.service')).stdout.trim(), 'failed')
   } finally {
-    await tryOnHost('hydra', 'systemctl stop gfs-test-user.service gfs-test-step.service; systemctl reset-failed gfs-test-user.service gfs-test-step.service; rm -f /run/systemd/system/gfs-test-*.service /run/gfs-test-raced; systemctl daemon-reload')
+    await tryOnHost('hydra', 'systemctl stop gfs-test-user.service gfs-test-step.service; systemctl reset-failed gfs-test-user.service gfs-test-step.service; umount /run/gfs-test-union 2>/dev/null; rm -f /run/systemd/system/gfs-test-*.service /run/gfs-test-raced; systemctl daemon-reload')
   }
 })

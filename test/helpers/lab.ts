@@ -27,6 +27,12 @@ export async function tryOnHost(host: string, script: string) {
   return await lab.exec(host, ['sh', '-c', script])
 }
 
+/** The tail of a host's glusterd log and brick logs, to explain a gluster failure before the host is gone. */
+export async function glusterLogs(host: string, lines = 40): Promise<string> {
+  const r = await tryOnHost(host, `for f in /var/log/glusterfs/glusterd.log /var/log/glusterfs/bricks/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n ${lines} "$f"; }; done; true`)
+  return `${host}'s gluster logs:\n${r.stdout}${r.stderr}`
+}
+
 /** Poll until `check` returns true, or throw with the last reason after `timeoutMs`. */
 export async function eventually(check: () => Promise<boolean | string>, timeoutMs = 60_000, stepMs = 500): Promise<void> {
   const deadline = Date.now() + timeoutMs
