@@ -235,14 +235,16 @@ export class Agent {
   /** The report behind `status --json` and the metrics. */
   async status(): Promise<StatusReport> {
     const p = this.view.summary()
+    // asked together: a gv0 client that hangs costs each probe its deadline (fs/answer-probe.ts)
+    const [lowerNow, drain] = await Promise.all([lowerProblem(this.cfg), drainMountsNow(this.cfg)])
     return {
       version: AGENT_VERSION,
       host: this.cfg.host,
       running: this.isRunning,
       union: { path: this.cfg.union, mounted: isUnionMounted(this.cfg) },
-      lower: { path: this.cfg.lower, problem: await lowerProblem(this.cfg) },
+      lower: { path: this.cfg.lower, problem: lowerNow },
       unionLower: lowerChoice(this.cfg),
-      drainMounts: await drainMountsNow(this.cfg).then((d) => ({ wanted: d.wanted, usable: d.usable.length, problems: d.problems })),
+      drainMounts: { wanted: drain.wanted, usable: drain.usable.length, problems: drain.problems },
       pending: { entries: p.entries, bytes: p.bytes, oldestAgeSeconds: p.oldestAgeSeconds },
       uplink: this.uplink.report(p.bytes),
       lastPublish: this.state.totals.lastPublish,

@@ -4,10 +4,10 @@
 // across mounts (docs/drain.md). A mount that is missing, foreign or not answering is left out and
 // reported; with none usable the agent publishes through gv0_mount as before.
 import { createHash } from 'node:crypto'
-import { statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AgentConfig } from '../service/config.ts'
 import { readMounts, type MountInfo } from './mounts.ts'
+import { PROBE_TIMEOUT_MS, probe } from './answer-probe.ts'
 
 /** Where drain mount `i` (from 1) lives. */
 export function drainMountPath(dir: string, i: number): string {
@@ -55,10 +55,13 @@ function volumeOf(source: string): string {
   return source.replace(/^[^:]*:\/*/, '')
 }
 
-/** The drain mounts usable now: listed as gv0 and answering (a client whose process died answers ENOTCONN). */
-export async function drainMountsNow(cfg: AgentConfig): Promise<DrainMounts> {
+/**
+ * The drain mounts usable now: listed as gv0 and answering (a client whose process died answers ENOTCONN;
+ * one that hangs answers nothing, and is left out once its probe is past the deadline).
+ */
+export async function drainMountsNow(cfg: AgentConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<DrainMounts> {
   const found = classifyDrainMounts(cfg, readMounts())
-  const answers = await Promise.all(found.usable.map((p) => statfs(p).then(() => null, (err: NodeJS.ErrnoException) => err.code ?? String(err))))
+  const answers = await Promise.all(found.usable.map((p) => probe(p, 'statfs', timeoutMs).then((a) => (a.ok ? null : a.code))))
   const usable: string[] = []
   found.usable.forEach((p, i) => {
     const code = answers[i]

@@ -1,6 +1,6 @@
 // The union's mount state and the overlay mount itself (always the same options, never lazy umount).
 import { mkdirSync, readFileSync, statfsSync } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { PROBE_TIMEOUT_MS, probe } from './answer-probe.ts'
 import type { AgentConfig } from '../service/config.ts'
 import type { BrickVerdict } from './brick-health.ts'
 import { notStarted, run } from './run.ts'
@@ -62,12 +62,9 @@ export async function lowerProblem(cfg: AgentConfig): Promise<string | null> {
   if (cfg.requireLowerMount && !isMountPoint(cfg.lower)) return `gv0 is not mounted at ${cfg.lower}`
   const stale = staleBrick.get(cfg.union)
   if (stale && isUnionMounted(cfg) && lowerChoice(cfg).lower === 'brick') return stale
-  try {
-    const st = await stat(cfg.lower)
-    if (!st.isDirectory()) return `${cfg.lower} is not a directory`
-  } catch (err) {
-    return `${cfg.lower} unreachable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
-  }
+  const a = await probe(cfg.lower, 'stat', PROBE_TIMEOUT_MS)
+  if (!a.ok) return `${cfg.lower} unreachable: ${a.code}`
+  if (!a.stats?.isDirectory()) return `${cfg.lower} is not a directory`
   return null
 }
 
@@ -90,7 +87,7 @@ export async function mountUnion(cfg: AgentConfig, verdict?: BrickVerdict): Prom
     staleBrick.delete(cfg.union)
   }
   // never over an empty mount point: without its own gv0 client the union sits on gv0_mount
-  const lower = cfg.unionLower === 'brick' ? overlayLowerDir(cfg) : gv0View(cfg)
+  const lower = cfg.unionLower === 'brick' ? overlayLowerDir(cfg) : await gv0View(cfg)
   const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(cfg, lower), cfg.union]).catch(notStarted)
   if (r.code !== 0) throw new Error(`mount of ${cfg.union} failed: ${r.stderr.trim()}`)
 }

@@ -3,7 +3,8 @@
 // `brick`: a read-only bind of this host's brick while gluster says it is current, else of that same
 // gv0 view, at cfg.lowerBind, chosen each time the union is mounted (docs/rationale.md, "The brick as
 // the union's lower layer").
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { PROBE_TIMEOUT_MS, knownProblem, probe } from './answer-probe.ts'
 import { join } from 'node:path'
 import type { AgentConfig } from '../service/config.ts'
 import { agentDefaults } from '../service/defaults.ts'
@@ -31,27 +32,40 @@ export function overlayLowerDir(cfg: DirCfg): string {
   return cfg.unionLower === 'brick' ? (cfg.lowerBind ?? agentDefaults.lowerBind) : cfg.unionLowerMount || cfg.lower
 }
 
-/** Why the union's own gv0 client cannot serve as its lower, or null when it can. */
-export function unionClientProblem(cfg: DirCfg): string | null {
+/** What the mount table says against the union's own gv0 client as its lower, or null. */
+function clientMountProblem(cfg: DirCfg): string | null {
   const at = cfg.unionLowerMount
   if (!at) return 'no unionLowerMount configured'
   const m = mountAt(at)
   if (!m) return `${at} is not mounted`
   if (m.fstype !== 'fuse.glusterfs') return `${at} has ${m.source} (${m.fstype}) mounted, not gv0`
-  try {
-    statfsSync(at)
-  } catch (err) {
-    return `${at} does not answer (${(err as NodeJS.ErrnoException).code ?? String(err)}): its gluster client died, run repair`
-  }
   return null
+}
+
+const clientProblem = (at: string, code: string) => `${at} does not answer (${code}): its gluster client died or hangs, run repair`
+
+/** Why the union's own gv0 client cannot serve as its lower, or null when it can (a hung client: after the probe's deadline). */
+export async function unionClientProblem(cfg: DirCfg): Promise<string | null> {
+  const listed = clientMountProblem(cfg)
+  if (listed) return listed
+  const a = await probe(cfg.unionLowerMount!, 'statfs', PROBE_TIMEOUT_MS)
+  return a.ok ? null : clientProblem(cfg.unionLowerMount!, a.code)
+}
+
+/** The same, from the mount table and the probes already answered: for descriptions that must not wait. */
+function knownClientProblem(cfg: DirCfg): string | null {
+  const listed = clientMountProblem(cfg)
+  if (listed) return listed
+  const code = knownProblem(cfg.unionLowerMount!, 'statfs', PROBE_TIMEOUT_MS)
+  return code ? clientProblem(cfg.unionLowerMount!, code) : null
 }
 
 /**
  * The gv0 view under the union: its own client when that answers, else gv0_mount itself (a union on
  * gv0_mount works as before, it only stops taking new names while the host is cut off).
  */
-export function gv0View(cfg: DirCfg): string {
-  return unionClientProblem(cfg) === null ? cfg.unionLowerMount! : cfg.lower
+export async function gv0View(cfg: DirCfg): Promise<string> {
+  return (await unionClientProblem(cfg)) === null ? cfg.unionLowerMount! : cfg.lower
 }
 
 /** The lowerdir of the union mounted at `union` now, or null. */
@@ -106,7 +120,7 @@ export function lowerChoice(cfg: LowerCfg): LowerChoice {
 
 function gv0Choice(cfg: LowerCfg): LowerChoice {
   const path = (cfg.union && mountedLowerDir(cfg.union)) ?? overlayLowerDir(cfg)
-  const problem = unionClientProblem(cfg)
+  const problem = knownClientProblem(cfg)
   let reason: string
   if (path === cfg.unionLowerMount) {
     reason = problem ? `union_lower is gv0, through its read-only client, which fails: ${problem}` : 'union_lower is gv0, through its read-only client without quorum (new names work while cut off)'
@@ -141,7 +155,7 @@ async function must(cmd: string, args: string[]): Promise<void> {
 export async function bindUnionLower(cfg: LowerCfg, verdict?: BrickVerdict): Promise<LowerChoice> {
   if (cfg.unionLower !== 'brick') return lowerChoice(cfg)
   let v = verdict ?? (await brickHealth.check(cfg.volume!, cfg.brick!))
-  const gv0 = gv0View(cfg)
+  const gv0 = await gv0View(cfg)
   let source = gv0
   if (v.current) {
     try {

@@ -56,7 +56,7 @@ async function checkGv0Lower(agent: Agent, log: (line: string) => void): Promise
   const cfg = agent.cfg
   if (!cfg.unionLowerMount) return
   const on = mountedLowerDir(cfg.union)
-  const problem = unionClientProblem(cfg)
+  const problem = await unionClientProblem(cfg)
   if (on === cfg.unionLowerMount) {
     if (problem) agent.reportError('union-lower', `the union's lower ${problem}`)
     else agent.clearError('union-lower')
