@@ -1,7 +1,7 @@
 // How the last start of a FUSE mount went: the mount unit's state and the client log's last error line,
 // so a mount that failed can be tried again with the reason shown.
 import { fromShell, sh, type ExecCommand } from '../engine/command.ts'
-import { shell } from '../engine/quote.ts'
+import { mountedInTable } from './mounts.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
 import { mountUnitName } from '../agent/service/units.ts'
@@ -52,7 +52,8 @@ const notAsked = 'mounted: volume status not asked'
 export const volumeStatusUnlessMounted = (volume: string, path: string) => {
   const status = volumeStatus(volume)
   const ask = status.command as ExecCommand
-  const test = shell`mountpoint -q -- ${path}`
+  // from the mount table: mountpoint(1) stats the path, which a gv0 client that hangs never answers
+  const test = mountedInTable(path)
   return fact(
     `${status.name} unless ${path} is mounted`,
     fromShell({

@@ -1,5 +1,6 @@
 // Mounts, from `findmnt --json`.
 import { sh } from '../engine/command.ts'
+import { shell, type ShellText } from '../engine/quote.ts'
 import type { Result } from '../engine/result.ts'
 import { fact } from '../engine/task.ts'
 import { commandFailed } from './answer.ts'
@@ -48,6 +49,14 @@ export const mountOf = (path: string) =>
     sh`p=${path}; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; findmnt --json -o TARGET,SOURCE,FSTYPE,OPTIONS -T "$p"`,
     (r) => parseFindmnt(r).at(-1),
   )
+
+/**
+ * Shell test: something is mounted at `path`, read from the mount table alone. mountpoint(1) and findmnt
+ * --mountpoint stat the path, and a stat of a FUSE mount whose client hangs never returns.
+ */
+export function mountedInTable(path: string): ShellText {
+  return shell`awk -v p=${path} '$5 == p { found = 1 } END { exit !found }' /proc/self/mountinfo`
+}
 
 /** PIDs of the processes that use the file system mounted at `path` (fuser -m); none when nothing is mounted there. */
 export const mountUsers = (path: string) =>

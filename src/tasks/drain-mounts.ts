@@ -2,7 +2,9 @@
 // agent's unit (Wants=), mounted, answering, and none left over when their number goes down.
 import { createHash } from 'node:crypto'
 import { posix } from 'node:path'
-import { put, sh } from '../engine/command.ts'
+import { fromShell, put, sh } from '../engine/command.ts'
+import { raw } from '../engine/quote.ts'
+import { ANSWER_SECONDS, killClientScript, probeMountsScript, unanswered } from '../facts/fuse-answer.ts'
 import { change, changesOr, fact, refuse, task, type Change, type Task, type TaskContext } from '../engine/task.ts'
 import { commandFailed } from '../facts/answer.ts'
 import { parseFindmnt, type Mount } from '../facts/mounts.ts'
@@ -58,20 +60,23 @@ const drainUnitFiles = (dir: string) => {
 
 export const unitDigest = (content: string) => createHash('sha256').update(content).digest('hex')
 
-/** What is mounted at or below `dir`, and whether each gluster client there answers (a dead one: ENOTCONN). */
+/**
+ * What is mounted at or below `dir`, and whether each gluster client there answers: a dead one fails
+ * (ENOTCONN), a hung one answers nothing (fuse-answer.ts).
+ */
 const mountsBelow = (dir: string) =>
   fact(
     `mounts below ${dir}`,
     // mountpoint(1) fails on a dead FUSE mount (stat answers ENOTCONN): the mount table names them instead
-    sh`findmnt --json --list -o TARGET,SOURCE,FSTYPE,OPTIONS; findmnt --raw --noheadings -o TARGET | grep -F -- ${dir + '/'} | while read -r p; do timeout 10 stat -f -- "$p" >/dev/null 2>&1 || echo "dead $p" >&2; done; true`,
+    sh`findmnt --json --list -o TARGET,SOURCE,FSTYPE,OPTIONS; findmnt --raw --noheadings -o TARGET | grep -F -- ${dir + '/'} | { ${raw(probeMountsScript.script)}; }; true`,
     (r) => {
-      const dead = new Set(r.stderr.split('\n').filter((l) => l.startsWith('dead ')).map((l) => l.slice(5)))
+      const { dead, hung } = unanswered(r.stderr)
       const mounts = parseFindmnt({ ...r, stderr: '' }).filter((m) => m.target.startsWith(dir + '/'))
-      return mounts.map((m) => ({ ...m, dead: dead.has(m.target) }))
+      return mounts.map((m) => ({ ...m, dead: dead.has(m.target) || hung.has(m.target), hung: hung.has(m.target) }))
     },
   )
 
-export type DrainMountFact = Mount & { dead: boolean }
+export type DrainMountFact = Mount & { dead: boolean; hung: boolean }
 
 /** Every wanted drain mount mounted and answering; those beyond the wanted number stopped and their units removed. */
 export function drainMountsMounted(): Task {
@@ -84,6 +89,8 @@ export function drainMountsMounted(): Task {
     plan: ({ mounts, units, agent, tries }, ctx) => {
       const wanted = wantedPaths(ctx)
       const out: Change[] = []
+      // a hung client goes first: an agent waiting on it cannot even stop until it is gone
+      const kills: Change[] = []
       const files = drainMountUnits(ctx)
       const stale = files.filter((u) => units[u.name] !== unitDigest(u.content))
       const restart = new Set(stale.filter((u) => units[u.name] !== undefined).map((u) => u.name))
@@ -97,6 +104,10 @@ export function drainMountsMounted(): Task {
           return refuse(`${path} has ${m.source} (${m.fstype}) mounted instead of gv0; unmount it yourself (umount ${path}), then run again`)
         if (!m) out.push(change(`mount ${path}${lastTry(tries[path])}`, sh`systemctl start ${unit} || true`))
         else if (restart.has(unit)) out.push(change(`mount ${path} again (its unit changed)`, sh`systemctl restart ${unit}`))
+        else if (m.hung) {
+          kills.push(change(`kill the gluster client of ${path}: it answers nothing`, fromShell(killClientScript(path))))
+          out.push(change(`mount ${path} again (its gluster client hangs: no answer in ${ANSWER_SECONDS} s)`, sh`systemctl stop ${unit}; umount -- ${path} 2>/dev/null; systemctl start ${unit}`))
+        }
         else if (m.dead) out.push(change(`mount ${path} again (its gluster client does not answer)`, sh`systemctl stop ${unit}; umount -- ${path} 2>/dev/null; systemctl start ${unit}`))
       }
       const keep = new Set(wanted)
@@ -112,6 +123,7 @@ export function drainMountsMounted(): Task {
         out.unshift(change(`stop ${AGENT_UNIT} to let go of its drain mounts`, sh`systemctl stop ${AGENT_UNIT}`))
         out.push(change(`start ${AGENT_UNIT} again`, startUnit(AGENT_UNIT)))
       }
+      out.unshift(...kills)
       return changesOr(wanted.length ? `${wanted.length} drain mount(s) of gv0 answering` : 'no drain mounts wanted', ...out)
     },
   })

@@ -3,7 +3,9 @@
 // it is cut off. Nothing writes through it (overlayfs never writes to lower; `ro` enforces it): the agent
 // publishes through gv0_mount and the drain mounts, with the volume's quorum.
 import { posix } from 'node:path'
-import { put, sh } from '../engine/command.ts'
+import { fromShell, put, sh } from '../engine/command.ts'
+import { raw } from '../engine/quote.ts'
+import { ANSWER_SECONDS, killClientScript, probeMountsScript, unanswered } from '../facts/fuse-answer.ts'
 import { change, changes, changesOr, fact, noop, refuse, task, type Task, type TaskContext } from '../engine/task.ts'
 import { commandFailed } from '../facts/answer.ts'
 import { fileContent } from '../facts/files.ts'
@@ -42,14 +44,18 @@ Options=ro,${[...options, noQuorum].join(',')}
   }
 }
 
-/** What is mounted at the client's mount point, and whether its gluster client answers (a dead one: ENOTCONN). */
+/**
+ * What is mounted at the client's mount point, and whether its gluster client answers: a dead one fails
+ * (ENOTCONN), a hung one answers nothing (fuse-answer.ts).
+ */
 const clientAt = (path: string) =>
-  fact(`union lower client ${path}`, sh`findmnt --raw --noheadings -o FSTYPE,SOURCE --mountpoint ${path} || true; if findmnt --mountpoint ${path} >/dev/null; then timeout 10 stat -f -- ${path} >/dev/null 2>&1 || echo dead; fi`, (r) => {
+  fact(`union lower client ${path}`, sh`findmnt --raw --noheadings -o FSTYPE,SOURCE --mountpoint ${path} || true; if findmnt --mountpoint ${path} >/dev/null; then printf '%s\\n' ${path} | { ${raw(probeMountsScript.script)}; }; fi`, (r) => {
     if (r.exitCode !== 0) throw commandFailed(r)
     const lines = r.stdout.split('\n').filter(Boolean)
     if (!lines.length) return null
     const [fstype, source = ''] = lines[0].split(' ')
-    return { fstype, source, dead: lines.includes('dead') }
+    const { dead, hung } = unanswered(r.stderr)
+    return { fstype, source, dead: dead.has(path) || hung.has(path), hung: hung.has(path) }
   })
 
 /**
@@ -78,11 +84,13 @@ export function unionLowerMounted(): Task {
       const stale = !unit.exists || unit.content !== file.content
       const write = stale && change(`${unit.exists ? 'update' : 'create'} ${posix.join(unitDir, name)}`, put(posix.join(unitDir, name), file.content), sh`systemctl daemon-reload`)
       if (!mount) return changes(write, change(`mount ${path}${lastTry(tries[path])}`, sh`systemctl start ${name} || true`))
-      const again = mount.dead ? 'its gluster client does not answer' : stale && unit.exists ? 'its unit changed' : null
+      const again = mount.hung ? `its gluster client hangs: no answer in ${ANSWER_SECONDS} s` : mount.dead ? 'its gluster client does not answer' : stale && unit.exists ? 'its unit changed' : null
       if (!again) return changesOr(`${path} mounted read-only, quorum off`, write)
       const onTop = union?.fstype === 'overlay' && union.options.includes(`lowerdir=${path}`)
       return changes(
         write,
+        // a hung client is killed first: what waits on it (in the union too) then fails with ENOTCONN and lets go
+        mount.hung && change(`kill the gluster client of ${path}: it answers nothing`, fromShell(killClientScript(path))),
         // the union sits on it and must let go first; a union in use is refused here, nothing changed
         onTop && agent.active === 'active' && change(`stop ${AGENT_UNIT} to take the union down`, sh`systemctl stop ${AGENT_UNIT}`),
         onTop &&

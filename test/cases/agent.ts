@@ -28,7 +28,7 @@ const resolved = ['10.9.0.1', '10.9.0.2']
 const threeHosts = [...tlsHosts, host('arbiter1', { address: '10.0.0.3', role: 'arbiter' }, on)]
 const tlsOptions = wantedTlsOptions({ host: tlsHosts[0]!, hosts: tlsHosts, inventory: inventory(tlsHosts), check: false }, resolved)
 const two = (drainMounts: number) => host('hydra', {}, { flush: { ...host('hydra').settings.flush, drainMounts } })
-const drain = (i: number) => ({ ...mount(`/run/gfs-writecache-gv0/${i}`, 'fuse.glusterfs', 'hydra:/gv0'), dead: false })
+const drain = (i: number) => ({ ...mount(`/run/gfs-writecache-gv0/${i}`, 'fuse.glusterfs', 'hydra:/gv0'), dead: false, hung: false })
 /** the unit files of drain mounts 1..n as installed (name -> sha256) */
 const drainUnits = (n: number) => {
   const hosts = [two(n), host('plexus')]
@@ -38,7 +38,7 @@ const units = agentUnits(agentConfig(host('hydra')))
 const twoHosts = [host('hydra'), host('plexus')]
 /** the union's read-only gv0 client: its unit as written, and its mount */
 const lowerUnit = unionLowerMountUnit({ host: twoHosts[0]!, hosts: twoHosts, inventory: inventory(twoHosts), check: false })
-const lowerClient = (dead = false) => ({ fstype: 'fuse.glusterfs', source: 'hydra:/gv0', dead })
+const lowerClient = (dead = false) => ({ fstype: 'fuse.glusterfs', source: 'hydra:/gv0', dead, hung: false })
 const onClient = mount('/gfs/union', 'overlay', 'overlay', ['rw', 'lowerdir=/run/gfs-writecache-union-lower'])
 const brickHosts = [host('hydra', {}, { unionLower: 'brick' }), host('plexus', {}, { unionLower: 'brick' })]
 const unitFacts = (content: (name: string) => string | undefined) => Object.fromEntries(units.map((u) => [u.name, file(content(u.content))]))
@@ -213,6 +213,23 @@ export const agentSuites: TaskSuite[] = [
         after: { mounts: [drain(1), drain(2), drain(3)] },
       },
       {
+        name: 'a client that hangs is killed first (an agent waiting on it could not stop), and its mount mounted again',
+        facts: { mounts: [drain(1), { ...drain(2), dead: true, hung: true }, drain(3)], units: drainUnits(3), agent: unit('active'), tries: {} },
+        changes: [
+          'kill the gluster client of /run/gfs-writecache-gv0/2: it answers nothing',
+          'stop gfs-writecache.service to let go of its drain mounts',
+          'mount /run/gfs-writecache-gv0/2 again (its gluster client hangs: no answer in 20 s)',
+          'start gfs-writecache.service again',
+        ],
+        commands: [
+          `for p in $(pgrep -x glusterfs); do [ "$(tr '\\0' '\\n' < /proc/$p/cmdline 2>/dev/null | tail -n 1)" = /run/gfs-writecache-gv0/2 ] && kill -9 $p; done; true`,
+          'systemctl stop gfs-writecache.service',
+          "systemctl stop 'run-gfs\\x2dwritecache\\x2dgv0-2.mount'; umount -- /run/gfs-writecache-gv0/2 2>/dev/null; systemctl start 'run-gfs\\x2dwritecache\\x2dgv0-2.mount'",
+          'systemctl start gfs-writecache.service',
+        ],
+        after: { mounts: [drain(1), drain(2), drain(3)] },
+      },
+      {
         name: 'fewer wanted: the rest unmounted, their units removed',
         facts: { mounts: [drain(1), drain(2), drain(3), drain(4)], units: drainUnits(5), agent: unit('active'), tries: {} },
         changes: ['stop gfs-writecache.service to let go of its drain mounts', 'unmount /run/gfs-writecache-gv0/4 (no longer wanted)', 'remove 2 unit(s) of drain mounts no longer wanted', 'start gfs-writecache.service again'],
@@ -242,6 +259,17 @@ export const agentSuites: TaskSuite[] = [
         name: 'a client that died under the union: the union goes down (plain umount), the client is mounted again',
         facts: { mount: lowerClient(true), unit: file(lowerUnit.content), union: onClient, agent: unit('active'), tries: {} },
         changes: ['stop gfs-writecache.service to take the union down', 'unmount /gfs/union (cached data stays in /data/writecache/upper)', 'mount /run/gfs-writecache-union-lower again (its gluster client does not answer)'],
+        after: { mount: lowerClient(), union: undefined, agent: unit('inactive') },
+      },
+      {
+        name: 'a client that hangs under the union: killed first, then the union goes down and the client is mounted again',
+        facts: { mount: { ...lowerClient(true), hung: true }, unit: file(lowerUnit.content), union: onClient, agent: unit('active'), tries: {} },
+        changes: [
+          'kill the gluster client of /run/gfs-writecache-union-lower: it answers nothing',
+          'stop gfs-writecache.service to take the union down',
+          'unmount /gfs/union (cached data stays in /data/writecache/upper)',
+          'mount /run/gfs-writecache-union-lower again (its gluster client hangs: no answer in 20 s)',
+        ],
         after: { mount: lowerClient(), union: undefined, agent: unit('inactive') },
       },
       {

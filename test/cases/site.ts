@@ -304,7 +304,7 @@ export const siteSuites: TaskSuite[] = [
     cases: [
       {
         name: 'a gv0 mount whose gluster client died (ENOTCONN for good) is let go, to be mounted again',
-        facts: { gv0: fuse(['rw', 'allow_other']), union, agent: unit('active'), alive: false },
+        facts: { gv0: fuse(['rw', 'allow_other']), union, agent: unit('active'), client: 'gone' },
         changes: [
           'stop gfs-writecache.service before the union is unmounted',
           'unmount /gfs/union (cached data stays in /data/writecache/upper)',
@@ -313,8 +313,19 @@ export const siteSuites: TaskSuite[] = [
         commands: ['systemctl stop gfs-writecache.service', 'umount -- /gfs/union', 'umount -- /gfs/gv0'],
         after: { gv0: undefined, union: undefined, agent: unit('inactive') },
       },
-      { name: 'a live client, even one that cannot reach its bricks, is left alone', facts: { gv0: fuse(['rw']), union, agent: unit('active'), alive: true }, reason: /live gluster client/ },
-      { name: 'not mounted', facts: { gv0: undefined, union: undefined, agent: unit('inactive'), alive: false }, reason: /not mounted yet/ },
+      { name: 'a live client, even one that cannot reach its bricks, is left alone', facts: { gv0: fuse(['rw']), union, agent: unit('active'), client: 'alive' }, reason: /live gluster client/ },
+      {
+        name: 'a gv0 client that lives and answers nothing is killed, then let go like a dead one',
+        facts: { gv0: fuse(['rw', 'allow_other']), union, agent: unit('active'), client: 'hung' },
+        changes: [
+          'kill the gluster client of /gfs/gv0: it answers nothing (no answer in 20 s)',
+          'stop gfs-writecache.service before the union is unmounted',
+          'unmount /gfs/union (cached data stays in /data/writecache/upper)',
+          'unmount /gfs/gv0 to mount it again: its gluster client hung',
+        ],
+        after: { gv0: undefined, union: undefined, agent: unit('inactive') },
+      },
+      { name: 'not mounted', facts: { gv0: undefined, union: undefined, agent: unit('inactive'), client: 'gone' }, reason: /not mounted yet/ },
     ],
   },
   {
