@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { AgentConfig } from '../service/config.ts'
 import type { Log } from '../service/log.ts'
 import { diskUsedPercent, isUnionMounted, lowerProblem } from '../fs/mounts.ts'
-import { lowerChoice } from '../fs/union-lower.ts'
+import { lowerChoice, unionClientProblem } from '../fs/union-lower.ts'
 import { drainMountsNow } from '../fs/drain-mounts.ts'
 import { WriterSnapshots } from '../watch/fresh-writers.ts'
 import { DentryDrops, FS_TICK_MS } from '../publish/no-clobber.ts'
@@ -235,8 +235,9 @@ export class Agent {
   /** The report behind `status --json` and the metrics. */
   async status(): Promise<StatusReport> {
     const p = this.view.summary()
-    // asked together: a gv0 client that hangs costs each probe its deadline (fs/answer-probe.ts)
-    const [lowerNow, drain] = await Promise.all([lowerProblem(this.cfg), drainMountsNow(this.cfg)])
+    // asked together: a gv0 client that hangs costs each probe its deadline (fs/answer-probe.ts); the union's
+    // own client is asked too, so the lower choice below describes it as it is now
+    const [lowerNow, drain] = await Promise.all([lowerProblem(this.cfg), drainMountsNow(this.cfg), unionClientProblem(this.cfg)])
     return {
       version: AGENT_VERSION,
       host: this.cfg.host,
