@@ -51,8 +51,8 @@ export const mountOf = (path: string) =>
   )
 
 /**
- * Shell test: something is mounted at `path`, read from the mount table alone. mountpoint(1) and findmnt
- * --mountpoint stat the path, and a stat of a FUSE mount whose client hangs never returns.
+ * Shell test: something is mounted at `path`, read from the mount table alone. mountpoint(1) stats the path,
+ * and a stat of a FUSE mount whose client hangs never returns (findmnt --mountpoint was seen to answer).
  */
 export function mountedInTable(path: string): ShellText {
   return shell`awk -v p=${path} '$5 == p { found = 1 } END { exit !found }' /proc/self/mountinfo`
