@@ -3,7 +3,7 @@
 // 10.3 after a remove-brick's graph switch), or that is stopped, answers nothing: a statfs sent to it waits
 // in the kernel, unkillable, until the client process dies. So each mount is asked by a process of its own
 // in the background, with its output in files, never on the run's stdout, and read after a deadline.
-import { shell, type ShellText } from '../engine/quote.ts'
+import { raw, shell, type ShellText } from '../engine/quote.ts'
 
 /**
  * Seconds a mount may take to answer: longer than gv0's network.ping-timeout (10 s), within which a
@@ -21,9 +21,14 @@ n=0; while [ $n -lt ${String(ANSWER_SECONDS * 5)} ]; do out=; for f in "$d"/*.pa
 for f in "$d"/*.path; do [ -e "$f" ] || continue; p=$(cat "$f"); r="\${f%.path}.rc"; if [ ! -e "$r" ]; then echo "hung $p" >&2; elif [ "$(cat "$r")" != 0 ]; then echo "dead $p" >&2; fi; done
 rm -rf "$d"`
 
-/** Shell: SIGKILL to the glusterfs client serving `path` (its mount point is its last argument), if any. */
+/** Shell: the pids of the glusterfs clients serving `path` (its mount point is their last argument), one a line. */
+export function clientPidsScript(path: string): ShellText {
+  return shell`for p in $(pgrep -x glusterfs); do [ "$(tr '\\0' '\\n' < /proc/$p/cmdline 2>/dev/null | tail -n 1)" = ${path} ] && echo $p; done; true`
+}
+
+/** Shell: SIGKILL to the glusterfs client serving `path`, if any. */
 export function killClientScript(path: string): ShellText {
-  return shell`for p in $(pgrep -x glusterfs); do [ "$(tr '\\0' '\\n' < /proc/$p/cmdline 2>/dev/null | tail -n 1)" = ${path} ] && kill -9 $p; done; true`
+  return shell`for p in $(${raw(clientPidsScript(path).script)}); do kill -9 $p; done; true`
 }
 
 /** Mount points that did not answer, from probeMountsScript's stderr. */

@@ -1,7 +1,7 @@
 // The lab's operations: each step checks what exists first, so `up` and `down` also repair a half-up lab.
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { hostPaths, hostsDir, repoRoot } from './paths.ts'
-import { loadTopology, type LabHost, type Topology } from './topology.ts'
+import { allHosts, hostByName, loadTopology, runningHosts, type LabHost, type Topology } from './topology.ts'
 import { ensureRootfs, type Flavor } from './rootfs.ts'
 import { ensureDataDisk, isMounted, releaseDataDisk } from './disk.ts'
 import { coreExists, ensureCore, ensureHostNetwork, removeAllNetwork, removeHostNetwork } from './network.ts'
@@ -20,6 +20,8 @@ import { stopPid } from './pids.ts'
 import { leftovers, ownLoops, ownMounts, strayNspawns } from './leftovers.ts'
 import { LabError } from './errors.ts'
 
+export { hostByName, runningHosts }
+
 export type Log = (line: string) => void
 
 export interface UpOptions {
@@ -31,23 +33,6 @@ export interface UpOptions {
 }
 
 const quiet: Log = () => {}
-
-/** Every host the lab may run, arbiter and intruder included, to look names up. */
-export function allHosts(topo: Topology): LabHost[] {
-  return [...topo.hosts, topo.arbiter, topo.intruder]
-}
-
-/** The hosts a lab state runs: the two storage hosts, then the optional ones it was asked for. */
-export function runningHosts(topo: Topology, state: Pick<LabState, 'arbiter' | 'intruder'> | undefined): LabHost[] {
-  return [...topo.hosts, ...(state?.arbiter ? [topo.arbiter] : []), ...(state?.intruder ? [topo.intruder] : [])]
-}
-
-/** Finds a lab host by name or fails with the names that exist. */
-export function hostByName(topo: Topology, name: string): LabHost {
-  const h = allHosts(topo).find((x) => x.name === name)
-  if (!h) throw new LabError(`unknown lab host "${name}"`, `expected one of: ${allHosts(topo).map((x) => x.name).join(', ')}`)
-  return h
-}
 
 async function teardownHost(name: string): Promise<void> {
   await stopHost(name)

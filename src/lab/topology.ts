@@ -4,6 +4,7 @@ import { parse } from 'yaml'
 import { topologyPath } from './paths.ts'
 import { LabError } from './errors.ts'
 import { instance, instanceAddress, instancePort } from './instance.ts'
+import type { LabState } from './state.ts'
 
 export interface LabHost {
   name: string
@@ -79,4 +80,21 @@ export function readTopology(path = topologyPath): Topology {
     arbiter: { ...host(raw.arbiter, 'arbiter'), role: 'arbiter' },
     intruder: host(raw.intruder, 'intruder'),
   }
+}
+
+/** Every host the lab may run, arbiter and intruder included, to look names up. */
+export function allHosts(topo: Topology): LabHost[] {
+  return [...topo.hosts, topo.arbiter, topo.intruder]
+}
+
+/** The hosts a lab state runs: the two storage hosts, then the optional ones it was asked for. */
+export function runningHosts(topo: Topology, state: Pick<LabState, 'arbiter' | 'intruder'> | undefined): LabHost[] {
+  return [...topo.hosts, ...(state?.arbiter ? [topo.arbiter] : []), ...(state?.intruder ? [topo.intruder] : [])]
+}
+
+/** Finds a lab host by name or fails with the names that exist. */
+export function hostByName(topo: Topology, name: string): LabHost {
+  const h = allHosts(topo).find((x) => x.name === name)
+  if (!h) throw new LabError(`unknown lab host "${name}"`, `expected one of: ${allHosts(topo).map((x) => x.name).join(', ')}`)
+  return h
 }

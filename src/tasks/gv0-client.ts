@@ -5,7 +5,7 @@
 import { fromShell, sh } from '../engine/command.ts'
 import { raw } from '../engine/quote.ts'
 import { change, changes, fact, noop, task, type Task } from '../engine/task.ts'
-import { ANSWER_SECONDS, killClientScript, probeMountsScript, unanswered } from '../facts/fuse-answer.ts'
+import { ANSWER_SECONDS, clientPidsScript, killClientScript, probeMountsScript, unanswered } from '../facts/fuse-answer.ts'
 import { mountAt } from '../facts/mounts.ts'
 import { unitState } from '../facts/systemd.ts'
 import { AGENT_UNIT } from '../agent/service/units.ts'
@@ -20,7 +20,7 @@ export type ClientState = 'alive' | 'gone' | 'hung'
 export const glusterClientState = (path: string) =>
   fact(
     `gluster client of ${path}`,
-    sh`alive=; for p in $(pgrep -x glusterfs); do [ "$(tr '\\0' '\\n' < /proc/$p/cmdline 2>/dev/null | tail -n 1)" = ${path} ] && alive=1; done; if [ -n "$alive" ]; then echo alive; printf '%s\\n' ${path} | { ${raw(probeMountsScript.script)}; }; fi; true`,
+    sh`if [ -n "$(${raw(clientPidsScript(path).script)})" ]; then echo alive; printf '%s\\n' ${path} | { ${raw(probeMountsScript.script)}; }; fi; true`,
     (r): ClientState => (!r.stdout.includes('alive') ? 'gone' : unanswered(r.stderr).hung.has(path) ? 'hung' : 'alive'),
   )
 

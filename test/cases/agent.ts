@@ -222,7 +222,7 @@ export const agentSuites: TaskSuite[] = [
           'start gfs-writecache.service again',
         ],
         commands: [
-          `for p in $(pgrep -x glusterfs); do [ "$(tr '\\0' '\\n' < /proc/$p/cmdline 2>/dev/null | tail -n 1)" = /run/gfs-writecache-gv0/2 ] && kill -9 $p; done; true`,
+          `for p in $(for p in $(pgrep -x glusterfs); do [ "$(tr '\\0' '\\n' < /proc/$p/cmdline 2>/dev/null | tail -n 1)" = /run/gfs-writecache-gv0/2 ] && echo $p; done; true); do kill -9 $p; done; true`,
           'systemctl stop gfs-writecache.service',
           "systemctl stop 'run-gfs\\x2dwritecache\\x2dgv0-2.mount'; umount -- /run/gfs-writecache-gv0/2 2>/dev/null; systemctl start 'run-gfs\\x2dwritecache\\x2dgv0-2.mount'",
           'systemctl start gfs-writecache.service',
